@@ -1,0 +1,65 @@
+"""Hypothesis strategies shared by the test suite: architectures, networks, batches.
+
+Weights are drawn bounded away from 0 (so path values and skeleton weights are never 0) and
+batches can be filtered away from ReLU kinks with :func:`gspace.testing.away_from_kinks`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+import gspace
+
+
+@st.composite
+def widths(draw, min_layers=1, max_layers=4, min_width=1, max_width=6, equal_hidden=None):
+    """``[d, h_1, ..., K]`` with ``min_layers..max_layers`` weight layers.
+
+    ``equal_hidden``: True forces equal hidden widths, False allows any, None draws either.
+    """
+    L = draw(st.integers(min_layers, max_layers))
+    d = draw(st.integers(min_width, max_width))
+    K = draw(st.integers(min_width, max_width))
+    if equal_hidden is None:
+        equal_hidden = draw(st.booleans())
+    if equal_hidden:
+        h = draw(st.integers(min_width, max_width))
+        hidden = [h] * (L - 1)
+    else:
+        hidden = draw(st.lists(st.integers(min_width, max_width), min_size=L - 1, max_size=L - 1))
+    return [d, *hidden, K]
+
+
+def seeds():
+    return st.integers(0, 2**32 - 1)
+
+
+@st.composite
+def networks(draw, widths_strategy=None, bias=None, min_abs=0.1, max_abs=2.0):
+    """An :class:`gspace.MLP` whose weights have ``min_abs <= |w| <= max_abs``, random signs.
+
+    ``bias``: True, False or None (draw either). Biases, when present, are in [-1, 1].
+    """
+    ws = draw(widths_strategy if widths_strategy is not None else widths())
+    if bias is None:
+        bias = draw(st.booleans())
+    rng = np.random.default_rng(draw(seeds()))
+    weights = [
+        rng.uniform(min_abs, max_abs, size=(a, b)) * rng.choice([-1.0, 1.0], size=(a, b))
+        for a, b in zip(ws[:-1], ws[1:])
+    ]
+    biases = [rng.uniform(-1.0, 1.0, size=b) for b in ws[1:]] if bias else None
+    return gspace.MLP.from_weights(weights, biases)
+
+
+def batch(net, n, seed, loss):
+    """Inputs and targets for ``net``: ``X`` (n, d) standard normal; ``Y`` per ``loss``."""
+    rng = np.random.default_rng(seed)
+    d, K = net.widths[0], net.widths[-1]
+    X = rng.normal(size=(n, d))
+    if loss == "mse":
+        Y = rng.normal(size=(n, K))
+    else:
+        Y = rng.integers(0, K, size=n)
+    return X, Y
