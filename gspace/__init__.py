@@ -7,8 +7,10 @@ optimizes in the positively scale-invariant space with G-SGD (Algorithm 1).
 
 from .network import MLP, Gradients
 from .optim import SGD, Optimizer
+from .scaling import ScalingGroupElement, balance, normalize_skeleton_out_weights, random_scaling
 from .skeleton import Skeleton
 
 __version__ = "0.1.0"
 
 __all__ = ["MLP", "Gradients", "Optimizer", "SGD", "Skeleton", "__version__"]
+__all__ += ["ScalingGroupElement", "random_scaling", "balance", "normalize_skeleton_out_weights"]
