@@ -220,7 +220,8 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
 
     Notes
     -----
-    :math:`\\bar x = \\frac1n\\sum_i x_i`, :math:`s = \\sqrt{\\frac{1}{n-1}\\sum_i (x_i-\\bar x)^2}`.
+    :math:`\\bar x = \\frac1n\\sum_i x_i` and
+    :math:`s = \\sqrt{\\frac{1}{n-1}\\sum_i (x_i-\\bar x)^2}`.
 
     Examples
     --------
