@@ -268,6 +268,12 @@ def load_data(preferred: str, *, quick: bool, seed: int, data_dir=None):
             f"Data: digits, because --quick always uses digits ({preferred} in the full run "
             "when its files are present).",
         )
+    if data_dir is None and not os.environ.get("GSPACE_DATA"):
+        return (
+            datasets.load("digits", seed=seed),
+            f"Data: digits, because no data directory holds the {preferred} files "
+            "(set GSPACE_DATA or pass data_dir to use them).",
+        )
     try:
         data = datasets.load(preferred, seed=seed, data_dir=data_dir)
     except FileNotFoundError as exc:

@@ -141,6 +141,7 @@ def run(*, quick: bool = False, seed: int = 0, progress=None, data_dir=None) -> 
 def plot(results: dict, path) -> None:
     """Grouped bars (optimizer x initialization) with error bars, one panel per network."""
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     nets = list(results["config"]["networks"])
     opts = results["config"]["optimizers"]
@@ -167,7 +168,6 @@ def plot(results: dict, path) -> None:
                 alpha=0.55 if init == "he" else 0.95,
                 hatch=hatches.get(init, ""),
                 edgecolor="black",
-                label=f"{init} init",
             )
         ax.set_xticks(np.arange(len(opts)), [common.OPTIMIZER_LABELS[o] for o in opts])
         widths = results["config"]["widths"][net_name]
@@ -175,7 +175,11 @@ def plot(results: dict, path) -> None:
         ax.set_xlabel("optimizer")
         ax.set_ylim(0, 1.05)
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(fontsize=9, loc="lower right")
+        handles = [
+            Patch(facecolor="lightgray", edgecolor="black", hatch=hatches.get(i, ""), label=i)
+            for i in results["config"]["inits"]
+        ]
+        ax.legend(handles=handles, title="initialization", fontsize=9, loc="lower right")
     axes[0].set_ylabel("test accuracy (fraction correct)")
     fig.suptitle(
         f"{results['title']}\n{results['dataset']}, lr tuned per bar, "

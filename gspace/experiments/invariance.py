@@ -231,7 +231,7 @@ def plot(results: dict, path) -> None:
         ax.set_xlabel("epoch")
         ax.set_yscale("log")
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
     axes[0].set_ylabel("training loss (cross-entropy, nats)")
     fig.suptitle(
         f"{results['title']}\n{results['dataset']}, widths {results['config']['widths']}, "
