@@ -162,6 +162,8 @@ def plot(results: dict, path) -> None:
     ax2.axhline(0.0, color="gray", lw=1, ls=":")
     for ax in (ax1, ax2):
         ax.set_xscale("log", base=2)
+        ax.set_xticks(widths, [str(h) for h in widths])
+        ax.minorticks_off()
         ax.set_xlabel("hidden width h (nodes per hidden layer)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=9)
