@@ -43,7 +43,7 @@ def config(quick: bool) -> dict:
         "loss": "cross_entropy",
         "bias": False,
         "schedule": {"name": "exp", "k": 0.01},
-        "lr_grid": {opt: [0.03, 0.1, 0.3] for opt in OPTIMIZERS},
+        "lr_grid": {opt: list(common.LR_GRIDS[opt]) for opt in OPTIMIZERS},
         "optimizers": list(OPTIMIZERS),
     }
 

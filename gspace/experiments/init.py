@@ -23,7 +23,7 @@ __all__ = ["NAME", "config", "run", "plot"]
 
 
 def config(quick: bool) -> dict:
-    """The configuration of the experiment (``quick``: fewer epochs, 3 seeds, 3 rates).
+    """The configuration of the experiment (``quick``: fewer epochs, 3 seeds).
 
     Examples
     --------
@@ -34,13 +34,11 @@ def config(quick: bool) -> dict:
         "dataset": "digits",
         "networks": {"shallow": [16, 16, 16], "deep": [32] * 6},
         "inits": list(INITS),
-        "epochs": 4 if quick else 15,
+        "epochs": 3 if quick else 15,
         "batch_size": 32,
         "loss": "cross_entropy",
         "bias": False,
-        "lr_grid": {
-            opt: [0.03, 0.1, 0.3] if quick else [0.01, 0.03, 0.1, 0.3] for opt in OPTIMIZERS
-        },
+        "lr_grid": {opt: list(common.LR_GRIDS[opt]) for opt in OPTIMIZERS},
         "optimizers": list(OPTIMIZERS),
     }
 

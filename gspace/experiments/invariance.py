@@ -52,9 +52,7 @@ def config(quick: bool) -> dict:
         "loss": "cross_entropy",
         "bias": False,
         "sigma": 1.0,
-        "lr_grid": {
-            opt: [0.03, 0.1, 0.3] if quick else [0.01, 0.03, 0.1, 0.3] for opt in OPTIMIZERS
-        },
+        "lr_grid": {opt: list(common.LR_GRIDS[opt]) for opt in OPTIMIZERS},
         "optimizers": list(OPTIMIZERS),
     }
 
@@ -95,7 +93,7 @@ def run(*, quick: bool = False, seed: int = 0, progress=None, data_dir=None) -> 
     Parameters
     ----------
     quick : bool, default False
-        5 epochs, 3 seeds, 3 learning rates instead of 30, 5, 4.
+        5 epochs and 3 seeds instead of 30 and 5.
     seed : int, default 0
         Base seed.
     progress : bool or None

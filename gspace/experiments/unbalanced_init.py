@@ -25,7 +25,7 @@ __all__ = ["NAME", "config", "run", "plot"]
 
 
 def config(quick: bool) -> dict:
-    """The configuration of the experiment (``quick``: fewer epochs, 3 seeds, 3 rates).
+    """The configuration of the experiment (``quick``: fewer epochs, 3 seeds).
 
     Examples
     --------
@@ -39,10 +39,8 @@ def config(quick: bool) -> dict:
         "batch_size": 32,
         "loss": "cross_entropy",
         "bias": False,
-        "sigmas": [0.0, 0.5, 1.0, 2.0, 3.0],
-        "lr_grid": {
-            opt: [0.03, 0.1, 0.3] if quick else [0.01, 0.03, 0.1, 0.3] for opt in OPTIMIZERS
-        },
+        "sigmas": [0.0, 1.0, 3.0] if quick else [0.0, 0.5, 1.0, 2.0, 3.0],
+        "lr_grid": {opt: list(common.LR_GRIDS[opt]) for opt in OPTIMIZERS},
         "optimizers": list(OPTIMIZERS),
     }
 

@@ -39,9 +39,7 @@ def config(quick: bool) -> dict:
         "batch_size": 32,
         "loss": "cross_entropy",
         "bias": False,
-        "lr_grid": {
-            opt: [0.03, 0.1, 0.3] if quick else [0.01, 0.03, 0.1, 0.3] for opt in OPTIMIZERS
-        },
+        "lr_grid": {opt: list(common.LR_GRIDS[opt]) for opt in OPTIMIZERS},
         "optimizers": list(OPTIMIZERS),
     }
 
