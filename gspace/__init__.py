@@ -5,10 +5,21 @@ paper's objects explicit (the scaling group, paths, the structure matrix, basis 
 optimizes in the positively scale-invariant space with G-SGD (Algorithm 1).
 """
 
+from .gsgd import GSGD
 from .network import MLP, Gradients
 from .optim import SGD, Optimizer
+from .pathsgd import PathSGD
 from .skeleton import Skeleton
 
 __version__ = "0.1.0"
 
-__all__ = ["MLP", "Gradients", "Optimizer", "SGD", "Skeleton", "__version__"]
+__all__ = [
+    "MLP",
+    "Gradients",
+    "Optimizer",
+    "SGD",
+    "GSGD",
+    "PathSGD",
+    "Skeleton",
+    "__version__",
+]
