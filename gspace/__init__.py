@@ -6,9 +6,11 @@ optimizes in the positively scale-invariant space with G-SGD (Algorithm 1).
 """
 
 from . import datasets
+from .gsgd import GSGD
 from .initialization import initialize, skeleton_unit
 from .network import MLP, Gradients
 from .optim import SGD, Optimizer
+from .pathsgd import PathSGD
 from .scaling import ScalingGroupElement, balance, normalize_skeleton_out_weights, random_scaling
 from .skeleton import Skeleton
 from .train import History, TrainingDiverged, fit, make_schedule
@@ -19,3 +21,4 @@ __all__ = ["MLP", "Gradients", "Optimizer", "SGD", "Skeleton", "__version__"]
 __all__ += ["datasets", "History", "TrainingDiverged", "fit", "make_schedule"]
 __all__ += ["initialize", "skeleton_unit"]
 __all__ += ["ScalingGroupElement", "random_scaling", "balance", "normalize_skeleton_out_weights"]
+__all__ += ["GSGD", "PathSGD"]
