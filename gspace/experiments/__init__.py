@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import authors_mlp, common, init, invariance, path_sgd, report, unbalanced_init, width
 
-__all__ = ["EXPERIMENTS", "run", "run_cli", "common", "report"]
+__all__ = ["EXPERIMENTS", "DEMO_OVERRIDES", "run", "run_cli", "demo", "common", "report"]
 
 #: Experiment name (as on the command line) -> module with ``config``, ``run`` and ``plot``.
 EXPERIMENTS = {
@@ -44,9 +44,9 @@ def _module(name: str):
     return EXPERIMENTS[name]
 
 
-def _quick_note(module) -> str:
-    quick, full = module.config(True), module.config(False)
-    changes = [f"{k} {quick[k]} (full: {full[k]})" for k in quick if quick[k] != full.get(k)]
+def _quick_note(module, used: dict) -> str:
+    full = module.config(False)
+    changes = [f"{k} {used[k]} (full: {full[k]})" for k in full if used.get(k) != full[k]]
     changes.append(f"{common.N_SEEDS_QUICK} seeds (full: {common.N_SEEDS_FULL})")
     return "Quick version: " + ", ".join(changes) + "."
 
@@ -59,6 +59,7 @@ def run(
     *,
     progress=None,
     data_dir=None,
+    overrides=None,
 ) -> dict:
     """Run one experiment; write ``out/results.json`` and ``out/NAME.png`` if ``out`` is given.
 
@@ -78,6 +79,9 @@ def run(
         tqdm progress bar over training runs; None shows it only on a terminal.
     data_dir : str or Path, optional
         Where to look for MNIST / Fashion-MNIST IDX files (default ``$GSPACE_DATA``).
+    overrides : dict, optional
+        Entries replacing those of the experiment's ``config(quick)`` (``gspace demo`` uses
+        this for its short versions); the configuration used is written to the results.
 
     Returns
     -------
@@ -100,9 +104,11 @@ def run(
     module = _module(name)
     common.seeds(seed, quick)  # validates the seed before any work
     elapsed = common.timer()
-    results = module.run(quick=bool(quick), seed=int(seed), progress=progress, data_dir=data_dir)
+    results = module.run(
+        quick=bool(quick), seed=int(seed), progress=progress, data_dir=data_dir, overrides=overrides
+    )
     if quick:
-        results["notes"].insert(0, _quick_note(module))
+        results["notes"].insert(0, _quick_note(module, results["config"]))
     results["machine"] = common.machine_info()
     results["elapsed_seconds"] = elapsed()
     results = {key: results[key] for key in common.RESULT_FIELDS}
@@ -162,3 +168,52 @@ def run_cli(args) -> int:
         f"{Path(out) / results['figure']}"
     )
     return 0
+
+
+#: The short versions shown by ``gspace demo``: one learning rate per optimizer (the rate the
+#: quick versions chose on validation on this machine), few epochs, 3 seeds.
+DEMO_OVERRIDES = {
+    "invariance": {
+        "epochs": 3,
+        "hidden": [16, 16],
+        "lr_grid": {"sgd": [0.3], "pathsgd": [1.0], "gsgd": [0.3]},
+    },
+    "path-sgd": {
+        "epochs": 5,
+        "hidden": [16, 16, 16],
+        "lr_grid": {"sgd": [0.3], "pathsgd": [1.0], "gsgd": [0.3]},
+    },
+}
+
+
+def demo(name: str, out, seed: int = 0, progress=None) -> dict:
+    """Run the short version of an experiment for ``gspace demo`` and print its table.
+
+    Parameters
+    ----------
+    name : {"invariance", "path-sgd"}
+    out : str or Path
+        Output directory for ``results.json`` and the figure.
+    seed : int, default 0
+    progress : bool or None
+
+    Returns
+    -------
+    dict
+        The results.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` has no demo version.
+    """
+    if name not in DEMO_OVERRIDES:
+        raise ValueError(f"no demo version of {name!r}; accepted: {', '.join(DEMO_OVERRIDES)}")
+    results = run(
+        name, quick=True, out=out, seed=seed, progress=progress, overrides=DEMO_OVERRIDES[name]
+    )
+    print(report.results_table(results, fmt="markdown"), end="")
+    for note in results["notes"][1:]:
+        print(f"* {note}")
+    print(f"figure: {Path(out) / results['figure']}")
+    return results

@@ -87,7 +87,9 @@ def output_difference(net_a, net_b, X) -> tuple[float, float]:
     return diff, diff / max(float(np.max(np.abs(out_a))), 1e-300)
 
 
-def run(*, quick: bool = False, seed: int = 0, progress=None, data_dir=None) -> dict:
+def run(
+    *, quick: bool = False, seed: int = 0, progress=None, data_dir=None, overrides=None
+) -> dict:
     """Run the experiment; return the results dict (see :mod:`gspace.experiments.common`).
 
     Parameters
@@ -101,11 +103,15 @@ def run(*, quick: bool = False, seed: int = 0, progress=None, data_dir=None) -> 
     data_dir : str, optional
         Unused (digits only); accepted for a uniform interface.
 
+    overrides : dict, optional
+        Entries replacing those of :func:`config` (used by ``gspace demo`` and the tests);
+        the configuration actually used is written to the results.
+
     Returns
     -------
     dict
     """
-    cfg = config(quick)
+    cfg = {**config(quick), **(overrides or {})}
     results = common.new_results(
         NAME,
         TITLE,

@@ -45,7 +45,9 @@ def config(quick: bool) -> dict:
     }
 
 
-def run(*, quick: bool = False, seed: int = 0, progress=None, data_dir=None) -> dict:
+def run(
+    *, quick: bool = False, seed: int = 0, progress=None, data_dir=None, overrides=None
+) -> dict:
     """Run the experiment; return the results dict (see :mod:`gspace.experiments.common`).
 
     Parameters
@@ -56,11 +58,15 @@ def run(*, quick: bool = False, seed: int = 0, progress=None, data_dir=None) -> 
     data_dir : str, optional
         Unused (digits only).
 
+    overrides : dict, optional
+        Entries replacing those of :func:`config` (used by ``gspace demo`` and the tests);
+        the configuration actually used is written to the results.
+
     Returns
     -------
     dict
     """
-    cfg = config(quick)
+    cfg = {**config(quick), **(overrides or {})}
     results = common.new_results(
         NAME,
         TITLE,
