@@ -34,6 +34,8 @@ __all__ = [
     "make_schedule",
     "History",
     "TrainingDiverged",
+    "OPTIMIZERS",
+    "make_optimizer",
     "fit",
     "evaluate",
 ]
@@ -42,7 +44,60 @@ SCHEDULES = ("constant", "exp", "multistep")
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss or the weights became non-finite during :func:`fit`."""
+    """The loss or the weights became non-finite during :func:`fit`.
+
+    Attributes
+    ----------
+    history : History or None
+        What was recorded before training diverged (set by :func:`fit`).
+    """
+
+    history = None
+
+
+OPTIMIZERS = ("sgd", "pathsgd", "gsgd")
+
+
+def make_optimizer(name: str, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
+    """An optimizer by its command-line name.
+
+    Parameters
+    ----------
+    name : {"sgd", "pathsgd", "gsgd"}
+        :class:`gspace.SGD`, :class:`gspace.PathSGD` or :class:`gspace.GSGD`.
+    lr : float
+        Learning rate, > 0.
+    momentum : float, default 0
+    weight_decay : float, default 0
+
+    Returns
+    -------
+    Optimizer
+
+    Raises
+    ------
+    ValueError
+        Unknown name (the message lists the accepted ones) or bad hyper-parameters.
+    NotImplementedError
+        If the optimizer's module is not part of this version of gspace yet.
+
+    Examples
+    --------
+    >>> make_optimizer("sgd", 0.1, momentum=0.9)
+    SGD(lr=0.1, momentum=0.9, weight_decay=0.0)
+    """
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; accepted: {', '.join(OPTIMIZERS)}")
+    import gspace  # lazily: PathSGD and GSGD live in modules that import this one
+
+    cls_name = {"sgd": "SGD", "pathsgd": "PathSGD", "gsgd": "GSGD"}[name]
+    cls = getattr(gspace, cls_name, None)
+    if cls is None:
+        raise NotImplementedError(
+            f"optimizer {name!r} (gspace.{cls_name}) is not available yet in this version of "
+            f"gspace; available: sgd"
+        )
+    return cls(lr=lr, momentum=momentum, weight_decay=weight_decay)
 
 
 # ---------------------------------------------------------------------------- schedules
@@ -249,7 +304,34 @@ class History:
         return values[-1]
 
     def to_dict(self) -> dict:
+        """The history as a plain dict (what :meth:`to_json` writes)."""
         return asdict(self)
+
+    def table(self, max_rows: int = 12) -> str:
+        """A short text table of the epochs (at most ``max_rows`` rows, last epoch included).
+
+        Examples
+        --------
+        >>> h = History(epoch=[0, 1], lr=[None, 0.1], train_loss=[2.0, 1.0],
+        ...             train_acc=[0.1, 0.5], val_acc=[0.1, 0.4], test_acc=[0.2, 0.45])
+        >>> print(h.table())
+        epoch       lr  train loss  train acc  val acc  test acc
+            0        -      2.0000     0.1000   0.1000    0.2000
+            1      0.1      1.0000     0.5000   0.4000    0.4500
+        """
+        n = len(self.epoch)
+        step = max(1, -(-(n - 1) // max(1, max_rows - 1)))
+        rows = sorted(set(range(0, n, step)) | {n - 1}) if n else []
+        cols = ("lr", "train_loss", "train_acc", "val_acc", "test_acc")
+        lines = ["epoch       lr  train loss  train acc  val acc  test acc"]
+        for i in rows:
+            v = {c: (getattr(self, c)[i] if i < len(getattr(self, c)) else None) for c in cols}
+            lines.append(
+                f"{self.epoch[i]:5d}  {_fmt(v['lr'], '.4g'):>7}  {_fmt(v['train_loss'], '.4f'):>10}"
+                f"  {_fmt(v['train_acc'], '.4f'):>9}  {_fmt(v['val_acc'], '.4f'):>7}"
+                f"  {_fmt(v['test_acc'], '.4f'):>8}"
+            )
+        return "\n".join(lines)
 
     def to_json(self, path) -> Path:
         """Write the history as JSON to ``path`` (parent directories are created)."""
@@ -352,7 +434,7 @@ def _diverged(what: str, epoch: int, step: int | None, lr: float) -> TrainingDiv
     where = f"at the end of epoch {epoch}" if step is None else f"at epoch {epoch}, step {step}"
     return TrainingDiverged(
         f"training diverged {where} (lr={lr:g}): {what}. "
-        f"Hint: lower the learning rate (--lr), or try --init skeleton-unit for G-SGD."
+        f"Hint: lower the learning rate (--lr); G-SGD also needs the skeleton-unit init."
     )
 
 
@@ -495,22 +577,24 @@ def fit(
     )
 
     def record(epoch: int, lr, seconds: float) -> None:
-        history.epoch.append(epoch)
-        history.lr.append(lr)
-        history.seconds.append(seconds)
+        results = {}
         for split in ("train", "val", "test"):
             value, acc = evaluate(
                 net, getattr(data, f"X_{split}"), getattr(data, f"y_{split}"), loss
             )
             if value is not None and not math.isfinite(value):
                 raise _diverged(f"the {split} loss is {value}", epoch, None, lr or lrs[0])
+            results[split] = (value, acc)
+        history.epoch.append(epoch)  # append only once every value is known: no ragged rows
+        history.lr.append(lr)
+        history.seconds.append(seconds)
+        for split, (value, acc) in results.items():
             getattr(history, f"{split}_loss").append(value)
             getattr(history, f"{split}_acc").append(acc)
         if log is not None:
             log(_summary(history))
 
     net = net.copy()  # fit never touches the caller's network
-    record(0, None, 0.0)
     steps_per_epoch = -(-n // batch_size)
     from tqdm.auto import tqdm
 
@@ -519,6 +603,7 @@ def fit(
         desc=type(optimizer).__name__, leave=False,
     )  # fmt: skip
     try:
+        record(0, None, 0.0)
         for epoch in range(1, epochs + 1):
             lr = lrs[epoch - 1]
             optimizer.lr = lr
@@ -544,6 +629,9 @@ def fit(
             seconds = time.perf_counter() - start_time
             record(epoch, lr, seconds)
             bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", epoch=epoch)
+    except TrainingDiverged as err:
+        err.history = history  # what was recorded before it happened
+        raise
     finally:
         bar.close()
     return net, history

@@ -253,3 +253,27 @@ def test_learning_rate_must_be_positive():
         gspace.SGD(lr=0.0)
     with pytest.raises(ValueError, match="> 0"):
         make_schedule("exp", lr=-0.1)
+
+
+def test_diverged_error_carries_the_history_so_far(data):
+    class Blowup(gspace.SGD):
+        def step(self, net, grads):
+            if self.state.get("calls", 0) >= 5:  # 5 steps = one epoch of 140 samples
+                return gspace.MLP.from_weights([w * 1e200 for w in net.weights])
+            self.state["calls"] = self.state.get("calls", 0) + 1
+            return super().step(net, grads)
+
+    with pytest.raises(TrainingDiverged) as info:
+        fit(small_net(), Blowup(lr=0.1), data, epochs=3, progress=False)
+    h = info.value.history
+    assert h.epoch == [0, 1]
+    assert all(len(getattr(h, k)) == 2 for k in ("lr", "train_loss", "val_acc", "test_acc"))
+
+
+def test_history_table_keeps_first_and_last_epochs(data):
+    _, h = fit(small_net(), gspace.SGD(lr=0.1), data, epochs=9, progress=False)
+    lines = h.table(max_rows=4).splitlines()
+    assert lines[0].split()[:2] == ["epoch", "lr"]
+    epochs = [int(line.split()[0]) for line in lines[1:]]
+    assert epochs[0] == 0 and epochs[-1] == 9 and len(epochs) <= 5
+    assert f"{h.final('test_acc'):.4f}" in lines[-1]
