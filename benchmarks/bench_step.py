@@ -61,17 +61,23 @@ def main(argv=None) -> int:
     parser.add_argument("--batches", default="128,512")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    print(f"network {'-'.join(map(str, WIDTHS))}, float64, cross-entropy, "
-          f"median of {args.repeats} interleaved repeats, numpy {np.__version__}")
-    print(f"{'batch':>6} {'SGD ms':>8} {'PathSGD ms':>11} {'GSGD ms':>8} "
-          f"{'PathSGD/SGD':>12} {'GSGD/SGD':>9}")
+    print(
+        f"network {'-'.join(map(str, WIDTHS))}, float64, cross-entropy, "
+        f"median of {args.repeats} interleaved repeats, numpy {np.__version__}"
+    )
+    print(
+        f"{'batch':>6} {'SGD ms':>8} {'PathSGD ms':>11} {'GSGD ms':>8} "
+        f"{'PathSGD/SGD':>12} {'GSGD/SGD':>9}"
+    )
     for batch in (int(b) for b in args.batches.split(",")):
         med = bench(batch, args.repeats, args.seed)
         r_p, r_g = med["PathSGD"] / med["SGD"], med["GSGD"] / med["SGD"]
         ok_p = "ok" if r_p <= TARGETS.get(("PathSGD", batch), np.inf) else "ABOVE TARGET"
         ok_g = "ok" if r_g <= TARGETS.get(("GSGD", batch), np.inf) else "ABOVE TARGET"
-        print(f"{batch:>6} {1e3 * med['SGD']:>8.2f} {1e3 * med['PathSGD']:>11.2f} "
-              f"{1e3 * med['GSGD']:>8.2f} {r_p:>9.3f} {ok_p:<3} {r_g:>6.3f} {ok_g}")
+        print(
+            f"{batch:>6} {1e3 * med['SGD']:>8.2f} {1e3 * med['PathSGD']:>11.2f} "
+            f"{1e3 * med['GSGD']:>8.2f} {r_p:>9.3f} {ok_p:<3} {r_g:>6.3f} {ok_g}"
+        )
     return 0
 
 
