@@ -234,6 +234,21 @@ API_SECTIONS = [
 ]
 
 
+def _public_data(module) -> list[str]:
+    """Public module-level constants: names in ``__all__`` that are not classes or callables."""
+    return [n for n in getattr(module, "__all__", []) if not callable(getattr(module, n))]
+
+
+def _data_lines(modname: str, names: list[str], module) -> list[str]:
+    lines = []
+    for n in names:
+        lines += [f".. autodata:: {modname}.{n}"]
+        if len(repr(getattr(module, n))) > 90:
+            lines += ["   :no-value:"]
+        lines += [""]
+    return lines
+
+
 def _public_members(module) -> tuple[list[str], list[str], list[str]]:
     """(classes, exceptions, functions) that ``module`` documents as public."""
     import inspect
@@ -300,6 +315,9 @@ def _module_page(modname: str) -> str:
         lines += [f".. autoexception:: {modname}.{n}", "   :show-inheritance:", ""]
     for n in functions:
         lines += [f".. autofunction:: {modname}.{n}", ""]
+    data = _public_data(module)
+    if data:
+        lines += [".. rubric:: Constants", ""] + _data_lines(modname, data, module)
     for s in submodules:
         sub = importlib.import_module(s)
         c, e, f = _public_members(sub)
@@ -313,6 +331,7 @@ def _module_page(modname: str) -> str:
             lines += [f".. autoexception:: {s}.{n}", "   :show-inheritance:", ""]
         for n in f:
             lines += [f".. autofunction:: {s}.{n}", ""]
+        lines += _data_lines(s, _public_data(sub), sub)
     return "\n".join(lines)
 
 
