@@ -5,12 +5,16 @@ paper's objects explicit (the scaling group, paths, the structure matrix, basis 
 optimizes in the positively scale-invariant space with G-SGD (Algorithm 1).
 """
 
+from .basis import basis_paths
 from .network import MLP, Gradients
 from .optim import SGD, Optimizer
+from .paths import path_values
 from .scaling import ScalingGroupElement, balance, normalize_skeleton_out_weights, random_scaling
 from .skeleton import Skeleton
+from .structure import structure_matrix
 
 __version__ = "0.1.0"
 
 __all__ = ["MLP", "Gradients", "Optimizer", "SGD", "Skeleton", "__version__"]
 __all__ += ["ScalingGroupElement", "random_scaling", "balance", "normalize_skeleton_out_weights"]
+__all__ += ["structure_matrix", "basis_paths", "path_values"]
