@@ -118,7 +118,7 @@ def graph_paths(G: nx.DiGraph) -> list:
                 idx[G.nodes[node]["layer"]] = G.nodes[node]["index"]
             out.append(tuple(idx))
     weight_paths = sorted(p for p in out if p[0] >= 0)
-    bias_paths = sorted((p for p in out if p[0] < 0), key=lambda p: (-p.count(-1), p))
+    bias_paths = sorted((p for p in out if p[0] < 0), key=lambda p: (p.count(-1), p))
     return weight_paths + bias_paths
 
 

@@ -62,10 +62,7 @@ def test_activation_status_equals_product_of_node_indicators(net, seed):
     z = net.forward_cache(X).z
     expected = np.array(
         [
-            [
-                float(all(z[l][n, p[l]] > 0 for l in range(1, net.L) if p[l] >= 0))
-                for p in paths
-            ]
+            [float(all(z[l][n, p[l]] > 0 for l in range(1, net.L) if p[l] >= 0)) for p in paths]
             for n in range(X.shape[0])
         ]
     )
