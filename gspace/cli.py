@@ -1,0 +1,472 @@
+"""The ``gspace`` command line: ``demo``, ``train``, ``verify``, ``experiment``.
+
+Installed as the console script ``gspace`` and runnable as ``python -m gspace``. Every
+subcommand has ``--help``. :func:`main` returns the exit status: 0 on success, 1 when the
+command ran but failed (a claim does not hold, training diverged, data missing), 2 for bad
+arguments (argparse's convention).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main", "build_parser", "DemoStep", "DEMO_STEPS", "EXPERIMENTS", "run_training"]
+
+#: Experiment names accepted by ``gspace experiment`` (the contract's list).
+EXPERIMENTS = ("invariance", "unbalanced-init", "width", "path-sgd", "authors-mlp", "init")
+
+
+# ---------------------------------------------------------------------------- argument types
+def int_list(text: str) -> list[int]:
+    """Parse ``"32,32"`` into ``[32, 32]`` (argparse type; every entry an integer >= 1)."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive integers like 32,32, got {text!r}"
+        ) from None
+    if any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"every width must be >= 1, got {text!r}")
+    return values
+
+
+def widths_list(text: str) -> list[int]:
+    """Parse ``"3,4,4,2"`` (argparse type; at least two entries, each an integer >= 1)."""
+    values = int_list(text)
+    if len(values) < 2:
+        raise argparse.ArgumentTypeError(
+            f"widths need at least 2 entries (inputs and outputs) like 3,4,4,2, got {text!r}"
+        )
+    return values
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def nonnegative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def _float_type(low: float, low_inclusive: bool, high: float | None = None, what: str = ""):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number {what}, got {text!r}") from None
+        ok = np.isfinite(value) and (value >= low if low_inclusive else value > low)
+        if high is not None:
+            ok = ok and value < high
+        if not ok:
+            raise argparse.ArgumentTypeError(f"expected a number {what}, got {text!r}")
+        return value
+
+    return parse
+
+
+positive_float = _float_type(0.0, False, what="> 0")
+nonnegative_float = _float_type(0.0, True, what=">= 0")
+momentum_float = _float_type(0.0, True, 1.0, what="in [0, 1)")
+
+
+# ---------------------------------------------------------------------------- train
+def run_training(
+    *,
+    dataset: str = "digits",
+    optimizer: str = "sgd",
+    hidden: Sequence[int] = (32, 32),
+    epochs: int = 20,
+    lr: float = 0.1,
+    batch_size: int = 32,
+    seed: int = 0,
+    init: str | None = None,
+    out=None,
+    loss: str = "cross_entropy",
+    schedule: str = "constant",
+    decay_k: float = 0.01,
+    milestones: Sequence[int] = (),
+    gamma: float = 0.1,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    bias: bool = False,
+    data_dir=None,
+    limit: int | None = None,
+    progress: bool | None = None,
+    title: str | None = None,
+):
+    """What ``gspace train`` does, as a function: load, initialize, fit, save.
+
+    Parameters
+    ----------
+    dataset, optimizer, hidden, epochs, lr, batch_size, seed, init, loss, schedule, momentum,
+    weight_decay, bias, data_dir, limit
+        As the command-line options of ``gspace train`` (see ``gspace train --help``).
+        ``init=None`` means :data:`gspace.initialization.DEFAULT_INIT`. ``seed`` seeds the
+        data split, the initial weights and the mini-batch shuffle.
+    decay_k, milestones, gamma
+        Parameters of the ``"exp"`` and ``"multistep"`` schedules.
+    out : str or os.PathLike, optional
+        If given, ``out/history.json`` and ``out/learning_curves.png`` are written.
+    progress : bool, optional
+        tqdm progress bar (None: only on a terminal).
+    title : str, optional
+        Plot title.
+
+    Returns
+    -------
+    net : MLP
+        The trained network.
+    history : History
+        ``history.config`` also records ``init``, ``hidden`` and ``dataset_description``.
+
+    Raises
+    ------
+    TrainingDiverged
+        With ``err.history`` set (and written to ``out`` if given).
+    ValueError, TypeError, FileNotFoundError, NotImplementedError
+        Bad settings, missing data, an optimizer not available yet.
+    """
+    from .datasets import load
+    from .initialization import DEFAULT_INIT, initialize
+    from .plotting import plot_history
+    from .train import TrainingDiverged, fit, make_optimizer, make_schedule
+
+    init = DEFAULT_INIT if init is None else init
+    opt = make_optimizer(optimizer, lr, momentum=momentum, weight_decay=weight_decay)
+    sched = make_schedule(schedule, lr, k=decay_k, milestones=milestones, gamma=gamma)
+    data = load(dataset, seed=seed, data_dir=data_dir, limit=limit)
+    widths = [data.n_features, *hidden, data.n_classes]
+    net = initialize(widths, init=init, bias=bias, rng=np.random.default_rng(seed))
+    extra = {"init": init, "hidden": list(hidden), "dataset_description": data.description}
+
+    def save(history):
+        history.config.update(extra)
+        if out is not None:
+            out_dir = Path(out)
+            history.to_json(out_dir / "history.json")
+            plot_history(
+                history,
+                out_dir / "learning_curves.png",
+                title=title or f"{optimizer} on {dataset}, widths {widths}, init {init}",
+            )
+
+    try:
+        trained, history = fit(
+            net, opt, data, epochs=epochs, batch_size=batch_size, loss=loss, schedule=sched,
+            seed=seed, progress=progress,
+        )  # fmt: skip
+    except TrainingDiverged as err:
+        if err.history is not None and err.history.epoch:
+            save(err.history)
+        raise
+    save(history)
+    return trained, history
+
+
+def _cmd_train(args) -> int:
+    from .train import TrainingDiverged
+
+    out = args.out or Path("gspace-train") / f"{args.dataset}-{args.optimizer}-seed{args.seed}"
+    try:
+        _, history = run_training(
+            dataset=args.dataset,
+            optimizer=args.optimizer,
+            hidden=args.hidden,
+            epochs=args.epochs,
+            lr=args.lr,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            init=args.init,
+            out=out,
+            loss=args.loss,
+            schedule=args.schedule,
+            decay_k=args.decay_k,
+            milestones=args.milestones,
+            gamma=args.gamma,
+            momentum=args.momentum,
+            weight_decay=args.weight_decay,
+            bias=args.bias,
+            data_dir=args.data_dir,
+            limit=args.limit,
+            progress=False if args.no_progress else None,
+        )
+    except TrainingDiverged as err:
+        print(f"gspace train: {err}", file=sys.stderr)
+        if err.history is not None and err.history.epoch:
+            print(f"gspace train: the history until then is in {out}", file=sys.stderr)
+        return 1
+    except (ValueError, FileNotFoundError, NotImplementedError) as err:
+        print(f"gspace train: error: {err}", file=sys.stderr)
+        return 1
+    print(history.table())
+    print(
+        f"final test accuracy {history.final('test_acc'):.4f} "
+        f"(validation {history.final('val_acc'):.4f}) after {history.epoch[-1]} epochs"
+    )
+    print(f"wrote {Path(out) / 'history.json'} and {Path(out) / 'learning_curves.png'}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- demo
+@dataclass(frozen=True)
+class DemoStep:
+    """One step of ``gspace demo``: a title and a function ``run(args) -> None``.
+
+    ``args`` has ``out`` (a :class:`~pathlib.Path`; each step writes into its own
+    sub-directory), ``seed`` and ``progress``. Later issues append steps to
+    :data:`DEMO_STEPS`; keep each under about ten seconds.
+    """
+
+    title: str
+    run: Callable[[argparse.Namespace], None]
+
+
+def _demo_sgd_digits(args) -> None:
+    out = args.out / "sgd-digits"
+    _, history = run_training(
+        dataset="digits",
+        optimizer="sgd",
+        hidden=(32, 32),
+        epochs=20,
+        lr=0.1,
+        batch_size=32,
+        seed=args.seed,
+        out=out,
+        progress=args.progress,
+        title="SGD on digits (64-32-32-10)",
+    )
+    print(history.table(max_rows=8))
+    print(f"test accuracy {history.final('test_acc'):.4f}; curves in {out}/learning_curves.png")
+
+
+#: The steps of ``gspace demo``, run in order.
+DEMO_STEPS: list[DemoStep] = [
+    DemoStep("Train a 64-32-32-10 ReLU MLP on digits with SGD (20 epochs)", _demo_sgd_digits),
+]
+
+
+def _cmd_demo(args) -> int:
+    args.out = Path(args.out)
+    args.progress = False if args.no_progress else None
+    start = time.perf_counter()
+    print(f"gspace demo: {len(DEMO_STEPS)} step(s); output in {args.out}")
+    for i, step in enumerate(DEMO_STEPS, 1):
+        print(f"\n== {i}. {step.title}")
+        t0 = time.perf_counter()
+        step.run(args)
+        print(f"   ({time.perf_counter() - t0:.1f} s)")
+    print(f"\ndemo finished in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+# ---------------------------------------------------------------------------- delegation
+def _delegate(module: str, what: str, args) -> int:
+    """Call ``gspace.<module>.run_cli(args)``, or say clearly that it has not landed yet."""
+    import importlib
+
+    try:
+        mod = importlib.import_module(f"gspace.{module}")
+    except ModuleNotFoundError as err:
+        if err.name != f"gspace.{module}":
+            raise
+        print(
+            f"gspace {what}: not available yet in this version of gspace "
+            f"(gspace.{module} is missing)",
+            file=sys.stderr,
+        )
+        return 1
+    return int(mod.run_cli(args))
+
+
+# ---------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of the ``gspace`` command (subcommands demo, train, verify,
+    experiment)."""
+    from .datasets import DATASETS
+    from .initialization import DEFAULT_INIT, INITS
+    from .network import LOSSES
+    from .train import OPTIMIZERS, SCHEDULES
+
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="gspace",
+        description="G-SGD (Meng et al., ICLR 2019) in NumPy: train ReLU networks in their "
+        "positively scale-invariant space and check the paper's claims.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"gspace {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "demo",
+        help="a one-minute tour on the bundled digits data (no download)",
+        description="Train a small ReLU MLP on scikit-learn's bundled digits with SGD, print a "
+        "table and save learning curves; later steps show more of gspace.",
+        formatter_class=fmt,
+    )
+    p.add_argument("--out", default="gspace-demo", help="output directory")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="random seed")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser(
+        "train",
+        help="train an MLP with SGD, Path-SGD or G-SGD",
+        description="Train a ReLU MLP and write OUT/history.json and OUT/learning_curves.png. "
+        f"The default initialization is {DEFAULT_INIT!r} (He, then every skeleton weight set "
+        "to 1, as in the authors' code) for every optimizer, so that runs with different "
+        "optimizers start from the same network; G-SGD needs it (from plain He "
+        "initialization the skeleton-path values are tiny and its steps u/v explode).",
+        formatter_class=fmt,
+    )
+    p.add_argument("--dataset", choices=DATASETS, default="digits")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
+    p.add_argument(
+        "--hidden", type=int_list, default=[32, 32], help="hidden widths, comma-separated"
+    )
+    p.add_argument("--epochs", type=positive_int, default=20)
+    p.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (initial)")
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument(
+        "--seed",
+        type=nonnegative_int,
+        default=0,
+        help="seeds the data split, the initial weights and the shuffle",
+    )
+    p.add_argument("--init", choices=INITS, default=DEFAULT_INIT, help="initialization")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="output directory (default: gspace-train/DATASET-OPTIMIZER-seedSEED)",
+    )
+    p.add_argument("--loss", choices=LOSSES, default="cross_entropy")
+    p.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        default="constant",
+        help="learning-rate schedule: constant; exp: lr*exp(-k*epoch); "
+        "multistep: lr*gamma^(number of milestones <= epoch)",
+    )
+    p.add_argument("--decay-k", type=nonnegative_float, default=0.01, help="k of --schedule exp")
+    p.add_argument(
+        "--milestones",
+        type=_milestones,
+        default=[],
+        help="epochs of --schedule multistep, comma-separated (e.g. 80,120)",
+    )
+    p.add_argument("--gamma", type=positive_float, default=0.1, help="factor of multistep")
+    p.add_argument("--momentum", type=momentum_float, default=0.0)
+    p.add_argument("--weight-decay", type=nonnegative_float, default=0.0)
+    p.add_argument("--bias", action="store_true", help="give every non-input node a bias")
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="directory of the MNIST/Fashion-MNIST IDX files (default: $GSPACE_DATA)",
+    )
+    p.add_argument(
+        "--limit", type=_limit, default=None, help="use at most this many samples in total"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser(
+        "verify",
+        help="check every claim of the paper on one architecture",
+        description="Check every claim of the paper (G1 ... A4) numerically on networks of "
+        "the given widths; exit status 0 if and only if all hold.",
+        formatter_class=fmt,
+    )
+    p.add_argument(
+        "--widths", type=widths_list, default=[3, 4, 4, 2], help="layer widths d,h1,...,K"
+    )
+    p.add_argument("--bias", action="store_true", help="networks with biases")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print a JSON list of {"claim": ..., "holds": ..., "detail": ...}',
+    )
+    p.set_defaults(func=lambda a: _delegate("verify", "verify", a))
+
+    p = sub.add_parser(
+        "experiment",
+        help="run one of the experiments",
+        description="Run an experiment and write its data and figures to OUT.",
+        formatter_class=fmt,
+    )
+    p.add_argument("name", choices=EXPERIMENTS, metavar="NAME", help=" | ".join(EXPERIMENTS))
+    p.add_argument("--quick", action="store_true", help="a small, fast version")
+    p.add_argument("--out", default=None, help="output directory")
+    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.set_defaults(func=lambda a: _delegate("experiments", "experiment", a))
+    return parser
+
+
+def _milestones(text: str) -> list[int]:
+    if not text.strip():
+        return []
+    try:
+        values = [int(p) for p in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated epochs like 80,120, got {text!r}"
+        ) from None
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"milestones must be >= 0, got {text!r}")
+    return values
+
+
+def _limit(text: str) -> int:
+    value = positive_int(text)
+    if value < 3:
+        raise argparse.ArgumentTypeError(f"--limit must be at least 3, got {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``gspace`` command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success, 1 if the command failed. Bad arguments exit with status 2 through
+        :class:`SystemExit`, as argparse does.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> main(["train", "--dataset", "teacher", "--hidden", "8", "--epochs", "1",
+    ...       "--out", tempfile.mkdtemp(), "--no-progress"])  # doctest: +ELLIPSIS
+    epoch ...
+    0
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return args.func(args)

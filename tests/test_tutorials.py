@@ -1,0 +1,89 @@
+"""The tutorials: each one runs, draws its figures, and has the parts a course relies on.
+
+Every tutorial in ``tutorials/`` is executed here at the small size
+(``GSPACE_TUTORIAL_SMALL=1``) with matplotlib's Agg backend: in-process in the default run, and
+as a plain ``python tutorials/NAME.py`` subprocess in the slow run. The docs build runs them
+again at their default size (sphinx-gallery).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TUTORIALS = sorted((ROOT / "tutorials").glob("tutorial_*.py"))
+
+#: One tutorial per part of the paper, in its order (issue 6).
+EXPECTED = [
+    "tutorial_01_scaling_group.py",
+    "tutorial_02_paths.py",
+    "tutorial_03_structure_matrix.py",
+    "tutorial_04_basis_paths.py",
+    "tutorial_05_gsgd.py",
+    "tutorial_06_experiments.py",
+]
+
+ids = [p.stem for p in TUTORIALS]
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=ids)
+def test_tutorial_has_the_parts_a_course_needs(path):
+    """Title, the paper section it accompanies, cells, figures, Summary, Exercises with hints."""
+    text = path.read_text(encoding="utf-8")
+    doc = ast.get_docstring(ast.parse(text))
+    assert doc, "a tutorial starts with a docstring: its title and introduction"
+    title, underline = doc.splitlines()[:2]
+    assert re.fullmatch(r"\d\. .+", title) and set(underline) == {"="}, "numbered rst title"
+    assert "**Read with:**" in doc, "the introduction names the paper section it accompanies"
+    assert text.count("\n# %%\n") >= 4, "sphinx-gallery / jupytext cells (# %%)"
+    for heading in ("Summary", "Exercises"):
+        assert re.search(rf"^# {heading}\n# -+$", text, flags=re.M), f"no '{heading}' section"
+    exercises = text[text.index("# Exercises") :]
+    n_ex = len(re.findall(r"^# \d\. ", exercises, flags=re.M))
+    assert n_ex >= 3, "at least three exercises"
+    assert exercises.count("*Hint:*") >= n_ex, "every exercise has a hint"
+    assert "plt.subplots" in text or "plt.figure" in text, "a tutorial shows figures"
+    assert "default_rng(" in text and "np.random.seed" not in text, "explicit rng only"
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=ids)
+def test_tutorial_runs_and_draws(path, monkeypatch):
+    """Runs at the small size under Agg and leaves at least one figure."""
+    monkeypatch.setenv("GSPACE_TUTORIAL_SMALL", "1")
+    monkeypatch.syspath_prepend(str(ROOT))
+    plt.close("all")
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+        assert plt.get_fignums(), "the tutorial drew no figure"
+    finally:
+        plt.close("all")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", TUTORIALS, ids=ids)
+def test_tutorial_runs_under_plain_python(path, tmp_path):
+    """``python tutorials/NAME.py`` works as written, with RuntimeWarnings as errors."""
+    env = dict(
+        os.environ,
+        GSPACE_TUTORIAL_SMALL="1",
+        MPLBACKEND="Agg",
+        PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", str(path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
