@@ -74,7 +74,10 @@ nitpicky = True
 nitpick_ignore_regex = [
     # numpydoc "Attributes" of dataclasses and builtins/NumPy types have no page of their
     # own here (intersphinx is off: no internet).
-    (r"py:.*", r"(np|numpy|scipy|sp|nx|networkx|matplotlib|plt|collections|typing)\..*"),
+    (
+        r"py:.*",
+        r"(np|numpy|scipy|sp|nx|networkx|matplotlib|plt|collections|typing|pathlib|os|argparse)\..*",
+    ),
     (r"py:class", r"(int|float|bool|str|list|tuple|dict|callable|None|object|ndarray)"),
 ]
 
