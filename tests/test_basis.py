@@ -219,3 +219,21 @@ def test_bad_input():
         basis_paths([2, 2, 2], skeleton=3)
     with pytest.raises(ValueError, match="shape"):
         values_from_basis(np.ones(3), sp.sparse.csr_array(np.ones((2, 4), dtype=np.int64)))
+
+
+@given(gst.skeletons(ARCH), st.booleans(), gst.seeds())
+def test_basis_path_values_agree_with_gsgd_module(ws_sk, bias, seed):
+    """gspace.gsgd computes basis-path values by rho_in * w * rho_out in the weights' layout;
+    read in basis order (non-sigma edges row-major, then the biases) they equal the values of
+    the listed basis paths."""
+    from gspace import gsgd
+
+    widths, sk = ws_sk
+    net = gspace.MLP(widths, bias=bias, rng=np.random.default_rng(seed))
+    if bias:
+        net.biases = [np.random.default_rng(seed + 1).normal(size=h) for h in widths[1:]]
+    v = gsgd.basis_path_values(net, sk)
+    flat = [v.weights[l][~sk.sigma_mask(l)] for l in range(net.L)]
+    if bias:
+        flat += list(v.biases)
+    np.testing.assert_allclose(np.concatenate(flat), basis_path_values(net, sk), rtol=1e-13)
