@@ -77,4 +77,3 @@ def skeletons(draw, widths_strategy=None):
         pi[l] = rng.integers(0, ws[l - 1], size=ws[l])
         sigma[l] = rng.integers(0, ws[l + 1], size=ws[l])
     return ws, gspace.Skeleton(ws, pi, sigma)
-
