@@ -6,21 +6,6 @@ import itertools
 
 import numpy as np
 
-import gspace
-
-
-def scale(net, c):
-    """Apply the positive scaling g_c: in-edges (and bias) of hidden node j of layer l times
-    c[l][j], out-edges divided by it. Written independently of gspace.scaling."""
-    ws = [w.copy() for w in net.weights]
-    bs = None if net.biases is None else [b.copy() for b in net.biases]
-    for l in range(1, net.L):
-        ws[l - 1] *= c[l][None, :]
-        ws[l] /= c[l][:, None]
-        if bs is not None:
-            bs[l - 1] *= c[l]
-    return gspace.MLP.from_weights(ws, bs)
-
 
 def all_edges_of_path(path):
     """Edges of a full path (i_0..i_L) as (l, a, b) triples of weights[l][a, b]."""
@@ -61,12 +46,3 @@ def basis_path_of_edge(sk, l, a, b):
 
 def path_value(net, path):
     return float(np.prod([net.weights[l][a, b] for l, a, b in all_edges_of_path(path)]))
-
-
-def skeleton_unit(net, sk=None):
-    """Copy of net with every pi- and sigma-edge weight set to 1 (the authors' initialisation)."""
-    sk = sk or gspace.Skeleton.default(net.widths)
-    ws = [w.copy() for w in net.weights]
-    for l in range(net.L):
-        ws[l][skeleton_mask(sk, l)] = 1.0
-    return gspace.MLP.from_weights(ws, net.biases)

@@ -63,15 +63,3 @@ def batch(net, n, seed, loss):
     else:
         Y = rng.integers(0, K, size=n)
     return X, Y
-
-
-@st.composite
-def scalings(draw, widths, low=0.1, high=10.0):
-    """Factors ``c[l]`` of shape ``(h_l,)`` for the hidden layers ``l = 1..L-1`` (``c[0]`` and
-    ``c[L]`` are None), log-uniform in ``[low, high]``: an element of the scaling group G."""
-    rng = np.random.default_rng(draw(seeds()))
-    L = len(widths) - 1
-    c = [None] * (L + 1)
-    for l in range(1, L):
-        c[l] = np.exp(rng.uniform(np.log(low), np.log(high), size=widths[l]))
-    return c

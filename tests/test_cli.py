@@ -203,3 +203,12 @@ def test_python_dash_m_gspace_runs():
         check=False,
     )
     assert result.returncode == 2 and "3,x" in result.stderr
+
+
+@pytest.mark.parametrize("name, cls", [("sgd", "SGD"), ("pathsgd", "PathSGD"), ("gsgd", "GSGD")])
+def test_train_with_every_optimizer(name, cls, tmp_path, capsys):
+    argv = ["train", "--dataset", "teacher", "--optimizer", name, "--hidden", "6,6"]
+    code, _, _ = run([*argv, "--epochs", "2", "--out", str(tmp_path), "--no-progress"], capsys)
+    assert code == 0
+    history = History.from_json(tmp_path / "history.json")
+    assert history.config["optimizer"] == cls and len(history.epoch) == 3

@@ -277,3 +277,14 @@ def test_history_table_keeps_first_and_last_epochs(data):
     epochs = [int(line.split()[0]) for line in lines[1:]]
     assert epochs[0] == 0 and epochs[-1] == 9 and len(epochs) <= 5
     assert f"{h.final('test_acc'):.4f}" in lines[-1]
+
+
+def test_make_optimizer_maps_names_to_classes():
+    from gspace.train import make_optimizer
+
+    opt = make_optimizer("sgd", 0.2, momentum=0.5, weight_decay=0.01)
+    assert type(opt) is gspace.SGD and (opt.lr, opt.momentum, opt.weight_decay) == (0.2, 0.5, 0.01)
+    with pytest.raises(ValueError, match="sgd, pathsgd, gsgd"):
+        make_optimizer("adam", 0.1)
+    with pytest.raises(ValueError, match="> 0"):
+        make_optimizer("sgd", 0.0)
