@@ -261,9 +261,23 @@ def _demo_sgd_digits(args) -> None:
     print(f"test accuracy {history.final('test_acc'):.4f}; curves in {out}/learning_curves.png")
 
 
+def _demo_experiment(name: str) -> Callable[[argparse.Namespace], None]:
+    def run(args) -> None:
+        from . import experiments
+
+        experiments.demo(name, args.out / name, seed=args.seed, progress=args.progress)
+
+    return run
+
+
 #: The steps of ``gspace demo``, run in order.
 DEMO_STEPS: list[DemoStep] = [
     DemoStep("Train a 64-32-32-10 ReLU MLP on digits with SGD (20 epochs)", _demo_sgd_digits),
+    DemoStep(
+        "Invariance: SGD, Path-SGD and G-SGD from w and from a rescaled g(w)",
+        _demo_experiment("invariance"),
+    ),
+    DemoStep("SGD, Path-SGD and G-SGD on digits: learning curves", _demo_experiment("path-sgd")),
 ]
 
 
@@ -420,6 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="a small, fast version")
     p.add_argument("--out", default=None, help="output directory")
     p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--data-dir", default=None, help="MNIST/Fashion-MNIST IDX files")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=lambda a: _delegate("experiments", "experiment", a))
     return parser
 

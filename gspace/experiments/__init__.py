@@ -1,0 +1,219 @@
+"""Experiments on real data that test the paper's claims: ``gspace experiment NAME``.
+
+=================  ===========================================================================
+NAME               what it measures
+=================  ===========================================================================
+invariance         train from ``w`` and a rescaled ``g(w)``: G-SGD's and Path-SGD's pairs
+                   coincide (claims A2, A4), SGD's come apart (A3)
+unbalanced-init    test accuracy against the strength of a random rescaling of the start
+width              G-SGD minus SGD for two hidden layers of growing width
+path-sgd           learning curves of SGD, Path-SGD and G-SGD
+authors-mlp        the authors' released MLP setting, SGD against G-SGD
+init               He against skeleton-unit initialization, shallow and deep
+=================  ===========================================================================
+
+Every experiment chooses each optimizer's learning rate on the validation split, averages over
+seeds, and writes ``DIR/results.json`` and ``DIR/NAME.png``; the method and the fields of
+``results.json`` are described in :mod:`gspace.experiments.common`. ``--quick`` runs a
+smaller version (fewer epochs and 3 seeds) in under two minutes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import authors_mlp, common, init, invariance, path_sgd, report, unbalanced_init, width
+
+__all__ = ["EXPERIMENTS", "DEMO_OVERRIDES", "run", "run_cli", "demo", "common", "report"]
+
+#: Experiment name (as on the command line) -> module with ``config``, ``run`` and ``plot``.
+EXPERIMENTS = {
+    "invariance": invariance,
+    "unbalanced-init": unbalanced_init,
+    "width": width,
+    "path-sgd": path_sgd,
+    "authors-mlp": authors_mlp,
+    "init": init,
+}
+
+
+def _module(name: str):
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; accepted: {', '.join(EXPERIMENTS)}")
+    return EXPERIMENTS[name]
+
+
+def _quick_note(module, used: dict) -> str:
+    full = module.config(False)
+    changes = [f"{k} {used[k]} (full: {full[k]})" for k in full if used.get(k) != full[k]]
+    changes.append(f"{common.N_SEEDS_QUICK} seeds (full: {common.N_SEEDS_FULL})")
+    return "Quick version: " + ", ".join(changes) + "."
+
+
+def run(
+    name: str,
+    quick: bool = False,
+    out=None,
+    seed: int = 0,
+    *,
+    progress=None,
+    data_dir=None,
+    overrides=None,
+) -> dict:
+    """Run one experiment; write ``out/results.json`` and ``out/NAME.png`` if ``out`` is given.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`EXPERIMENTS`: ``invariance``, ``unbalanced-init``, ``width``,
+        ``path-sgd``, ``authors-mlp``, ``init``.
+    quick : bool, default False
+        The quick version (fewer epochs, 3 seeds; under two minutes).
+    out : str or Path, optional
+        Output directory (created if needed). None: nothing is written.
+    seed : int, default 0
+        Base seed; the seeds are ``seed, seed + 1, ...``. The same seed reproduces every
+        number exactly.
+    progress : bool or None, default None
+        tqdm progress bar over training runs; None shows it only on a terminal.
+    data_dir : str or Path, optional
+        Where to look for MNIST / Fashion-MNIST IDX files (default ``$GSPACE_DATA``).
+    overrides : dict, optional
+        Entries replacing those of the experiment's ``config(quick)`` (``gspace demo`` uses
+        this for its short versions); the configuration used is written to the results.
+
+    Returns
+    -------
+    dict
+        The results, with the fields of :data:`gspace.experiments.common.RESULT_FIELDS`.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not an experiment, or ``seed`` is negative.
+    TypeError
+        If ``seed`` is not an integer.
+
+    Examples
+    --------
+    >>> import gspace.experiments
+    >>> sorted(gspace.experiments.EXPERIMENTS)[:3]
+    ['authors-mlp', 'init', 'invariance']
+    """
+    module = _module(name)
+    common.seeds(seed, quick)  # validates the seed before any work
+    elapsed = common.timer()
+    results = module.run(
+        quick=bool(quick), seed=int(seed), progress=progress, data_dir=data_dir, overrides=overrides
+    )
+    if quick:
+        results["notes"].insert(0, _quick_note(module, results["config"]))
+    results["machine"] = common.machine_info()
+    results["elapsed_seconds"] = elapsed()
+    results = {key: results[key] for key in common.RESULT_FIELDS}
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        common.save_results(results, out / "results.json")
+        module.plot(results, out / results["figure"])
+    return results
+
+
+def run_cli(args) -> int:
+    """Entry point of ``gspace experiment NAME [--quick] [--out DIR] [--seed S]``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With ``name``, and optionally ``quick`` (default False), ``out`` (default
+        ``gspace-results/NAME``), ``seed`` (default 0), ``data_dir``, ``no_progress``.
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 for an unknown experiment name.
+    """
+    name = getattr(args, "name", None)
+    if name not in EXPERIMENTS:
+        print(
+            f"gspace experiment: unknown experiment {name!r}; accepted: {', '.join(EXPERIMENTS)}",
+            file=sys.stderr,
+        )
+        return 2
+    quick = bool(getattr(args, "quick", False))
+    out = getattr(args, "out", None) or Path("gspace-results") / name
+    seed = getattr(args, "seed", None)
+    seed = 0 if seed is None else seed
+    progress = False if getattr(args, "no_progress", False) else None
+    cfg = EXPERIMENTS[name].config(quick)
+    mode = "quick version: fewer epochs, 3 seeds" if quick else "full version"
+    print(
+        f"experiment {name} ({mode}): {cfg['epochs']} epochs, batch {cfg['batch_size']}, "
+        f"seeds from {seed}, learning rates chosen on validation from {cfg['lr_grid']}"
+    )
+    results = run(
+        name,
+        quick=quick,
+        out=out,
+        seed=seed,
+        progress=progress,
+        data_dir=getattr(args, "data_dir", None),
+    )
+    print(report.results_table(results, fmt="markdown"))
+    for note in results["notes"]:
+        print(f"* {note}")
+    print(
+        f"{results['elapsed_seconds']:.0f} s; wrote {Path(out) / 'results.json'} and "
+        f"{Path(out) / results['figure']}"
+    )
+    return 0
+
+
+#: The short versions shown by ``gspace demo``: one learning rate per optimizer (the rate the
+#: quick versions chose on validation on this machine), few epochs, 3 seeds.
+DEMO_OVERRIDES = {
+    "invariance": {
+        "epochs": 3,
+        "hidden": [16, 16],
+        "lr_grid": {"sgd": [0.3], "pathsgd": [1.0], "gsgd": [0.3]},
+    },
+    "path-sgd": {
+        "epochs": 5,
+        "hidden": [16, 16, 16],
+        "lr_grid": {"sgd": [0.3], "pathsgd": [1.0], "gsgd": [0.3]},
+    },
+}
+
+
+def demo(name: str, out, seed: int = 0, progress=None) -> dict:
+    """Run the short version of an experiment for ``gspace demo`` and print its table.
+
+    Parameters
+    ----------
+    name : {"invariance", "path-sgd"}
+    out : str or Path
+        Output directory for ``results.json`` and the figure.
+    seed : int, default 0
+    progress : bool or None
+
+    Returns
+    -------
+    dict
+        The results.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` has no demo version.
+    """
+    if name not in DEMO_OVERRIDES:
+        raise ValueError(f"no demo version of {name!r}; accepted: {', '.join(DEMO_OVERRIDES)}")
+    results = run(
+        name, quick=True, out=out, seed=seed, progress=progress, overrides=DEMO_OVERRIDES[name]
+    )
+    print(report.results_table(results, fmt="markdown"), end="")
+    for note in results["notes"][1:]:
+        print(f"* {note}")
+    print(f"figure: {Path(out) / results['figure']}")
+    return results

@@ -1,0 +1,626 @@
+"""Machinery shared by the experiments: seeds, learning-rate selection, results, figures.
+
+Every experiment follows the same method, so that the comparisons are fair:
+
+* **Seeds.** ``seeds(base, quick)`` gives ``base, base + 1, ...`` (5 seeds, 3 with ``--quick``).
+  A seed fixes the initialization (``np.random.default_rng(seed)``), the batch order
+  (``gspace.train.fit(..., seed=seed)``) and, where an experiment rescales the network, the
+  rescaling (``np.random.default_rng((seed, tag))``). The train/validation/test split is
+  fixed by the base seed, the same for every run of an experiment.
+* **Learning rate.** For each optimizer (and each condition of an experiment) every learning
+  rate of a small grid is trained with every seed; the rate with the best mean *validation*
+  accuracy after the last epoch is chosen (a diverged run counts as accuracy 0; ties go to the
+  first rate of the grid). Every optimizer gets a grid of the same size. Test accuracy is
+  reported for the chosen rate only. The grids, the mean validation accuracy of each rate and
+  the choice are written to ``results.json`` under ``"lr_selection"``.
+* **Numbers.** Means and sample standard deviations (``ddof=1``) over seeds.
+
+``results.json`` has the fields of :data:`RESULT_FIELDS`:
+
+``experiment``, ``title``, ``description``
+    name (as on the command line), title of the figure, one paragraph on what is measured.
+``quick``, ``seed``, ``seeds``
+    whether the ``--quick`` version ran, the base seed and the list of seeds.
+``dataset``, ``init``
+    the data set actually used and the initialization used for every optimizer.
+``config``
+    everything else needed to rerun: widths, epochs, batch size, loss, grids, schedule, ...
+``lr_selection``
+    list of ``{"condition", "optimizer", "grid", "val_acc_mean", "diverged", "chosen"}``.
+``runs``
+    one record per training run (every grid point and seed): condition, optimizer, lr,
+    seed, ``diverged``, and the final train loss and train/validation/test accuracy; runs at
+    the chosen rate also carry their per-epoch ``curves``.
+``summary``, ``summary_columns``
+    the table of results (list of flat dicts) and the order and headings of its columns;
+    :func:`gspace.experiments.report.results_table` renders it.
+``notes``
+    plain-language remarks written by the experiment (data set substitutions, what to read
+    in the figure, where G-SGD does not beat SGD).
+``machine``
+    platform, CPU count, Python, NumPy and gspace versions, and the date (UTC).
+``elapsed_seconds``, ``figure``
+    wall-clock time of the run and the file name of the figure.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+import gspace
+
+__all__ = [
+    "RESULT_FIELDS",
+    "OPTIMIZER_LABELS",
+    "CURVE_KEYS",
+    "seeds",
+    "make_optimizer",
+    "machine_info",
+    "mean_std",
+    "load_data",
+    "train_run",
+    "grid_search",
+    "progress_bar",
+    "save_results",
+    "load_results",
+    "plot_band",
+]
+
+RESULT_FIELDS = (
+    "experiment",
+    "title",
+    "description",
+    "quick",
+    "seed",
+    "seeds",
+    "dataset",
+    "init",
+    "config",
+    "lr_selection",
+    "runs",
+    "summary",
+    "summary_columns",
+    "notes",
+    "machine",
+    "elapsed_seconds",
+    "figure",
+)
+
+#: Display names of the optimizers, keyed by the names used on the command line.
+OPTIMIZER_LABELS = {"sgd": "SGD", "pathsgd": "Path-SGD", "gsgd": "G-SGD"}
+#: One colour per optimizer, the same in every figure.
+OPTIMIZER_COLORS = {"sgd": "tab:blue", "pathsgd": "tab:orange", "gsgd": "tab:green"}
+#: Per-epoch quantities kept for the runs at the chosen learning rate.
+CURVE_KEYS = ("train_loss", "train_acc", "val_acc", "test_loss", "test_acc")
+#: Final quantities kept for every run.
+FINAL_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc")
+
+#: The learning-rate grid of each optimizer (quick and full runs): 6 rates a factor ~3 apart
+#: for every optimizer. Path-SGD divides the gradient by gamma(w, e), so its good rates are
+#: larger: on digits they were 1-10 while SGD's and G-SGD's were 0.01-0.3 (measured while
+#: designing the experiments); its grid is the same shape shifted up by a factor 10.
+LR_GRIDS = {
+    "sgd": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
+    "pathsgd": (0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
+    "gsgd": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
+}
+
+N_SEEDS_FULL = 5
+N_SEEDS_QUICK = 3
+
+
+def seeds(base: int, quick: bool) -> list[int]:
+    """Seeds of an experiment: ``base, base + 1, ...``; 5 of them, 3 with ``quick``.
+
+    Parameters
+    ----------
+    base : int
+        The base seed (``--seed``), >= 0.
+    quick : bool
+        Whether the quick version runs.
+
+    Returns
+    -------
+    list of int
+
+    Raises
+    ------
+    TypeError
+        If ``base`` is not an integer.
+    ValueError
+        If ``base`` is negative.
+
+    Examples
+    --------
+    >>> seeds(0, quick=True)
+    [0, 1, 2]
+    >>> seeds(10, quick=False)
+    [10, 11, 12, 13, 14]
+    """
+    if isinstance(base, bool) or not isinstance(base, (int, np.integer)):
+        raise TypeError(f"seed must be a non-negative integer, got {base!r}")
+    if base < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {base}")
+    n = N_SEEDS_QUICK if quick else N_SEEDS_FULL
+    return [int(base) + i for i in range(n)]
+
+
+def make_optimizer(name: str, lr: float):
+    """A fresh optimizer ``"sgd"``, ``"pathsgd"`` or ``"gsgd"`` with learning rate ``lr``.
+
+    No momentum and no weight decay: the experiments compare the plain algorithms, as the
+    paper's MLP runs and the authors' released MLP code do.
+
+    Parameters
+    ----------
+    name : {"sgd", "pathsgd", "gsgd"}
+    lr : float
+        Learning rate, > 0.
+
+    Returns
+    -------
+    gspace.optim.Optimizer
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not one of the three, or ``lr`` is not > 0.
+
+    Examples
+    --------
+    >>> make_optimizer("sgd", 0.1)
+    SGD(lr=0.1, momentum=0.0, weight_decay=0.0)
+    """
+    if name == "sgd":
+        return gspace.SGD(lr=lr)
+    if name == "pathsgd":
+        return gspace.PathSGD(lr=lr)
+    if name == "gsgd":
+        return gspace.GSGD(lr=lr)
+    raise ValueError(f"unknown optimizer {name!r}; accepted: {', '.join(OPTIMIZER_LABELS)}")
+
+
+def machine_info() -> dict:
+    """Where and when the experiment ran: platform, CPU count, versions and the UTC date.
+
+    Returns
+    -------
+    dict
+        Keys ``platform``, ``processor``, ``cpu_count``, ``python``, ``numpy``, ``gspace``,
+        ``date``.
+
+    Examples
+    --------
+    >>> sorted(machine_info())
+    ['cpu_count', 'date', 'gspace', 'numpy', 'platform', 'processor', 'python']
+    """
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "gspace": gspace.__version__,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (``ddof=1``; 0 for a single value) of ``values``.
+
+    Non-finite entries (diverged runs recorded as NaN) are left out.
+
+    Parameters
+    ----------
+    values : sequence of float
+
+    Returns
+    -------
+    mean, std : float
+        NaN, NaN if no finite value is left.
+
+    Notes
+    -----
+    :math:`\\bar x = \\frac1n\\sum_i x_i` and
+    :math:`s = \\sqrt{\\frac{1}{n-1}\\sum_i (x_i-\\bar x)^2}`.
+
+    Examples
+    --------
+    >>> mean_std([0.5, 0.7])
+    (0.6, 0.1414...)
+    """
+    x = np.asarray([v for v in values if v is not None], dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return float("nan"), float("nan")
+    std = float(np.std(x, ddof=1)) if x.size > 1 else 0.0
+    return float(np.mean(x)), std
+
+
+def load_data(preferred: str, *, quick: bool, seed: int, data_dir=None):
+    """The data set of an experiment: ``preferred`` when available, otherwise digits.
+
+    Quick runs always use digits (bundled with scikit-learn, never downloaded). A full run
+    uses ``preferred`` (``"mnist"`` or ``"fashion-mnist"``) when its IDX files are found in
+    ``data_dir`` or ``$GSPACE_DATA`` and falls back to digits otherwise, saying so.
+
+    Parameters
+    ----------
+    preferred : str
+        Name for :func:`gspace.datasets.load`.
+    quick : bool
+    seed : int
+        Fixes the train/validation/test split.
+    data_dir : str or Path, optional
+
+    Returns
+    -------
+    data : gspace.datasets.Dataset
+    note : str
+        One sentence on which data set is used and why.
+    """
+    from gspace import datasets
+
+    if preferred == "digits":
+        return datasets.load("digits", seed=seed), "Data: digits (scikit-learn, 8x8 images)."
+    if quick:
+        return (
+            datasets.load("digits", seed=seed),
+            f"Data: digits, because --quick always uses digits ({preferred} in the full run "
+            "when its files are present).",
+        )
+    if data_dir is None and not os.environ.get("GSPACE_DATA"):
+        return (
+            datasets.load("digits", seed=seed),
+            f"Data: digits, because no data directory holds the {preferred} files "
+            "(set GSPACE_DATA or pass data_dir to use them).",
+        )
+    try:
+        data = datasets.load(preferred, seed=seed, data_dir=data_dir)
+    except FileNotFoundError as exc:
+        return (
+            datasets.load("digits", seed=seed),
+            f"Data: digits, because the {preferred} files were not found ({exc}).",
+        )
+    return data, f"Data: {preferred} (IDX files found)."
+
+
+def _final(history) -> dict:
+    return {key: float(getattr(history, key)[-1]) for key in FINAL_KEYS}
+
+
+def train_run(
+    net,
+    optimizer: str,
+    lr: float,
+    data,
+    *,
+    seed: int,
+    epochs: int,
+    batch_size: int,
+    schedule: dict | None = None,
+):
+    """Train one network with one optimizer; never raises on divergence.
+
+    Parameters
+    ----------
+    net : gspace.MLP
+        Starting point (not modified).
+    optimizer : {"sgd", "pathsgd", "gsgd"}
+    lr : float
+        Learning rate (the base rate when ``schedule`` is given).
+    data : gspace.datasets.Dataset
+    seed : int
+        Fixes the batch order.
+    epochs, batch_size : int
+    schedule : dict, optional
+        Keyword arguments of :func:`gspace.train.make_schedule` without ``lr``, for example
+        ``{"name": "exp", "k": 0.01}``; None for a constant rate.
+
+    Returns
+    -------
+    net : gspace.MLP or None
+        The trained network, None if training diverged.
+    record : dict
+        ``diverged`` (bool), ``message`` (str, the error when diverged), ``final`` (dict of
+        the last epoch's :data:`FINAL_KEYS`, NaN when diverged) and ``curves`` (dict of
+        per-epoch lists, epoch 0 = before training, empty when diverged).
+    """
+    from gspace import train
+
+    opt = make_optimizer(optimizer, lr)
+    sched = None
+    if schedule is not None:
+        kwargs = dict(schedule)
+        sched = train.make_schedule(kwargs.pop("name"), lr, **kwargs)
+    try:
+        new_net, history = train.fit(
+            net,
+            opt,
+            data,
+            epochs=epochs,
+            batch_size=batch_size,
+            loss="cross_entropy",
+            schedule=sched,
+            seed=seed,
+            progress=False,
+        )
+    except FloatingPointError as exc:
+        nan = float("nan")
+        record = {
+            "diverged": True,
+            "message": str(exc).splitlines()[0],
+            "final": dict.fromkeys(FINAL_KEYS, nan),
+            "curves": {},
+        }
+        return None, record
+    record = {
+        "diverged": False,
+        "message": "",
+        "final": _final(history),
+        "curves": {key: [float(v) for v in getattr(history, key)] for key in CURVE_KEYS},
+    }
+    return new_net, record
+
+
+def grid_search(
+    make_net: Callable[[int], object],
+    optimizer: str,
+    grid: Sequence[float],
+    run_seeds: Sequence[int],
+    data,
+    *,
+    condition: dict,
+    epochs: int,
+    batch_size: int,
+    schedule: dict | None = None,
+    bar=None,
+):
+    """Train every learning rate of ``grid`` with every seed; choose the rate on validation.
+
+    Parameters
+    ----------
+    make_net : callable
+        ``make_net(seed) -> gspace.MLP``, the starting network of a seed.
+    optimizer : {"sgd", "pathsgd", "gsgd"}
+    grid : sequence of float
+        Learning rates, in the order used to break ties.
+    run_seeds : sequence of int
+    data : gspace.datasets.Dataset
+    condition : dict
+        What distinguishes this search inside the experiment (e.g. ``{"sigma": 1.0}``);
+        copied into every record.
+    epochs, batch_size : int
+    schedule : dict, optional
+        See :func:`train_run`.
+    bar : tqdm progress bar, optional
+        Advanced by one per run.
+
+    Returns
+    -------
+    selection : dict
+        ``condition``, ``optimizer``, ``grid``, ``val_acc_mean`` (one per rate; diverged
+        runs count 0), ``diverged`` (count per rate) and ``chosen`` (the rate).
+    runs : list of dict
+        One record per (rate, seed); only the chosen rate's records keep their curves.
+    nets : dict
+        ``seed -> trained network`` (None if diverged) at the chosen rate.
+
+    Notes
+    -----
+    ``chosen = argmax_lr mean_seed val_acc(lr, seed)``, first maximum in grid order.
+    """
+    records: dict[float, list[dict]] = {}
+    trained: dict[float, dict[int, object]] = {}
+    for lr in grid:
+        records[lr], trained[lr] = [], {}
+        for seed in run_seeds:
+            net, rec = train_run(
+                make_net(seed),
+                optimizer,
+                lr,
+                data,
+                seed=seed,
+                epochs=epochs,
+                batch_size=batch_size,
+                schedule=schedule,
+            )
+            rec = {
+                "condition": dict(condition),
+                "optimizer": optimizer,
+                "lr": float(lr),
+                "seed": int(seed),
+                **rec,
+            }
+            records[lr].append(rec)
+            trained[lr][seed] = net
+            if bar is not None:
+                bar.update(1)
+    scores = [
+        float(np.mean([0.0 if r["diverged"] else r["final"]["val_acc"] for r in records[lr]]))
+        for lr in grid
+    ]
+    chosen = list(grid)[int(np.argmax(scores))]
+    runs = []
+    for lr in grid:
+        for rec in records[lr]:
+            if lr != chosen:
+                rec = {**rec, "curves": {}}
+            runs.append(rec)
+    selection = {
+        "condition": dict(condition),
+        "optimizer": optimizer,
+        "grid": [float(lr) for lr in grid],
+        "val_acc_mean": scores,
+        "diverged": [sum(r["diverged"] for r in records[lr]) for lr in grid],
+        "chosen": float(chosen),
+    }
+    return selection, runs, trained[chosen]
+
+
+def chosen_runs(runs: list[dict], selection: dict) -> list[dict]:
+    """The records of ``runs`` that belong to the chosen rate of ``selection``."""
+    return [
+        r
+        for r in runs
+        if r["optimizer"] == selection["optimizer"]
+        and r["condition"] == selection["condition"]
+        and r["lr"] == selection["chosen"]
+    ]
+
+
+def progress_bar(total: int, desc: str, progress):
+    """A tqdm bar over ``total`` training runs (``progress=None``: only on a terminal)."""
+    from tqdm.auto import tqdm
+
+    disable = None if progress is None else not progress
+    return tqdm(total=total, desc=desc, unit="run", disable=disable, file=sys.stderr)
+
+
+def _jsonable(obj):
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot write {type(obj).__name__} to results.json")
+
+
+def save_results(results: dict, path) -> Path:
+    """Write ``results`` as JSON (NaN written as ``NaN``, as Python's json module does)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1, default=_jsonable) + "\n")
+    return path
+
+
+def load_results(path) -> dict:
+    """Read a ``results.json`` file written by :func:`save_results`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not a results file (a field of :data:`RESULT_FIELDS` is missing).
+    """
+    path = Path(path)
+    results = json.loads(path.read_text())
+    if not isinstance(results, dict):
+        raise ValueError(f"{path} is not a gspace results.json file (not a JSON object)")
+    missing = [k for k in RESULT_FIELDS if k not in results]
+    if missing:
+        raise ValueError(f"{path} is not a gspace results.json file: missing {missing}")
+    return results
+
+
+def plot_band(ax, curves: Sequence[Sequence[float]], *, label: str, color: str, ls="-"):
+    """Plot the mean of several equal-length curves with a band of +- one standard deviation.
+
+    Curves of diverged runs (empty lists) are skipped; the x axis is the epoch.
+    """
+    curves = [c for c in curves if len(c)]
+    if not curves:
+        return
+    y = np.asarray(curves, dtype=np.float64)
+    x = np.arange(y.shape[1])
+    mean = y.mean(axis=0)
+    std = y.std(axis=0, ddof=1) if y.shape[0] > 1 else np.zeros_like(mean)
+    ax.plot(x, mean, color=color, ls=ls, label=f"{label} (n={y.shape[0]})")
+    ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2, lw=0)
+
+
+def timer() -> Callable[[], float]:
+    """Start a wall-clock timer; calling the result gives the seconds since the start."""
+    start = time.perf_counter()
+    return lambda: round(time.perf_counter() - start, 1)
+
+
+def initial_net(widths: Sequence[int], init: str, seed: int):
+    """The starting network of a seed: :func:`gspace.initialization.initialize`, no biases."""
+    from gspace.initialization import initialize
+
+    return initialize(list(widths), init=init, bias=False, rng=np.random.default_rng(seed))
+
+
+def rescale(net, sigma: float, seed: int, tag: int = 1):
+    """``g(net)`` for a random positive rescaling with ``log c ~ N(0, sigma^2)`` per hidden node.
+
+    The factors come from ``np.random.default_rng((seed, tag))``, so they are fixed by the
+    seed and independent of the initialization's random numbers. ``sigma = 0`` returns a copy.
+    The network function is unchanged (claim G2); the weights are not.
+    """
+    from gspace import scaling
+
+    rng = np.random.default_rng((seed, tag))
+    g = scaling.random_scaling(net.widths, rng, sigma=sigma)
+    return g.apply(net)
+
+
+def new_results(name: str, title: str, description: str, *, quick: bool, seed: int) -> dict:
+    """A results dict with every field of :data:`RESULT_FIELDS`, to be filled in."""
+    results = dict.fromkeys(RESULT_FIELDS)
+    results.update(
+        experiment=name,
+        title=title,
+        description=description,
+        quick=bool(quick),
+        seed=int(seed),
+        seeds=seeds(seed, quick),
+        lr_selection=[],
+        runs=[],
+        summary=[],
+        summary_columns=[],
+        notes=[],
+        figure=f"{name}.png",
+    )
+    return results
+
+
+def plot_learning_curves(results: dict, path, *, condition: dict | None = None) -> None:
+    """Training loss and test accuracy against epochs at each optimizer's chosen rate.
+
+    One band (mean +- standard deviation over seeds) per optimizer; saved to ``path``.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10.0, 4.0))
+    for selection in results["lr_selection"]:
+        if condition is not None and selection["condition"] != condition:
+            continue
+        runs = chosen_runs(results["runs"], selection)
+        opt = selection["optimizer"]
+        label = f"{OPTIMIZER_LABELS[opt]} (lr {selection['chosen']:g})"
+        color = OPTIMIZER_COLORS[opt]
+        plot_band(ax1, [r["curves"].get("train_loss", []) for r in runs], label=label, color=color)
+        plot_band(ax2, [r["curves"].get("test_acc", []) for r in runs], label=label, color=color)
+    ax1.set_yscale("log")
+    ax1.set_ylabel("training loss (cross-entropy, nats)")
+    ax2.set_ylabel("test accuracy (fraction correct)")
+    for ax in (ax1, ax2):
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=9)
+    ax1.set_title("training loss", fontsize=10)
+    ax2.set_title("test accuracy", fontsize=10)
+    widths = results["config"].get("widths")
+    fig.suptitle(
+        f"{results['title']}\n{results['dataset']}, widths {widths}, init {results['init']}, "
+        f"mean +- std over {len(results['seeds'])} seeds",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

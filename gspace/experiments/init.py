@@ -1,0 +1,195 @@
+"""Initialization: how much each optimizer depends on where in G-space it starts.
+
+SGD, Path-SGD and G-SGD, each from plain He initialization and from the skeleton-unit
+initialization (every skeleton weight set to 1, as the authors' code does before training),
+on a shallow and a deep network. Skeleton-unit changes the network function: it is a
+different starting point, not a rescaling. From He initialization a skeleton path's value is
+a product of ``L`` small weights, and G-SGD's ``dl/dv = u / v`` is large where ``v`` is small
+(paper-notes section 7).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import common
+
+NAME = "init"
+TITLE = "He against skeleton-unit initialization, shallow and deep"
+INITS = ("he", "skeleton-unit")
+OPTIMIZERS = ("sgd", "pathsgd", "gsgd")
+
+__all__ = ["NAME", "config", "run", "plot"]
+
+
+def config(quick: bool) -> dict:
+    """The configuration of the experiment (``quick``: fewer epochs, 3 seeds).
+
+    Examples
+    --------
+    >>> config(quick=False)["networks"]
+    {'shallow': [16, 16, 16], 'deep': [32, 32, 32, 32, 32, 32]}
+    """
+    return {
+        "dataset": "digits",
+        "networks": {"shallow": [16, 16, 16], "deep": [32] * 6},
+        "inits": list(INITS),
+        "epochs": 3 if quick else 15,
+        "batch_size": 32,
+        "loss": "cross_entropy",
+        "bias": False,
+        "lr_grid": {opt: list(common.LR_GRIDS[opt]) for opt in OPTIMIZERS},
+        "optimizers": list(OPTIMIZERS),
+    }
+
+
+def run(
+    *, quick: bool = False, seed: int = 0, progress=None, data_dir=None, overrides=None
+) -> dict:
+    """Run the experiment; return the results dict (see :mod:`gspace.experiments.common`).
+
+    Parameters
+    ----------
+    quick : bool, default False
+    seed : int, default 0
+    progress : bool or None
+    data_dir : str, optional
+        Unused (digits only).
+
+    overrides : dict, optional
+        Entries replacing those of :func:`config` (used by ``gspace demo`` and the tests);
+        the configuration actually used is written to the results.
+
+    Returns
+    -------
+    dict
+    """
+    cfg = {**config(quick), **(overrides or {})}
+    results = common.new_results(
+        NAME,
+        TITLE,
+        "Final test accuracy of SGD, Path-SGD and G-SGD from He initialization and from "
+        "skeleton-unit initialization (skeleton weights set to 1), on a shallow and a deep "
+        "network. Both starts are drawn from the same seed.",
+        quick=quick,
+        seed=seed,
+    )
+    data, note = common.load_data(cfg["dataset"], quick=quick, seed=seed, data_dir=data_dir)
+    nets = {
+        name: [data.n_features, *hidden, data.n_classes] for name, hidden in cfg["networks"].items()
+    }
+    results.update(dataset=data.name, init="he and skeleton-unit", config={**cfg, "widths": nets})
+    results["notes"].append(note)
+    run_seeds = results["seeds"]
+    n_conditions = len(nets) * len(INITS)
+    n_runs = n_conditions * sum(len(cfg["lr_grid"][o]) for o in OPTIMIZERS) * len(run_seeds)
+    with common.progress_bar(n_runs, NAME, progress) as bar:
+        for net_name, widths in nets.items():
+            for init in INITS:
+
+                def make_net(s, widths=widths, init=init):
+                    return common.initial_net(widths, init, s)
+
+                for opt in OPTIMIZERS:
+                    selection, runs, _ = common.grid_search(
+                        make_net,
+                        opt,
+                        cfg["lr_grid"][opt],
+                        run_seeds,
+                        data,
+                        condition={"network": net_name, "init": init},
+                        epochs=cfg["epochs"],
+                        batch_size=cfg["batch_size"],
+                        bar=bar,
+                    )
+                    results["lr_selection"].append(selection)
+                    results["runs"].extend(runs)
+                    chosen = common.chosen_runs(runs, selection)
+                    mean, std = common.mean_std([r["final"]["test_acc"] for r in chosen])
+                    results["summary"].append(
+                        {
+                            "network": net_name,
+                            "widths": "-".join(map(str, widths)),
+                            "init": init,
+                            "optimizer": common.OPTIMIZER_LABELS[opt],
+                            "lr": selection["chosen"],
+                            "test_acc_mean": mean,
+                            "test_acc_std": std,
+                            "diverged": sum(r["diverged"] for r in chosen),
+                        }
+                    )
+    results["summary_columns"] = [
+        {"key": "network", "label": "network"},
+        {"key": "widths", "label": "widths"},
+        {"key": "init", "label": "initialization"},
+        {"key": "optimizer", "label": "optimizer"},
+        {"key": "lr", "label": "chosen lr", "format": "g"},
+        {"key": "test_acc", "label": "test accuracy", "format": ".3f"},
+        {"key": "diverged", "label": "diverged", "format": "d"},
+    ]
+    for net_name in nets:
+        for label in common.OPTIMIZER_LABELS.values():
+            acc = {
+                r["init"]: r["test_acc_mean"]
+                for r in results["summary"]
+                if r["network"] == net_name and r["optimizer"] == label
+            }
+            results["notes"].append(
+                f"{net_name}, {label}: he {acc['he']:.3f}, skeleton-unit "
+                f"{acc['skeleton-unit']:.3f} (difference "
+                f"{acc['skeleton-unit'] - acc['he']:+.3f})."
+            )
+    return results
+
+
+def plot(results: dict, path) -> None:
+    """Grouped bars (optimizer x initialization) with error bars, one panel per network."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    nets = list(results["config"]["networks"])
+    opts = results["config"]["optimizers"]
+    fig, axes = plt.subplots(1, len(nets), figsize=(5.0 * len(nets), 4.0), sharey=True)
+    axes = np.atleast_1d(axes)
+    width = 0.38
+    hatches = {"he": "", "skeleton-unit": "//"}
+    for ax, net_name in zip(axes, nets, strict=True):
+        for k, init in enumerate(results["config"]["inits"]):
+            rows = {
+                r["optimizer"]: r
+                for r in results["summary"]
+                if r["network"] == net_name and r["init"] == init
+            }
+            labels = [common.OPTIMIZER_LABELS[o] for o in opts]
+            x = np.arange(len(opts)) + (k - 0.5) * width
+            ax.bar(
+                x,
+                [rows[lab]["test_acc_mean"] for lab in labels],
+                width,
+                yerr=[rows[lab]["test_acc_std"] for lab in labels],
+                capsize=3,
+                color=[common.OPTIMIZER_COLORS[o] for o in opts],
+                alpha=0.55 if init == "he" else 0.95,
+                hatch=hatches.get(init, ""),
+                edgecolor="black",
+            )
+        ax.set_xticks(np.arange(len(opts)), [common.OPTIMIZER_LABELS[o] for o in opts])
+        widths = results["config"]["widths"][net_name]
+        ax.set_title(f"{net_name}: {'-'.join(map(str, widths))}", fontsize=10)
+        ax.set_xlabel("optimizer")
+        ax.set_ylim(0, 1.05)
+        ax.grid(axis="y", alpha=0.3)
+        handles = [
+            Patch(facecolor="lightgray", edgecolor="black", hatch=hatches.get(i, ""), label=i)
+            for i in results["config"]["inits"]
+        ]
+        ax.legend(handles=handles, title="initialization", fontsize=9, loc="lower right")
+    axes[0].set_ylabel("test accuracy (fraction correct)")
+    fig.suptitle(
+        f"{results['title']}\n{results['dataset']}, lr tuned per bar, "
+        f"mean +- std over {len(results['seeds'])} seeds",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,256 @@
+"""Turn ``results.json`` files into Markdown or reStructuredText tables and pages.
+
+Nothing here is typed by hand: every number comes from a ``results.json`` written by
+:func:`gspace.experiments.run`. The docs build calls :func:`results_page` on
+``docs/_static/results/`` to make the page of experiment results.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from .common import load_results
+
+__all__ = ["format_cell", "results_table", "lr_table", "results_section", "results_page"]
+
+FORMATS = ("markdown", "rst")
+#: Order of the experiments on the results page.
+ORDER = ("invariance", "unbalanced-init", "width", "path-sgd", "authors-mlp", "init")
+
+
+def _fmt(value, spec: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return "n/a"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    if spec == "d":
+        return str(int(value))
+    try:
+        return format(value, spec)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def format_cell(row: dict, column: dict) -> str:
+    """The text of one table cell.
+
+    Parameters
+    ----------
+    row : dict
+        One entry of ``results["summary"]``.
+    column : dict
+        ``{"key", "label", "format"}``. If ``row`` has ``key`` its value is formatted with
+        ``format``; if it has ``key_mean`` and ``key_std`` the cell is ``"mean ± std"``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_cell({"acc_mean": 0.9312, "acc_std": 0.0101}, {"key": "acc", "format": ".3f"})
+    '0.931 ± 0.010'
+    >>> format_cell({"lr": 0.1}, {"key": "lr", "format": "g"})
+    '0.1'
+    """
+    key, spec = column["key"], column.get("format", "")
+    if key in row:
+        return _fmt(row[key], spec)
+    mean, std = row.get(f"{key}_mean"), row.get(f"{key}_std")
+    if mean is None:
+        return ""
+    return f"{_fmt(mean, spec)} ± {_fmt(abs(std) if std is not None else std, spec.lstrip('+'))}"
+
+
+def _table(header: list[str], rows: list[list[str]], fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(lines) + "\n"
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    for r in [header, *rows]:
+        lines.append("   * - " + (r[0] or " "))
+        lines += [f"     - {c or ' '}" for c in r[1:]]
+    return "\n".join(lines) + "\n"
+
+
+def _as_results(results_or_path) -> dict:
+    if isinstance(results_or_path, dict):
+        return results_or_path
+    return load_results(results_or_path)
+
+
+def results_table(results_or_path, fmt: str = "markdown") -> str:
+    """The summary table of one experiment.
+
+    Parameters
+    ----------
+    results_or_path : dict or str or Path
+        A results dict or the path of a ``results.json``.
+    fmt : {"markdown", "rst"}, default "markdown"
+        A Markdown pipe table or an RST ``list-table``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        If ``fmt`` is unknown or the file is not a results file.
+    FileNotFoundError
+        If the path does not exist.
+
+    Examples
+    --------
+    >>> r = {"summary_columns": [{"key": "optimizer", "label": "optimizer"},
+    ...                          {"key": "acc", "label": "test accuracy", "format": ".2f"}],
+    ...      "summary": [{"optimizer": "SGD", "acc_mean": 0.9, "acc_std": 0.01}]}
+    >>> print(results_table(r))
+    | optimizer | test accuracy |
+    |---|---|
+    | SGD | 0.90 ± 0.01 |
+    <BLANKLINE>
+    """
+    results = _as_results(results_or_path)
+    columns = results["summary_columns"]
+    header = [c["label"] for c in columns]
+    rows = [[format_cell(row, c) for c in columns] for row in results["summary"]]
+    return _table(header, rows, fmt)
+
+
+def lr_table(results_or_path, fmt: str = "markdown") -> str:
+    """The learning-rate selection: grid, mean validation accuracy per rate, choice.
+
+    Parameters
+    ----------
+    results_or_path : dict or str or Path
+    fmt : {"markdown", "rst"}
+
+    Returns
+    -------
+    str
+    """
+    results = _as_results(results_or_path)
+    header = ["condition", "optimizer", "validation accuracy per lr (diverged runs)", "chosen"]
+    rows = []
+    for sel in results["lr_selection"]:
+        cond = ", ".join(f"{k}={v}" for k, v in sel["condition"].items()) or "-"
+        cells = [
+            f"{lr:g}: {acc:.3f}" + (f" ({d})" if d else "")
+            for lr, acc, d in zip(sel["grid"], sel["val_acc_mean"], sel["diverged"], strict=True)
+        ]
+        rows.append([cond, sel["optimizer"], "; ".join(cells), f"{sel['chosen']:g}"])
+    return _table(header, rows, fmt)
+
+
+def _machine_line(results: dict) -> str:
+    m = results["machine"]
+    return (
+        f"Ran {m['date']} on {m['platform']} ({m['cpu_count']} CPUs), Python {m['python']}, "
+        f"NumPy {m['numpy']}, gspace {m['gspace']}; {results['elapsed_seconds']:.0f} s; "
+        f"seeds {results['seeds']}; data set {results['dataset']}; "
+        f"initialization {results['init']}" + (" (quick version)" if results["quick"] else "") + "."
+    )
+
+
+def results_section(results_or_path, fmt: str = "rst", figure: str | None = None) -> str:
+    """A section for one experiment: title, description, figure, tables, notes, machine.
+
+    Parameters
+    ----------
+    results_or_path : dict or str or Path
+    fmt : {"markdown", "rst"}, default "rst"
+    figure : str, optional
+        Path or URL of the figure as the page should reference it; default: the
+        ``figure`` field of the results (a file name relative to the results file).
+
+    Returns
+    -------
+    str
+    """
+    results = _as_results(results_or_path)
+    figure = figure or results["figure"]
+    title = f"{results['experiment']}: {results['title']}"
+    notes = [f"* {n}" for n in results["notes"]]
+    if fmt == "rst":
+        parts = [
+            title,
+            "-" * len(title),
+            "",
+            results["description"],
+            "",
+            f".. image:: {figure}",
+            f"   :alt: {results['title']}",
+            "",
+            results_table(results, "rst"),
+            "Learning-rate selection (mean validation accuracy over seeds):",
+            "",
+            lr_table(results, "rst"),
+            *notes,
+            "",
+            _machine_line(results),
+            "",
+        ]
+    elif fmt == "markdown":
+        parts = [
+            f"## {title}",
+            "",
+            results["description"],
+            "",
+            f"![{results['title']}]({figure})",
+            "",
+            results_table(results, "markdown"),
+            "Learning-rate selection (mean validation accuracy over seeds):",
+            "",
+            lr_table(results, "markdown"),
+            *notes,
+            "",
+            _machine_line(results),
+            "",
+        ]
+    else:
+        raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
+    return "\n".join(parts)
+
+
+def results_page(results_dir, fmt: str = "rst", figure_prefix: str = "") -> str:
+    """One section per ``results_dir/<name>/results.json``, in the order of the experiments.
+
+    Parameters
+    ----------
+    results_dir : str or Path
+        Folder holding one sub-folder per experiment, each with ``results.json`` and its
+        figure (as written by ``gspace experiment NAME --out results_dir/NAME``).
+    fmt : {"markdown", "rst"}, default "rst"
+    figure_prefix : str, default ""
+        Prepended to ``NAME/figure.png`` in image references (e.g. ``"/_static/results/"``
+        for Sphinx).
+
+    Returns
+    -------
+    str
+        The sections joined; an empty string if no results file is found.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``results_dir`` is not a directory.
+    """
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise FileNotFoundError(f"results_dir {results_dir} is not a directory")
+    files = sorted(results_dir.glob("*/results.json"))
+    rank = {name: k for k, name in enumerate(ORDER)}
+    files.sort(key=lambda p: (rank.get(p.parent.name, len(ORDER)), p.parent.name))
+    sections = []
+    for path in files:
+        results = load_results(path)
+        figure = f"{figure_prefix}{path.parent.name}/{results['figure']}"
+        sections.append(results_section(results, fmt, figure=figure))
+    return "\n".join(sections)

@@ -1,0 +1,162 @@
+"""Unbalanced initialization: accuracy against the strength of a random rescaling.
+
+The experiment of the Path-SGD paper (Neyshabur et al., 2015), with G-SGD added. Every
+starting network is ``g(w)``: ``w`` from the initialization, ``g`` a random positive rescaling
+with ``log c ~ N(0, sigma^2)`` per hidden node. All ``g(w)`` compute the same function as
+``w`` (claim G2), but they put very different weights in front of SGD. G-SGD and Path-SGD do
+not see ``g`` (claims A2, A4), so their accuracy should not depend on ``sigma``; SGD's may.
+
+The learning rate is chosen on validation separately for every ``sigma`` and optimizer (the
+fairest choice for SGD: it may adapt its rate to the rescaling).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import common
+
+NAME = "unbalanced-init"
+TITLE = "Test accuracy after training from a randomly rescaled network"
+INIT = "skeleton-unit"
+OPTIMIZERS = ("sgd", "pathsgd", "gsgd")
+
+__all__ = ["NAME", "config", "run", "plot"]
+
+
+def config(quick: bool) -> dict:
+    """The configuration of the experiment (``quick``: fewer epochs, 3 seeds).
+
+    Examples
+    --------
+    >>> config(quick=False)["sigmas"]
+    [0.0, 0.5, 1.0, 2.0, 3.0]
+    """
+    return {
+        "dataset": "digits",
+        "hidden": [32, 32],
+        "epochs": 4 if quick else 20,
+        "batch_size": 32,
+        "loss": "cross_entropy",
+        "bias": False,
+        "sigmas": [0.0, 1.0, 3.0] if quick else [0.0, 0.5, 1.0, 2.0, 3.0],
+        "lr_grid": {opt: list(common.LR_GRIDS[opt]) for opt in OPTIMIZERS},
+        "optimizers": list(OPTIMIZERS),
+    }
+
+
+def run(
+    *, quick: bool = False, seed: int = 0, progress=None, data_dir=None, overrides=None
+) -> dict:
+    """Run the experiment; return the results dict (see :mod:`gspace.experiments.common`).
+
+    Parameters
+    ----------
+    quick : bool, default False
+    seed : int, default 0
+    progress : bool or None
+    data_dir : str, optional
+        Unused (digits only).
+
+    overrides : dict, optional
+        Entries replacing those of :func:`config` (used by ``gspace demo`` and the tests);
+        the configuration actually used is written to the results.
+
+    Returns
+    -------
+    dict
+    """
+    cfg = {**config(quick), **(overrides or {})}
+    results = common.new_results(
+        NAME,
+        TITLE,
+        "Final test accuracy of SGD, Path-SGD and G-SGD started from g(w), a random positive "
+        "rescaling of the initial network with log c ~ N(0, sigma^2) per hidden node, for "
+        f"sigma in {cfg['sigmas']}. The rescaling does not change the network function.",
+        quick=quick,
+        seed=seed,
+    )
+    data, note = common.load_data(cfg["dataset"], quick=quick, seed=seed, data_dir=data_dir)
+    widths = [data.n_features, *cfg["hidden"], data.n_classes]
+    results.update(dataset=data.name, init=INIT, config={**cfg, "widths": widths})
+    results["notes"].append(note)
+    run_seeds = results["seeds"]
+    n_runs = len(cfg["sigmas"]) * sum(len(cfg["lr_grid"][o]) for o in OPTIMIZERS) * len(run_seeds)
+    with common.progress_bar(n_runs, NAME, progress) as bar:
+        for sigma in cfg["sigmas"]:
+
+            def make_net(s, sigma=sigma):
+                return common.rescale(common.initial_net(widths, INIT, s), sigma, s)
+
+            for opt in OPTIMIZERS:
+                selection, runs, _ = common.grid_search(
+                    make_net,
+                    opt,
+                    cfg["lr_grid"][opt],
+                    run_seeds,
+                    data,
+                    condition={"sigma": sigma},
+                    epochs=cfg["epochs"],
+                    batch_size=cfg["batch_size"],
+                    bar=bar,
+                )
+                results["lr_selection"].append(selection)
+                results["runs"].extend(runs)
+                chosen = common.chosen_runs(runs, selection)
+                mean, std = common.mean_std([r["final"]["test_acc"] for r in chosen])
+                results["summary"].append(
+                    {
+                        "sigma": sigma,
+                        "optimizer": common.OPTIMIZER_LABELS[opt],
+                        "lr": selection["chosen"],
+                        "test_acc_mean": mean,
+                        "test_acc_std": std,
+                        "diverged": sum(r["diverged"] for r in chosen),
+                    }
+                )
+    results["summary_columns"] = [
+        {"key": "sigma", "label": "sigma", "format": "g"},
+        {"key": "optimizer", "label": "optimizer"},
+        {"key": "lr", "label": "chosen lr", "format": "g"},
+        {"key": "test_acc", "label": "test accuracy", "format": ".3f"},
+        {"key": "diverged", "label": "diverged", "format": "d"},
+    ]
+    for label in common.OPTIMIZER_LABELS.values():
+        accs = [r["test_acc_mean"] for r in results["summary"] if r["optimizer"] == label]
+        results["notes"].append(
+            f"{label}: mean test accuracy from {min(accs):.3f} to {max(accs):.3f} over sigma."
+        )
+    return results
+
+
+def plot(results: dict, path) -> None:
+    """Test accuracy against sigma, one line per optimizer with error bars; saved to ``path``."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    sigmas = results["config"]["sigmas"]
+    offsets = {"sgd": -0.04, "pathsgd": 0.0, "gsgd": 0.04}
+    for opt in results["config"]["optimizers"]:
+        label = common.OPTIMIZER_LABELS[opt]
+        rows = [r for r in results["summary"] if r["optimizer"] == label]
+        ax.errorbar(
+            np.asarray(sigmas) + offsets.get(opt, 0.0),
+            [r["test_acc_mean"] for r in rows],
+            yerr=[r["test_acc_std"] for r in rows],
+            marker="o",
+            capsize=3,
+            color=common.OPTIMIZER_COLORS[opt],
+            label=label,
+        )
+    ax.set_xlabel("rescaling strength sigma (log c ~ N(0, sigma^2) per hidden node)")
+    ax.set_ylabel("test accuracy (fraction correct)")
+    ax.set_title(
+        f"{results['title']}\n{results['dataset']}, widths {results['config']['widths']}, "
+        f"mean +- std over {len(results['seeds'])} seeds",
+        fontsize=10,
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(title="optimizer (lr tuned per sigma)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

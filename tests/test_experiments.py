@@ -1,0 +1,300 @@
+"""Tests of gspace.experiments: the method (seeds, learning-rate selection, results.json),
+the structural facts of each experiment, exact reruns, the report tables and the CLI.
+
+The default run uses tiny configurations (monkeypatched ``config``) so that it stays fast; the
+real ``--quick`` versions run under ``@pytest.mark.slow`` (CI runs them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+import numpy as np
+import pytest
+
+import gspace
+from gspace import experiments
+from gspace.experiments import common, invariance, report
+
+VOLATILE = ("machine", "elapsed_seconds")  # the only fields allowed to differ between reruns
+
+
+def tiny(module, monkeypatch, **overrides):
+    """Shrink an experiment's configuration to a few seconds (same code path)."""
+    original = module.config
+
+    def config(quick):
+        cfg = original(True)
+        cfg["epochs"] = 2
+        cfg["lr_grid"] = {opt: [0.03, 0.1] for opt in cfg["optimizers"]}
+        cfg.update(overrides)
+        return cfg
+
+    monkeypatch.setattr(module, "config", config)
+
+
+TINY = {
+    "invariance": {"hidden": [8, 8]},
+    "unbalanced-init": {"hidden": [8, 8], "sigmas": [0.0, 2.0]},
+    "width": {"widths": [4, 8]},
+    "path-sgd": {"hidden": [8, 8]},
+    "authors-mlp": {"hidden": [8, 8, 8]},
+    "init": {"networks": {"shallow": [8, 8], "deep": [8, 8, 8, 8]}},
+}
+
+
+# ----------------------------------------------------------------------------- the method
+def test_seeds_quick_and_full():
+    assert common.seeds(3, quick=True) == [3, 4, 5]
+    assert common.seeds(0, quick=False) == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "0", True, None])
+def test_seeds_bad_input(bad):
+    with pytest.raises((TypeError, ValueError), match="seed"):
+        common.seeds(bad, quick=True)
+
+
+def test_mean_std_against_numpy_and_skips_nan():
+    x = [0.9, 0.8, 0.95, float("nan")]
+    mean, std = common.mean_std(x)
+    assert mean == pytest.approx(np.mean(x[:3]))
+    assert std == pytest.approx(np.sqrt(np.sum((np.array(x[:3]) - mean) ** 2) / 2))
+    assert common.mean_std([0.5]) == (0.5, 0.0)
+    assert all(math.isnan(v) for v in common.mean_std([float("nan")]))
+
+
+def test_make_optimizer_names_and_bad_name():
+    assert isinstance(common.make_optimizer("sgd", 0.1), gspace.SGD)
+    assert isinstance(common.make_optimizer("gsgd", 0.1), gspace.GSGD)
+    assert isinstance(common.make_optimizer("pathsgd", 0.1), gspace.PathSGD)
+    with pytest.raises(ValueError, match="accepted"):
+        common.make_optimizer("adam", 0.1)
+    with pytest.raises(ValueError, match="lr"):
+        common.make_optimizer("sgd", -1.0)
+
+
+def test_grid_search_chooses_best_mean_validation_accuracy(monkeypatch):
+    """The chosen rate maximizes the mean validation accuracy; a diverged run counts as 0."""
+    val = {
+        (0.1, 0): 0.5,
+        (0.1, 1): 0.7,
+        (0.3, 0): 0.9,
+        (0.3, 1): None,
+        (1.0, 0): 0.4,
+        (1.0, 1): 0.4,
+    }
+
+    def fake_train_run(net, optimizer, lr, data, *, seed, epochs, batch_size, schedule=None):
+        v = val[(lr, seed)]
+        final = dict.fromkeys(common.FINAL_KEYS, float("nan") if v is None else v)
+        return None, {"diverged": v is None, "message": "", "final": final, "curves": {"x": [1]}}
+
+    monkeypatch.setattr(common, "train_run", fake_train_run)
+    sel, runs, _ = common.grid_search(
+        lambda s: None, "sgd", [0.1, 0.3, 1.0], [0, 1], None, condition={}, epochs=1, batch_size=1
+    )
+    # means: 0.6, 0.45 (0.9 and a diverged 0), 0.4
+    assert sel["chosen"] == 0.1
+    assert sel["val_acc_mean"] == pytest.approx([0.6, 0.45, 0.4])
+    assert sel["diverged"] == [0, 1, 0]
+    assert len(runs) == 6
+    assert all(bool(r["curves"]) == (r["lr"] == 0.1) for r in runs)
+
+
+def test_train_run_records_divergence_instead_of_raising():
+    data = gspace.datasets.load("digits", seed=0)
+    net = common.initial_net([64, 8, 10], "he", 0)
+    new, rec = common.train_run(net, "sgd", 1e6, data, seed=0, epochs=1, batch_size=32)
+    assert new is None and rec["diverged"] and rec["message"]
+    assert all(math.isnan(v) for v in rec["final"].values())
+
+
+def test_rescale_keeps_function_changes_weights():
+    net = common.initial_net([5, 4, 3, 2], "skeleton-unit", 0)
+    g_net = common.rescale(net, 1.0, seed=0)
+    X = np.random.default_rng(1).normal(size=(7, 5))
+    np.testing.assert_allclose(g_net.forward(X), net.forward(X), rtol=1e-12, atol=1e-12)
+    assert not np.allclose(g_net.weights[0], net.weights[0])
+    same = common.rescale(net, 0.0, seed=0)
+    for a, b in zip(same.weights, net.weights):
+        np.testing.assert_allclose(a, b, rtol=1e-15)
+
+
+# ----------------------------------------------------------------------------- results.json
+def check_results_fields(results, name):
+    assert list(results) == list(common.RESULT_FIELDS)
+    assert results["experiment"] == name
+    assert results["figure"] == f"{name}.png"
+    assert results["seeds"] == common.seeds(results["seed"], results["quick"])
+    assert results["dataset"] and results["init"] and results["notes"]
+    assert {"platform", "cpu_count", "python", "numpy", "date"} <= set(results["machine"])
+    grid_sizes = {len(s["grid"]) for s in results["lr_selection"]}
+    assert len(grid_sizes) == 1, "every optimizer gets a grid of the same size"
+    for sel in results["lr_selection"]:
+        assert sel["chosen"] in sel["grid"]
+        assert sel["val_acc_mean"][sel["grid"].index(sel["chosen"])] == max(sel["val_acc_mean"])
+        n = sum(
+            1
+            for r in results["runs"]
+            if r["optimizer"] == sel["optimizer"] and r["condition"] == sel["condition"]
+        )
+        assert n == len(sel["grid"]) * len(results["seeds"])
+    for r in results["runs"]:
+        assert {"condition", "optimizer", "lr", "seed", "diverged", "final", "curves"} <= set(r)
+    keys = {c["key"] for c in results["summary_columns"]}
+    for row in results["summary"]:
+        assert all(k in row or f"{k}_mean" in row for k in keys)
+
+
+@pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
+def test_every_experiment_writes_documented_results_and_figure(name, tmp_path, monkeypatch):
+    tiny(experiments.EXPERIMENTS[name], monkeypatch, **TINY[name])
+    results = experiments.run(name, quick=True, out=tmp_path, seed=0, progress=False)
+    check_results_fields(results, name)
+    on_disk = common.load_results(tmp_path / "results.json")
+    assert on_disk["summary"] == json.loads(json.dumps(results["summary"]))
+    png = tmp_path / f"{name}.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = report.results_table(tmp_path / "results.json")
+    assert table.count("\n") == len(results["summary"]) + 2
+
+
+def strip_volatile(results):
+    return json.loads(json.dumps({k: v for k, v in results.items() if k not in VOLATILE}))
+
+
+@pytest.mark.parametrize("name", ["unbalanced-init", "authors-mlp"])
+def test_rerun_with_same_seed_reproduces_every_number(name, monkeypatch):
+    tiny(experiments.EXPERIMENTS[name], monkeypatch, **TINY[name])
+    first = experiments.run(name, quick=True, seed=4, progress=False)
+    second = experiments.run(name, quick=True, seed=4, progress=False)
+    assert strip_volatile(first) == strip_volatile(second)
+    other = experiments.run(name, quick=True, seed=5, progress=False)
+    assert strip_volatile(other)["runs"] != strip_volatile(first)["runs"]
+
+
+def test_A2_A3_A4_invariance_pairs_tiny(monkeypatch):
+    """A2/A4: G-SGD and Path-SGD from w and g(w) compute the same function at every step;
+    A3: SGD's pair does not."""
+    tiny(invariance, monkeypatch, **TINY["invariance"])
+    results = experiments.run("invariance", quick=True, seed=0, progress=False)
+    check_invariance(results)
+
+
+def check_invariance(results):
+    rows = {r["optimizer"]: r for r in results["summary"]}
+    for label in ("G-SGD", "Path-SGD"):
+        assert rows[label]["output_abs_diff"] < 1e-8
+        assert rows[label]["output_rel_diff"] < 1e-8
+        assert rows[label]["train_loss_max_diff"] < 1e-8
+    assert rows["SGD"]["output_abs_diff"] > 1e-3
+    assert rows["SGD"]["output_rel_diff"] > 1e-4
+
+
+def test_output_difference_inf_for_diverged():
+    net = gspace.MLP([2, 3, 1], rng=np.random.default_rng(0))
+    assert invariance.output_difference(net, None, np.ones((1, 2))) == (math.inf, math.inf)
+
+
+# ----------------------------------------------------------------------------- API and CLI
+def test_run_unknown_name_and_bad_seed():
+    with pytest.raises(ValueError, match="accepted: invariance"):
+        experiments.run("nope", quick=True)
+    with pytest.raises(ValueError, match="seed"):
+        experiments.run("invariance", quick=True, seed=-2)
+    with pytest.raises(TypeError, match="seed"):
+        experiments.run("invariance", quick=True, seed="1")
+
+
+def test_run_cli_unknown_name_returns_2(capsys):
+    assert experiments.run_cli(argparse.Namespace(name="nope", quick=True)) == 2
+    assert "accepted" in capsys.readouterr().err
+
+
+def test_run_cli_writes_to_out_and_prints_table(tmp_path, monkeypatch, capsys):
+    tiny(invariance, monkeypatch, **TINY["invariance"])
+    args = argparse.Namespace(name="invariance", quick=True, out=str(tmp_path), seed=1)
+    assert experiments.run_cli(args) == 0
+    out = capsys.readouterr().out
+    assert "| optimizer |" in out and "G-SGD" in out
+    assert (tmp_path / "results.json").exists() and (tmp_path / "invariance.png").exists()
+    assert common.load_results(tmp_path / "results.json")["seed"] == 1
+
+
+# ----------------------------------------------------------------------------- report
+SYNTHETIC = {
+    "summary_columns": [
+        {"key": "optimizer", "label": "optimizer"},
+        {"key": "lr", "label": "lr", "format": "g"},
+        {"key": "acc", "label": "accuracy", "format": ".3f"},
+        {"key": "gap", "label": "gap", "format": "+.3f"},
+    ],
+    "summary": [
+        {"optimizer": "SGD", "lr": 0.1, "acc_mean": 0.9, "acc_std": 0.0123, "gap_mean": None},
+        {
+            "optimizer": "G-SGD",
+            "lr": 0.3,
+            "acc_mean": 0.95,
+            "acc_std": 0.01,
+            "gap_mean": -0.02,
+            "gap_std": 0.005,
+        },
+    ],
+}
+
+
+def test_results_table_markdown_and_rst():
+    md = report.results_table(SYNTHETIC, "markdown").splitlines()
+    assert md[0] == "| optimizer | lr | accuracy | gap |"
+    assert md[2] == "| SGD | 0.1 | 0.900 ± 0.012 |  |"
+    assert md[3] == "| G-SGD | 0.3 | 0.950 ± 0.010 | -0.020 ± 0.005 |"
+    rst = report.results_table(SYNTHETIC, "rst")
+    assert rst.startswith(".. list-table::\n   :header-rows: 1\n")
+    assert rst.count("   * - ") == 3
+    with pytest.raises(ValueError, match="fmt"):
+        report.results_table(SYNTHETIC, "html")
+
+
+def test_format_cell_nan_and_inf():
+    assert report.format_cell({"x": float("nan")}, {"key": "x", "format": ".3f"}) == "n/a"
+    assert report.format_cell({"x": float("inf")}, {"key": "x", "format": ".1e"}) == "inf"
+
+
+def test_results_page_orders_sections_and_rejects_bad_input(tmp_path, monkeypatch):
+    for name in ("path-sgd", "invariance"):
+        tiny(experiments.EXPERIMENTS[name], monkeypatch, **TINY[name])
+        experiments.run(name, quick=True, out=tmp_path / name, seed=0, progress=False)
+    page = report.results_page(tmp_path, fmt="rst", figure_prefix="/_static/results/")
+    assert page.index("invariance:") < page.index("path-sgd:")
+    assert ".. image:: /_static/results/invariance/invariance.png" in page
+    assert "Ran " in page and "CPUs" in page
+    md = report.results_page(tmp_path, fmt="markdown")
+    assert "![" in md and "| optimizer |" in md
+    with pytest.raises(FileNotFoundError):
+        report.results_page(tmp_path / "missing")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "results.json").write_text("{}")
+    with pytest.raises(ValueError, match="missing"):
+        report.results_page(tmp_path)
+
+
+# ----------------------------------------------------------------------------- --quick (slow)
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
+def test_quick_version_of_every_experiment(name, tmp_path):
+    """The real ``gspace experiment NAME --quick`` (CI runs it)."""
+    results = experiments.run(name, quick=True, out=tmp_path, seed=0, progress=False)
+    check_results_fields(results, name)
+    assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+    if name == "invariance":
+        check_invariance(results)
+    if name in ("unbalanced-init",):
+        by = {}
+        for row in results["summary"]:
+            by.setdefault(row["optimizer"], []).append(row["test_acc_mean"])
+        # G-SGD and Path-SGD never see the rescaling (A2, A4): same accuracy for every sigma
+        for label in ("G-SGD", "Path-SGD"):
+            assert max(by[label]) - min(by[label]) < 1e-9
