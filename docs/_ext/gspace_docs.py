@@ -31,6 +31,7 @@ def _warn(message: str) -> None:
 
     logging.getLogger(__name__).warning(message)
 
+
 DOCS = Path(__file__).resolve().parent.parent
 ROOT = DOCS.parent
 GENERATED = DOCS / "_generated"
@@ -200,12 +201,8 @@ class ClaimTestsRole:
                 line=lineno,
             )
             return [nodes.literal(rawtext, f"(no test for {claim})")], [msg]
-        out = []
-        for i, t in enumerate(matches):
-            if i:
-                out.append(nodes.Text(", "))
-            out.append(_make_ref(t))
-        return out, []
+        # One link per test; the site's CSS puts each on its own line.
+        return [_make_ref(t) for t in matches], []
 
 
 def _make_ref(t: TestFunction):
@@ -247,8 +244,24 @@ API_SECTIONS = [
 
 
 def _public_data(module) -> list[str]:
-    """Public module-level constants: names in ``__all__`` that are not classes or callables."""
-    return [n for n in getattr(module, "__all__", []) if not callable(getattr(module, n))]
+    """Public module-level constants: names in ``__all__`` that are neither classes, callables
+    nor modules, and upper-case names assigned at the top of the module's own source (a
+    docstring may refer to them)."""
+    import inspect
+
+    names = [
+        n
+        for n in getattr(module, "__all__", [])
+        if not callable(getattr(module, n)) and not inspect.ismodule(getattr(module, n))
+    ]
+    try:
+        source = inspect.getsource(module)
+    except (OSError, TypeError):
+        source = ""
+    for n in re.findall(r"^([A-Z][A-Z0-9_]*)\s*(?::[^=\n]*)?=", source, flags=re.M):
+        if n not in names:
+            names.append(n)
+    return names
 
 
 def _data_lines(modname: str, names: list[str], module) -> list[str]:
@@ -319,7 +332,7 @@ def _module_page(modname: str) -> str:
         ]
         if submodules:
             lines += [".. rubric:: Modules", "", ".. autosummary::", ""]
-            lines += [f"   {s}" for s in submodules]
+            lines += [f"   {s.rsplit('.', 1)[1]}" for s in submodules]
             lines += [""]
     for n in classes:
         lines += [f".. autoclass:: {modname}.{n}", "   :members:", "   :show-inheritance:", ""]
@@ -390,6 +403,8 @@ def _lookup(target: str, modname: str | None):
         starts.append((modname, target.split(".")))
     if target.startswith("gspace."):
         starts.append(("gspace", target.split(".")[1:]))
+    else:  # a top-level name of gspace used without the prefix, e.g. Skeleton.default
+        starts.append(("gspace", target.split(".")))
     for start, parts in starts:
         try:
             obj = importlib.import_module(start)
