@@ -75,7 +75,7 @@ def _check_limit(widths, limit, bias) -> int:
             f"widths {widths} have {n:.3e} paths ({n} exactly), more than limit={limit}: "
             f"listing them is the explicit route. Raise `limit` if you have the memory, or use "
             f"the scalable route, which never lists paths: gspace.structure.gram_by_counting "
-            f"(A A^T by counting) and gspace.structure.rank_certificate (exact, O(m L))"
+            f"(A A^T by counting) and gspace.structure.rank_certificate (exact, no path listed)"
         )
     return n
 

@@ -618,7 +618,8 @@ def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = Fals
        order), and ``rank(A) >= p - H``. Checked edge by edge: ``O(p L)``.
 
     The cost is ``O(p L)`` for step 3 and ``O(sum_l h_l (m_{l-1} + m_l))`` for step 1 (each
-    ``b_O`` touches its two adjacent weight layers): about a second for 784-64x4-10.
+    ``b_O`` touches its two adjacent weight layers). Measured: 0.1-0.3 s for 784-64x4-10
+    (m = 63104, 1.3e11 paths) on the 2-core development machine.
 
     Examples
     --------

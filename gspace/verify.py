@@ -7,7 +7,8 @@ by which route). Claims whose explicit route would be too large (listing ``10^11
 
 * ``explicit``: paths listed (at most ``limit``), matrices built;
 * ``counting``: ``A A^T`` by counting paths through pairs of edges (``m <= gram_limit``);
-* ``certificate``: the exact ``O(m L)`` rank certificate of :mod:`gspace.structure`;
+* ``certificate``: the exact rank certificate of :mod:`gspace.structure` (no path listed,
+  no floating-point rank);
 * ``sample``: a random sample of paths (uniform node per layer), when they cannot all be
   listed;
 * ``dynamic programming``: sums over all paths computed layer by layer.
