@@ -394,7 +394,7 @@ def rank_by_counting(widths, bias: bool = False, rtol: float | None = None):
 
 # --------------------------------------------------------------------- the exact certificate
 def path_sum_range(widths, u, bias: bool = False) -> tuple:
-    """Smallest and largest value of ``p . u`` over all paths ``p``, by dynamic programming.
+    """Smallest and largest value of ``p @ u`` over all paths ``p``, by dynamic programming.
 
     Parameters
     ----------
