@@ -858,6 +858,16 @@ def _gsgd_checks() -> dict:
 def format_table(results, header: str = "") -> str:
     """A readable table: claim, holds, what was checked, measured, route, seconds.
 
+    Parameters
+    ----------
+    results : list of ClaimResult
+    header : str, optional
+        First line.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> print(format_table([ClaimResult("R1", "rank", "28", True, "explicit", 0.01)]))
@@ -892,6 +902,16 @@ def run_cli(args) -> int:
     -------
     int
         0 if all claims hold, 1 otherwise.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> args = argparse.Namespace(widths=[2, 2, 1], bias=False, json=False, seed=0)
+    >>> run_cli(args)  # doctest: +ELLIPSIS
+    gspace verify: widths [2, 2, 1], no biases, seed 0: ...
+    ...
+    all 20 claims hold
+    0
     """
     widths = list(args.widths)
     bias = bool(getattr(args, "bias", False))
