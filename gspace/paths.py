@@ -111,9 +111,15 @@ def path_array(widths, limit: int = DEFAULT_PATH_LIMIT, bias: bool = False) -> n
 
 
 def _product_block(widths) -> np.ndarray:
+    """All index tuples in row-major order: column l repeats each index h_{l+1}...h_L times
+    and tiles the pattern h_0...h_{l-1} times."""
     n = math.prod(widths)
-    cols = np.unravel_index(np.arange(n, dtype=np.int64), widths)
-    return np.stack(cols, axis=1).astype(np.int64)
+    out = np.empty((n, len(widths)), dtype=np.int64)
+    inner = n
+    for l, h in enumerate(widths):
+        inner //= h
+        out[:, l] = np.tile(np.repeat(np.arange(h, dtype=np.int64), inner), n // (h * inner))
+    return out
 
 
 def enumerate_paths(widths, limit: int = DEFAULT_PATH_LIMIT, bias: bool = False) -> list:

@@ -49,6 +49,7 @@ __all__ = [
     "RankCertificate",
     "rank_certificate",
     "explicit_rank",
+    "rank_of_structure_matrix",
 ]
 
 
@@ -111,15 +112,22 @@ def structure_matrix(widths, limit: int = DEFAULT_PATH_LIMIT, bias: bool = False
     """
     widths = check_widths(widths)
     P = path_array(widths, limit=limit, bias=bias)
+    return [tuple(p) for p in P.tolist()], _structure_from_paths(widths, P, bias)
+
+
+def _structure_from_paths(widths, P, bias) -> sp.sparse.csc_array:
+    """CSC built directly: column k holds the edges of path k (no COO sort)."""
     E = path_edges(widths, P)
-    rows = E.ravel()
-    cols = np.repeat(np.arange(P.shape[0], dtype=np.int64), E.shape[1])
-    keep = rows >= 0
+    keep = E >= 0
+    indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int64)
+    indices = E[keep]  # row-major: path by path, layer by layer
     A = sp.sparse.csc_array(
-        (np.ones(int(keep.sum())), (rows[keep], cols[keep])),
+        (np.ones(indices.size), indices, indptr),
         shape=(num_params(widths, bias), P.shape[0]),
     )
-    return [tuple(p) for p in P.tolist()], A
+    A.has_sorted_indices = False
+    A.sort_indices()
+    return A
 
 
 # --------------------------------------------------------------------- floating-point ranks
@@ -212,9 +220,31 @@ def explicit_rank(widths, method: str = "svd", limit: int = DEFAULT_PATH_LIMIT, 
     >>> explicit_rank([3, 4, 4, 2])[0]  # m - H = 36 - 8
     28
     """
+    widths = check_widths(widths)
     if method not in ("svd", "qr"):
         raise ValueError(f"method must be 'svd' or 'qr', got {method!r}")
-    _, A = structure_matrix(widths, limit=limit, bias=bias)
+    A = _structure_from_paths(widths, path_array(widths, limit=limit, bias=bias), bias)
+    return rank_of_structure_matrix(A, method)
+
+
+def rank_of_structure_matrix(A, method: str = "svd"):
+    """``rank(A)`` of a given structure matrix (see :func:`explicit_rank`).
+
+    Returns
+    -------
+    rank : int
+    spectrum : ndarray
+    on : str
+        ``"A"`` or ``"A A^T"``.
+
+    Examples
+    --------
+    >>> _, A = structure_matrix([3, 4, 4, 2])
+    >>> rank_of_structure_matrix(A, "qr")[0]
+    28
+    """
+    if method not in ("svd", "qr"):
+        raise ValueError(f"method must be 'svd' or 'qr', got {method!r}")
     rank_fn = rank_svd if method == "svd" else rank_qr
     if A.shape[0] * A.shape[1] <= 2 * 10**5:
         r, s = rank_fn(A.T)

@@ -23,7 +23,8 @@ import numpy as np
 from .basis import basis_path_values, resolve_skeleton
 from .network import MLP
 from .paths import DEFAULT_PATH_LIMIT, count_paths, path_array, path_values
-from .scaling import ScalingGroupElement, check_same_widths, scaling_vectors
+from .scaling import ScalingGroupElement, check_same_widths
+from .structure import scaling_matrix_sparse
 
 __all__ = [
     "EquivalenceResult",
@@ -190,8 +191,8 @@ def find_scaling(net_a: MLP, net_b: MLP, rtol: float = 1e-9) -> ScalingGroupElem
 
     Zeros are allowed (they must sit at the same places); signs must agree. On the non-zero
     parameters ``S``, ``g`` exists iff ``u_S = log|w_b| - log|w_a|`` lies in the span of the
-    ``b_O`` restricted to ``S``: solved by least squares and accepted when ``g.apply(net_a)``
-    matches ``net_b`` to ``rtol``.
+    ``b_O`` restricted to ``S``: solved by least squares (normal equations, ``H x H``) and
+    accepted when ``g.apply(net_a)`` matches ``net_b`` to ``rtol``.
 
     Examples
     --------
@@ -209,11 +210,12 @@ def find_scaling(net_a: MLP, net_b: MLP, rtol: float = 1e-9) -> ScalingGroupElem
         return None
     S = wa != 0
     u = np.log(np.abs(wb[S])) - np.log(np.abs(wa[S]))
-    B = scaling_vectors(net_a.widths, bias=net_a.has_bias)[:, S]
+    B = scaling_matrix_sparse(net_a.widths, bias=net_a.has_bias)[:, np.flatnonzero(S)]
+    B = B.astype(np.float64)
     if B.shape[0] == 0:
         log_c = np.zeros(0)
-    else:
-        log_c = np.linalg.lstsq(B.T, u, rcond=None)[0]
+    else:  # least squares by the (H x H) normal equations; B is sparse with 2 entries a column
+        log_c = np.linalg.lstsq((B @ B.T).toarray(), B @ u, rcond=None)[0]
     g = ScalingGroupElement.from_log(net_a.widths, log_c)
     got = _params(g.apply(net_a))
     if np.all(np.abs(got - wb) <= rtol * np.maximum(np.abs(got), np.abs(wb))):
