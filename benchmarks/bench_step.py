@@ -1,9 +1,13 @@
 """Time one full training step (forward, backward, update) with SGD, Path-SGD and G-SGD.
 
-Network 784-512-512-512-512-10 (no biases, skeleton weights set to 1), float64,
-cross-entropy, batch 128 and 512. The optimizers are timed interleaved (SGD, PathSGD, GSGD,
-lean SGD, SGD, ...) so that a change in the machine's load hits all of them alike; the script
-prints the median time of each and the ratios to ``gspace.SGD`` measured in this one run.
+Network 784-512-512-512-512-10 (no biases), float64, cross-entropy, batch 128 and 512. The
+network is taken where training puts it: He initialisation, skeleton weights set to 1, then
+5 G-SGD steps, so that the chain products rho_in are no longer 1 (rho_out stays 1: G-SGD never
+changes the sigma-weights). ``--start he`` times plain He initialisation instead, where the
+rho_out are not 1 either and G-SGD's update needs one more pass per layer (the worst case).
+The optimizers are timed interleaved (SGD, PathSGD, GSGD, lean SGD, SGD, ...) so that a
+change in the machine's load hits all of them alike; the script prints the median time of each
+and the ratios to ``gspace.SGD`` measured in this one run.
 Targets (issue 4): GSGD/SGD <= 1.15 at batch 128 and <= 1.05 at batch 512; PathSGD/SGD <= 1.5.
 
 ``gspace.SGD`` builds its update with two network-sized temporaries (``lr * g``, then
@@ -13,7 +17,7 @@ alone (``opt.step`` on fixed gradients) is timed separately to show where the ti
 
 Run from the repository root::
 
-    python benchmarks/bench_step.py [--repeats 30] [--batches 128,512] [--seed 0]
+    python benchmarks/bench_step.py [--repeats 30] [--batches 128,512] [--start trained|he]
 """
 
 from __future__ import annotations
@@ -53,9 +57,23 @@ def full_step(net, opt, X, y):
     return opt.step(net, grads)
 
 
-def bench(batch: int, repeats: int, seed: int):
+def start_network(start: str, seed: int):
     rng = np.random.default_rng(seed)
-    net = gspace.skeleton_unit(gspace.MLP(WIDTHS, rng=rng))
+    net = gspace.MLP(WIDTHS, rng=rng)
+    if start == "he":
+        return net
+    net = gspace.skeleton_unit(net)
+    X = rng.normal(size=(128, WIDTHS[0]))
+    y = rng.integers(0, WIDTHS[-1], size=128)
+    opt = gspace.GSGD(lr=0.01)
+    for _ in range(5):
+        net = full_step(net, opt, X, y)
+    return net
+
+
+def bench(batch: int, repeats: int, seed: int, start: str):
+    rng = np.random.default_rng(seed + 1)
+    net = start_network(start, seed)
     X = rng.normal(size=(batch, WIDTHS[0]))
     y = rng.integers(0, WIDTHS[-1], size=batch)
     opts = {
@@ -96,14 +114,15 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--batches", default="128,512")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--start", choices=["trained", "he"], default="trained")
     args = parser.parse_args(argv)
     print(
         f"network {'-'.join(map(str, WIDTHS))}, float64, cross-entropy, median of "
         f"{args.repeats} interleaved repeats, numpy {np.__version__}, "
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, start {args.start}"
     )
     for batch in (int(b) for b in args.batches.split(",")):
-        med, upd = bench(batch, args.repeats, args.seed)
+        med, upd = bench(batch, args.repeats, args.seed, args.start)
         print(f"\nbatch {batch}: median ms per full step (update alone)")
         for name in med:
             print(f"  {name:>9}: {1e3 * med[name]:8.2f}  ({1e3 * upd[name]:6.2f})")

@@ -161,7 +161,9 @@ class Dataset:
                 )
             if not np.all(np.isfinite(X)):
                 raise ValueError(f"X_{split} contains non-finite values")
-            object.__setattr__(self, f"X_{split}", _frozen(np.array(X, dtype=np.float64)))
+            if X.flags.writeable or X.base is not None:  # frozen arrays we own are shared
+                X = _frozen(np.array(X, dtype=np.float64))
+            object.__setattr__(self, f"X_{split}", X)
             object.__setattr__(self, f"y_{split}", _frozen(np.array(y, dtype=np.intp)))
         if self.X_train.shape[0] < 1:
             raise ValueError("the training split must contain at least one sample")
@@ -306,7 +308,7 @@ def _read_idx_pair(name: str, data_dir: Path, split: str):
     K = _N_CLASSES[name]
     if y.size and (y.min() < 0 or y.max() >= K):
         raise ValueError(f"{lab_path}: labels must lie in 0..{K - 1}, got {y.min()}..{y.max()}")
-    return X.reshape(X.shape[0], -1).astype(np.float64), y.astype(np.intp)
+    return X.reshape(X.shape[0], -1), y.astype(np.intp)  # float64 only after the split
 
 
 def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
@@ -380,12 +382,24 @@ def _check_fraction(value, name: str, allow_zero: bool) -> float:
 
 
 def _scale(X_train, *others):
-    """Centre each feature on its training mean; divide by one training standard deviation."""
+    """Centre each feature on its training mean; divide by one training standard deviation.
+
+    Works in place on float64 copies (the IDX data sets are large).
+    """
+    X_train = np.array(X_train, dtype=np.float64)
     mean = X_train.mean(axis=0)
-    scale = float(np.std(X_train - mean))
+    X_train -= mean
+    scale = float(np.sqrt(np.einsum("ij,ij->", X_train, X_train) / max(1, X_train.size)))
     if not scale > 0:
         scale = 1.0
-    return [(X - mean) / scale for X in (X_train, *others)]
+    X_train /= scale
+    out = [X_train]
+    for X in others:
+        X = np.array(X, dtype=np.float64)
+        X -= mean
+        X /= scale
+        out.append(X)
+    return out
 
 
 def split_indices(n: int, val_fraction: float, test_fraction: float, seed=0, limit=None):
@@ -446,7 +460,7 @@ def _make(name, X, y, idx, X_test, y_test, n_classes, description):
     train, val, test = idx
     if X_test is None:
         X_test, y_test = X[test], y[test]
-    X_train, X_val, X_test = _scale(X[train], X[val], X_test)
+    X_train, X_val, X_test = (_frozen(a) for a in _scale(X[train], X[val], X_test))
     return Dataset(
         name=name,
         X_train=X_train,

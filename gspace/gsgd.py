@@ -17,17 +17,17 @@ Weight-Allocation (WA)      :func:`weight_allocation`  (weights from ``v'``, sig
 :class:`GSGD` chains them into one optimizer step, fused into a few passes over each weight
 matrix (extra cost O(m) over back-propagation).
 
-Layout of basis-path arrays
----------------------------
-A basis path is named by its non-sigma edge ``e = (a -> b)`` (paper-notes claim B4): the path
-in-chain(a) + e + out-chain(b). Values and gradients of basis paths are therefore stored in a
-:class:`PathArrays`, with the shapes of the network: ``.weights[l][a, b]`` belongs to the basis
-path of the edge ``weights[l][a, b]`` and ``.biases[l][b]`` to the basis path of the bias of
-node ``b`` of layer ``l + 1`` (the bias is an edge from a constant-1 node; its basis path is
-bias + out-chain(b)). Entries at sigma-edges (``Skeleton.sigma_mask``) are not coordinates:
-see each function for what it stores there. For equal hidden widths and the default skeleton
-this is exactly the paper's skeleton-method basis; the skeleton path of chain ``j`` sits at the
-first-layer pi-edge of hidden node ``j`` of layer 1, ``.weights[0][j % d, j]``.
+**Layout of basis-path arrays.** A basis path is named by its non-sigma edge
+``e = (a -> b)`` (paper-notes claim B4): the path in-chain(a) + e + out-chain(b). Values and
+gradients of basis paths are therefore stored in a :class:`PathArrays`, with the shapes of the
+network: ``.weights[l][a, b]`` belongs to the basis path of the edge ``weights[l][a, b]`` and
+``.biases[l][b]`` to the basis path of the bias of node ``b`` of layer ``l + 1`` (the bias is
+an edge from a constant-1 node; its basis path is bias + out-chain(b)). Entries at sigma-edges
+(``Skeleton.sigma_mask``) are not coordinates: see each function for what it stores there.
+For equal hidden widths and the default skeleton this is exactly the paper's skeleton-method
+basis; the skeleton path of chain ``j`` sits at the first-layer pi-edge of hidden node ``j``
+of layer 1, ``.weights[0][j % d, j]``. :func:`gspace.explicit.flatten` turns a
+:class:`PathArrays` into a vector in the basis order of :func:`gspace.basis.basis_paths`.
 """
 
 from __future__ import annotations
@@ -51,11 +51,6 @@ __all__ = [
     "weight_allocation",
     "GSGD",
 ]
-
-_REFERENCE = (
-    'Q. Meng et al., "G-SGD: Optimizing ReLU Neural Networks in its Positively '
-    'Scale-Invariant Space", ICLR 2019'
-)
 
 
 @dataclass(frozen=True)
@@ -180,6 +175,16 @@ def _check_path_arrays(pa, net: MLP, name: str) -> PathArrays:
             if not np.all(np.isfinite(a)):
                 raise ValueError(f"{name}.biases[{l}] contains non-finite values")
     return pa
+
+
+def _as_arrays(grads) -> Gradients:
+    """The same gradients with float64 arrays (no copy when they already are)."""
+    gb = getattr(grads, "biases", None)
+    return Gradients(
+        weights=[np.asarray(g, dtype=np.float64) for g in grads.weights],
+        biases=None if gb is None else [np.asarray(g, dtype=np.float64) for g in gb],
+        hidden_flow=getattr(grads, "hidden_flow", None),
+    )
 
 
 def _check_lr(lr) -> float:
@@ -524,6 +529,7 @@ def inverse_chain_rule(net: MLP, grads: Gradients, skeleton: Skeleton | None = N
     """
     _check_net(net)
     check_grads(net, grads)
+    grads = _as_arrays(grads)
     idx = _make_index(_resolve_skeleton(net.widths, skeleton))
     _check_skeleton_weights(net.weights, idx)
     with np.errstate(over="ignore", under="ignore"):  # checked just below
@@ -901,6 +907,7 @@ class GSGD(Optimizer):
             optimizer state is then unchanged.
         """
         check_grads(net, grads)
+        grads = _as_arrays(grads)
         idx = self._index_for(net.widths)
         W = net.weights
         _check_skeleton_weights(W, idx)

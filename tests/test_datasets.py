@@ -358,3 +358,12 @@ def test_dataset_rejects_inconsistent_arrays(change, words):
 
 def test_load_is_reachable_from_the_package():
     assert gspace.datasets.DATASETS == ("digits", "mnist", "fashion-mnist", "teacher")
+
+
+def test_dataset_copies_arrays_the_caller_can_still_change():
+    X = np.zeros((2, 2))
+    data = datasets.Dataset(
+        "t", X, np.array([0, 1]), X[:0], np.array([], int), X, np.array([0, 1]), 2
+    )
+    X[0, 0] = 5.0
+    assert data.X_train[0, 0] == 0.0 and data.X_test[0, 0] == 0.0
