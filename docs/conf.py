@@ -107,6 +107,7 @@ if os.environ.get("GSPACE_DOCS_NO_GALLERY") == "1":
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "_generated/**/README*", "**.ipynb_checkpoints"]
 html_theme = "pydata_sphinx_theme"
+html_css_files = ["gspace.css"]
 html_title = f"gspace {release}"
 html_theme_options = {
     "navigation_with_keys": False,

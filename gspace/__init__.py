@@ -6,13 +6,16 @@ optimizes in the positively scale-invariant space with G-SGD (Algorithm 1).
 """
 
 from . import datasets
+from .basis import basis_paths
 from .gsgd import GSGD
 from .initialization import initialize, skeleton_unit
 from .network import MLP, Gradients
 from .optim import SGD, Optimizer
+from .paths import path_values
 from .pathsgd import PathSGD
 from .scaling import ScalingGroupElement, balance, normalize_skeleton_out_weights, random_scaling
 from .skeleton import Skeleton
+from .structure import structure_matrix
 from .train import History, TrainingDiverged, fit, make_schedule
 
 __version__ = "0.1.0"
@@ -21,4 +24,5 @@ __all__ = ["MLP", "Gradients", "Optimizer", "SGD", "Skeleton", "__version__"]
 __all__ += ["datasets", "History", "TrainingDiverged", "fit", "make_schedule"]
 __all__ += ["initialize", "skeleton_unit"]
 __all__ += ["ScalingGroupElement", "random_scaling", "balance", "normalize_skeleton_out_weights"]
+__all__ += ["structure_matrix", "basis_paths", "path_values"]
 __all__ += ["GSGD", "PathSGD"]

@@ -323,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .network import LOSSES
     from .train import OPTIMIZERS, SCHEDULES
 
-    fmt = argparse.ArgumentDefaultsHelpFormatter
+    fmt = argparse.HelpFormatter
     parser = argparse.ArgumentParser(
         prog="gspace",
         description="G-SGD (Meng et al., ICLR 2019) in NumPy: train ReLU networks in their "
@@ -341,8 +341,10 @@ def build_parser() -> argparse.ArgumentParser:
         "table and save learning curves; later steps show more of gspace.",
         formatter_class=fmt,
     )
-    p.add_argument("--out", default="gspace-demo", help="output directory")
-    p.add_argument("--seed", type=nonnegative_int, default=0, help="random seed")
+    p.add_argument("--out", default="gspace-demo", help="output directory (default: %(default)s)")
+    p.add_argument(
+        "--seed", type=nonnegative_int, default=0, help="random seed (default: %(default)s)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_demo)
 
@@ -356,44 +358,81 @@ def build_parser() -> argparse.ArgumentParser:
         "initialization the skeleton-path values are tiny and its steps u/v explode).",
         formatter_class=fmt,
     )
-    p.add_argument("--dataset", choices=DATASETS, default="digits")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
     p.add_argument(
-        "--hidden", type=int_list, default=[32, 32], help="hidden widths, comma-separated"
+        "--dataset", choices=DATASETS, default="digits", help="data set (default: %(default)s)"
     )
-    p.add_argument("--epochs", type=positive_int, default=20)
-    p.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (initial)")
-    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument(
+        "--optimizer", choices=OPTIMIZERS, default="sgd", help="optimizer (default: %(default)s)"
+    )
+    p.add_argument(
+        "--hidden",
+        type=int_list,
+        default=[32, 32],
+        help="hidden widths, comma-separated (default: 32,32)",
+    )
+    p.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=20,
+        help="passes over the data (default: %(default)s)",
+    )
+    p.add_argument(
+        "--lr",
+        type=positive_float,
+        default=0.1,
+        help="learning rate, initial value (default: %(default)s)",
+    )
+    p.add_argument(
+        "--batch-size", type=positive_int, default=32, help="mini-batch size (default: %(default)s)"
+    )
     p.add_argument(
         "--seed",
         type=nonnegative_int,
         default=0,
-        help="seeds the data split, the initial weights and the shuffle",
+        help="seeds the data split, the initial weights and the shuffle (default: %(default)s)",
     )
-    p.add_argument("--init", choices=INITS, default=DEFAULT_INIT, help="initialization")
+    p.add_argument(
+        "--init", choices=INITS, default=DEFAULT_INIT, help="initialization (default: %(default)s)"
+    )
     p.add_argument(
         "--out",
         default=None,
         help="output directory (default: gspace-train/DATASET-OPTIMIZER-seedSEED)",
     )
-    p.add_argument("--loss", choices=LOSSES, default="cross_entropy")
+    p.add_argument(
+        "--loss", choices=LOSSES, default="cross_entropy", help="loss (default: %(default)s)"
+    )
     p.add_argument(
         "--schedule",
         choices=SCHEDULES,
         default="constant",
         help="learning-rate schedule: constant; exp: lr*exp(-k*epoch); "
-        "multistep: lr*gamma^(number of milestones <= epoch)",
+        "multistep: lr*gamma^(number of milestones <= epoch) (default: %(default)s)",
     )
-    p.add_argument("--decay-k", type=nonnegative_float, default=0.01, help="k of --schedule exp")
+    p.add_argument(
+        "--decay-k",
+        type=nonnegative_float,
+        default=0.01,
+        help="k of --schedule exp (default: %(default)s)",
+    )
     p.add_argument(
         "--milestones",
         type=_milestones,
         default=[],
         help="epochs of --schedule multistep, comma-separated (e.g. 80,120)",
     )
-    p.add_argument("--gamma", type=positive_float, default=0.1, help="factor of multistep")
-    p.add_argument("--momentum", type=momentum_float, default=0.0)
-    p.add_argument("--weight-decay", type=nonnegative_float, default=0.0)
+    p.add_argument(
+        "--gamma",
+        type=positive_float,
+        default=0.1,
+        help="factor of multistep (default: %(default)s)",
+    )
+    p.add_argument(
+        "--momentum", type=momentum_float, default=0.0, help="in [0, 1) (default: %(default)s)"
+    )
+    p.add_argument(
+        "--weight-decay", type=nonnegative_float, default=0.0, help=">= 0 (default: %(default)s)"
+    )
     p.add_argument("--bias", action="store_true", help="give every non-input node a bias")
     p.add_argument(
         "--data-dir",
@@ -414,7 +453,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=fmt,
     )
     p.add_argument(
-        "--widths", type=widths_list, default=[3, 4, 4, 2], help="layer widths d,h1,...,K"
+        "--widths",
+        type=widths_list,
+        default=[3, 4, 4, 2],
+        help="layer widths d,h1,...,K (default: 3,4,4,2)",
     )
     p.add_argument("--bias", action="store_true", help="networks with biases")
     p.add_argument(
@@ -433,7 +475,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", choices=EXPERIMENTS, metavar="NAME", help=" | ".join(EXPERIMENTS))
     p.add_argument("--quick", action="store_true", help="a small, fast version")
     p.add_argument("--out", default=None, help="output directory")
-    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument(
+        "--seed", type=nonnegative_int, default=0, help="random seed (default: %(default)s)"
+    )
     p.add_argument("--data-dir", default=None, help="MNIST/Fashion-MNIST IDX files")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=lambda a: _delegate("experiments", "experiment", a))

@@ -22,6 +22,7 @@ standard deviation would blow up pixels that are nearly always 0 in the training
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import urllib.error
 import urllib.request
@@ -30,7 +31,16 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Dataset", "DATASETS", "load", "read_idx", "download", "split_indices", "IDX_FILES"]
+__all__ = [
+    "Dataset",
+    "DATASETS",
+    "load",
+    "read_idx",
+    "download",
+    "split_indices",
+    "IDX_FILES",
+    "IDX_MD5",
+]
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "teacher")
 
@@ -47,6 +57,23 @@ IDX_FILES = {
 DOWNLOAD_URLS = {
     "mnist": "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "fashion-mnist": "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+}
+
+#: MD5 checksums of the official ``.gz`` files (as listed in torchvision's ``MNIST`` and
+#: ``FashionMNIST`` resources); :func:`download` checks them.
+IDX_MD5 = {
+    "mnist": {
+        "train-images-idx3-ubyte": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "train-labels-idx1-ubyte": "d53e105ee54ea40749a09fcbcd1e9432",
+        "t10k-images-idx3-ubyte": "9fb629c4189551a2d022fa330f9573f3",
+        "t10k-labels-idx1-ubyte": "ec29112dd5afa0611ce80d1b7f02629c",
+    },
+    "fashion-mnist": {
+        "train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
+        "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
+        "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
+    },
 }
 
 _N_CLASSES = {"mnist": 10, "fashion-mnist": 10}
@@ -67,7 +94,7 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq=False: arrays do not compare to a single bool
 class Dataset:
     """A classification data set split into train, validation and test parts.
 
@@ -134,7 +161,9 @@ class Dataset:
                 )
             if not np.all(np.isfinite(X)):
                 raise ValueError(f"X_{split} contains non-finite values")
-            object.__setattr__(self, f"X_{split}", _frozen(np.array(X, dtype=np.float64)))
+            if X.flags.writeable or X.base is not None:  # frozen arrays we own are shared
+                X = _frozen(np.array(X, dtype=np.float64))
+            object.__setattr__(self, f"X_{split}", X)
             object.__setattr__(self, f"y_{split}", _frozen(np.array(y, dtype=np.intp)))
         if self.X_train.shape[0] < 1:
             raise ValueError("the training split must contain at least one sample")
@@ -279,7 +308,7 @@ def _read_idx_pair(name: str, data_dir: Path, split: str):
     K = _N_CLASSES[name]
     if y.size and (y.min() < 0 or y.max() >= K):
         raise ValueError(f"{lab_path}: labels must lie in 0..{K - 1}, got {y.min()}..{y.max()}")
-    return X.reshape(X.shape[0], -1).astype(np.float64), y.astype(np.intp)
+    return X.reshape(X.shape[0], -1), y.astype(np.intp)  # float64 only after the split
 
 
 def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
@@ -303,8 +332,8 @@ def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
     Raises
     ------
     ValueError
-        For a name other than ``"mnist"`` or ``"fashion-mnist"``, or a downloaded file that is
-        not a valid IDX file.
+        For a name other than ``"mnist"`` or ``"fashion-mnist"``, or a downloaded file whose
+        MD5 checksum differs from the official one (:data:`IDX_MD5`).
     ConnectionError
         When the files cannot be fetched (for instance offline); the message says what to do.
     """
@@ -320,16 +349,22 @@ def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
         if dest.is_file() or (target / base).is_file():
             continue
         url = DOWNLOAD_URLS[name] + base + ".gz"
-        tmp = dest.with_name(dest.name + ".part")
+        tmp = dest.with_name(dest.name + ".part")  # renamed once complete and checked
         try:
             with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310
-                tmp.write_bytes(r.read())
+                payload = r.read()
         except (urllib.error.URLError, OSError) as err:
-            tmp.unlink(missing_ok=True)
             raise ConnectionError(
                 f"could not download {url} ({err}). Are you offline? Copy the four files "
                 f"{', '.join(b + '.gz' for b in IDX_FILES.values())} into {target} by hand."
             ) from None
+        md5 = hashlib.md5(payload, usedforsecurity=False).hexdigest()
+        if md5 != IDX_MD5[name][base]:
+            raise ValueError(
+                f"{url}: downloaded file has MD5 {md5}, expected {IDX_MD5[name][base]} "
+                f"(corrupt or changed download; nothing was written)"
+            )
+        tmp.write_bytes(payload)
         read_idx(tmp.rename(dest))  # validates; raises ValueError naming the file
     return target
 
@@ -347,12 +382,24 @@ def _check_fraction(value, name: str, allow_zero: bool) -> float:
 
 
 def _scale(X_train, *others):
-    """Centre each feature on its training mean; divide by one training standard deviation."""
+    """Centre each feature on its training mean; divide by one training standard deviation.
+
+    Works in place on float64 copies (the IDX data sets are large).
+    """
+    X_train = np.array(X_train, dtype=np.float64)
     mean = X_train.mean(axis=0)
-    scale = float(np.std(X_train - mean))
+    X_train -= mean
+    scale = float(np.sqrt(np.einsum("ij,ij->", X_train, X_train) / max(1, X_train.size)))
     if not scale > 0:
         scale = 1.0
-    return [(X - mean) / scale for X in (X_train, *others)]
+    X_train /= scale
+    out = [X_train]
+    for X in others:
+        X = np.array(X, dtype=np.float64)
+        X -= mean
+        X /= scale
+        out.append(X)
+    return out
 
 
 def split_indices(n: int, val_fraction: float, test_fraction: float, seed=0, limit=None):
@@ -413,7 +460,7 @@ def _make(name, X, y, idx, X_test, y_test, n_classes, description):
     train, val, test = idx
     if X_test is None:
         X_test, y_test = X[test], y[test]
-    X_train, X_val, X_test = _scale(X[train], X[val], X_test)
+    X_train, X_val, X_test = (_frozen(a) for a in _scale(X[train], X[val], X_test))
     return Dataset(
         name=name,
         X_train=X_train,
@@ -437,6 +484,12 @@ def _teacher_pool(n_samples, n_features, n_classes, hidden, teacher_seed):
         raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
     if n_classes < 2:
         raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    if isinstance(hidden, (int, np.integer)) or not all(
+        isinstance(h, (int, np.integer)) and not isinstance(h, bool) for h in hidden
+    ):
+        raise ValueError(f"hidden must be a sequence of integers like (16,), got {hidden!r}")
+    if isinstance(teacher_seed, bool) or not isinstance(teacher_seed, (int, np.integer)):
+        raise ValueError(f"teacher_seed must be a non-negative integer, got {teacher_seed!r}")
     rng = np.random.default_rng(teacher_seed)
     teacher = MLP([n_features, *hidden, n_classes], rng=rng)
     X = rng.normal(size=(n_samples, n_features))

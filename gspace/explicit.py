@@ -20,11 +20,10 @@ paper writes it, with dense matrices, so that every stage can be printed and che
   and ``(-1)^k`` are the sign flips.
 
 Sizes: ``M`` = number of weights plus biases, ``H`` = number of hidden nodes. Vectors of
-basis-path quantities are in *basis order*: the non-sigma weights in edge order (layer by
-layer, row-major in ``weights[l]``), then one path per bias (``biases[0]`` first). A path is a
-tuple ``(i_0, ..., i_L)``; a bias path of node ``b`` of layer ``s`` is written with ``-1`` in
-positions ``0..s-1`` (it starts at the constant-1 node feeding layer ``s``), then ``b``, then
-the out-chain. The dense route needs every weight and bias to be nonzero (it works with
+basis-path quantities are in *basis order*, that of :func:`gspace.basis.basis_paths`: the
+non-sigma weights in edge order (layer by layer, row-major in ``weights[l]``), then one path
+per bias (``biases[0]`` first; a bias path carries ``-1`` below the layer it feeds). The dense
+route needs every weight and bias to be nonzero (it works with
 ``w * g`` and ``log|w|``); :class:`gspace.GSGD` does not.
 """
 
@@ -33,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 import scipy as sp
 
+from . import basis as _basis
 from .gsgd import PathArrays, _check_lr, _resolve_skeleton
 from .network import MLP, Gradients, check_widths
 from .optim import check_grads
@@ -40,7 +40,6 @@ from .skeleton import Skeleton
 
 __all__ = [
     "MAX_PARAMS",
-    "basis_path_tuples",
     "basis_matrix",
     "free_matrix",
     "augmented_matrix",
@@ -84,71 +83,6 @@ def _edge_offsets(widths: list, bias: bool) -> tuple[list, list]:
     return w_off, b_off
 
 
-def basis_path_tuples(widths, bias: bool = False, skeleton: Skeleton | None = None) -> list:
-    """The basis paths as node tuples, in basis order.
-
-    Parameters
-    ----------
-    widths : sequence of int
-    bias : bool, default False
-        Append one basis path per bias: bias edge + out-chain, written with ``-1`` below the
-        layer the bias feeds.
-    skeleton : Skeleton, optional
-        Defaults to ``Skeleton.default(widths)``.
-
-    Returns
-    -------
-    list of tuple
-        ``M - H`` tuples of length ``L + 1``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        Bad widths or a skeleton that does not fit.
-
-    Notes
-    -----
-    For the non-sigma edge ``e = (a -> b)`` of ``weights[l]``: in-chain(a) + e + out-chain(b)
-    (paper-notes claim B4; for equal hidden widths, the paper's Skeleton method).
-
-    References
-    ----------
-    .. [1] Meng et al., ICLR 2019, section "Skeleton method".
-
-    Examples
-    --------
-    >>> basis_path_tuples([2, 2, 1])
-    [(0, 0, 0), (0, 1, 0), (1, 0, 0), (1, 1, 0)]
-    >>> basis_path_tuples([1, 2, 1], bias=True)[-3:]
-    [(-1, 0, 0), (-1, 1, 0), (-1, -1, 0)]
-    """
-    widths = check_widths(widths)
-    sk = _resolve_skeleton(widths, skeleton)
-    L = len(widths) - 1
-    out = []
-    for l in range(L):
-        sigma = sk.sigma_mask(l)
-        for a in range(widths[l]):
-            for b in range(widths[l + 1]):
-                if not sigma[a, b]:
-                    out.append(tuple(sk.in_chain(l, a) + sk.out_chain(l + 1, b)))
-    if bias:
-        for s in range(1, L + 1):
-            for b in range(widths[s]):
-                out.append(tuple([-1] * s + sk.out_chain(s, b)))
-    return out
-
-
-def _path_rows(path: tuple, w_off: list, b_off: list, widths: list) -> list[int]:
-    """Edge numbers (rows) of the edges on a path tuple."""
-    L = len(widths) - 1
-    s = next(k for k, i in enumerate(path) if i >= 0)  # first real node
-    rows = [] if s == 0 else [b_off[s - 1] + path[s]]
-    for l in range(s, L):
-        rows.append(w_off[l] + path[l] * widths[l + 1] + path[l + 1])
-    return rows
-
-
 def basis_matrix(widths, bias: bool = False, skeleton: Skeleton | None = None) -> np.ndarray:
     r"""Dense ``A'``: the basis columns of the structure matrix.
 
@@ -162,7 +96,8 @@ def basis_matrix(widths, bias: bool = False, skeleton: Skeleton | None = None) -
     -------
     ndarray of shape (M, M - H)
         ``A'[e, j] = 1`` iff edge ``e`` (weights in edge order, then biases) is on basis path
-        ``j`` (:func:`basis_path_tuples` order).
+        ``j`` (order of :func:`gspace.basis.basis_paths`): the dense, float form of
+        :func:`gspace.basis.basis_matrix`, with a size guard.
 
     Raises
     ------
@@ -183,11 +118,9 @@ def basis_matrix(widths, bias: bool = False, skeleton: Skeleton | None = None) -
     [[1, 0], [0, 1], [1, 0], [0, 1]]
     """
     widths, sk, M = _setup(widths, bias, skeleton)
-    w_off, b_off = _edge_offsets(widths, bias)
-    paths = basis_path_tuples(widths, bias, sk)
-    A = np.zeros((M, len(paths)))
-    for j, p in enumerate(paths):
-        A[_path_rows(p, w_off, b_off, widths), j] = 1.0
+    A = _basis.basis_matrix(widths, sk, bias).toarray().astype(np.float64)
+    if A.shape[0] != M:  # pragma: no cover - both count weights plus biases
+        raise AssertionError(f"basis matrix has {A.shape[0]} rows, expected {M}")
     return A
 
 

@@ -138,6 +138,21 @@ def initialize(
     there. A comparison between optimizers must start them all from the same network, so the
     default does not depend on the optimizer.
 
+    Measured with gspace (``gspace train --dataset digits --hidden 32,32 --epochs 20 --lr 0.1
+    --batch-size 32``, seeds 0, 1, 2; test accuracy, mean over the seeds):
+
+    ===========  ======  ==============
+    optimizer    ``he``  skeleton-unit
+    ===========  ======  ==============
+    SGD          0.973   0.958
+    Path-SGD     0.965   0.946
+    G-SGD        0.621   0.958
+    ===========  ======  ==============
+
+    G-SGD from plain He initialization ranged from 0.289 to 0.907 over the three seeds. SGD
+    and Path-SGD alone did slightly better from ``he`` in this measurement; pass
+    ``init="he"`` (``--init he``) when no G-SGD run is part of the comparison.
+
     Examples
     --------
     >>> import numpy as np

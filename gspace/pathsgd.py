@@ -195,7 +195,9 @@ class PathSGD(Optimizer):
         """
         check_grads(net, grads)
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
-        W, G = net.weights, grads.weights
+        W = net.weights
+        G = [np.asarray(g, dtype=np.float64) for g in grads.weights]
+        gbs = None if net.biases is None else [np.asarray(g, np.float64) for g in grads.biases]
         L = net.L
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked below
             g_in, g_out = _gamma_sweeps(W, net.biases)
@@ -214,7 +216,7 @@ class PathSGD(Optimizer):
                 if net.biases is not None:
                     new_b = [
                         b - (lr / g_out[l + 1]) * gb
-                        for l, (b, gb) in enumerate(zip(net.biases, grads.biases))
+                        for l, (b, gb) in enumerate(zip(net.biases, gbs))
                     ]
                 new_buf = None
             else:
@@ -228,8 +230,7 @@ class PathSGD(Optimizer):
                 db = None
                 if net.biases is not None:
                     db = [
-                        gb / g_out[l + 1] + wd * b
-                        for l, (b, gb) in enumerate(zip(net.biases, grads.biases))
+                        gb / g_out[l + 1] + wd * b for l, (b, gb) in enumerate(zip(net.biases, gbs))
                     ]
                 new_buf = None
                 if mu:

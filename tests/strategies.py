@@ -63,3 +63,17 @@ def batch(net, n, seed, loss):
     else:
         Y = rng.integers(0, K, size=n)
     return X, Y
+
+
+@st.composite
+def skeletons(draw, widths_strategy=None):
+    """``(widths, Skeleton)`` with in-parents ``pi`` and out-children ``sigma`` drawn at random
+    (any choice is allowed by the general construction, claim B4)."""
+    ws = draw(widths_strategy if widths_strategy is not None else widths(min_layers=2))
+    rng = np.random.default_rng(draw(seeds()))
+    L = len(ws) - 1
+    pi, sigma = [None] * (L + 1), [None] * (L + 1)
+    for l in range(1, L):
+        pi[l] = rng.integers(0, ws[l - 1], size=ws[l])
+        sigma[l] = rng.integers(0, ws[l + 1], size=ws[l])
+    return ws, gspace.Skeleton(ws, pi, sigma)

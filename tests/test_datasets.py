@@ -1,6 +1,7 @@
 """Data sets: splits, scaling fitted on the training split, the IDX reader, bad input."""
 
 import gzip
+import hashlib
 import io
 import struct
 import urllib.error
@@ -266,11 +267,15 @@ def test_download_writes_files_that_load_reads(tmp_path, monkeypatch):
         datasets.IDX_FILES[("test", "labels")]: np.arange(4, dtype=np.uint8),
     }
     urls = []
+    md5 = {
+        b: hashlib.md5(gzip.compress(idx_bytes(a), mtime=0)).hexdigest() for b, a in arrays.items()
+    }
+    monkeypatch.setitem(datasets.IDX_MD5, "fashion-mnist", md5)
 
     def fake_urlopen(url, timeout):
         urls.append(url)
         base = url.rsplit("/", 1)[1].removesuffix(".gz")
-        return io.BytesIO(gzip.compress(idx_bytes(arrays[base])))
+        return io.BytesIO(gzip.compress(idx_bytes(arrays[base]), mtime=0))
 
     monkeypatch.setattr("urllib.request.urlopen", fake_urlopen)
     target = datasets.download("fashion-mnist", tmp_path)
@@ -278,6 +283,16 @@ def test_download_writes_files_that_load_reads(tmp_path, monkeypatch):
     assert all(u.startswith(datasets.DOWNLOAD_URLS["fashion-mnist"]) for u in urls)
     data = datasets.load("fashion-mnist", data_dir=tmp_path, val_fraction=0.2)
     assert len(data.y_test) == 4 and len(data.y_val) == 2
+
+
+def test_download_checks_the_official_md5(tmp_path, monkeypatch):
+    def fake_urlopen(url, timeout):
+        return io.BytesIO(gzip.compress(idx_bytes(np.arange(3, dtype=np.uint8))))
+
+    monkeypatch.setattr("urllib.request.urlopen", fake_urlopen)
+    with pytest.raises(ValueError, match="f68b3c2dcbeaaa9fbdd348bbdeb94873"):
+        datasets.download("mnist", tmp_path)
+    assert not any((tmp_path / "mnist").iterdir())
 
 
 def test_download_rejects_bundled_and_unknown_names(tmp_path):
@@ -305,6 +320,8 @@ def test_download_rejects_bundled_and_unknown_names(tmp_path):
         (("teacher",), {"n_classes": 1}, ValueError, ">= 2"),
         (("teacher",), {"n_samples": 0}, ValueError, "positive"),
         (("teacher",), {"hidden": (0,)}, ValueError, ">= 1"),
+        (("teacher",), {"hidden": 16}, ValueError, "sequence of integers"),
+        (("teacher",), {"teacher_seed": "a"}, ValueError, "teacher_seed"),
     ],
 )
 def test_load_bad_input(args, kwargs, exc, words):
@@ -341,3 +358,12 @@ def test_dataset_rejects_inconsistent_arrays(change, words):
 
 def test_load_is_reachable_from_the_package():
     assert gspace.datasets.DATASETS == ("digits", "mnist", "fashion-mnist", "teacher")
+
+
+def test_dataset_copies_arrays_the_caller_can_still_change():
+    X = np.zeros((2, 2))
+    data = datasets.Dataset(
+        "t", X, np.array([0, 1]), X[:0], np.array([], int), X, np.array([0, 1]), 2
+    )
+    X[0, 0] = 5.0
+    assert data.X_train[0, 0] == 0.0 and data.X_test[0, 0] == 0.0

@@ -470,6 +470,18 @@ def test_path_ratios_mark_zero_valued_paths_as_undefined():
     assert np.isnan(R.biases[0][0]) and R.biases[0][1] == 3.0
 
 
+def test_chain_product_out_of_float64_range_is_a_clear_error():
+    """A chain of skeleton weights 1e-6 has rho_in = 1e-324 at layer 54, which underflows to
+    0: FloatingPointError naming the node, not a silent nan or inf."""
+    net = gspace.MLP.from_weights([np.full((1, 1), 1e-6)] * 60)
+    grads = Gradients([np.full((1, 1), 1.0)] * 60)
+    words = "rho_in of node 0 of layer 54 is 0.0.*float64 range"
+    with pytest.raises(FloatingPointError, match=words):
+        gspace.GSGD(lr=0.1).step(net, grads)
+    with pytest.raises(FloatingPointError, match=words):
+        inverse_chain_rule(net, grads)
+
+
 def test_zero_non_skeleton_weight_is_harmless():
     net = gspace.MLP([3, 4, 4, 2], rng=np.random.default_rng(0))
     sk = gspace.Skeleton.default(net.widths)
@@ -603,16 +615,19 @@ def test_stage_functions_reject_bad_input():
 # ----------------------------------------------------------------------------- deep nets
 def test_deep_network_trains_100_steps_without_overflow():
     """Issue 4 item 6: 20 hidden layers of width 8 train for 100 steps at a sensible learning
-    rate from He initialisation with the skeleton weights set to 1; the loss goes down."""
+    rate (0.01) from He initialisation with the skeleton weights set to 1: no overflow, every
+    weight finite, the loss falls by more than a factor 10 (from 947 to 1.52 when measured)."""
     rng = np.random.default_rng(0)
     widths = [8] + [8] * 20 + [3]
     net = gspace.skeleton_unit(gspace.MLP(widths, rng=rng))
     X = rng.normal(size=(64, 8))
     y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0).astype(int)
-    opt = gspace.GSGD(lr=0.05)
+    opt = gspace.GSGD(lr=0.01)
     first = net.loss(X, y, "cross_entropy")
     for _ in range(100):
         _, g = net.loss_and_gradients(X, y, "cross_entropy")
         net = opt.step(net, g)
     assert all(np.all(np.isfinite(w)) for w in net.weights)
-    assert net.loss(X, y, "cross_entropy") < first
+    v = basis_path_values(net)
+    assert all(np.all(np.isfinite(x)) for x in v.weights)
+    assert net.loss(X, y, "cross_entropy") < 0.1 * first

@@ -1,0 +1,931 @@
+"""``gspace verify``: check the claims of paper-notes.md on one architecture.
+
+:func:`verify` runs one check per claim on a network of the given widths and returns a list
+of :class:`ClaimResult` (what was checked, the measured error or count, whether it holds, and
+by which route). Claims whose explicit route would be too large (listing ``10^11`` paths, an
+``m x m`` matrix for ``m = 63104``) are checked by the scalable route and say so:
+
+* ``explicit``: paths listed (at most ``limit``), matrices built;
+* ``counting``: ``A A^T`` by counting paths through pairs of edges (``m <= gram_limit``);
+* ``certificate``: the exact rank certificate of :mod:`gspace.structure` (no path listed,
+  no floating-point rank);
+* ``sample``: a random sample of paths (uniform node per layer), when they cannot all be
+  listed;
+* ``dynamic programming``: sums over all paths computed layer by layer.
+
+The G-SGD claims (I1-A4) are checked through :mod:`gspace.gsgd`, :mod:`gspace.pathsgd` and an
+explicit sparse-matrix route of G-SGD written here (sparse ``A'``, triangular solve for ICR,
+sparse LU for Weight-Allocation), which runs at any size the rank certificate does.
+
+:func:`run_cli` is the body of ``gspace verify`` (a table, or ``--json``); the exit status is
+0 iff every claim holds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy as sp
+
+from .basis import (
+    basis_matrix,
+    basis_path_array,
+    basis_path_values,
+    non_sigma_edges,
+    path_exponents,
+    skeleton_method_basis,
+    values_from_basis,
+)
+from .network import MLP, check_widths
+from .paths import (
+    DEFAULT_PATH_LIMIT,
+    count_paths,
+    network_from_paths,
+    path_array,
+    path_edges,
+    path_values,
+)
+from .scaling import ScalingGroupElement, random_scaling
+from .skeleton import Skeleton
+from .structure import (
+    explicit_rank,
+    num_params,
+    rank_by_counting,
+    rank_certificate,
+    rank_svd,
+    scaling_matrix_sparse,
+    structure_matrix,
+)
+from .sufficiency import (
+    dead_node_counterexample,
+    equivalent_by_path_values,
+    find_scaling,
+    sign_flip_counterexample,
+)
+
+__all__ = ["ClaimResult", "verify", "format_table", "run_cli", "THEORY_CLAIMS"]
+
+THEORY_CLAIMS = ("G1", "G2", "G3", "G4", "P1", "S1", "R1", "R2", "B1", "B2", "B3", "B4")
+"""Claims of paper-notes sections 2-6, in the order :func:`verify` checks them."""
+
+SAMPLE_PATHS = 100_000
+"""Number of random paths used when all paths cannot be listed."""
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """The outcome of checking one claim.
+
+    Attributes
+    ----------
+    claim : str
+        Claim ID of paper-notes.md (``"G1"`` ...).
+    checked : str
+        What was checked, in words.
+    measured : str
+        The measured error or count.
+    holds : bool
+    route : str
+        How: ``explicit``, ``counting``, ``certificate``, ``sample``, ``dynamic programming``.
+    seconds : float
+        Wall-clock time of the check.
+    """
+
+    claim: str
+    checked: str
+    measured: str
+    holds: bool
+    route: str
+    seconds: float = 0.0
+
+    @property
+    def detail(self) -> str:
+        """One line: what was checked, what was measured, by which route."""
+        return f"{self.checked}: {self.measured} [route: {self.route}]"
+
+    def to_dict(self) -> dict:
+        """``{"claim", "holds", "detail", "checked", "measured", "route", "seconds"}``."""
+        d = asdict(self)
+        d["detail"] = self.detail
+        order = ("claim", "holds", "detail", "checked", "measured", "route", "seconds")
+        return {k: d[k] for k in order}
+
+
+# ------------------------------------------------------------------------- the setting
+@dataclass
+class _Setting:
+    widths: list
+    bias: bool
+    rng: np.random.Generator
+    net: MLP
+    X: np.ndarray
+    g: ScalingGroupElement
+    skeleton: Skeleton
+    limit: int
+    gram_limit: int
+    p: int
+    H: int
+    n_paths: int
+
+    @property
+    def explicit(self) -> bool:
+        return self.n_paths <= self.limit
+
+    def paths(self) -> tuple[np.ndarray, str]:
+        """All paths if they can be listed, else a random sample (plus the basis paths)."""
+        if self.explicit:
+            return path_array(self.widths, self.limit, bias=self.bias), "explicit (all paths)"
+        L = len(self.widths) - 1
+        P = np.stack([self.rng.integers(0, h, size=SAMPLE_PATHS) for h in self.widths], axis=1)
+        if self.bias:  # a share of bias paths, start layer uniform in 1..L
+            nb = SAMPLE_PATHS // 10
+            start = self.rng.integers(1, L + 1, size=nb)
+            P[:nb][np.arange(L + 1)[None, :] < start[:, None]] = -1
+        P = np.vstack([P, basis_path_array(self.widths, self.skeleton, self.bias)])
+        return P, f"sample ({SAMPLE_PATHS} random paths + the {self.p - self.H} basis paths)"
+
+
+def _random_net(widths, bias, rng) -> MLP:
+    """He-initialised weights; biases (if any) non-zero, so that bias paths are non-trivial."""
+    net = MLP(widths, bias=bias, rng=rng)
+    if bias:
+        net.biases = [
+            rng.uniform(0.1, 0.5, size=h) * rng.choice([-1.0, 1.0], size=h) for h in widths[1:]
+        ]
+    return net
+
+
+def _params(net: MLP) -> np.ndarray:
+    parts = [w.ravel() for w in net.weights]
+    if net.has_bias:
+        parts += list(net.biases)
+    return np.concatenate(parts)
+
+
+def _rel(a, b) -> float:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - b) / np.maximum(1e-300, np.maximum(np.abs(a), np.abs(b)))))
+
+
+def _out_err(a, b) -> float:
+    """Output difference relative to the output scale."""
+    return float(np.max(np.abs(a - b)) / max(1e-300, np.max(np.abs(a))))
+
+
+# ------------------------------------------------------------------------- G1-G4
+def _check_G1(s: _Setting) -> ClaimResult:
+    h = random_scaling(s.widths, s.rng, low=0.1, high=10)
+    g, net = s.g, s.net
+    err_compose = _rel(_params(g.apply(h.apply(net))), _params((g @ h).apply(net)))
+    err_abelian = _rel((g @ h).log_c(), (h @ g).log_c()) if s.H else 0.0
+    err_inverse = _rel(_params(g.inverse().apply(g.apply(net))), _params(net))
+    ident = _rel(_params(ScalingGroupElement.identity(s.widths).apply(net)), _params(net))
+    B = scaling_matrix_sparse(s.widths, s.bias)
+    w0, w1 = _params(net), _params(g.apply(net))
+    nz = w0 != 0
+    log_err = float(
+        np.max(np.abs(np.log(np.abs(w1[nz])) - np.log(np.abs(w0[nz])) - (B.T @ g.log_c())[nz]))
+    )
+    signs = int(np.sum(np.sign(w0) != np.sign(w1)))
+    worst = max(err_compose, err_abelian, err_inverse, ident)
+    return ClaimResult(
+        "G1",
+        "G is an abelian group (g.h = g_{c c'}, identity, inverse); log|g(w)| = log|w| + B^T log c",
+        f"max rel. error {worst:.1e}; log-coordinate error {log_err:.1e}; {signs} signs changed",
+        worst < 1e-12 and log_err < 1e-12 and signs == 0,
+        "explicit",
+    )
+
+
+def _check_G2(s: _Setting) -> ClaimResult:
+    err = _out_err(s.net.forward(s.X), s.g.apply(s.net).forward(s.X))
+    return ClaimResult(
+        "G2",
+        f"N_g(w)(x) = N_w(x) on {len(s.X)} inputs, c in [0.1, 10]",
+        f"max output difference / max |output| = {err:.1e}",
+        err < 1e-10,
+        "explicit",
+    )
+
+
+def _check_G3(s: _Setting) -> ClaimResult:
+    P, route = s.paths()
+    err = _rel(path_values(s.net, P), path_values(s.g.apply(s.net), P))
+    return ClaimResult(
+        "G3",
+        f"v_p(g(w)) = v_p(w) on {len(P)} paths",
+        f"max rel. error {err:.1e}",
+        err < 1e-11,
+        route,
+    )
+
+
+def _check_G4(s: _Setting) -> ClaimResult:
+    gnet = s.g.apply(s.net)
+    z0, z1 = s.net.forward_cache(s.X).z, gnet.forward_cache(s.X).z
+    mism, total, ratio_err = 0, 0, 0.0
+    for l in range(1, len(s.widths) - 1):
+        a, b = z0[l], z1[l]
+        clear = np.abs(a) > 1e-9 * np.abs(a).max()
+        mism += int(np.sum((a > 0)[clear] != (b > 0)[clear]))
+        total += int(clear.sum())
+        ratio_err = max(ratio_err, _rel(b[clear], (a * s.g.c[l - 1][None, :])[clear]))
+    return ClaimResult(
+        "G4",
+        "activation statuses 1[z_O > 0] unchanged; z_O multiplied by c_O",
+        f"{mism} of {total} hidden statuses differ; z ratio rel. error {ratio_err:.1e}",
+        mism == 0 and ratio_err < 1e-9,
+        "explicit",
+    )
+
+
+# ------------------------------------------------------------------------- P1
+def _sum_over_paths_dp(net: MLP, X: np.ndarray) -> np.ndarray:
+    """sum_p v_p a_p(x) x_{i_0}, grouped by the node each path visits in each layer."""
+    z = net.forward_cache(X).z
+    T = X.copy()  # T[n, i]: sum over partial paths ending at node i of v a x_{i_0}
+    for l in range(net.L):
+        T = T @ net.weights[l]
+        if net.has_bias:
+            T = T + net.biases[l][None, :]  # bias paths starting at layer l + 1
+        if l + 1 < net.L:
+            T = T * (z[l + 1] > 0)  # statuses of the nodes of layer l + 1
+    return T
+
+
+def _check_P1(s: _Setting) -> ClaimResult:
+    X = s.X[:8]
+    out = s.net.forward(X)
+    if s.explicit and s.n_paths * len(X) <= 2 * 10**7:
+        got, route = network_from_paths(s.net, X, limit=s.limit), "explicit (all paths)"
+    else:
+        got = _sum_over_paths_dp(s.net, X)
+        route = "dynamic programming (paths grouped layer by layer, never listed)"
+    err = _out_err(out, got)
+    return ClaimResult(
+        "P1",
+        f"N_w(x)_k = sum over paths to k of v_p a_p x_(i_0) on {len(X)} inputs",
+        f"max difference / max |output| = {err:.1e}",
+        err < 1e-10,
+        route,
+    )
+
+
+# ------------------------------------------------------------------------- S1
+def _check_S1(s: _Setting) -> ClaimResult:
+    res = equivalent_by_path_values(s.net, s.g.apply(s.net), limit=s.limit, skeleton=s.skeleton)
+    c_err = _rel(res.g.log_c(), s.g.log_c()) if res.equivalent and s.H else 0.0
+    other = s.net.copy()
+    l = int(s.rng.integers(len(s.widths) - 1))
+    i, j = (int(s.rng.integers(h)) for h in other.weights[l].shape)
+    other.weights[l][i, j] *= 1.5
+    neg = equivalent_by_path_values(s.net, other, limit=s.limit, skeleton=s.skeleton)
+    counter = "no hidden node"
+    counter_ok = True
+    if s.H:
+        P, _ = s.paths()
+        a, b = sign_flip_counterexample(s.net, 1, 0)
+        flip_same = _rel(path_values(a, P), path_values(b, P)) < 1e-12
+        flip_not_g = find_scaling(a, b) is None
+        counter = f"sign flip: equal path values {flip_same}, not in G {flip_not_g}"
+        counter_ok = flip_same and flip_not_g
+        if s.widths[2] >= 2:
+            a, b = dead_node_counterexample(s.net, 1, 0)
+            dead_same = _rel(path_values(a, P), path_values(b, P)) < 1e-12
+            dead_not_g = find_scaling(a, b) is None
+            counter += f"; dead node: equal path values {dead_same}, not in G {dead_not_g}"
+            counter_ok = counter_ok and dead_same and dead_not_g
+    holds = res.equivalent and c_err < 1e-8 and not neg.equivalent and counter_ok
+    return ClaimResult(
+        "S1",
+        "w' = g(w) iff equal path values (no zeros, equal signs); c recovered; counterexamples",
+        f"g(w): equivalent {res.equivalent}, log c error {c_err:.1e}; one weight x1.5: "
+        f"equivalent {neg.equivalent}; {counter}",
+        holds,
+        f"{res.compared}" + (" (basis-path values determine all by B3)" if not s.explicit else ""),
+    )
+
+
+# ------------------------------------------------------------------------- R1, R2
+def _check_R1(s: _Setting) -> ClaimResult:
+    expected = s.p - s.H
+    found, routes = [], []
+    if s.explicit and s.n_paths * s.p <= 5 * 10**7:
+        for method in ("svd", "qr"):
+            r, _, on = explicit_rank(s.widths, method, s.limit, s.bias)
+            found.append(r)
+            routes.append(f"explicit {method.upper()} of {on}")
+    if s.p <= s.gram_limit:
+        r, lam = rank_by_counting(s.widths, s.bias)
+        found.append(r)
+        gap = (
+            f" (eigenvalue gap {lam[r - 1] / lam[0]:.1e} vs {lam[r] / lam[0]:.0e})"
+            if r < len(lam)
+            else ""
+        )
+        routes.append("counting A A^T" + gap)
+    cert = rank_certificate(s.widths, s.skeleton, s.bias)
+    found.append(cert.rank)
+    routes.append("exact certificate")
+    return ClaimResult(
+        "R1",
+        f"rank(A) = m - H = {s.p} - {s.H} = {expected}",
+        "ranks " + ", ".join(str(r) for r in found),
+        all(r == expected for r in found),
+        "; ".join(routes),
+    )
+
+
+def _check_R2(s: _Setting) -> ClaimResult:
+    B = scaling_matrix_sparse(s.widths, s.bias)
+    cert = rank_certificate(s.widths, s.skeleton, s.bias)
+    parts, ok = [], cert.b_zero_on_paths and cert.b_independent and cert.holds
+    route = "certificate (path-sum DP per b_O, unit-triangular pivots, dim ker = p - rank)"
+    if s.explicit and s.n_paths * s.p <= 5 * 10**7:
+        _, A = structure_matrix(s.widths, s.limit, s.bias)
+        nnz = int(np.count_nonzero((A.T.astype(np.int64) @ B.T).toarray()))
+        parts.append(f"A^T B^T has {nnz} non-zero entries")
+        ok = ok and nnz == 0
+        route = "explicit (A^T b_O = 0 exactly) + " + route
+    parts.append(
+        f"b_O sum to 0 on every path: {cert.b_zero_on_paths}; independent: {cert.b_independent};"
+        f" dim ker(A^T) = {s.p} - {cert.rank} = {s.p - cert.rank if cert.rank else '?'}"
+    )
+    return ClaimResult(
+        "R2",
+        f"ker(A^T) = span of the H = {s.H} vectors b_O",
+        "; ".join(parts),
+        bool(ok and cert.rank is not None and s.p - cert.rank == s.H == B.shape[0]),
+        route,
+    )
+
+
+# ------------------------------------------------------------------------- B1-B4
+def _check_B1(s: _Setting) -> ClaimResult:
+    Ap = basis_matrix(s.widths, s.skeleton, s.bias)
+    n_basis = Ap.shape[1]
+    distinct = len({tuple(r) for r in basis_path_array(s.widths, s.skeleton, s.bias).tolist()})
+    if s.p <= s.gram_limit:
+        r = rank_svd(Ap.astype(float))[0]
+        route = "explicit SVD of A'"
+    else:
+        cert = rank_certificate(s.widths, s.skeleton, s.bias)
+        r = n_basis if cert.basis_triangular else -1
+        route = "certificate (unit-triangular on the non-sigma edges)"
+    return ClaimResult(
+        "B1",
+        f"the {s.p - s.H} basis paths are independent (a basis, with R1)",
+        f"{n_basis} paths, {distinct} distinct, rank {r}",
+        n_basis == distinct == r == s.p - s.H,
+        route,
+    )
+
+
+def _check_B2(s: _Setting) -> ClaimResult:
+    Ap = basis_matrix(s.widths, s.skeleton, s.bias)
+    counts = np.asarray(Ap.sum(axis=1)).ravel()
+    L = len(s.widths) - 1
+    skel = np.concatenate(
+        [(s.skeleton.sigma_mask(l) | s.skeleton.pi_mask(l)).ravel() for l in range(L)]
+        + ([np.zeros(sum(s.widths[1:]), bool)] if s.bias else [])
+    )
+    bad = int(np.sum(counts[~skel] != 1))
+    return ClaimResult(
+        "B2",
+        "each non-skeleton weight lies in exactly one basis path",
+        f"{int((~skel).sum())} non-skeleton weights, {bad} in a number of basis paths != 1",
+        bad == 0,
+        "explicit (A' row sums, O(m L))",
+    )
+
+
+def _check_B3(s: _Setting) -> ClaimResult:
+    P, route = s.paths()
+    alpha = path_exponents(s.widths, P, s.skeleton, s.bias)
+    Ap = basis_matrix(s.widths, s.skeleton, s.bias)
+    E = path_edges(s.widths, P)
+    rows = np.repeat(np.arange(len(P)), E.shape[1])
+    keep = E.ravel() >= 0
+    Pm = sp.sparse.csr_array(
+        (np.ones(int(keep.sum()), dtype=np.int64), (rows[keep], E.ravel()[keep])),
+        shape=(len(P), s.p),
+    )
+    exact = (alpha @ Ap.T - Pm).count_nonzero() == 0
+    v_basis = basis_path_values(s.net, s.skeleton)
+    err = _rel(values_from_basis(v_basis, alpha), path_values(s.net, P))
+    lo, hi = (int(alpha.data.min()), int(alpha.data.max())) if alpha.nnz else (0, 0)
+    return ClaimResult(
+        "B3",
+        f"p = sum_j alpha_j p^j with integer alpha (exact), v_p = prod v_j^alpha_j, {len(P)} paths",
+        f"integer identity exact: {exact}; exponents in {lo}..{hi}; value rebuild rel. error "
+        f"{err:.1e}",
+        bool(exact and err < 1e-9),
+        route,
+    )
+
+
+def _check_B4(s: _Setting) -> ClaimResult:
+    L = len(s.widths) - 1
+    pi, sigma = [None] * (L + 1), [None] * (L + 1)
+    for l in range(1, L):
+        pi[l] = s.rng.integers(0, s.widths[l - 1], size=s.widths[l])
+        sigma[l] = s.rng.integers(0, s.widths[l + 1], size=s.widths[l])
+    sk = Skeleton(s.widths, pi, sigma)
+    P = basis_path_array(s.widths, sk, s.bias)
+    distinct = len({tuple(r) for r in P.tolist()})
+    cert = rank_certificate(s.widths, sk, s.bias)
+    if s.p <= s.gram_limit:
+        r = rank_svd(basis_matrix(s.widths, sk, s.bias).astype(float))[0]
+        route = "explicit SVD of A' + certificate"
+    else:
+        r = cert.rank
+        route = "certificate"
+    paper = ""
+    ok = distinct == len(P) == s.p - s.H and r == s.p - s.H and cert.holds
+    if len(set(s.widths[1:-1])) <= 1 and L >= 2 and not s.bias:
+        same = skeleton_method_basis(s.widths) == [
+            tuple(p) for p in basis_path_array(s.widths, None).tolist()
+        ]
+        paper = f"; default skeleton = paper's skeleton method: {same}"
+        ok = ok and same
+    return ClaimResult(
+        "B4",
+        "general construction, random pi and sigma: m - H distinct independent paths",
+        f"{len(P)} paths, {distinct} distinct, rank {r}{paper}",
+        bool(ok),
+        route,
+    )
+
+
+# ------------------------------------------------------------------------- G-SGD (I1-A4)
+# An explicit route of G-SGD with sparse matrices, independent of gspace.gsgd's O(m) sweeps:
+# ICR solves F = A' u on the non-sigma rows (unit upper-triangular in edge order) and checks
+# the sigma rows; WA solves A'_ns^T log|r_ns| = log|R| (sigma-edges keep r = 1) and the same
+# triangular system over the integers for the sign flips.
+def _own_rows(s: _Setting, sk: Skeleton | None = None) -> np.ndarray:
+    sk = s.skeleton if sk is None else sk
+    return non_sigma_edges(s.widths, sk, s.bias)
+
+
+def _sparse_icr(s: _Setting, net: MLP, grads) -> tuple[np.ndarray, float]:
+    """dl/dv in basis order and the relative residual of the H redundant (sigma) rows."""
+    Ap = basis_matrix(s.widths, s.skeleton, s.bias).astype(float).tocsr()
+    own = _own_rows(s)
+    w = _params(net)
+    g = np.concatenate([x.ravel() for x in grads.weights] + list(grads.biases or []))
+    F = w * g
+    A_ns = Ap[own]
+    u = sp.sparse.linalg.spsolve_triangular(A_ns.tocsr(), F[own], lower=False, unit_diagonal=True)
+    resid = float(np.linalg.norm(Ap @ u - F) / max(1e-300, np.linalg.norm(F)))
+    v = basis_path_values(net, s.skeleton)
+    return u / v, resid
+
+
+def _sparse_wa(s: _Setting, net: MLP, v_new: np.ndarray) -> MLP:
+    """Weight-Allocation: sigma-edges fixed, non-sigma weights so that v(net') = v_new."""
+    Ap = basis_matrix(s.widths, s.skeleton, s.bias).astype(float).tocsr()
+    own = _own_rows(s)
+    AT = Ap[own].T.tocsr()  # lower triangular, unit diagonal
+    R = v_new / basis_path_values(net, s.skeleton)
+    log_r = sp.sparse.linalg.spsolve_triangular(
+        AT, np.log(np.abs(R)), lower=True, unit_diagonal=True
+    )
+    flips = sp.sparse.linalg.spsolve_triangular(
+        AT, (R < 0).astype(float), lower=True, unit_diagonal=True
+    )
+    sign = 1.0 - 2.0 * (np.rint(flips).astype(np.int64) % 2)
+    w = _params(net).copy()
+    w[own] *= np.exp(log_r) * sign
+    ws, start = [], 0
+    for x in net.weights:
+        ws.append(w[start : start + x.size].reshape(x.shape))
+        start += x.size
+    bs = None
+    if net.has_bias:
+        bs = []
+        for b in net.biases:
+            bs.append(w[start : start + b.size].copy())
+            start += b.size
+    return MLP.from_weights(ws, bs)
+
+
+def _flat_path_arrays(pa, sk: Skeleton) -> np.ndarray:
+    parts = [np.asarray(x)[~sk.sigma_mask(l)] for l, x in enumerate(pa.weights)]
+    parts += [np.asarray(b) for b in (pa.biases or [])]
+    return np.concatenate(parts)
+
+
+def _loss_batch(s: _Setting, net: MLP):
+    from .testing import away_from_kinks
+
+    Y = np.random.default_rng(1).normal(size=(len(s.X), s.widths[-1]))
+    keep = away_from_kinks(net, s.X, margin=1e-3)
+    if not keep.any():
+        keep[:] = True
+    return s.X[keep], Y[keep]
+
+
+def _check_I1(s: _Setting) -> ClaimResult:
+    from . import gsgd
+
+    net = s.net
+    X, Y = _loss_batch(s, net)
+    _, grads = net.loss_and_gradients(X, Y)
+    dv = _flat_path_arrays(gsgd.inverse_chain_rule(net, grads, s.skeleton), s.skeleton)
+    v = basis_path_values(net, s.skeleton)
+    k0 = int(s.skeleton.pi[1][0]) * s.widths[1]  # the skeleton path of chain 0
+    picks = np.unique(
+        np.concatenate([[k0], s.rng.choice(len(v), size=min(5, len(v)), replace=False)])
+    )
+    h = 1e-5
+    fd = []
+    for k in picks:
+        vals = []
+        for sgn in (1.0, -1.0):
+            v2 = v.copy()
+            v2[k] *= 1.0 + sgn * h
+            vals.append(_sparse_wa(s, net, v2).loss(X, Y))
+        fd.append((vals[0] - vals[1]) / (2 * h * v[k]))
+    fd = np.array(fd)
+    err = float(
+        np.linalg.norm(fd - dv[picks]) / max(1e-300, np.linalg.norm(fd) + np.linalg.norm(dv[picks]))
+    )
+    return ClaimResult(
+        "I1",
+        f"dl/dv by ICR (gspace.gsgd) = centred finite differences in path space on "
+        f"{len(picks)} basis paths (incl. a skeleton path), mse loss, {len(X)} samples",
+        f"relative error {err:.1e}",
+        err < 1e-5,
+        "explicit (v perturbed, weights from a sparse Weight-Allocation solve)",
+    )
+
+
+def _check_I2(s: _Setting) -> ClaimResult:
+    X, Y = _loss_batch(s, s.net)
+    _, grads = s.net.loss_and_gradients(X, Y)
+    worst, scale = 0.0, 0.0
+    for l in range(1, len(s.widths) - 1):
+        f_in = np.sum(s.net.weights[l - 1] * grads.weights[l - 1], axis=0)
+        if s.bias:
+            f_in = f_in + s.net.biases[l - 1] * grads.biases[l - 1]
+        f_out = np.sum(s.net.weights[l] * grads.weights[l], axis=1)
+        worst = max(worst, float(np.max(np.abs(f_in - f_out))))
+        scale = max(scale, float(np.max(np.abs(f_in))))
+    rel = worst / max(scale, 1e-300)
+    return ClaimResult(
+        "I2",
+        "balance identity: at every hidden node, sum of w dl/dw over in-edges = over out-edges",
+        f"max |in - out| / max |in| = {rel:.1e}",
+        rel < 1e-10,
+        "explicit (back-propagated gradients)",
+    )
+
+
+def _gsgd_lr(s: _Setting, net: MLP, grads) -> float:
+    """A learning rate that moves every basis-path value by at most 1% (no sign flips)."""
+    dv, _ = _sparse_icr(s, net, grads)
+    v = basis_path_values(net, s.skeleton)
+    return float(0.01 / max(1e-300, np.max(np.abs(dv / v))))
+
+
+def _check_W1(s: _Setting) -> ClaimResult:
+    from . import gsgd
+
+    X, Y = _loss_batch(s, s.net)
+    _, grads = s.net.loss_and_gradients(X, Y)
+    lr = _gsgd_lr(s, s.net, grads) * 10  # moves values by up to 10%
+    v = gsgd.basis_path_values(s.net, s.skeleton)
+    dv = gsgd.inverse_chain_rule(s.net, grads, s.skeleton)
+    v_new = gsgd.update_path_values(v, dv, lr)
+    new = gsgd.weight_allocation(s.net, v_new, s.skeleton)
+    err = _rel(basis_path_values(new, s.skeleton), _flat_path_arrays(v_new, s.skeleton))
+    sig = max(
+        _rel(new.weights[l][s.skeleton.sigma_mask(l)], s.net.weights[l][s.skeleton.sigma_mask(l)])
+        for l in range(len(s.widths) - 1)
+    )
+    return ClaimResult(
+        "W1",
+        "after Weight-Allocation (gspace.gsgd) every basis-path value equals v - lr dl/dv",
+        f"max rel. error {err:.1e}; sigma-edges changed by {sig:.1e}",
+        err < 1e-10 and sig == 0,
+        "explicit (basis-path values of the new weights, listed paths)",
+    )
+
+
+def _check_W2(s: _Setting) -> ClaimResult:
+    Ap = basis_matrix(s.widths, s.skeleton, s.bias)
+    sigma_rows = np.setdiff1d(np.arange(s.p), _own_rows(s))
+    S = sp.sparse.csc_array(
+        (np.ones(len(sigma_rows), dtype=np.int64), (sigma_rows, np.arange(len(sigma_rows)))),
+        shape=(s.p, len(sigma_rows)),
+    )
+    M = sp.sparse.hstack([S, Ap]).tocsc()
+    if s.p <= s.gram_limit:
+        r = rank_svd(M.astype(float))[0]
+        route = "explicit SVD of [B, A'] (B: unit columns of the sigma-edges)"
+    else:
+        cert = rank_certificate(s.widths, s.skeleton, s.bias)
+        r = s.p if cert.basis_triangular else -1
+        route = "certificate: det [B, A'] = +-det(A' on non-sigma rows) = +-1 (unit triangular)"
+    return ClaimResult(
+        "W2",
+        f"the Weight-Allocation matrix [B, A'] ({s.p} x {M.shape[1]}) has rank m = {s.p}",
+        f"rank {r}",
+        r == s.p == M.shape[1],
+        route,
+    )
+
+
+def _check_A1(s: _Setting) -> ClaimResult:
+    from .gsgd import GSGD
+
+    net = s.net
+    X, Y = _loss_batch(s, net)
+    _, grads = net.loss_and_gradients(X, Y)
+    lr = _gsgd_lr(s, net, grads) * 10
+    fast = GSGD(lr=lr, skeleton=s.skeleton).step(net, grads)
+    dv, resid = _sparse_icr(s, net, grads)
+    v = basis_path_values(net, s.skeleton)
+    slow = _sparse_wa(s, net, v - lr * dv)
+    err = _rel(_params(fast), _params(slow))
+    extra = ""
+    ok = err < 1e-9 and resid < 1e-9
+    if s.p <= 3000:
+        from .explicit import explicit_gsgd_step
+
+        dense = explicit_gsgd_step(net, grads, lr, s.skeleton)
+        err2 = _rel(_params(fast), _params(dense))
+        extra = f"; vs gspace.explicit (dense): {err2:.1e}"
+        ok = ok and err2 < 1e-9
+    return ClaimResult(
+        "A1",
+        "the O(m) G-SGD step (gspace.GSGD) equals the explicit-matrix step",
+        f"max rel. weight difference {err:.1e} (ICR sigma-row residual {resid:.1e}){extra}",
+        ok,
+        "explicit sparse matrices (A', triangular solves)"
+        + (" + dense gspace.explicit" if extra else ""),
+    )
+
+
+def _check_A2(s: _Setting) -> ClaimResult:
+    from .gsgd import GSGD
+
+    X, Y = _loss_batch(s, s.net)
+    a, b = s.net, s.g.apply(s.net)
+    _, grads = a.loss_and_gradients(X, Y)
+    lr = _gsgd_lr(s, a, grads) * 10
+    opt_a, opt_b = GSGD(lr=lr, skeleton=s.skeleton), GSGD(lr=lr, skeleton=s.skeleton)
+    f_err, v_err = 0.0, 0.0
+    steps = 3
+    for _ in range(steps):
+        a = opt_a.step(a, a.loss_and_gradients(X, Y)[1])
+        b = opt_b.step(b, b.loss_and_gradients(X, Y)[1])
+        f_err = max(f_err, _out_err(a.forward(s.X), b.forward(s.X)))
+        v_err = max(v_err, _rel(basis_path_values(a, s.skeleton), basis_path_values(b, s.skeleton)))
+    return ClaimResult(
+        "A2",
+        f"G-SGD from w and g(w), {steps} steps: same function and path values at every step",
+        f"max output difference {f_err:.1e}; basis-path values rel. difference {v_err:.1e}",
+        f_err < 1e-8 and v_err < 1e-8,
+        "explicit",
+    )
+
+
+def _check_A3(s: _Setting) -> ClaimResult:
+    from .optim import SGD
+
+    X, Y = _loss_batch(s, s.net)
+    a, b = s.net, s.g.apply(s.net)
+    lr = 0.1
+    a1 = SGD(lr=lr).step(a, a.loss_and_gradients(X, Y)[1])
+    b1 = SGD(lr=lr).step(b, b.loss_and_gradients(X, Y)[1])
+    diff = _out_err(a1.forward(s.X), b1.forward(s.X))
+    return ClaimResult(
+        "A3",
+        "negative control: plain SGD from w and g(w) gives different functions after a step",
+        f"output difference / max |output| after one step (lr {lr}) = {diff:.1e}",
+        diff > 1e-6,
+        "explicit",
+    )
+
+
+def _check_A4(s: _Setting) -> ClaimResult:
+    from .pathsgd import PathSGD
+
+    X, Y = _loss_batch(s, s.net)
+    a, b = s.net, s.g.apply(s.net)
+    lr = 0.01
+    a1 = PathSGD(lr=lr).step(a, a.loss_and_gradients(X, Y)[1])
+    b1 = PathSGD(lr=lr).step(b, b.loss_and_gradients(X, Y)[1])
+    err = _rel(_params(s.g.apply(a1)), _params(b1))
+    return ClaimResult(
+        "A4",
+        "Path-SGD is G-equivariant: one step from g(w) equals g(one step from w)",
+        f"max rel. weight difference {err:.1e}",
+        err < 1e-10,
+        "explicit",
+    )
+
+
+_GSGD_CHECKS: dict[str, Callable[[_Setting], ClaimResult]] = {
+    "I1": _check_I1,
+    "I2": _check_I2,
+    "W1": _check_W1,
+    "W2": _check_W2,
+    "A1": _check_A1,
+    "A2": _check_A2,
+    "A3": _check_A3,
+    "A4": _check_A4,
+}
+
+
+_THEORY_CHECKS: dict[str, Callable[[_Setting], ClaimResult]] = {
+    "G1": _check_G1,
+    "G2": _check_G2,
+    "G3": _check_G3,
+    "G4": _check_G4,
+    "P1": _check_P1,
+    "S1": _check_S1,
+    "R1": _check_R1,
+    "R2": _check_R2,
+    "B1": _check_B1,
+    "B2": _check_B2,
+    "B3": _check_B3,
+    "B4": _check_B4,
+}
+
+
+# ------------------------------------------------------------------------- entry points
+def verify(
+    widths,
+    bias: bool = False,
+    seed: int = 0,
+    limit: int = DEFAULT_PATH_LIMIT,
+    gram_limit: int = 3000,
+    claims=None,
+) -> list[ClaimResult]:
+    """Check the claims of paper-notes.md on one architecture.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``[d, h_1, ..., K]``.
+    bias : bool, default False
+        Networks with biases (non-zero, so that bias paths matter).
+    seed : int, default 0
+        Seeds the network, the inputs and the group elements.
+    limit : int, default 10**6
+        Largest number of paths listed by the explicit route; above, a random sample of
+        paths or a scalable route is used (and reported).
+    gram_limit : int, default 3000
+        Largest number of parameters for which ``A A^T`` (counting route) and dense basis
+        matrices are built.
+    claims : sequence of str, optional
+        Subset of claim IDs; default all.
+
+    Returns
+    -------
+    list of ClaimResult
+
+    Raises
+    ------
+    ValueError
+        For bad widths, an unknown claim ID, or fewer than 2 weight layers (there is no hidden
+        node, hence no group and no skeleton).
+
+    Examples
+    --------
+    >>> results = verify([3, 4, 4, 2], claims=["G2", "R1"])
+    >>> [(r.claim, r.holds) for r in results]
+    [('G2', True), ('R1', True)]
+    """
+    widths = check_widths(widths)
+    if len(widths) < 3:
+        raise ValueError(
+            f"verify needs at least one hidden layer (widths like [d, h, K]), got {widths}"
+        )
+    checks = dict(_THEORY_CHECKS)
+    checks.update(_gsgd_checks())
+    if claims is None:
+        claims = list(checks)
+    unknown = [c for c in claims if c not in checks]
+    if unknown:
+        raise ValueError(f"unknown claim IDs {unknown}; known: {', '.join(checks)}")
+    rng = np.random.default_rng(seed)
+    net = _random_net(widths, bias, rng)
+    s = _Setting(
+        widths=widths,
+        bias=bias,
+        rng=rng,
+        net=net,
+        X=rng.normal(size=(16, widths[0])),
+        g=random_scaling(widths, rng, low=0.1, high=10),
+        skeleton=Skeleton.default(widths),
+        limit=limit,
+        gram_limit=gram_limit,
+        p=num_params(widths, bias),
+        H=sum(widths[1:-1]),
+        n_paths=count_paths(widths, bias),
+    )
+    out = []
+    for c in claims:
+        t0 = time.perf_counter()
+        res = checks[c](s)
+        out.append(
+            ClaimResult(
+                res.claim,
+                res.checked,
+                res.measured,
+                bool(res.holds),
+                res.route,
+                round(time.perf_counter() - t0, 3),
+            )
+        )
+    return out
+
+
+def _gsgd_checks() -> dict:
+    """The checks of claims I1-A4 (G-SGD, paper-notes section 7)."""
+    return dict(_GSGD_CHECKS)
+
+
+def format_table(results, header: str = "") -> str:
+    """A readable table: claim, holds, what was checked, measured, route, seconds.
+
+    Parameters
+    ----------
+    results : list of ClaimResult
+    header : str, optional
+        First line.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(format_table([ClaimResult("R1", "rank", "28", True, "explicit", 0.01)]))
+    claim  holds  seconds  checked / measured / route
+    R1     yes       0.01  rank
+                           measured: 28
+                           route:    explicit
+    all 1 claims hold
+    """
+    lines = [header] if header else []
+    lines.append("claim  holds  seconds  checked / measured / route")
+    for r in results:
+        lines.append(f"{r.claim:<6} {'yes' if r.holds else 'NO':<6} {r.seconds:>7.2f}  {r.checked}")
+        lines.append(f"{'':<23}measured: {r.measured}")
+        lines.append(f"{'':<23}route:    {r.route}")
+    failed = [r.claim for r in results if not r.holds]
+    lines.append(
+        f"all {len(results)} claims hold" if not failed else f"FAILED: {', '.join(failed)}"
+    )
+    return "\n".join(lines)
+
+
+def run_cli(args) -> int:
+    """Body of ``gspace verify``: print a table or JSON; return 0 iff every claim holds.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``widths`` (list of int), ``bias`` (bool), ``json`` (bool), optional ``seed`` (int).
+
+    Returns
+    -------
+    int
+        0 if all claims hold, 1 otherwise.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> args = argparse.Namespace(widths=[2, 2, 1], bias=False, json=False, seed=0)
+    >>> run_cli(args)  # doctest: +ELLIPSIS
+    gspace verify: widths [2, 2, 1], no biases, seed 0: ...
+    ...
+    all 20 claims hold
+    0
+    """
+    widths = list(args.widths)
+    bias = bool(getattr(args, "bias", False))
+    seed = int(getattr(args, "seed", 0) or 0)
+    t0 = time.perf_counter()
+    results = verify(widths, bias=bias, seed=seed)
+    total = time.perf_counter() - t0
+    if getattr(args, "json", False):
+        print(json.dumps([r.to_dict() for r in results], indent=1))
+    else:
+        header = (
+            f"gspace verify: widths {widths}, {'with' if bias else 'no'} biases, seed {seed}: "
+            f"m = {num_params(widths, bias)} parameters, H = {sum(widths[1:-1])} hidden nodes, "
+            f"{count_paths(widths, bias):,} paths ({total:.1f} s)"
+        )
+        print(format_table(results, header))
+    return 0 if all(r.holds for r in results) else 1

@@ -1,0 +1,78 @@
+"""``gspace verify``: every claim on the issue's architectures, table and JSON, exit status."""
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import gspace.verify as gv
+from gspace.cli import main
+
+ALL = ["G1", "G2", "G3", "G4", "P1", "S1", "R1", "R2", "B1", "B2", "B3", "B4"]
+ALL += ["I1", "I2", "W1", "W2", "A1", "A2", "A3", "A4"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("widths, bias", [([3, 4, 4, 2], False), ([5, 3, 7, 2, 4], True)])
+def test_every_claim_holds_on_the_issue_architectures(widths, bias):
+    results = gv.verify(widths, bias=bias)
+    assert [r.claim for r in results] == ALL
+    assert all(r.holds for r in results), gv.format_table(results)
+    assert all(r.route and r.measured and r.checked for r in results)
+
+
+def test_scalable_routes_are_used_and_said_when_paths_cannot_be_listed():
+    results = {r.claim: r for r in gv.verify([3, 4, 4, 2], limit=10, gram_limit=10)}
+    assert all(r.holds for r in results.values())
+    assert results["G3"].route.startswith("sample")
+    assert results["P1"].route.startswith("dynamic programming")
+    assert results["R1"].route == "exact certificate"
+    assert results["B1"].route.startswith("certificate")
+    assert results["S1"].route.startswith("basis paths")
+
+
+def test_cli_table_and_json(capsys):
+    assert main(["verify", "--widths", "3,4,4,2"]) == 0
+    out = capsys.readouterr().out
+    assert "all 20 claims hold" in out
+    for c in ALL:
+        assert f"\n{c} " in out
+    assert main(["verify", "--widths", "5,3,7,2,4", "--bias", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [d["claim"] for d in data] == ALL
+    assert all(d["holds"] is True and isinstance(d["detail"], str) for d in data)
+
+
+def test_exit_status_is_non_zero_when_a_claim_fails(monkeypatch, capsys):
+    def broken(s):
+        return gv.ClaimResult("G2", "deliberately broken", "1.0", False, "test")
+
+    monkeypatch.setitem(gv._THEORY_CHECKS, "G2", broken)
+    args = argparse.Namespace(widths=[3, 4, 4, 2], bias=False, json=False, seed=0)
+    assert gv.run_cli(args) == 1
+    assert "FAILED: G2" in capsys.readouterr().out
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="hidden layer"):
+        gv.verify([3, 2])
+    with pytest.raises(ValueError, match="unknown claim"):
+        gv.verify([3, 4, 2], claims=["Z9"])
+
+
+@pytest.mark.slow
+def test_verify_the_authors_mlp_from_the_command_line():
+    """784-64x4-10 (1.3e11 paths, m = 63104): exit 0, every claim listed."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "gspace", "verify", "--widths", "784,64,64,64,64,10", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    assert [d["claim"] for d in data] == ALL and all(d["holds"] for d in data)
