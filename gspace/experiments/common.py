@@ -81,6 +81,7 @@ __all__ = [
     "rescale",
     "new_results",
     "timer",
+    "paired_gap_note",
 ]
 
 RESULT_FIELDS = (
@@ -653,7 +654,9 @@ def load_results(path) -> dict:
     return results
 
 
-def plot_band(ax, curves: Sequence[Sequence[float]], *, label: str, color: str, ls="-"):
+def plot_band(
+    ax, curves: Sequence[Sequence[float]], *, label: str, color: str, ls="-", log: bool = False
+):
     """Plot the mean of equal-length curves with a band of +- one standard deviation.
 
     Parameters
@@ -666,6 +669,9 @@ def plot_band(ax, curves: Sequence[Sequence[float]], *, label: str, color: str, 
         Legend label (the number of curves is appended) and colour.
     ls : str, default "-"
         Line style.
+    log : bool, default False
+        For a log-scaled axis: the geometric mean ``exp(mean(log y))`` with the band
+        ``exp(mean(log y) +- std(log y))``, which stays positive.
 
     Examples
     --------
@@ -681,10 +687,15 @@ def plot_band(ax, curves: Sequence[Sequence[float]], *, label: str, color: str, 
         return
     y = np.asarray(curves, dtype=np.float64)
     x = np.arange(y.shape[1])
+    if log:
+        y = np.log(y)
     mean = y.mean(axis=0)
     std = y.std(axis=0, ddof=1) if y.shape[0] > 1 else np.zeros_like(mean)
+    low, high = mean - std, mean + std
+    if log:
+        mean, low, high = np.exp(mean), np.exp(low), np.exp(high)
     ax.plot(x, mean, color=color, ls=ls, label=f"{label} (n={y.shape[0]})")
-    ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2, lw=0)
+    ax.fill_between(x, low, high, color=color, alpha=0.2, lw=0)
 
 
 def timer() -> Callable[[], float]:
@@ -829,12 +840,14 @@ def plot_learning_curves(results: dict, path, *, condition: dict | None = None) 
 
     Notes
     -----
-    One band (mean +- sample standard deviation over seeds) per optimizer; training loss on
-    a log scale.
+    One band per optimizer: test accuracy as mean +- sample standard deviation over seeds;
+    training loss on a log scale as geometric mean and geometric standard deviation. The
+    accuracy axis starts a little below the accuracy after the first epochs.
     """
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10.0, 4.0))
+    lows = []
     for selection in results["lr_selection"]:
         if condition is not None and selection["condition"] != condition:
             continue
@@ -842,11 +855,16 @@ def plot_learning_curves(results: dict, path, *, condition: dict | None = None) 
         opt = selection["optimizer"]
         label = f"{OPTIMIZER_LABELS[opt]} (lr {selection['chosen']:g})"
         color = OPTIMIZER_COLORS[opt]
-        plot_band(ax1, [r["curves"].get("train_loss", []) for r in runs], label=label, color=color)
-        plot_band(ax2, [r["curves"].get("test_acc", []) for r in runs], label=label, color=color)
+        losses = [r["curves"].get("train_loss", []) for r in runs]
+        plot_band(ax1, losses, label=label, color=color, log=True)
+        accs = [r["curves"].get("test_acc", []) for r in runs]
+        plot_band(ax2, accs, label=label, color=color)
+        lows += [float(np.mean([a[t] for a in accs if a])) for t in range(1, 3) if any(accs)]
     ax1.set_yscale("log")
-    ax1.set_ylabel("training loss (cross-entropy, nats)")
+    ax1.set_ylabel("training loss (cross-entropy, nats; geometric mean)")
     ax2.set_ylabel("test accuracy (fraction correct)")
+    if lows:  # zoom on the trained part; epoch 0 (chance level) may fall below the axis
+        ax2.set_ylim(max(0.0, min(lows) - 0.03), 1.0)
     for ax in (ax1, ax2):
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
@@ -862,3 +880,57 @@ def plot_learning_curves(results: dict, path, *, condition: dict | None = None) 
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def paired_gap_note(results: dict, a: str = "gsgd", b: str = "sgd", condition=None) -> str:
+    """One sentence comparing two optimizers' test accuracy seed by seed.
+
+    Parameters
+    ----------
+    results : dict
+        Results with both optimizers' selections for ``condition``.
+    a, b : str
+        Optimizer names; the gap is ``a - b``.
+    condition : dict, optional
+        Default ``{}``.
+
+    Returns
+    -------
+    str
+        Mean and standard deviation of the per-seed gap, and whether its sign is the same
+        for every seed. Seeds share the initialization and the batch order, so the gap is
+        paired.
+
+    Examples
+    --------
+    >>> sel = [{"optimizer": o, "condition": {}, "chosen": 0.1} for o in ("sgd", "gsgd")]
+    >>> runs = [{"optimizer": o, "condition": {}, "lr": 0.1, "seed": s, "diverged": False,
+    ...          "final": {"test_acc": acc}}
+    ...         for o, accs in (("sgd", (0.90, 0.92)), ("gsgd", (0.91, 0.91))) for s, acc in
+    ...         enumerate(accs)]
+    >>> paired_gap_note({"lr_selection": sel, "runs": runs})
+    'G-SGD minus SGD in test accuracy, paired by seed: -0.000 +- 0.014 over 2 seeds; the sign...'
+    """
+    condition = {} if condition is None else condition
+    sel = {
+        s["optimizer"]: s
+        for s in results["lr_selection"]
+        if s["condition"] == condition and s["optimizer"] in (a, b)
+    }
+    acc = {
+        o: {r["seed"]: r["final"]["test_acc"] for r in chosen_runs(results["runs"], sel[o])}
+        for o in (a, b)
+    }
+    gaps = np.array([acc[a][s] - acc[b][s] for s in acc[a] if s in acc[b]], dtype=np.float64)
+    gaps = gaps[np.isfinite(gaps)]
+    mean, std = mean_std(gaps)
+    if gaps.size and np.all(gaps > 0):
+        verdict = f"{OPTIMIZER_LABELS[a]} is better on every seed"
+    elif gaps.size and np.all(gaps < 0):
+        verdict = f"{OPTIMIZER_LABELS[b]} is better on every seed"
+    else:
+        verdict = "the sign changes from seed to seed"
+    return (
+        f"{OPTIMIZER_LABELS[a]} minus {OPTIMIZER_LABELS[b]} in test accuracy, paired by seed: "
+        f"{mean:+.3f} +- {std:.3f} over {gaps.size} seeds; {verdict}."
+    )
