@@ -28,6 +28,7 @@ import gspace
 from gspace.scaling import ScalingGroupElement, random_scaling, scaling_vectors
 
 SMALL = os.environ.get("GSPACE_TUTORIAL_SMALL") == "1"
+# sphinx_gallery_thumbnail_number = 4
 rng = np.random.default_rng(0)
 
 # %%

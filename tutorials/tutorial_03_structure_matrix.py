@@ -43,6 +43,7 @@ from gspace.sufficiency import (
 )
 
 SMALL = os.environ.get("GSPACE_TUTORIAL_SMALL") == "1"
+# sphinx_gallery_thumbnail_number = 2
 rng = np.random.default_rng(0)
 
 widths = [2, 3, 3, 2]

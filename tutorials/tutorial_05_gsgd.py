@@ -42,6 +42,7 @@ from gspace.scaling import random_scaling
 from gspace.testing import rel_error
 
 SMALL = os.environ.get("GSPACE_TUTORIAL_SMALL") == "1"
+# sphinx_gallery_thumbnail_number = 4
 rng = np.random.default_rng(0)
 
 widths = [3, 4, 4, 2]

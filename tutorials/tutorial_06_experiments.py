@@ -32,6 +32,7 @@ from gspace.scaling import random_scaling
 from gspace.train import fit
 
 SMALL = os.environ.get("GSPACE_TUTORIAL_SMALL") == "1"
+# sphinx_gallery_thumbnail_number = 3
 EPOCHS = 4 if SMALL else 15
 LRS = (0.03, 0.1) if SMALL else (0.01, 0.03, 0.1, 0.3)
 rng = np.random.default_rng(0)
@@ -150,16 +151,18 @@ for name in OPTIMIZERS:
         print(f"{name} diverged from the unbalanced start: {err}")
         unbalanced[name] = None
 
-fig, ax = plt.subplots(figsize=(6.5, 3.8))
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
 for (name, h), colour in zip(histories.items(), ("tab:blue", "tab:orange", "tab:green")):
-    ax.plot(h.epoch, h.test_acc, color=colour, label=f"{name}, balanced start")
+    axes[0].plot(h.epoch, h.test_acc, color=colour, label=name)
     hu = unbalanced[name]
     if hu is not None:
-        ax.plot(hu.epoch, hu.test_acc, "--", color=colour, lw=2, label=f"{name}, unbalanced start")
-ax.set_xlabel("epoch")
-ax.set_ylabel("test accuracy")
-ax.set_title("same function at epoch 0; G-SGD and Path-SGD curves coincide")
-ax.legend(fontsize=8)
+        axes[1].plot(hu.epoch, hu.test_acc, color=colour, label=name)
+axes[0].set_title("balanced start")
+axes[1].set_title("unbalanced start g(w): same function at epoch 0")
+axes[0].set_ylabel("test accuracy")
+for ax in axes:
+    ax.set_xlabel("epoch")
+    ax.legend()
 fig.tight_layout()
 
 for name in OPTIMIZERS:
