@@ -61,8 +61,31 @@ __all__ = [
 
 
 def resolve_skeleton(widths, skeleton=None) -> Skeleton:
-    """``None`` -> :meth:`Skeleton.default`, ``"paper"`` -> :meth:`Skeleton.paper`, or check
-    that a given :class:`Skeleton` has these widths."""
+    """The skeleton to use for ``widths``.
+
+    Parameters
+    ----------
+    widths : sequence of int
+    skeleton : Skeleton, {"default", "paper"} or None
+        None or ``"default"``: :meth:`Skeleton.default`; ``"paper"``: :meth:`Skeleton.paper`
+        (equal hidden widths only); a :class:`Skeleton` is checked against ``widths``.
+
+    Returns
+    -------
+    Skeleton
+
+    Raises
+    ------
+    TypeError
+        If ``skeleton`` is of another type.
+    ValueError
+        If its widths differ, or ``"paper"`` is asked of unequal hidden widths.
+
+    Examples
+    --------
+    >>> resolve_skeleton([3, 4, 4, 2], "paper").is_paper_skeleton
+    True
+    """
     widths = check_widths(widths)
     if skeleton is None:
         return Skeleton.default(widths)
@@ -98,6 +121,17 @@ def _chains(sk: Skeleton):
 def non_sigma_edges(widths, skeleton=None, bias: bool = False) -> np.ndarray:
     """Indices of the non-sigma edges (one per basis path, in basis order).
 
+    Parameters
+    ----------
+    widths : sequence of int
+    skeleton : Skeleton, optional
+    bias : bool, default False
+        Include the bias edges (never sigma-edges), numbered after the weights.
+
+    Returns
+    -------
+    ndarray of shape (p - H,), int64
+
     Examples
     --------
     >>> non_sigma_edges([1, 2, 1]).tolist()  # edges 2 and 3 are the sigma-edges
@@ -108,9 +142,23 @@ def non_sigma_edges(widths, skeleton=None, bias: bool = False) -> np.ndarray:
 
 
 def basis_path_array(widths, skeleton=None, bias: bool = False) -> np.ndarray:
-    """Basis paths as an int array of shape ``(m - H, L + 1)`` (plus one row per bias).
+    """Basis paths as an int array (vectorised :func:`basis_paths`).
 
-    See :func:`basis_paths`; bias paths carry ``-1`` below their start layer.
+    Parameters
+    ----------
+    widths : sequence of int
+    skeleton : Skeleton or {"default", "paper"}, optional
+    bias : bool, default False
+
+    Returns
+    -------
+    ndarray of shape (m - H, L + 1) (plus one row per bias), int64
+        Bias paths carry ``-1`` below their start layer.
+
+    Examples
+    --------
+    >>> basis_path_array([2, 2, 1]).tolist()
+    [[0, 0, 0], [0, 1, 0], [1, 0, 0], [1, 1, 0]]
     """
     widths = check_widths(widths)
     sk = resolve_skeleton(widths, skeleton)
@@ -168,6 +216,16 @@ def basis_paths(widths, skeleton=None, bias: bool = False) -> list:
 def skeleton_method_basis(widths) -> list:
     """The paper's skeleton method, which needs equal hidden widths.
 
+    Parameters
+    ----------
+    widths : sequence of int
+        Equal hidden widths ``h_1 = ... = h_{L-1}``.
+
+    Returns
+    -------
+    list of tuple
+        The ``m - H`` basis paths, as :func:`basis_paths` orders them.
+
     Raises
     ------
     ValueError
@@ -185,7 +243,16 @@ def skeleton_method_basis(widths) -> list:
 def skeleton_paths(widths, skeleton=None) -> list:
     """The all-skeleton paths, one per node of hidden layer 1: (pi(j), j, sigma(j), ...).
 
-    For the paper's skeleton these are ``(j mod d, j, j, ..., j, j mod K)``.
+    Parameters
+    ----------
+    widths : sequence of int
+    skeleton : Skeleton, optional
+
+    Returns
+    -------
+    list of tuple
+        For the paper's skeleton, ``(j mod d, j, j, ..., j, j mod K)`` for ``j < h_1``; empty
+        without hidden layer.
 
     Examples
     --------
@@ -201,7 +268,18 @@ def skeleton_paths(widths, skeleton=None) -> list:
 
 
 def basis_matrix(widths, skeleton=None, bias: bool = False):
-    """``A'``: the columns of ``A`` for the basis paths, sparse ``(p, p - H)`` integer.
+    """``A'``: the columns of ``A`` for the basis paths.
+
+    Parameters
+    ----------
+    widths : sequence of int
+    skeleton : Skeleton, optional
+    bias : bool, default False
+
+    Returns
+    -------
+    scipy.sparse.csc_array of shape (p, p - H), int64
+        ``A'[e, k] = 1`` iff edge ``e`` lies on basis path ``k``.
 
     Examples
     --------
@@ -380,6 +458,16 @@ class GSpaceCoordinates(NamedTuple):
 
 def gspace_coordinates(net: MLP, skeleton=None) -> GSpaceCoordinates:
     """Basis-path values and sign pattern of ``net``.
+
+    Parameters
+    ----------
+    net : MLP
+    skeleton : Skeleton, optional
+
+    Returns
+    -------
+    GSpaceCoordinates
+        ``values`` of shape ``(m - H,)`` (plus one per bias) and ``signs``; both G-invariant.
 
     Examples
     --------

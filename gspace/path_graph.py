@@ -96,8 +96,16 @@ def network_graph(net_or_widths, skeleton=None, bias: bool | None = None) -> nx.
 def graph_paths(G: nx.DiGraph) -> list:
     """All input-to-output (and bias-to-output) paths via ``nx.all_simple_paths``.
 
-    Returns tuples in the :mod:`gspace.paths` format ``(i_0, ..., i_L)``, with ``-1`` before
-    the start layer of a bias path; sorted like :func:`gspace.paths.enumerate_paths`.
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        From :func:`network_graph`.
+
+    Returns
+    -------
+    list of tuple
+        In the :mod:`gspace.paths` format ``(i_0, ..., i_L)``, ``-1`` before the start layer
+        of a bias path; sorted like :func:`gspace.paths.enumerate_paths`.
 
     Examples
     --------
@@ -125,8 +133,16 @@ def graph_paths(G: nx.DiGraph) -> list:
 def count_paths_dp(G: nx.DiGraph) -> int:
     """Number of source-to-output paths by dynamic programming on a topological order.
 
-    ``count(n) = 1`` for a source (input or bias node), else the sum of ``count`` over the
-    predecessors; the answer is the sum over the outputs. Exact Python integers.
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        From :func:`network_graph`.
+
+    Returns
+    -------
+    int
+        Exact. ``count(n) = 1`` for a source (input or bias node), else the sum of ``count``
+        over the predecessors; the answer is the sum over the outputs.
 
     Examples
     --------

@@ -51,8 +51,17 @@ DEFAULT_PATH_LIMIT = 1_000_000
 def count_paths(widths, bias: bool = False) -> int:
     """Number of paths, as an exact Python int.
 
-    ``n = h_0 h_1 ... h_L``; with ``bias=True`` add ``h_s ... h_L`` bias paths for every start
-    layer ``s = 1..L``.
+    Parameters
+    ----------
+    widths : sequence of int
+    bias : bool, default False
+        Count the bias paths too.
+
+    Returns
+    -------
+    int
+        ``n = h_0 h_1 ... h_L``; with ``bias=True`` plus ``h_s ... h_L`` bias paths for every
+        start layer ``s = 1..L``.
 
     Examples
     --------
@@ -75,16 +84,27 @@ def _check_limit(widths, limit, bias) -> int:
             f"widths {widths} have {n:.3e} paths ({n} exactly), more than limit={limit}: "
             f"listing them is the explicit route. Raise `limit` if you have the memory, or use "
             f"the scalable route, which never lists paths: gspace.structure.gram_by_counting "
-            f"(A A^T by counting) and gspace.structure.rank_certificate (exact, O(m L))"
+            f"(A A^T by counting) and gspace.structure.rank_certificate (exact, no path listed)"
         )
     return n
 
 
 def path_array(widths, limit: int = DEFAULT_PATH_LIMIT, bias: bool = False) -> np.ndarray:
-    """All paths as an int array of shape ``(n, L + 1)``, vectorised.
+    """All paths as an int array, vectorised.
 
-    Same order as :func:`enumerate_paths`; bias paths (if ``bias``) carry ``-1`` before their
-    start layer.
+    Parameters
+    ----------
+    widths : sequence of int
+    limit : int, default 10**6
+        Refuse to list more paths than this.
+    bias : bool, default False
+        Append the bias paths.
+
+    Returns
+    -------
+    ndarray of shape (n, L + 1), int64
+        Same order as :func:`enumerate_paths`; bias paths carry ``-1`` before their start
+        layer.
 
     Raises
     ------
@@ -162,9 +182,16 @@ def enumerate_paths(widths, limit: int = DEFAULT_PATH_LIMIT, bias: bool = False)
 
 
 def edge_offsets(widths) -> np.ndarray:
-    """Index of the first edge of each weight layer, plus ``m`` at the end (length ``L + 1``).
+    """Index of the first edge of each weight layer, plus ``m`` at the end.
 
-    Edge ``(l, i, j)`` (``weights[l][i, j]``) has index ``offsets[l] + i * h_{l+1} + j``.
+    Parameters
+    ----------
+    widths : sequence of int
+
+    Returns
+    -------
+    ndarray of shape (L + 1,), int64
+        Edge ``(l, i, j)`` (``weights[l][i, j]``) has index ``offsets[l] + i * h_{l+1} + j``.
 
     Examples
     --------
@@ -212,12 +239,25 @@ def _as_path_array(widths, paths) -> np.ndarray:
 
 
 def path_edges(widths, paths) -> np.ndarray:
-    """Edge indices used by each path, shape ``(n, L)``.
+    """Edge indices used by each path.
 
-    Entry ``[k, l]`` is the index of the edge path ``k`` uses from layer ``l`` to ``l + 1``:
-    ``offsets[l] + i_l h_{l+1} + i_{l+1}`` for a weight, ``m + (h_1 + ... + h_l) + i_{l+1}``
-    for the bias of node ``i_{l+1}`` (where a bias path starts), ``-1`` below a bias path's
-    start.
+    Parameters
+    ----------
+    widths : sequence of int
+    paths : list of tuple or int ndarray of shape (n, L + 1)
+
+    Returns
+    -------
+    ndarray of shape (n, L), int64
+        Entry ``[k, l]`` is the index of the edge path ``k`` uses from layer ``l`` to
+        ``l + 1``: ``offsets[l] + i_l h_{l+1} + i_{l+1}`` for a weight,
+        ``m + (h_1 + ... + h_l) + i_{l+1}`` for the bias of node ``i_{l+1}`` (where a bias
+        path starts), ``-1`` below a bias path's start.
+
+    Raises
+    ------
+    ValueError
+        If a path does not fit the widths.
 
     Examples
     --------
@@ -342,8 +382,8 @@ def network_from_paths(net: MLP, X, limit: int = DEFAULT_PATH_LIMIT) -> np.ndarr
     References
     ----------
     .. [1] Q. Meng et al., "G-SGD: Optimizing ReLU Neural Networks in its Positively
-       Scale-Invariant Space", ICLR 2019, section "Background" (the network as a sum over
-       paths).
+       Scale-Invariant Space", ICLR 2019 (the network as a sum over paths; paper-notes
+       claim P1).
 
     Examples
     --------

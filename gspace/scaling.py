@@ -55,6 +55,23 @@ class BalanceWarning(UserWarning):
 def check_same_widths(net_a: MLP, net_b: MLP, what: str = "networks") -> None:
     """Raise ValueError if two networks differ in widths or in having biases.
 
+    Parameters
+    ----------
+    net_a, net_b : MLP
+    what : str, default "networks"
+        Used in the error message.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    TypeError
+        If either is not a :class:`~gspace.MLP`.
+    ValueError
+        If the widths differ or only one has biases.
+
     Examples
     --------
     >>> import numpy as np
@@ -77,6 +94,24 @@ def check_same_widths(net_a: MLP, net_b: MLP, what: str = "networks") -> None:
 
 def hidden_node_index(widths, layer: int, node: int) -> int:
     """Flat index ``O`` of node ``node`` of hidden layer ``layer`` (``1 <= layer <= L-1``).
+
+    Parameters
+    ----------
+    widths : sequence of int
+    layer : int
+        A hidden layer, ``1 <= layer <= L - 1``.
+    node : int
+        ``0 <= node < h_layer``.
+
+    Returns
+    -------
+    int
+        ``O = h_1 + ... + h_{layer-1} + node``.
+
+    Raises
+    ------
+    ValueError
+        If ``layer`` is not hidden or ``node`` is out of range.
 
     Examples
     --------
@@ -153,7 +188,8 @@ class ScalingGroupElement:
     References
     ----------
     .. [1] Q. Meng et al., "G-SGD: Optimizing ReLU Neural Networks in its Positively
-       Scale-Invariant Space", ICLR 2019, section "Positive scale-invariance".
+       Scale-Invariant Space", ICLR 2019 (positive scale-invariance of ReLU
+       networks; paper-notes claims G1-G4).
 
     Examples
     --------
@@ -175,13 +211,46 @@ class ScalingGroupElement:
     # ---------------------------------------------------------------- construction
     @classmethod
     def identity(cls, widths) -> ScalingGroupElement:
-        """The identity ``c = 1``."""
+        """The identity ``c = 1``.
+
+        Parameters
+        ----------
+        widths : sequence of int
+
+        Returns
+        -------
+        ScalingGroupElement
+
+        Examples
+        --------
+        >>> ScalingGroupElement.identity([2, 3, 1]).c[0].tolist()
+        [1.0, 1.0, 1.0]
+        """
         widths = check_widths(widths)
         return cls(widths, [np.ones(h) for h in widths[1:-1]])
 
     @classmethod
     def single_node(cls, widths, layer: int, node: int, c: float) -> ScalingGroupElement:
         """The operator ``g_{c,O}`` on one hidden node ``O`` = node ``node`` of ``layer``.
+
+        Parameters
+        ----------
+        widths : sequence of int
+        layer : int
+            Hidden layer of ``O``, ``1 <= layer <= L - 1``.
+        node : int
+            Index of ``O`` in its layer.
+        c : float
+            Factor ``> 0``: in-weights of ``O`` times ``c``, out-weights times ``1/c``.
+
+        Returns
+        -------
+        ScalingGroupElement
+
+        Raises
+        ------
+        ValueError
+            For a non-hidden layer, a node out of range or ``c <= 0``.
 
         Examples
         --------
@@ -199,7 +268,23 @@ class ScalingGroupElement:
 
     @classmethod
     def from_log(cls, widths, log_c) -> ScalingGroupElement:
-        """Element with ``c = exp(log_c)``, ``log_c`` a flat vector of length ``H``."""
+        """Element with ``c = exp(log_c)``.
+
+        Parameters
+        ----------
+        widths : sequence of int
+        log_c : array_like of shape (H,)
+            Hidden nodes layer by layer.
+
+        Returns
+        -------
+        ScalingGroupElement
+
+        Examples
+        --------
+        >>> ScalingGroupElement.from_log([2, 2, 2, 1], [0.0, 0.0, 0.0, np.log(2.0)]).c[1]
+        array([1., 2.])
+        """
         widths = check_widths(widths)
         hidden = widths[1:-1]
         log_c = np.asarray(log_c, dtype=np.float64)
@@ -219,7 +304,18 @@ class ScalingGroupElement:
         return [x.copy() for x in self._c]
 
     def log_c(self) -> np.ndarray:
-        """``log c`` as one vector of length ``H`` (hidden nodes layer by layer)."""
+        """``log c`` as one vector.
+
+        Returns
+        -------
+        ndarray of shape (H,)
+            Hidden nodes layer by layer.
+
+        Examples
+        --------
+        >>> ScalingGroupElement([2, 2, 1], [[1.0, np.e]]).log_c()
+        array([0., 1.])
+        """
         if not self._c:
             return np.zeros(0)
         return np.log(np.concatenate(self._c))
@@ -239,7 +335,28 @@ class ScalingGroupElement:
         return other
 
     def compose(self, other: ScalingGroupElement) -> ScalingGroupElement:
-        """``self . other`` (apply ``other`` first); equals ``g_{c * c'}``."""
+        """``self . other`` (apply ``other`` first); equals ``g_{c * c'}`` (G1).
+
+        Parameters
+        ----------
+        other : ScalingGroupElement
+            Same widths.
+
+        Returns
+        -------
+        ScalingGroupElement
+
+        Raises
+        ------
+        TypeError, ValueError
+            If ``other`` is not a group element of the same widths.
+
+        Examples
+        --------
+        >>> g = ScalingGroupElement([2, 2, 1], [[2.0, 3.0]])
+        >>> g.compose(g).c[0].tolist()
+        [4.0, 9.0]
+        """
         other = self._check_other(other)
         return ScalingGroupElement(
             self._widths, [a * b for a, b in zip(self._c, other._c, strict=True)]
@@ -248,11 +365,37 @@ class ScalingGroupElement:
     __matmul__ = compose
 
     def inverse(self) -> ScalingGroupElement:
-        """``g_{1/c}``."""
+        """``g_{1/c}`` (G1).
+
+        Returns
+        -------
+        ScalingGroupElement
+
+        Examples
+        --------
+        >>> ScalingGroupElement([2, 2, 1], [[2.0, 4.0]]).inverse().c[0].tolist()
+        [0.5, 0.25]
+        """
         return ScalingGroupElement(self._widths, [1.0 / a for a in self._c])
 
     def allclose(self, other: ScalingGroupElement, rtol: float = 1e-12) -> bool:
-        """Whether the factors agree to relative tolerance ``rtol``."""
+        """Whether the factors agree to relative tolerance ``rtol``.
+
+        Parameters
+        ----------
+        other : ScalingGroupElement
+        rtol : float, default 1e-12
+
+        Returns
+        -------
+        bool
+
+        Examples
+        --------
+        >>> g = ScalingGroupElement([2, 2, 1], [[2.0, 4.0]])
+        >>> g.allclose(g.inverse().inverse())
+        True
+        """
         other = self._check_other(other)
         return all(np.allclose(a, b, rtol=rtol, atol=0) for a, b in zip(self._c, other._c))
 
@@ -271,8 +414,17 @@ class ScalingGroupElement:
 
         Raises
         ------
+        TypeError
+            If ``net`` is not a :class:`~gspace.MLP`.
         ValueError
             If the widths differ.
+
+        Examples
+        --------
+        >>> net = MLP.from_weights([[[1.0, 1.0]], [[1.0], [1.0]]], biases=[[0.5, 0.5], [0.0]])
+        >>> new = ScalingGroupElement([1, 2, 1], [[2.0, 4.0]]).apply(net)
+        >>> new.weights[0].tolist(), new.biases[0].tolist(), new.weights[1].ravel().tolist()
+        ([[2.0, 4.0]], [1.0, 2.0], [0.5, 0.25])
         """
         if not isinstance(net, MLP):
             raise TypeError(f"net must be a gspace.MLP, got {type(net).__name__}")

@@ -54,7 +54,17 @@ __all__ = [
 
 
 def num_params(widths, bias: bool = False) -> int:
-    """``m`` (number of weights), plus the number of biases if ``bias``.
+    """Number of parameters: the rows of the structure matrix.
+
+    Parameters
+    ----------
+    widths : sequence of int
+    bias : bool, default False
+
+    Returns
+    -------
+    int
+        ``m = sum_l h_l h_{l+1}`` weights, plus ``h_1 + ... + h_L`` biases if ``bias``.
 
     Examples
     --------
@@ -229,6 +239,12 @@ def explicit_rank(widths, method: str = "svd", limit: int = DEFAULT_PATH_LIMIT, 
 
 def rank_of_structure_matrix(A, method: str = "svd"):
     """``rank(A)`` of a given structure matrix (see :func:`explicit_rank`).
+
+    Parameters
+    ----------
+    A : scipy.sparse array of shape (p, n)
+        From :func:`structure_matrix`.
+    method : {"svd", "qr"}
 
     Returns
     -------
@@ -493,8 +509,20 @@ def _path_sum_dp(widths, wblocks, bblocks, start: int, lo=None, hi=None):
 
 
 def scaling_matrix_sparse(widths, bias: bool = False):
-    """The ``b_O`` as a sparse integer matrix ``B`` of shape ``(H, p)`` (see
-    :func:`gspace.scaling.scaling_vectors`, its dense float counterpart).
+    """The ``b_O`` as a sparse integer matrix (the dense float counterpart is
+    :func:`gspace.scaling.scaling_vectors`).
+
+    Parameters
+    ----------
+    widths : sequence of int
+    bias : bool, default False
+        Include the bias columns (after the ``m`` weight columns).
+
+    Returns
+    -------
+    scipy.sparse.csr_array of shape (H, p), int64
+        Row ``O``: ``+1`` on the in-edges (and bias) of hidden node ``O``, ``-1`` on its
+        out-edges.
 
     Examples
     --------
@@ -618,7 +646,8 @@ def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = Fals
        order), and ``rank(A) >= p - H``. Checked edge by edge: ``O(p L)``.
 
     The cost is ``O(p L)`` for step 3 and ``O(sum_l h_l (m_{l-1} + m_l))`` for step 1 (each
-    ``b_O`` touches its two adjacent weight layers): about a second for 784-64x4-10.
+    ``b_O`` touches its two adjacent weight layers). Measured: 0.1-0.3 s for 784-64x4-10
+    (m = 63104, 1.3e11 paths) on the 2-core development machine.
 
     Examples
     --------

@@ -84,7 +84,23 @@ def recover_scaling(net_a: MLP, net_b: MLP, skeleton=None) -> ScalingGroupElemen
     """The ``c`` with ``log|w_b| - log|w_a| = B^T log c`` read along the pi-edges.
 
     Only meaningful when ``net_b = g(net_a)``; :func:`equivalent_by_path_values` calls it after
-    deciding. Needs non-zero weights on the pi-edges.
+    deciding.
+
+    Parameters
+    ----------
+    net_a, net_b : MLP
+        Same widths; non-zero weights on the pi-edges.
+    skeleton : Skeleton, optional
+        Whose pi-edges are read.
+
+    Returns
+    -------
+    ScalingGroupElement
+
+    Raises
+    ------
+    ValueError
+        If the widths differ or a pi-edge weight is 0.
 
     Notes
     -----
@@ -152,8 +168,8 @@ def equivalent_by_path_values(
     References
     ----------
     .. [1] Q. Meng et al., "G-SGD: Optimizing ReLU Neural Networks in its Positively
-       Scale-Invariant Space", ICLR 2019, section "G-space" (path values as a sufficient
-       representation).
+       Scale-Invariant Space", ICLR 2019 (path values as a sufficient representation;
+       paper-notes claim S1).
 
     Examples
     --------
@@ -194,6 +210,21 @@ def find_scaling(net_a: MLP, net_b: MLP, rtol: float = 1e-9) -> ScalingGroupElem
     ``b_O`` restricted to ``S``: solved by least squares (normal equations, ``H x H``) and
     accepted when ``g.apply(net_a)`` matches ``net_b`` to ``rtol``.
 
+    Parameters
+    ----------
+    net_a, net_b : MLP
+        Same widths.
+    rtol : float, default 1e-9
+
+    Returns
+    -------
+    ScalingGroupElement or None
+
+    Raises
+    ------
+    ValueError
+        If the widths differ.
+
     Examples
     --------
     >>> import numpy as np
@@ -230,6 +261,12 @@ def sign_flip_counterexample(net: MLP, layer: int = 1, node: int = 0) -> tuple[M
     network function changes (``relu(-z) != -relu(z)``) and no ``g`` in G maps one to the
     other (G never changes a sign).
 
+    Parameters
+    ----------
+    net : MLP
+    layer, node : int
+        The hidden node to flip.
+
     Returns
     -------
     (net, flipped) : tuple of MLP
@@ -264,6 +301,14 @@ def dead_node_counterexample(net: MLP, layer: int = 1, node: int = 0, factor: fl
     ``relu(0) = 0``), but no ``g`` in G maps one to the other when the node has at least two
     out-weights: ``g`` scales all out-weights of a node by the same ``1/c``, so it cannot
     change their ratios.
+
+    Parameters
+    ----------
+    net : MLP
+    layer, node : int
+        The hidden node made dead; it needs at least two out-weights.
+    factor : float, default 3.0
+        Multiplies its first out-weight in the second network.
 
     Returns
     -------

@@ -7,7 +7,8 @@ by which route). Claims whose explicit route would be too large (listing ``10^11
 
 * ``explicit``: paths listed (at most ``limit``), matrices built;
 * ``counting``: ``A A^T`` by counting paths through pairs of edges (``m <= gram_limit``);
-* ``certificate``: the exact ``O(m L)`` rank certificate of :mod:`gspace.structure`;
+* ``certificate``: the exact rank certificate of :mod:`gspace.structure` (no path listed,
+  no floating-point rank);
 * ``sample``: a random sample of paths (uniform node per layer), when they cannot all be
   listed;
 * ``dynamic programming``: sums over all paths computed layer by layer.
@@ -857,6 +858,16 @@ def _gsgd_checks() -> dict:
 def format_table(results, header: str = "") -> str:
     """A readable table: claim, holds, what was checked, measured, route, seconds.
 
+    Parameters
+    ----------
+    results : list of ClaimResult
+    header : str, optional
+        First line.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> print(format_table([ClaimResult("R1", "rank", "28", True, "explicit", 0.01)]))
@@ -891,6 +902,16 @@ def run_cli(args) -> int:
     -------
     int
         0 if all claims hold, 1 otherwise.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> args = argparse.Namespace(widths=[2, 2, 1], bias=False, json=False, seed=0)
+    >>> run_cli(args)  # doctest: +ELLIPSIS
+    gspace verify: widths [2, 2, 1], no biases, seed 0: ...
+    ...
+    all 20 claims hold
+    0
     """
     widths = list(args.widths)
     bias = bool(getattr(args, "bias", False))

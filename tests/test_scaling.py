@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gspace
+import gspace.paths
 from gspace.scaling import (
     BalanceWarning,
     ScalingGroupElement,
@@ -85,14 +86,20 @@ def test_G2_network_function_is_invariant(net, seed):
     np.testing.assert_allclose(out_g, out, rtol=1e-10, atol=1e-10 * (1 + np.abs(out).max()))
 
 
-@given(gst.networks(ARCH, bias=False), gst.seeds())
+@given(gst.networks(ARCH), gst.seeds())
 def test_G3_path_values_are_invariant(net, seed):
     """G3: every path value is invariant, v_p(g(w)) = v_p(w): each hidden node on a path
-    contributes c and 1/c. Independent route: a Python loop over all paths."""
+    contributes c and 1/c (a bias path starts at its node with the bias, which scales by c).
+    Independent route: a Python loop over all paths, and gspace.path_values."""
     g = random_scaling(net.widths, np.random.default_rng(seed), low=0.1, high=10)
     np.testing.assert_allclose(
         _brute_path_values(g.apply(net)), _brute_path_values(net), rtol=1e-12
     )
+    if net.has_bias:
+        paths = gspace.paths.enumerate_paths(net.widths, bias=True)
+        np.testing.assert_allclose(
+            gspace.path_values(g.apply(net), paths), gspace.path_values(net, paths), rtol=1e-12
+        )
 
 
 @given(gst.networks(ARCH), gst.seeds())
