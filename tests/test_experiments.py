@@ -298,3 +298,25 @@ def test_quick_version_of_every_experiment(name, tmp_path):
         # G-SGD and Path-SGD never see the rescaling (A2, A4): same accuracy for every sigma
         for label in ("G-SGD", "Path-SGD"):
             assert max(by[label]) - min(by[label]) < 1e-9
+
+
+def test_cli_experiment_subcommand_end_to_end(tmp_path, monkeypatch, capsys):
+    """``gspace experiment NAME --quick --out DIR --seed S --no-progress`` through gspace.cli."""
+    from gspace import cli
+
+    tiny(experiments.EXPERIMENTS["path-sgd"], monkeypatch, **TINY["path-sgd"])
+    argv = ["experiment", "path-sgd", "--quick", "--out", str(tmp_path), "--seed", "2"]
+    assert cli.main([*argv, "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "Path-SGD" in out and "results.json" in out
+    results = common.load_results(tmp_path / "results.json")
+    assert results["seeds"] == [2, 3, 4] and results["quick"]
+    assert results["notes"][0].startswith("Quick version: ")
+
+
+def test_demo_versions_and_bad_name(tmp_path, capsys):
+    results = experiments.demo("invariance", tmp_path / "inv", seed=0, progress=False)
+    check_invariance(results)
+    assert "max |output diff|" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="accepted: invariance, path-sgd"):
+        experiments.demo("width", tmp_path)
