@@ -184,8 +184,12 @@ class SGD(Optimizer):
             else:
                 new_buffers = [mu * b + d for b, d in zip(old, directions, strict=True)]
             directions = new_buffers
+        new_params = []
         with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-            new_params = [p - lr * d for p, d in zip(params, directions, strict=True)]
+            for p, d in zip(params, directions, strict=True):
+                new = np.multiply(d, -lr)  # one fresh array per layer: -lr * d, then + p
+                new += p
+                new_params.append(new)
         L = net.L
         new_net = MLP._wrap(new_params[:L], new_params[L:] if net.biases is not None else None)
         self._check_finite_result(new_net)

@@ -182,7 +182,7 @@ def write_experiments_page() -> None:
                 "   ``gspace experiment NAME --out docs/_static/results/NAME`` to add some.",
             ]
         )
-    _write_if_changed(GENERATED / "experiments_results.rst", "\n".join(header) + body + "\n")
+    _write_if_changed(GENERATED / "experiments_results.rst", "\n".join(header) + "\n" + body + "\n")
 
 
 class ClaimTestsRole:

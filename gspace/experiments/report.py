@@ -68,6 +68,10 @@ def format_cell(row: dict, column: dict) -> str:
 def _table(header: list[str], rows: list[list[str]], fmt: str) -> str:
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
+    # A "|" in a cell ("max |output diff|") ends a Markdown cell and starts an rst
+    # substitution reference: escape it in both formats.
+    header = [c.replace("|", "\\|") for c in header]
+    rows = [[c.replace("|", "\\|") if c else c for c in r] for r in rows]
     if fmt == "markdown":
         lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
         lines += ["| " + " | ".join(r) + " |" for r in rows]
