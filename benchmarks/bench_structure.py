@@ -91,7 +91,9 @@ def main(argv=None) -> None:
                 continue
             ok = r.get(f"ok {c}", True)
             cells.append(f"{r[c]:>10.3f}s{'' if ok else '!'}")
-        name = ",".join(map(str, widths)) if len(widths) < 9 else f"{widths[0]}x{len(widths)}"
+        name = ",".join(map(str, widths))
+        if len(name) > 27:  # equal widths, written as width x number of layers
+            name = f"{widths[0]}x{len(widths)}"
         print(f"{name:<28} {r['paths']:>10.2e} {r['m']:>6} {r['H']:>4}  " + "".join(cells))
         if "on" in r:
             print(f"{'':<28} (explicit rank taken on {r['on']})")
