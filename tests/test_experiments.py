@@ -320,3 +320,13 @@ def test_demo_versions_and_bad_name(tmp_path, capsys):
     assert "max |output diff|" in capsys.readouterr().out
     with pytest.raises(ValueError, match="accepted: invariance, path-sgd"):
         experiments.demo("width", tmp_path)
+
+
+def test_replot_redraws_the_figure_from_results(tmp_path, monkeypatch):
+    tiny(invariance, monkeypatch, **TINY["invariance"])
+    experiments.run("invariance", quick=True, out=tmp_path, seed=0, progress=False)
+    (tmp_path / "invariance.png").unlink()
+    assert experiments.replot(tmp_path / "results.json") == tmp_path / "invariance.png"
+    assert (tmp_path / "invariance.png").stat().st_size > 0
+    with pytest.raises(FileNotFoundError):
+        experiments.replot(tmp_path / "missing.json")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import authors_mlp, common, init, invariance, path_sgd, report, unbalanced_init, width
 
-__all__ = ["EXPERIMENTS", "DEMO_OVERRIDES", "run", "run_cli", "demo", "common", "report"]
+__all__ = ["EXPERIMENTS", "DEMO_OVERRIDES", "run", "run_cli", "demo", "replot", "common", "report"]
 
 #: Experiment name (as on the command line) -> module with ``config``, ``run`` and ``plot``.
 EXPERIMENTS = {
@@ -240,3 +240,31 @@ def demo(name: str, out, seed: int = 0, progress=None) -> dict:
         print(f"* {note}")
     print(f"figure: {Path(out) / results['figure']}")
     return results
+
+
+def replot(results_path) -> Path:
+    """Redraw an experiment's figure from its ``results.json`` (no training).
+
+    Parameters
+    ----------
+    results_path : str or Path
+        A ``results.json`` written by :func:`run`.
+
+    Returns
+    -------
+    Path
+        The figure, written beside the results file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If it is not a results file or names an unknown experiment.
+    """
+    results_path = Path(results_path)
+    results = common.load_results(results_path)
+    module = _module(results["experiment"])
+    figure = results_path.parent / results["figure"]
+    module.plot(results, figure)
+    return figure

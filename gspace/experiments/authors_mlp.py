@@ -117,6 +117,7 @@ def run(
             results["runs"].extend(runs)
             results["summary"].append(summary_row(opt, selection, runs))
     results["summary_columns"] = SUMMARY_COLUMNS
+    results["notes"].append(common.paired_gap_note(results, "gsgd", "sgd"))
     return results
 
 

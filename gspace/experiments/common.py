@@ -73,6 +73,15 @@ __all__ = [
     "save_results",
     "load_results",
     "plot_band",
+    "plot_learning_curves",
+    "LR_GRIDS",
+    "FINAL_KEYS",
+    "chosen_runs",
+    "initial_net",
+    "rescale",
+    "new_results",
+    "timer",
+    "paired_gap_note",
 ]
 
 RESULT_FIELDS = (
@@ -267,6 +276,17 @@ def load_data(preferred: str, *, quick: bool, seed: int, data_dir=None):
     data : gspace.datasets.Dataset
     note : str
         One sentence on which data set is used and why.
+
+    Raises
+    ------
+    ValueError
+        From :func:`gspace.datasets.load` for an unknown name or a malformed IDX file.
+
+    Examples
+    --------
+    >>> data, note = load_data("mnist", quick=True, seed=0)
+    >>> data.name, data.n_features
+    ('digits', 64)
     """
     from gspace import datasets
 
@@ -334,6 +354,26 @@ def train_run(
         ``diverged`` (bool), ``message`` (str, the error when diverged), ``final`` (dict of
         the last epoch's :data:`FINAL_KEYS`, NaN when diverged) and ``curves`` (dict of
         per-epoch lists, epoch 0 = before training, empty when diverged).
+
+    Raises
+    ------
+    ValueError, TypeError
+        From :func:`gspace.train.fit` for bad arguments (not for divergence).
+
+    Notes
+    -----
+    Divergence is :class:`gspace.train.TrainingDiverged` (a ``FloatingPointError``): the
+    loss or the weights became non-finite. It is recorded, not raised, so that a learning
+    rate that is too large loses the selection instead of stopping the experiment.
+
+    Examples
+    --------
+    >>> import gspace
+    >>> data = gspace.datasets.load("teacher", n_samples=200)
+    >>> net = initial_net([data.n_features, 8, data.n_classes], "he", seed=0)
+    >>> _, rec = train_run(net, "gsgd", 0.05, data, seed=0, epochs=2, batch_size=32)
+    >>> rec["diverged"], len(rec["curves"]["test_acc"])
+    (False, 3)
     """
     from gspace import train
 
@@ -417,7 +457,19 @@ def grid_search(
 
     Notes
     -----
-    ``chosen = argmax_lr mean_seed val_acc(lr, seed)``, first maximum in grid order.
+    ``chosen = argmax_lr mean_seed val_acc(lr, seed)``, first maximum in grid order; the test
+    split plays no part in the choice.
+
+    Examples
+    --------
+    >>> import gspace
+    >>> data = gspace.datasets.load("teacher", n_samples=200)
+    >>> widths = [data.n_features, 8, data.n_classes]
+    >>> sel, runs, nets = grid_search(lambda s: initial_net(widths, "he", s), "sgd",
+    ...                               [0.01, 0.1], [0, 1], data, condition={}, epochs=1,
+    ...                               batch_size=32)
+    >>> sel["chosen"] in (0.01, 0.1), len(runs), sorted(nets)
+    (True, 4, [0, 1])
     """
     records: dict[float, list[dict]] = {}
     trained: dict[float, dict[int, object]] = {}
@@ -468,7 +520,26 @@ def grid_search(
 
 
 def chosen_runs(runs: list[dict], selection: dict) -> list[dict]:
-    """The records of ``runs`` that belong to the chosen rate of ``selection``."""
+    """The records of ``runs`` that belong to the chosen rate of ``selection``.
+
+    Parameters
+    ----------
+    runs : list of dict
+        Run records as made by :func:`grid_search`.
+    selection : dict
+        One entry of ``results["lr_selection"]``.
+
+    Returns
+    -------
+    list of dict
+        Same optimizer, same condition, ``lr == selection["chosen"]``, in seed order.
+
+    Examples
+    --------
+    >>> runs = [{"optimizer": "sgd", "condition": {}, "lr": lr, "seed": 0} for lr in (0.1, 1.0)]
+    >>> chosen_runs(runs, {"optimizer": "sgd", "condition": {}, "chosen": 1.0})[0]["lr"]
+    1.0
+    """
     return [
         r
         for r in runs
@@ -479,7 +550,28 @@ def chosen_runs(runs: list[dict], selection: dict) -> list[dict]:
 
 
 def progress_bar(total: int, desc: str, progress):
-    """A tqdm bar over ``total`` training runs (``progress=None``: only on a terminal)."""
+    """A tqdm bar over ``total`` training runs, on stderr.
+
+    Parameters
+    ----------
+    total : int
+        Number of training runs.
+    desc : str
+        Label (the experiment's name).
+    progress : bool or None
+        True: always; False: never; None: only when stderr is a terminal.
+
+    Returns
+    -------
+    tqdm.tqdm
+        Use as a context manager; ``bar.update(1)`` after each run.
+
+    Examples
+    --------
+    >>> with progress_bar(3, "demo", progress=False) as bar:
+    ...     bar.total
+    3
+    """
     from tqdm.auto import tqdm
 
     disable = None if progress is None else not progress
@@ -499,7 +591,35 @@ def _jsonable(obj):
 
 
 def save_results(results: dict, path) -> Path:
-    """Write ``results`` as JSON (NaN written as ``NaN``, as Python's json module does)."""
+    """Write ``results`` as JSON; parent folders are created.
+
+    Parameters
+    ----------
+    results : dict
+    path : str or Path
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    TypeError
+        If a value cannot be written as JSON.
+
+    Notes
+    -----
+    NaN (a diverged run) and infinity are written as ``NaN`` and ``Infinity``, as Python's
+    :mod:`json` module does and reads back. Python floats are written with enough digits to
+    be read back exactly, so a rerun can be compared number for number.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> p = save_results({"x": float("nan")}, pathlib.Path(tempfile.mkdtemp()) / "r.json")
+    >>> p.read_text().split()
+    ['{', '"x":', 'NaN', '}']
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=1, default=_jsonable) + "\n")
@@ -508,6 +628,14 @@ def save_results(results: dict, path) -> Path:
 
 def load_results(path) -> dict:
     """Read a ``results.json`` file written by :func:`save_results`.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    dict
 
     Raises
     ------
@@ -526,30 +654,89 @@ def load_results(path) -> dict:
     return results
 
 
-def plot_band(ax, curves: Sequence[Sequence[float]], *, label: str, color: str, ls="-"):
-    """Plot the mean of several equal-length curves with a band of +- one standard deviation.
+def plot_band(
+    ax, curves: Sequence[Sequence[float]], *, label: str, color: str, ls="-", log: bool = False
+):
+    """Plot the mean of equal-length curves with a band of +- one standard deviation.
 
-    Curves of diverged runs (empty lists) are skipped; the x axis is the epoch.
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    curves : sequence of sequences of float
+        One curve per seed, value per epoch (epoch 0 first). Empty curves (diverged runs)
+        are skipped; nothing is drawn if none is left.
+    label, color : str
+        Legend label (the number of curves is appended) and colour.
+    ls : str, default "-"
+        Line style.
+    log : bool, default False
+        For a log-scaled axis: the geometric mean ``exp(mean(log y))`` with the band
+        ``exp(mean(log y) +- std(log y))``, which stays positive.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> plot_band(ax, [[1.0, 0.5], [1.0, 0.7], []], label="SGD", color="tab:blue")
+    >>> ax.get_legend_handles_labels()[1]
+    ['SGD (n=2)']
+    >>> plt.close(fig)
     """
     curves = [c for c in curves if len(c)]
     if not curves:
         return
     y = np.asarray(curves, dtype=np.float64)
     x = np.arange(y.shape[1])
+    if log:
+        y = np.log(y)
     mean = y.mean(axis=0)
     std = y.std(axis=0, ddof=1) if y.shape[0] > 1 else np.zeros_like(mean)
+    low, high = mean - std, mean + std
+    if log:
+        mean, low, high = np.exp(mean), np.exp(low), np.exp(high)
     ax.plot(x, mean, color=color, ls=ls, label=f"{label} (n={y.shape[0]})")
-    ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2, lw=0)
+    ax.fill_between(x, low, high, color=color, alpha=0.2, lw=0)
 
 
 def timer() -> Callable[[], float]:
-    """Start a wall-clock timer; calling the result gives the seconds since the start."""
+    """Start a wall-clock timer; calling the result gives the seconds since the start.
+
+    Returns
+    -------
+    callable
+        ``elapsed() -> float``, seconds rounded to 0.1.
+
+    Examples
+    --------
+    >>> elapsed = timer()
+    >>> elapsed() >= 0
+    True
+    """
     start = time.perf_counter()
     return lambda: round(time.perf_counter() - start, 1)
 
 
 def initial_net(widths: Sequence[int], init: str, seed: int):
-    """The starting network of a seed: :func:`gspace.initialization.initialize`, no biases."""
+    """The starting network of a seed: :func:`gspace.initialization.initialize`, no biases.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``[d, h_1, ..., K]``.
+    init : {"he", "skeleton-unit"}
+    seed : int
+        Seeds ``np.random.default_rng(seed)``.
+
+    Returns
+    -------
+    gspace.MLP
+
+    Examples
+    --------
+    >>> net = initial_net([4, 3, 3, 2], "skeleton-unit", seed=0)
+    >>> float(net.weights[1][0, 0]), float(net.weights[1][1, 1])
+    (1.0, 1.0)
+    """
     from gspace.initialization import initialize
 
     return initialize(list(widths), init=init, bias=False, rng=np.random.default_rng(seed))
@@ -558,9 +745,41 @@ def initial_net(widths: Sequence[int], init: str, seed: int):
 def rescale(net, sigma: float, seed: int, tag: int = 1):
     """``g(net)`` for a random positive rescaling with ``log c ~ N(0, sigma^2)`` per hidden node.
 
-    The factors come from ``np.random.default_rng((seed, tag))``, so they are fixed by the
-    seed and independent of the initialization's random numbers. ``sigma = 0`` returns a copy.
-    The network function is unchanged (claim G2); the weights are not.
+    Parameters
+    ----------
+    net : gspace.MLP
+    sigma : float
+        Standard deviation of ``log c``, >= 0.
+    seed, tag : int
+        The factors come from ``np.random.default_rng((seed, tag))``, so they are fixed by
+        the seed and independent of the initialization's random numbers.
+
+    Returns
+    -------
+    gspace.MLP
+        ``g(net)``; ``sigma = 0`` gives a copy of ``net``.
+
+    Notes
+    -----
+    ``g`` multiplies the in-weights of hidden node ``O`` by ``c_O`` and its out-weights by
+    ``1 / c_O``; the network function is unchanged (claim G2), the weights are not.
+
+    References
+    ----------
+    .. [1] Q. Meng et al., "G-SGD: Optimizing ReLU Neural Networks in its Positively
+       Scale-Invariant Space", ICLR 2019, section "Background".
+    .. [2] B. Neyshabur, R. Salakhutdinov, N. Srebro, "Path-SGD: Path-Normalized
+       Optimization in Deep Neural Networks", NeurIPS 2015 (the unbalanced-initialization
+       experiment).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = initial_net([4, 3, 2], "he", seed=0)
+    >>> g_net = rescale(net, 1.0, seed=0)
+    >>> X = np.ones((1, 4))
+    >>> bool(np.allclose(g_net.forward(X), net.forward(X)))
+    True
     """
     from gspace import scaling
 
@@ -570,7 +789,25 @@ def rescale(net, sigma: float, seed: int, tag: int = 1):
 
 
 def new_results(name: str, title: str, description: str, *, quick: bool, seed: int) -> dict:
-    """A results dict with every field of :data:`RESULT_FIELDS`, to be filled in."""
+    """A results dict with every field of :data:`RESULT_FIELDS`, to be filled in.
+
+    Parameters
+    ----------
+    name, title, description : str
+    quick : bool
+    seed : int
+        Base seed; ``results["seeds"] = seeds(seed, quick)``.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> r = new_results("x", "X", "about x", quick=True, seed=0)
+    >>> r["seeds"], r["figure"]
+    ([0, 1, 2], 'x.png')
+    """
     results = dict.fromkeys(RESULT_FIELDS)
     results.update(
         experiment=name,
@@ -592,11 +829,25 @@ def new_results(name: str, title: str, description: str, *, quick: bool, seed: i
 def plot_learning_curves(results: dict, path, *, condition: dict | None = None) -> None:
     """Training loss and test accuracy against epochs at each optimizer's chosen rate.
 
-    One band (mean +- standard deviation over seeds) per optimizer; saved to ``path``.
+    Parameters
+    ----------
+    results : dict
+        Results of an experiment with per-epoch curves at the chosen rates.
+    path : str or Path
+        Where the PNG goes.
+    condition : dict, optional
+        Only the selections with this condition (default: all).
+
+    Notes
+    -----
+    One band per optimizer: test accuracy as mean +- sample standard deviation over seeds;
+    training loss on a log scale as geometric mean and geometric standard deviation. The
+    accuracy axis starts a little below the accuracy after the first epochs.
     """
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10.0, 4.0))
+    lows = []
     for selection in results["lr_selection"]:
         if condition is not None and selection["condition"] != condition:
             continue
@@ -604,11 +855,16 @@ def plot_learning_curves(results: dict, path, *, condition: dict | None = None) 
         opt = selection["optimizer"]
         label = f"{OPTIMIZER_LABELS[opt]} (lr {selection['chosen']:g})"
         color = OPTIMIZER_COLORS[opt]
-        plot_band(ax1, [r["curves"].get("train_loss", []) for r in runs], label=label, color=color)
-        plot_band(ax2, [r["curves"].get("test_acc", []) for r in runs], label=label, color=color)
+        losses = [r["curves"].get("train_loss", []) for r in runs]
+        plot_band(ax1, losses, label=label, color=color, log=True)
+        accs = [r["curves"].get("test_acc", []) for r in runs]
+        plot_band(ax2, accs, label=label, color=color)
+        lows += [float(np.mean([a[t] for a in accs if a])) for t in range(1, 3) if any(accs)]
     ax1.set_yscale("log")
-    ax1.set_ylabel("training loss (cross-entropy, nats)")
+    ax1.set_ylabel("training loss (cross-entropy, nats; geometric mean)")
     ax2.set_ylabel("test accuracy (fraction correct)")
+    if lows:  # zoom on the trained part; epoch 0 (chance level) may fall below the axis
+        ax2.set_ylim(max(0.0, min(lows) - 0.03), 1.0)
     for ax in (ax1, ax2):
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
@@ -624,3 +880,57 @@ def plot_learning_curves(results: dict, path, *, condition: dict | None = None) 
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def paired_gap_note(results: dict, a: str = "gsgd", b: str = "sgd", condition=None) -> str:
+    """One sentence comparing two optimizers' test accuracy seed by seed.
+
+    Parameters
+    ----------
+    results : dict
+        Results with both optimizers' selections for ``condition``.
+    a, b : str
+        Optimizer names; the gap is ``a - b``.
+    condition : dict, optional
+        Default ``{}``.
+
+    Returns
+    -------
+    str
+        Mean and standard deviation of the per-seed gap, and whether its sign is the same
+        for every seed. Seeds share the initialization and the batch order, so the gap is
+        paired.
+
+    Examples
+    --------
+    >>> sel = [{"optimizer": o, "condition": {}, "chosen": 0.1} for o in ("sgd", "gsgd")]
+    >>> runs = [{"optimizer": o, "condition": {}, "lr": 0.1, "seed": s, "diverged": False,
+    ...          "final": {"test_acc": acc}}
+    ...         for o, accs in (("sgd", (0.90, 0.92)), ("gsgd", (0.91, 0.91))) for s, acc in
+    ...         enumerate(accs)]
+    >>> paired_gap_note({"lr_selection": sel, "runs": runs})
+    'G-SGD minus SGD in test accuracy, paired by seed: -0.000 +- 0.014 over 2 seeds; the sign...'
+    """
+    condition = {} if condition is None else condition
+    sel = {
+        s["optimizer"]: s
+        for s in results["lr_selection"]
+        if s["condition"] == condition and s["optimizer"] in (a, b)
+    }
+    acc = {
+        o: {r["seed"]: r["final"]["test_acc"] for r in chosen_runs(results["runs"], sel[o])}
+        for o in (a, b)
+    }
+    gaps = np.array([acc[a][s] - acc[b][s] for s in acc[a] if s in acc[b]], dtype=np.float64)
+    gaps = gaps[np.isfinite(gaps)]
+    mean, std = mean_std(gaps)
+    if gaps.size and np.all(gaps > 0):
+        verdict = f"{OPTIMIZER_LABELS[a]} is better on every seed"
+    elif gaps.size and np.all(gaps < 0):
+        verdict = f"{OPTIMIZER_LABELS[b]} is better on every seed"
+    else:
+        verdict = "the sign changes from seed to seed"
+    return (
+        f"{OPTIMIZER_LABELS[a]} minus {OPTIMIZER_LABELS[b]} in test accuracy, paired by seed: "
+        f"{mean:+.3f} +- {std:.3f} over {gaps.size} seeds; {verdict}."
+    )

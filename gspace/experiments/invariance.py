@@ -229,14 +229,14 @@ def plot(results: dict, path) -> None:
                 and r["condition"]["start"] == start
                 and r["lr"] == selection["chosen"]
             ]
-            common.plot_band(ax, curves, label=f"from {start}", color=color, ls=ls)
+            common.plot_band(ax, curves, label=f"from {start}", color=color, ls=ls, log=True)
         rel = summary[label]["output_rel_diff"]
         ax.set_title(f"{label} (lr {selection['chosen']:g})\nmax rel. output diff {rel:.1e}")
         ax.set_xlabel("epoch")
         ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8)
-    axes[0].set_ylabel("training loss (cross-entropy, nats)")
+    axes[0].set_ylabel("training loss (cross-entropy, nats; geometric mean)")
     fig.suptitle(
         f"{results['title']}\n{results['dataset']}, widths {results['config']['widths']}, "
         f"sigma={results['config']['sigma']}, mean +- std over {len(results['seeds'])} seeds",

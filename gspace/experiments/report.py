@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from .common import load_results
+from .common import OPTIMIZER_LABELS, load_results
 
 __all__ = ["format_cell", "results_table", "lr_table", "results_section", "results_page"]
 
@@ -148,7 +148,8 @@ def lr_table(results_or_path, fmt: str = "markdown") -> str:
             f"{lr:g}: {acc:.3f}" + (f" ({d})" if d else "")
             for lr, acc, d in zip(sel["grid"], sel["val_acc_mean"], sel["diverged"], strict=True)
         ]
-        rows.append([cond, sel["optimizer"], "; ".join(cells), f"{sel['chosen']:g}"])
+        label = OPTIMIZER_LABELS.get(sel["optimizer"], sel["optimizer"])
+        rows.append([cond, label, "; ".join(cells), f"{sel['chosen']:g}"])
     return _table(header, rows, fmt)
 
 
