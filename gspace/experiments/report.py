@@ -68,15 +68,14 @@ def format_cell(row: dict, column: dict) -> str:
 def _table(header: list[str], rows: list[list[str]], fmt: str) -> str:
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
-    # A "|" in a cell ("max |output diff|") ends a Markdown cell and starts an rst
-    # substitution reference: escape it in both formats.
-    header = [c.replace("|", "\\|") for c in header]
-    rows = [[c.replace("|", "\\|") if c else c for c in r] for r in rows]
     if fmt == "markdown":
         lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
         lines += ["| " + " | ".join(r) + " |" for r in rows]
         return "\n".join(lines) + "\n"
     lines = [".. list-table::", "   :header-rows: 1", ""]
+    # In rst "|x|" is a substitution reference ("max |output diff|"): escape the bars.
+    header = [c.replace("|", "\\|") for c in header]
+    rows = [[c.replace("|", "\\|") if c else c for c in r] for r in rows]
     for r in [header, *rows]:
         lines.append("   * - " + (r[0] or " "))
         lines += [f"     - {c or ' '}" for c in r[1:]]
