@@ -193,18 +193,16 @@ def run_cli(args) -> int:
     return 0
 
 
-#: The short versions shown by ``gspace demo``: one learning rate per optimizer (the rate the
-#: quick versions chose on validation on this machine), few epochs, 3 seeds.
+#: The short versions shown by ``gspace demo``: the full runs' networks with fewer epochs and
+#: one learning rate per optimizer (the rate the full run chose on validation on digits).
 DEMO_OVERRIDES = {
     "invariance": {
-        "epochs": 3,
-        "hidden": [16, 16],
+        "epochs": 10,
         "lr_grid": {"sgd": [0.3], "pathsgd": [1.0], "gsgd": [0.3]},
     },
     "path-sgd": {
-        "epochs": 5,
-        "hidden": [16, 16, 16],
-        "lr_grid": {"sgd": [0.3], "pathsgd": [1.0], "gsgd": [0.3]},
+        "epochs": 10,
+        "lr_grid": {"sgd": [0.3], "pathsgd": [3.0], "gsgd": [0.3]},
     },
 }
 
