@@ -317,7 +317,7 @@ def test_cli_experiment_subcommand_end_to_end(tmp_path, monkeypatch, capsys):
 def test_demo_versions_and_bad_name(tmp_path, capsys):
     results = experiments.demo("invariance", tmp_path / "inv", seed=0, progress=False)
     check_invariance(results)
-    assert "max |output diff|" in capsys.readouterr().out
+    assert "max abs. output diff" in capsys.readouterr().out
     with pytest.raises(ValueError, match="accepted: invariance, path-sgd"):
         experiments.demo("width", tmp_path)
 

@@ -196,7 +196,7 @@ def run(
         {"key": "lr", "label": "chosen lr", "format": "g"},
         {"key": "test_acc_w", "label": "test acc. from w", "format": ".3f"},
         {"key": "test_acc_gw", "label": "test acc. from g(w)", "format": ".3f"},
-        {"key": "output_abs_diff", "label": "max |output diff|", "format": ".1e"},
+        {"key": "output_abs_diff", "label": "max abs. output diff", "format": ".1e"},
         {"key": "output_rel_diff", "label": "relative output diff", "format": ".1e"},
         {"key": "diverged_gw", "label": "diverged from g(w)", "format": "d"},
     ]
