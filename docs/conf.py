@@ -71,13 +71,12 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 nitpicky = True
+_STDLIB = "|".join(sorted(n for n in sys.stdlib_module_names if not n.startswith("_")))
 nitpick_ignore_regex = [
-    # numpydoc "Attributes" of dataclasses and builtins/NumPy types have no page of their
-    # own here (intersphinx is off: no internet).
-    (
-        r"py:.*",
-        r"(np|numpy|scipy|sp|nx|networkx|matplotlib|plt|collections|typing|pathlib|os|argparse)\..*",
-    ),
+    # NumPy, SciPy, NetworkX, Matplotlib, the standard library and builtin types have no page
+    # here (intersphinx is off: the docs build without internet).
+    (r"py:.*", r"(np|numpy|scipy|sp|nx|networkx|matplotlib|plt|sklearn|tqdm)(\..*)?"),
+    (r"py:.*", rf"({_STDLIB})(\..*)?"),
     (r"py:class", r"(int|float|bool|str|list|tuple|dict|callable|None|object|ndarray)"),
 ]
 
