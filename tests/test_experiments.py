@@ -330,3 +330,19 @@ def test_replot_redraws_the_figure_from_results(tmp_path, monkeypatch):
     assert (tmp_path / "invariance.png").stat().st_size > 0
     with pytest.raises(FileNotFoundError):
         experiments.replot(tmp_path / "missing.json")
+
+
+def test_edge_notes_name_rates_at_the_end_of_the_grid():
+    sel = [
+        {"optimizer": "gsgd", "condition": {"width": 8}, "grid": [0.1, 1.0], "chosen": 1.0},
+        {"optimizer": "gsgd", "condition": {"width": 16}, "grid": [0.1, 1.0], "chosen": 1.0},
+        {"optimizer": "sgd", "condition": {}, "grid": [0.1, 0.3, 1.0], "chosen": 0.3},
+        {"optimizer": "sgd", "condition": {"x": 1}, "grid": [0.1, 0.3, 1.0], "chosen": 0.1},
+    ]
+    notes = experiments._edge_notes({"lr_selection": sel})
+    assert notes == [
+        "G-SGD: the chosen rate 1 is the largest of its grid (width=8; width=16); a rate "
+        "beyond the grid might do better.",
+        "SGD: the chosen rate 0.1 is the smallest of its grid (x=1); a rate beyond the grid "
+        "might do better.",
+    ]
