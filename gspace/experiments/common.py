@@ -198,6 +198,31 @@ def make_optimizer(name: str, lr: float):
     raise ValueError(f"unknown optimizer {name!r}; accepted: {', '.join(OPTIMIZER_LABELS)}")
 
 
+def _git_commit() -> str | None:
+    """Short hash of the git commit the gspace package was loaded from, or None."""
+    import subprocess
+
+    src = Path(gspace.__file__).resolve().parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(src), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(src), "status", "--porcelain", "--untracked-files=no", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+" if dirty else "") if head else None
+
+
 def machine_info() -> dict:
     """Where and when the experiment ran: platform, CPU count, versions and the UTC date.
 
@@ -205,12 +230,13 @@ def machine_info() -> dict:
     -------
     dict
         Keys ``platform``, ``processor``, ``cpu_count``, ``python``, ``numpy``, ``gspace``,
-        ``date``.
+        ``commit`` (the git commit of the gspace source, ``+`` if it has uncommitted changes;
+        None outside a git checkout) and ``date``.
 
     Examples
     --------
     >>> sorted(machine_info())
-    ['cpu_count', 'date', 'gspace', 'numpy', 'platform', 'processor', 'python']
+    ['commit', 'cpu_count', 'date', 'gspace', 'numpy', 'platform', 'processor', 'python']
     """
     return {
         "platform": platform.platform(),
@@ -219,6 +245,7 @@ def machine_info() -> dict:
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "gspace": gspace.__version__,
+        "commit": _git_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
 

@@ -157,7 +157,9 @@ def _machine_line(results: dict) -> str:
     m = results["machine"]
     return (
         f"Ran {m['date']} on {m['platform']} ({m['cpu_count']} CPUs), Python {m['python']}, "
-        f"NumPy {m['numpy']}, gspace {m['gspace']}; {results['elapsed_seconds']:.0f} s; "
+        f"NumPy {m['numpy']}, gspace {m['gspace']}"
+        + (f" (commit {m['commit']})" if m.get("commit") else "")
+        + f"; {results['elapsed_seconds']:.0f} s wall-clock; "
         f"seeds {results['seeds']}; data set {results['dataset']}; "
         f"initialization {results['init']}" + (" (quick version)" if results["quick"] else "") + "."
     )
