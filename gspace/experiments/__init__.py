@@ -62,6 +62,23 @@ def _one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+def _edge_notes(results: dict) -> list[str]:
+    """Say where a chosen learning rate is the smallest or largest of its grid."""
+    edges: dict[tuple[str, str], list[str]] = {}
+    for sel in results["lr_selection"]:
+        grid, chosen = sel["grid"], sel["chosen"]
+        if len(grid) < 2 or chosen not in (min(grid), max(grid)):
+            continue
+        side = "largest" if chosen == max(grid) else "smallest"
+        cond = ", ".join(f"{k}={v}" for k, v in sel["condition"].items()) or "all runs"
+        edges.setdefault((sel["optimizer"], f"{chosen:g}", side), []).append(cond)
+    return [
+        f"{common.OPTIMIZER_LABELS.get(opt, opt)}: the chosen rate {lr} is the {side} of its "
+        f"grid ({'; '.join(conds)}); a rate beyond the grid might do better."
+        for (opt, lr, side), conds in edges.items()
+    ]
+
+
 def _quick_note(module, used: dict) -> str:
     full = module.config(False)
     changes = [f"{k} {used[k]} (full: {full[k]})" for k in full if used.get(k) != full[k]]
@@ -130,6 +147,7 @@ def run(
             data_dir=data_dir,
             overrides=overrides,
         )
+    results["notes"].extend(_edge_notes(results))
     if quick:
         results["notes"].insert(0, _quick_note(module, results["config"]))
     results["machine"] = common.machine_info()
@@ -193,18 +211,16 @@ def run_cli(args) -> int:
     return 0
 
 
-#: The short versions shown by ``gspace demo``: one learning rate per optimizer (the rate the
-#: quick versions chose on validation on this machine), few epochs, 3 seeds.
+#: The short versions shown by ``gspace demo``: the full runs' networks with fewer epochs and
+#: one learning rate per optimizer (the rate the full run chose on validation on digits).
 DEMO_OVERRIDES = {
     "invariance": {
-        "epochs": 3,
-        "hidden": [16, 16],
+        "epochs": 10,
         "lr_grid": {"sgd": [0.3], "pathsgd": [1.0], "gsgd": [0.3]},
     },
     "path-sgd": {
-        "epochs": 5,
-        "hidden": [16, 16, 16],
-        "lr_grid": {"sgd": [0.3], "pathsgd": [1.0], "gsgd": [0.3]},
+        "epochs": 10,
+        "lr_grid": {"sgd": [0.3], "pathsgd": [3.0], "gsgd": [0.3]},
     },
 }
 

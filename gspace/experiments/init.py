@@ -162,7 +162,8 @@ def plot(results: dict, path) -> None:
             }
             labels = [common.OPTIMIZER_LABELS[o] for o in opts]
             x = np.arange(len(opts)) + (k - 0.5) * width
-            ax.bar(
+            means = [rows[lab]["test_acc_mean"] for lab in labels]
+            bars = ax.bar(
                 x,
                 [rows[lab]["test_acc_mean"] for lab in labels],
                 width,
@@ -173,23 +174,25 @@ def plot(results: dict, path) -> None:
                 hatch=hatches.get(init, ""),
                 edgecolor="black",
             )
+            ax.bar_label(bars, labels=[f"{m:.2f}" for m in means], padding=2, fontsize=8)
         ax.set_xticks(np.arange(len(opts)), [common.OPTIMIZER_LABELS[o] for o in opts])
         widths = results["config"]["widths"][net_name]
         ax.set_title(f"{net_name}: {'-'.join(map(str, widths))}", fontsize=10)
         ax.set_xlabel("optimizer")
-        ax.set_ylim(0, 1.05)
+        ax.set_ylim(0, 1.1)
+        ax.set_yticks(np.linspace(0, 1, 6))
         ax.grid(axis="y", alpha=0.3)
-        handles = [
-            Patch(facecolor="lightgray", edgecolor="black", hatch=hatches.get(i, ""), label=i)
-            for i in results["config"]["inits"]
-        ]
-        ax.legend(handles=handles, title="initialization", fontsize=9, loc="lower right")
     axes[0].set_ylabel("test accuracy (fraction correct)")
+    handles = [
+        Patch(facecolor="lightgray", edgecolor="black", hatch=hatches.get(i, ""), label=f"{i} init")
+        for i in results["config"]["inits"]
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=9)
     fig.suptitle(
         f"{results['title']}\n{results['dataset']}, lr tuned per bar, "
         f"mean +- std over {len(results['seeds'])} seeds",
         fontsize=10,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)

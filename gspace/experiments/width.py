@@ -132,6 +132,12 @@ def run(
         + ", ".join(f"h={h}: {g:+.3f}" for h, g in gaps)
         + "."
     )
+    rows = [r for r in results["summary"] if r["gap_mean"] is not None]
+    clear = [r["width"] for r in rows if abs(r["gap_mean"]) > r["gap_std"]]
+    results["notes"].append(
+        f"The gap exceeds one standard deviation of the per-seed gaps at {len(clear)} of "
+        f"{len(rows)} widths" + (f" (h = {', '.join(map(str, clear))})." if clear else ".")
+    )
     return results
 
 
