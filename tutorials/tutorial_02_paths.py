@@ -172,7 +172,7 @@ fig.tight_layout()
 #    *Hint:* ``enumerate_paths(widths, bias=True)``; a bias is an edge from a node whose
 #    output is always 1, so a bias path starts in a hidden layer.
 # 2. How many paths does a 784-512-512-512-512-10 network have? How long would listing them
-#    take at 10^8 paths per second? *Hint:* ``count_paths`` returns an exact Python int.
+#    take at :math:`10^8` paths per second? *Hint:* ``count_paths`` returns an exact Python int.
 # 3. Negate every weight entering and leaving hidden node 0 of layer 1. Which path values
 #    change? Does the function? *Hint:* claim S1 and its first counterexample (tutorial 3).
 # 4. Check G4 on a batch where some pre-activations are exactly 0. What does
