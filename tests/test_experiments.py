@@ -346,3 +346,27 @@ def test_edge_notes_name_rates_at_the_end_of_the_grid():
         "SGD: the chosen rate 0.1 is the smallest of its grid (x=1); a rate beyond the grid "
         "might do better.",
     ]
+
+
+@pytest.mark.parametrize(
+    "accs, verdict",
+    [
+        (((0.90, 0.92), (0.91, 0.93)), "G-SGD is better on every seed"),
+        (((0.90, 0.92), (0.90, 0.93)), "G-SGD is better or equal on every seed"),
+        (((0.90, 0.92), (0.89, 0.92)), "SGD is better or equal on every seed"),
+        (((0.90, 0.92), (0.89, 0.91)), "SGD is better on every seed"),
+        (((0.90, 0.92), (0.91, 0.91)), "the sign changes from seed to seed"),
+        (((0.90, 0.92), (0.90, 0.92)), "equal on every seed"),
+    ],
+)
+def test_paired_gap_note_verdicts(accs, verdict):
+    sel = [{"optimizer": o, "condition": {}, "chosen": 0.1} for o in ("sgd", "gsgd")]
+    runs = [
+        {"optimizer": o, "condition": {}, "lr": 0.1, "seed": s, "final": {"test_acc": acc}}
+        for o, pair in zip(("sgd", "gsgd"), accs)
+        for s, acc in enumerate(pair)
+    ]
+    note = common.paired_gap_note({"lr_selection": sel, "runs": runs})
+    assert note.endswith(f"; {verdict}.")
+    gap = np.subtract(accs[1], accs[0])
+    assert f"{gap.mean():+.3f} +- {common.mean_std(gap)[1]:.3f} over 2 seeds" in note

@@ -951,10 +951,16 @@ def paired_gap_note(results: dict, a: str = "gsgd", b: str = "sgd", condition=No
     gaps = np.array([acc[a][s] - acc[b][s] for s in acc[a] if s in acc[b]], dtype=np.float64)
     gaps = gaps[np.isfinite(gaps)]
     mean, std = mean_std(gaps)
-    if gaps.size and np.all(gaps > 0):
-        verdict = f"{OPTIMIZER_LABELS[a]} is better on every seed"
-    elif gaps.size and np.all(gaps < 0):
-        verdict = f"{OPTIMIZER_LABELS[b]} is better on every seed"
+    if gaps.size == 0:
+        verdict = "no seed finished with both"
+    elif np.all(gaps == 0):
+        verdict = "equal on every seed"
+    elif np.all(gaps >= 0):
+        equal = " or equal" if np.any(gaps == 0) else ""
+        verdict = f"{OPTIMIZER_LABELS[a]} is better{equal} on every seed"
+    elif np.all(gaps <= 0):
+        equal = " or equal" if np.any(gaps == 0) else ""
+        verdict = f"{OPTIMIZER_LABELS[b]} is better{equal} on every seed"
     else:
         verdict = "the sign changes from seed to seed"
     return (
