@@ -54,7 +54,7 @@ __all__ = [
     "basis_matrix",
     "path_exponents",
     "values_from_basis",
-    "basis_path_values",
+    "listed_basis_path_values",
     "GSpaceCoordinates",
     "gspace_coordinates",
 ]
@@ -415,8 +415,13 @@ def values_from_basis(basis_values, alpha) -> np.ndarray:
     return out
 
 
-def basis_path_values(net: MLP, skeleton=None) -> np.ndarray:
-    """Values of the basis paths of ``net`` (bias paths included if it has biases).
+def listed_basis_path_values(net: MLP, skeleton=None) -> np.ndarray:
+    """Values of the basis paths of ``net`` by listing them (bias paths included if it has biases).
+
+    Each basis path is listed as a tuple of nodes and its value is the product of the weights
+    along it (:func:`gspace.paths.path_values`). This is the explicit route, kept as an
+    independent check of :func:`gspace.gsgd.basis_path_values`, which computes the same
+    numbers in O(m) from chain products and stores them in arrays shaped like the weights.
 
     Parameters
     ----------
@@ -432,7 +437,7 @@ def basis_path_values(net: MLP, skeleton=None) -> np.ndarray:
     Examples
     --------
     >>> net = MLP.from_weights([[[2.0, 3.0]], [[5.0], [7.0]]])
-    >>> basis_path_values(net).tolist()  # sigma-edges are the two second-layer weights
+    >>> listed_basis_path_values(net).tolist()  # sigma-edges are the two second-layer weights
     [10.0, 21.0]
     """
     if not isinstance(net, MLP):
@@ -478,7 +483,7 @@ def gspace_coordinates(net: MLP, skeleton=None) -> GSpaceCoordinates:
     >>> bool(np.allclose(a.values, b.values)), a.values.shape
     (True, (16,))
     """
-    values = basis_path_values(net, skeleton)
+    values = listed_basis_path_values(net, skeleton)
     signs = [np.sign(w) for w in net.weights]
     if net.has_bias:
         signs += [np.sign(b) for b in net.biases]

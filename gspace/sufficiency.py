@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .basis import basis_path_values, resolve_skeleton
+from .basis import listed_basis_path_values, resolve_skeleton
 from .network import MLP
 from .paths import DEFAULT_PATH_LIMIT, count_paths, path_array, path_values
 from .scaling import ScalingGroupElement, check_same_widths
@@ -192,8 +192,8 @@ def equivalent_by_path_values(
         va, vb = path_values(net_a, P), path_values(net_b, P)
         compared = "all paths"
     else:
-        va = basis_path_values(net_a, skeleton)
-        vb = basis_path_values(net_b, skeleton)
+        va = listed_basis_path_values(net_a, skeleton)
+        vb = listed_basis_path_values(net_b, skeleton)
         compared = "basis paths"
     diff = np.abs(va - vb) / np.maximum(np.abs(va), np.abs(vb))
     worst = float(diff.max()) if diff.size else 0.0

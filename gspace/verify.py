@@ -34,7 +34,7 @@ import scipy as sp
 from .basis import (
     basis_matrix,
     basis_path_array,
-    basis_path_values,
+    listed_basis_path_values,
     non_sigma_edges,
     path_exponents,
     skeleton_method_basis,
@@ -417,7 +417,7 @@ def _check_B3(s: _Setting) -> ClaimResult:
         shape=(len(P), s.p),
     )
     exact = (alpha @ Ap.T - Pm).count_nonzero() == 0
-    v_basis = basis_path_values(s.net, s.skeleton)
+    v_basis = listed_basis_path_values(s.net, s.skeleton)
     err = _rel(values_from_basis(v_basis, alpha), path_values(s.net, P))
     lo, hi = (int(alpha.data.min()), int(alpha.data.max())) if alpha.nnz else (0, 0)
     return ClaimResult(
@@ -483,7 +483,7 @@ def _sparse_icr(s: _Setting, net: MLP, grads) -> tuple[np.ndarray, float]:
     A_ns = Ap[own]
     u = sp.sparse.linalg.spsolve_triangular(A_ns.tocsr(), F[own], lower=False, unit_diagonal=True)
     resid = float(np.linalg.norm(Ap @ u - F) / max(1e-300, np.linalg.norm(F)))
-    v = basis_path_values(net, s.skeleton)
+    v = listed_basis_path_values(net, s.skeleton)
     return u / v, resid
 
 
@@ -492,7 +492,7 @@ def _sparse_wa(s: _Setting, net: MLP, v_new: np.ndarray) -> MLP:
     Ap = basis_matrix(s.widths, s.skeleton, s.bias).astype(float).tocsr()
     own = _own_rows(s)
     AT = Ap[own].T.tocsr()  # lower triangular, unit diagonal
-    R = v_new / basis_path_values(net, s.skeleton)
+    R = v_new / listed_basis_path_values(net, s.skeleton)
     log_r = sp.sparse.linalg.spsolve_triangular(
         AT, np.log(np.abs(R)), lower=True, unit_diagonal=True
     )
@@ -538,7 +538,7 @@ def _check_I1(s: _Setting) -> ClaimResult:
     X, Y = _loss_batch(s, net)
     _, grads = net.loss_and_gradients(X, Y)
     dv = _flat_path_arrays(gsgd.inverse_chain_rule(net, grads, s.skeleton), s.skeleton)
-    v = basis_path_values(net, s.skeleton)
+    v = listed_basis_path_values(net, s.skeleton)
     k0 = int(s.skeleton.pi[1][0]) * s.widths[1]  # the skeleton path of chain 0
     picks = np.unique(
         np.concatenate([[k0], s.rng.choice(len(v), size=min(5, len(v)), replace=False)])
@@ -590,7 +590,7 @@ def _check_I2(s: _Setting) -> ClaimResult:
 def _gsgd_lr(s: _Setting, net: MLP, grads) -> float:
     """A learning rate that moves every basis-path value by at most 1% (no sign flips)."""
     dv, _ = _sparse_icr(s, net, grads)
-    v = basis_path_values(net, s.skeleton)
+    v = listed_basis_path_values(net, s.skeleton)
     return float(0.01 / max(1e-300, np.max(np.abs(dv / v))))
 
 
@@ -604,7 +604,7 @@ def _check_W1(s: _Setting) -> ClaimResult:
     dv = gsgd.inverse_chain_rule(s.net, grads, s.skeleton)
     v_new = gsgd.update_path_values(v, dv, lr)
     new = gsgd.weight_allocation(s.net, v_new, s.skeleton)
-    err = _rel(basis_path_values(new, s.skeleton), _flat_path_arrays(v_new, s.skeleton))
+    err = _rel(listed_basis_path_values(new, s.skeleton), _flat_path_arrays(v_new, s.skeleton))
     sig = max(
         _rel(new.weights[l][s.skeleton.sigma_mask(l)], s.net.weights[l][s.skeleton.sigma_mask(l)])
         for l in range(len(s.widths) - 1)
@@ -651,7 +651,7 @@ def _check_A1(s: _Setting) -> ClaimResult:
     lr = _gsgd_lr(s, net, grads) * 10
     fast = GSGD(lr=lr, skeleton=s.skeleton).step(net, grads)
     dv, resid = _sparse_icr(s, net, grads)
-    v = basis_path_values(net, s.skeleton)
+    v = listed_basis_path_values(net, s.skeleton)
     slow = _sparse_wa(s, net, v - lr * dv)
     err = _rel(_params(fast), _params(slow))
     extra = ""
@@ -687,7 +687,10 @@ def _check_A2(s: _Setting) -> ClaimResult:
         a = opt_a.step(a, a.loss_and_gradients(X, Y)[1])
         b = opt_b.step(b, b.loss_and_gradients(X, Y)[1])
         f_err = max(f_err, _out_err(a.forward(s.X), b.forward(s.X)))
-        v_err = max(v_err, _rel(basis_path_values(a, s.skeleton), basis_path_values(b, s.skeleton)))
+        v_err = max(
+            v_err,
+            _rel(listed_basis_path_values(a, s.skeleton), listed_basis_path_values(b, s.skeleton)),
+        )
     return ClaimResult(
         "A2",
         f"G-SGD from w and g(w), {steps} steps: same function and path values at every step",

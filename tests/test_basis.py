@@ -10,9 +10,9 @@ import gspace
 from gspace.basis import (
     basis_matrix,
     basis_path_array,
-    basis_path_values,
     basis_paths,
     gspace_coordinates,
+    listed_basis_path_values,
     non_sigma_edges,
     path_exponents,
     skeleton_method_basis,
@@ -167,7 +167,7 @@ def test_B4_general_construction_gives_a_basis_for_any_pi_sigma(ws_sk, bias):
 def test_basis_path_values_are_rho_in_w_rho_out_and_G_invariant(net, seed):
     """v_e = rho_in(a) w_e rho_out(b) for e = (a -> b); G-space coordinates are G-invariant."""
     sk = Skeleton.default(net.widths)
-    v = basis_path_values(net)
+    v = listed_basis_path_values(net)
     k = 0
     for l in range(net.L):
         for a in range(net.widths[l]):
@@ -193,7 +193,7 @@ def test_negative_control_non_G_perturbation_changes_basis_values():
     net = gspace.MLP([3, 4, 4, 2], rng=np.random.default_rng(0))
     other = net.copy()
     other.weights[1][2, 3] *= 1.5
-    assert not np.allclose(basis_path_values(net), basis_path_values(other))
+    assert not np.allclose(listed_basis_path_values(net), listed_basis_path_values(other))
 
 
 def test_zero_skeleton_weight_where_a_basis_value_is_needed():
@@ -202,7 +202,7 @@ def test_zero_skeleton_weight_where_a_basis_value_is_needed():
     paths = path_array(net.widths)
     alpha = path_exponents(net.widths, paths)
     with pytest.raises(ValueError, match="zero skeleton weight"):
-        values_from_basis(basis_path_values(net), alpha)
+        values_from_basis(listed_basis_path_values(net), alpha)
 
 
 def test_bad_input():
@@ -236,4 +236,4 @@ def test_basis_path_values_agree_with_gsgd_module(ws_sk, bias, seed):
     flat = [v.weights[l][~sk.sigma_mask(l)] for l in range(net.L)]
     if bias:
         flat += list(v.biases)
-    np.testing.assert_allclose(np.concatenate(flat), basis_path_values(net, sk), rtol=1e-13)
+    np.testing.assert_allclose(np.concatenate(flat), listed_basis_path_values(net, sk), rtol=1e-13)

@@ -26,9 +26,9 @@ import numpy as np
 import gspace
 from gspace.basis import (
     basis_matrix,
-    basis_path_values,
     basis_paths,
     gspace_coordinates,
+    listed_basis_path_values,
     path_exponents,
     skeleton_method_basis,
     skeleton_paths,
@@ -112,7 +112,7 @@ paths = enumerate_paths(widths)
 alpha = path_exponents(widths, paths)
 _, A = structure_matrix(widths)
 print("A' alpha^T = A exactly:", np.array_equal(A_basis @ alpha.toarray().T, A.toarray()))
-v_basis = basis_path_values(net)
+v_basis = listed_basis_path_values(net)
 print(
     "path values rebuilt from basis-path values:",
     np.allclose(values_from_basis(v_basis, alpha), path_values(net, paths)),
