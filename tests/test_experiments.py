@@ -76,6 +76,95 @@ def test_make_optimizer_names_and_bad_name():
         common.make_optimizer("sgd", -1.0)
 
 
+def test_make_optimizer_is_train_make_optimizer_without_momentum_or_decay():
+    """Same class and learning rate as gspace.train.make_optimizer; no momentum, no decay."""
+    from gspace import train
+
+    for name in ("sgd", "pathsgd", "gsgd"):
+        ours, theirs = common.make_optimizer(name, 0.2), train.make_optimizer(name, 0.2)
+        assert type(ours) is type(theirs)
+        assert (ours.lr, ours.momentum, ours.weight_decay) == (0.2, 0.0, 0.0)
+
+
+def test_start_fills_results_and_widths_for_hidden_networks_and_neither():
+    base = {"dataset": "digits", "epochs": 1, "sigma": 0.5}
+    one = dict(base, hidden=[5, 6])
+    cfg, results, data, widths = common.start(
+        "x", "X", "sigma {sigma}", "he", lambda quick: dict(one), True, 0
+    )
+    d, k = data.n_features, data.n_classes
+    assert widths == [d, 5, 6, k]
+    assert results["config"] == {**one, "widths": widths}
+    assert results["description"] == "sigma 0.5" and results["init"] == "he"
+    assert results["dataset"] == "digits" and len(results["notes"]) == 1
+    assert cfg == one
+    nets = dict(base, networks={"a": [3], "b": [4, 4]})
+    _, results, _, widths = common.start("x", "X", "", "he", lambda quick: dict(nets), True, 0)
+    assert widths == {"a": [d, 3, k], "b": [d, 4, 4, k]}
+    assert results["config"]["widths"] == widths
+    cfg, results, _, widths = common.start(
+        "x", "X", "", "he", lambda quick: dict(base), True, 0, overrides={"sigma": 2.0}
+    )
+    assert widths is None and "widths" not in results["config"] and cfg["sigma"] == 2.0
+    with pytest.raises(KeyError):
+        common.start("x", "X", "{missing}", "he", lambda quick: dict(base), True, 0)
+
+
+def test_search_each_records_each_optimizer_before_yielding_it():
+    """The caller's body runs between optimizers: results hold exactly the optimizers so far."""
+    data = gspace.datasets.load("teacher", n_samples=120)
+    cfg = {"lr_grid": {"sgd": [0.01, 0.1], "gsgd": [0.1]}, "epochs": 1, "batch_size": 32}
+    results = common.new_results("x", "X", "", quick=True, seed=0)
+
+    def make_net(s):
+        return common.initial_net([data.n_features, 4, data.n_classes], "he", s)
+
+    seen = []
+    for opt, selection, chosen, nets in common.search_each(
+        results, cfg, data, make_net, ["sgd", "gsgd"], condition={"c": 1}
+    ):
+        seen.append(opt)
+        assert [s["optimizer"] for s in results["lr_selection"]] == seen
+        assert results["lr_selection"][-1] is selection
+        assert [r["seed"] for r in chosen] == results["seeds"]
+        assert all(r["lr"] == selection["chosen"] and r["condition"] == {"c": 1} for r in chosen)
+        assert sorted(nets) == results["seeds"]
+    assert seen == ["sgd", "gsgd"]
+    assert len(results["runs"]) == common.n_grid_runs(cfg, seen, results["seeds"]) == 9
+
+
+def test_summary_row_against_mean_std_and_finish():
+    chosen = [
+        {"diverged": False, "final": {"test_acc": 0.8, "val_acc": 0.7}},
+        {"diverged": True, "final": {"test_acc": float("nan"), "val_acc": float("nan")}},
+        {"diverged": False, "final": {"test_acc": 0.9, "val_acc": 0.6}},
+    ]
+    row = common.summary_row(
+        "pathsgd", {"chosen": 0.3}, chosen, condition={"w": 4}, keys=("val_acc", "test_acc")
+    )
+    assert list(row)[:3] == ["w", "optimizer", "lr"] and row["optimizer"] == "Path-SGD"
+    assert (row["test_acc_mean"], row["test_acc_std"]) == common.mean_std([0.8, 0.9])
+    assert (row["val_acc_mean"], row["val_acc_std"]) == common.mean_std([0.7, 0.6])
+    assert row["diverged"] == 1
+    assert "diverged" not in common.summary_row("sgd", {"chosen": 0.3}, chosen, diverged=False)
+    columns = [{"key": "a", "label": "A"}]
+    results = common.new_results("x", "X", "", quick=True, seed=0)
+    assert common.finish(results, columns, ["n"]) is results
+    assert results["summary_columns"] == columns and results["notes"] == ["n"]
+    results["summary_columns"][0]["key"] = "b"
+    assert columns == [{"key": "a", "label": "A"}]  # not shared with the caller's list
+
+
+@pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
+def test_every_run_has_the_shared_docstring(name):
+    module = experiments.EXPERIMENTS[name]
+    doc = module.run.__doc__
+    for section in ("Parameters", "quick :", "seed :", "data_dir :", "overrides :", "Returns"):
+        assert section in doc
+    digits_only = module.config(False)["dataset"] == "digits"
+    assert ("Unused (digits only)" in doc) == digits_only
+
+
 def test_grid_search_chooses_best_mean_validation_accuracy(monkeypatch):
     """The chosen rate maximizes the mean validation accuracy; a diverged run counts as 0."""
     val = {

@@ -15,7 +15,7 @@ learning rate is chosen on validation from a grid that contains the authors' 0.1
 from __future__ import annotations
 
 from . import common
-from .path_sgd import SUMMARY_COLUMNS, summary_row
+from .path_sgd import KEYS, SUMMARY_COLUMNS
 
 NAME = "authors-mlp"
 TITLE = "The authors' MLP setting: SGD against G-SGD"
@@ -48,41 +48,20 @@ def config(quick: bool) -> dict:
     }
 
 
+DESCRIPTION = (
+    "The setting of the authors' released MLP code (4 hidden layers of 64, no biases, "
+    "batch 64, lr * exp(-0.01 epoch), cross-entropy, skeleton weights set to 1) for SGD "
+    "and G-SGD."
+)
+
+
+@common.run_doc("mnist")
 def run(
     *, quick: bool = False, seed: int = 0, progress=None, data_dir=None, overrides=None
 ) -> dict:
-    """Run the experiment; return the results dict (see :mod:`gspace.experiments.common`).
-
-    Parameters
-    ----------
-    quick : bool, default False
-    seed : int, default 0
-    progress : bool or None
-    data_dir : str, optional
-        Where to look for the MNIST IDX files (default ``$GSPACE_DATA``).
-
-    overrides : dict, optional
-        Entries replacing those of :func:`config` (used by ``gspace demo`` and the tests);
-        the configuration actually used is written to the results.
-
-    Returns
-    -------
-    dict
-    """
-    cfg = {**config(quick), **(overrides or {})}
-    results = common.new_results(
-        NAME,
-        TITLE,
-        "The setting of the authors' released MLP code (4 hidden layers of 64, no biases, "
-        "batch 64, lr * exp(-0.01 epoch), cross-entropy, skeleton weights set to 1) for SGD "
-        "and G-SGD.",
-        quick=quick,
-        seed=seed,
+    cfg, results, data, widths = common.start(
+        NAME, TITLE, DESCRIPTION, INIT, config, quick, seed, data_dir, overrides
     )
-    data, note = common.load_data(cfg["dataset"], quick=quick, seed=seed, data_dir=data_dir)
-    widths = [data.n_features, *cfg["hidden"], data.n_classes]
-    results.update(dataset=data.name, init=INIT, config={**cfg, "widths": widths})
-    results["notes"].append(note)
     if data.name == "mnist":
         results["notes"].append(
             f"The authors' logs (MNIST, 300 epochs, lr 0.1): G-SGD {AUTHORS_LOGS['G-SGD']:.2%}, "
@@ -93,32 +72,17 @@ def run(
             "Not the authors' data: the authors' logs (G-SGD 97.64%, SGD 97.37% on MNIST) are "
             "not comparable with these numbers."
         )
-    run_seeds = results["seeds"]
 
     def make_net(s):
         return common.initial_net(widths, INIT, s)
 
-    n_runs = sum(len(cfg["lr_grid"][o]) for o in OPTIMIZERS) * len(run_seeds)
+    n_runs = common.n_grid_runs(cfg, OPTIMIZERS, results["seeds"])
     with common.progress_bar(n_runs, NAME, progress) as bar:
-        for opt in OPTIMIZERS:
-            selection, runs, _ = common.grid_search(
-                make_net,
-                opt,
-                cfg["lr_grid"][opt],
-                run_seeds,
-                data,
-                condition={},
-                epochs=cfg["epochs"],
-                batch_size=cfg["batch_size"],
-                schedule=cfg["schedule"],
-                bar=bar,
-            )
-            results["lr_selection"].append(selection)
-            results["runs"].extend(runs)
-            results["summary"].append(summary_row(opt, selection, runs))
-    results["summary_columns"] = SUMMARY_COLUMNS
-    results["notes"].append(common.paired_gap_note(results, "gsgd", "sgd"))
-    return results
+        for opt, selection, chosen, _ in common.search_each(
+            results, cfg, data, make_net, OPTIMIZERS, condition={}, bar=bar
+        ):
+            results["summary"].append(common.summary_row(opt, selection, chosen, keys=KEYS))
+    return common.finish(results, SUMMARY_COLUMNS, [common.paired_gap_note(results)])
 
 
 def plot(results: dict, path) -> None:

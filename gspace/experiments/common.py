@@ -82,6 +82,13 @@ __all__ = [
     "new_results",
     "timer",
     "paired_gap_note",
+    "run_doc",
+    "start",
+    "n_grid_runs",
+    "search_each",
+    "summary_row",
+    "finish",
+    "save_figure",
 ]
 
 RESULT_FIELDS = (
@@ -185,18 +192,18 @@ def make_optimizer(name: str, lr: float):
     ValueError
         If ``name`` is not one of the three, or ``lr`` is not > 0.
 
+    Notes
+    -----
+    :func:`gspace.train.make_optimizer` with ``momentum=0`` and ``weight_decay=0``.
+
     Examples
     --------
     >>> make_optimizer("sgd", 0.1)
     SGD(lr=0.1, momentum=0.0, weight_decay=0.0)
     """
-    if name == "sgd":
-        return gspace.SGD(lr=lr)
-    if name == "pathsgd":
-        return gspace.PathSGD(lr=lr)
-    if name == "gsgd":
-        return gspace.GSGD(lr=lr)
-    raise ValueError(f"unknown optimizer {name!r}; accepted: {', '.join(OPTIMIZER_LABELS)}")
+    from gspace import train
+
+    return train.make_optimizer(name, lr, momentum=0.0, weight_decay=0.0)
 
 
 def _git_commit() -> str | None:
@@ -900,14 +907,8 @@ def plot_learning_curves(results: dict, path, *, condition: dict | None = None) 
     ax1.set_title("training loss", fontsize=10)
     ax2.set_title("test accuracy", fontsize=10)
     widths = results["config"].get("widths")
-    fig.suptitle(
-        f"{results['title']}\n{results['dataset']}, widths {widths}, init {results['init']}, "
-        f"mean +- std over {len(results['seeds'])} seeds",
-        fontsize=10,
-    )
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    about = f"{results['dataset']}, widths {widths}, init {results['init']}"
+    save_figure(fig, path, results, about)
 
 
 def paired_gap_note(results: dict, a: str = "gsgd", b: str = "sgd", condition=None) -> str:
@@ -968,3 +969,355 @@ def paired_gap_note(results: dict, a: str = "gsgd", b: str = "sgd", condition=No
         f"{OPTIMIZER_LABELS[a]} minus {OPTIMIZER_LABELS[b]} in test accuracy, paired by seed: "
         f"{mean:+.3f} +- {std:.3f} over {gaps.size} seeds; {verdict}."
     )
+
+
+# ------------------------------------------------------------ the parts every experiment shares
+_RUN_DOC = """Run the experiment; return the results dict (see :mod:`gspace.experiments.common`).
+
+Parameters
+----------
+quick : bool, default False
+    The quick version: fewer epochs (see :func:`config`) and 3 seeds instead of 5.
+seed : int, default 0
+    Base seed; the seeds are ``seed, seed + 1, ...``.
+progress : bool or None, default None
+    tqdm progress bar over training runs (None: only on a terminal).
+data_dir : str or Path, optional
+    {data_dir}
+overrides : dict, optional
+    Entries replacing those of :func:`config` (used by ``gspace demo`` and the tests);
+    the configuration actually used is written to the results.
+
+Returns
+-------
+dict
+    The results, with the fields of :data:`RESULT_FIELDS`.
+"""
+
+
+def run_doc(dataset: str):
+    """Decorator giving an experiment's ``run`` the docstring shared by all experiments.
+
+    Parameters
+    ----------
+    dataset : str
+        The experiment's preferred data set (``config(False)["dataset"]``); it decides what
+        the docstring says about ``data_dir``.
+
+    Returns
+    -------
+    callable
+        ``decorate(run) -> run``, with ``run.__doc__`` set (the function is otherwise
+        unchanged).
+
+    Examples
+    --------
+    >>> @run_doc("mnist")
+    ... def run(*, quick=False, seed=0, progress=None, data_dir=None, overrides=None):
+    ...     pass
+    >>> run.__doc__.splitlines()[0]
+    'Run the experiment; return the results dict (see :mod:`gspace.experiments.common`).'
+    """
+    if dataset == "digits":
+        data_dir = "Unused (digits only); accepted for a uniform interface."
+    else:
+        data_dir = (
+            f"Where to look for the {dataset} IDX files (default ``$GSPACE_DATA``); digits "
+            "is used when they are not found."
+        )
+
+    def decorate(run):
+        run.__doc__ = _RUN_DOC.format(data_dir=data_dir)
+        return run
+
+    return decorate
+
+
+def start(
+    name: str,
+    title: str,
+    description: str,
+    init: str,
+    config: Callable[[bool], dict],
+    quick: bool,
+    seed: int,
+    data_dir=None,
+    overrides: dict | None = None,
+):
+    """Begin an experiment: its configuration, results dict, data set and network widths.
+
+    Parameters
+    ----------
+    name, title : str
+        As for :func:`new_results`.
+    description : str
+        One paragraph on what is measured; ``{key}`` fields are filled in from the
+        configuration with :meth:`str.format`.
+    init : str
+        The initialization, written to ``results["init"]``.
+    config : callable
+        ``config(quick) -> dict``, the experiment's configuration; it has ``"dataset"`` and
+        may have ``"hidden"`` (hidden widths of one network) or ``"networks"`` (name ->
+        hidden widths).
+    quick : bool
+    seed : int
+        Base seed; it also fixes the data split.
+    data_dir : str or Path, optional
+        For :func:`load_data`.
+    overrides : dict, optional
+        Entries replacing those of ``config(quick)``.
+
+    Returns
+    -------
+    cfg : dict
+        ``config(quick)`` updated by ``overrides``.
+    results : dict
+        From :func:`new_results`, with ``dataset``, ``init``, ``config`` (``cfg``, plus
+        ``"widths"`` when ``widths`` is not None) and the data note filled in.
+    data : gspace.datasets.Dataset
+    widths : list of int, dict or None
+        ``[d, *cfg["hidden"], K]`` if ``cfg`` has ``"hidden"``; ``{name: [d, *hidden, K]}``
+        for ``cfg["networks"]``; otherwise None. ``d`` and ``K`` are the data's numbers of
+        features and classes.
+
+    Raises
+    ------
+    KeyError
+        If ``description`` names a field that the configuration does not have.
+
+    Examples
+    --------
+    >>> def config(quick):
+    ...     return {"dataset": "digits", "hidden": [8], "sigma": 1.0}
+    >>> cfg, results, data, widths = start(
+    ...     "x", "X", "sigma is {sigma}", "he", config, quick=True, seed=0
+    ... )
+    >>> results["description"], widths
+    ('sigma is 1.0', [64, 8, 10])
+    """
+    cfg = {**config(quick), **(overrides or {})}
+    results = new_results(name, title, description.format(**cfg), quick=quick, seed=seed)
+    data, note = load_data(cfg["dataset"], quick=quick, seed=seed, data_dir=data_dir)
+
+    def layers(hidden):
+        return [data.n_features, *hidden, data.n_classes]
+
+    widths = None
+    if "hidden" in cfg:
+        widths = layers(cfg["hidden"])
+    elif "networks" in cfg:
+        widths = {net: layers(hidden) for net, hidden in cfg["networks"].items()}
+    used = cfg if widths is None else {**cfg, "widths": widths}
+    results.update(dataset=data.name, init=init, config=used)
+    results["notes"].append(note)
+    return cfg, results, data, widths
+
+
+def n_grid_runs(cfg: dict, optimizers: Sequence[str], run_seeds: Sequence[int]) -> int:
+    """Number of training runs of one :func:`search_each` (every optimizer, rate and seed).
+
+    Parameters
+    ----------
+    cfg : dict
+        With ``"lr_grid"`` (optimizer -> list of rates).
+    optimizers : sequence of str
+    run_seeds : sequence of int
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> n_grid_runs({"lr_grid": {"sgd": [0.1, 1.0], "gsgd": [0.1]}}, ["sgd", "gsgd"], [0, 1])
+    6
+    """
+    return sum(len(cfg["lr_grid"][opt]) for opt in optimizers) * len(run_seeds)
+
+
+def search_each(
+    results: dict,
+    cfg: dict,
+    data,
+    make_net: Callable[[int], object],
+    optimizers: Sequence[str],
+    *,
+    condition: dict,
+    bar=None,
+):
+    """Grid-search the learning rate of each optimizer under one condition, recording it all.
+
+    For each optimizer in turn, :func:`grid_search` trains every rate of
+    ``cfg["lr_grid"][opt]`` with every seed of ``results["seeds"]`` (``cfg["epochs"]``,
+    ``cfg["batch_size"]``, and ``cfg["schedule"]`` if present); the selection is appended to
+    ``results["lr_selection"]`` and the runs to ``results["runs"]`` (``results`` is filled in
+    place), and then the optimizer's outcome is yielded, so that the caller can record more
+    before the next optimizer starts.
+
+    Parameters
+    ----------
+    results : dict
+        From :func:`start`; filled in.
+    cfg : dict
+    data : gspace.datasets.Dataset
+    make_net : callable
+        ``make_net(seed) -> gspace.MLP``, the starting network of a seed.
+    optimizers : sequence of str
+    condition : dict
+        What distinguishes this search inside the experiment (e.g. ``{"sigma": 1.0}``).
+    bar : tqdm.tqdm, optional
+        Updated after every run.
+
+    Yields
+    ------
+    opt : str
+        The optimizer.
+    selection : dict
+        Its entry of ``results["lr_selection"]``.
+    chosen : list of dict
+        Its run records at the chosen rate, in seed order.
+    nets : dict
+        Seed -> trained network at the chosen rate (None where training diverged).
+
+    Examples
+    --------
+    >>> import gspace
+    >>> data = gspace.datasets.load("teacher", n_samples=100)
+    >>> cfg = {"lr_grid": {"sgd": [0.01, 0.1]}, "epochs": 1, "batch_size": 32}
+    >>> results = new_results("x", "X", "about x", quick=True, seed=0)
+    >>> def make_net(seed):
+    ...     return initial_net([data.n_features, 4, data.n_classes], "he", seed)
+    >>> for opt, selection, chosen, nets in search_each(
+    ...     results, cfg, data, make_net, ["sgd"], condition={}
+    ... ):
+    ...     print(opt, len(chosen), len(results["runs"]))
+    sgd 3 6
+    """
+    for opt in optimizers:
+        selection, runs, nets = grid_search(
+            make_net,
+            opt,
+            cfg["lr_grid"][opt],
+            results["seeds"],
+            data,
+            condition=condition,
+            epochs=cfg["epochs"],
+            batch_size=cfg["batch_size"],
+            schedule=cfg.get("schedule"),
+            bar=bar,
+        )
+        results["lr_selection"].append(selection)
+        results["runs"].extend(runs)
+        yield opt, selection, chosen_runs(runs, selection), nets
+
+
+def summary_row(
+    opt: str,
+    selection: dict,
+    chosen: list[dict],
+    *,
+    condition: dict | None = None,
+    keys: Sequence[str] = ("test_acc",),
+    diverged: bool = True,
+) -> dict:
+    """One row of ``results["summary"]``: condition, optimizer, chosen rate, mean and std.
+
+    Parameters
+    ----------
+    opt : str
+        The optimizer.
+    selection : dict
+        Its entry of ``results["lr_selection"]``.
+    chosen : list of dict
+        Its run records at the chosen rate.
+    condition : dict, optional
+        Entries that come first in the row (e.g. ``{"sigma": 1.0}``).
+    keys : sequence of str, default ("test_acc",)
+        Final quantities (:data:`FINAL_KEYS`) given as ``KEY_mean`` and ``KEY_std`` over
+        the runs (:func:`mean_std`).
+    diverged : bool, default True
+        Whether to count the diverged runs in ``"diverged"``.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> chosen = [{"diverged": False, "final": {"test_acc": acc}} for acc in (0.8, 0.9)]
+    >>> row = summary_row("gsgd", {"chosen": 0.1}, chosen, condition={"sigma": 1.0})
+    >>> list(row), row["optimizer"], row["diverged"]
+    (['sigma', 'optimizer', 'lr', 'test_acc_mean', 'test_acc_std', 'diverged'], 'G-SGD', 0)
+    """
+    row = {**(condition or {}), "optimizer": OPTIMIZER_LABELS[opt], "lr": selection["chosen"]}
+    for key in keys:
+        row[f"{key}_mean"], row[f"{key}_std"] = mean_std([r["final"][key] for r in chosen])
+    if diverged:
+        row["diverged"] = sum(r["diverged"] for r in chosen)
+    return row
+
+
+def finish(results: dict, columns: Sequence[dict], notes: Sequence[str] = ()) -> dict:
+    """End an experiment's ``run``: the table's columns and the closing notes.
+
+    Parameters
+    ----------
+    results : dict
+        Filled in place.
+    columns : sequence of dict
+        ``results["summary_columns"]``: ``{"key", "label"[, "format"]}`` each.
+    notes : sequence of str
+        Appended to ``results["notes"]``.
+
+    Returns
+    -------
+    dict
+        ``results``.
+
+    Examples
+    --------
+    >>> r = finish(new_results("x", "X", "", quick=True, seed=0), [{"key": "a", "label": "A"}])
+    >>> r["summary_columns"]
+    [{'key': 'a', 'label': 'A'}]
+    """
+    results["summary_columns"] = [dict(column) for column in columns]
+    results["notes"].extend(notes)
+    return results
+
+
+def save_figure(fig, path, results: dict, about: str, *, ax=None, rect=None) -> None:
+    """Title a figure with the experiment, save it as PNG and close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or Path
+    results : dict
+        With ``"title"`` and ``"seeds"``.
+    about : str
+        The second line of the title, before ``mean +- std over N seeds``.
+    ax : matplotlib.axes.Axes, optional
+        Title this panel instead of the whole figure.
+    rect : tuple of 4 float, optional
+        For :meth:`matplotlib.figure.Figure.tight_layout` (room for a legend below).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.png"
+    >>> save_figure(fig, path, {"title": "X", "seeds": [0, 1]}, "digits")
+    >>> path.exists()
+    True
+    """
+    import matplotlib.pyplot as plt
+
+    title = f"{results['title']}\n{about}, mean +- std over {len(results['seeds'])} seeds"
+    if ax is None:
+        fig.suptitle(title, fontsize=10)
+    else:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout(rect=rect)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -43,46 +43,22 @@ def config(quick: bool) -> dict:
     }
 
 
+DESCRIPTION = (
+    "Final test accuracy of SGD, Path-SGD and G-SGD from He initialization and from "
+    "skeleton-unit initialization (skeleton weights set to 1), on a shallow and a deep "
+    "network. Both starts are drawn from the same seed."
+)
+
+
+@common.run_doc("digits")
 def run(
     *, quick: bool = False, seed: int = 0, progress=None, data_dir=None, overrides=None
 ) -> dict:
-    """Run the experiment; return the results dict (see :mod:`gspace.experiments.common`).
-
-    Parameters
-    ----------
-    quick : bool, default False
-    seed : int, default 0
-    progress : bool or None
-    data_dir : str, optional
-        Unused (digits only).
-
-    overrides : dict, optional
-        Entries replacing those of :func:`config` (used by ``gspace demo`` and the tests);
-        the configuration actually used is written to the results.
-
-    Returns
-    -------
-    dict
-    """
-    cfg = {**config(quick), **(overrides or {})}
-    results = common.new_results(
-        NAME,
-        TITLE,
-        "Final test accuracy of SGD, Path-SGD and G-SGD from He initialization and from "
-        "skeleton-unit initialization (skeleton weights set to 1), on a shallow and a deep "
-        "network. Both starts are drawn from the same seed.",
-        quick=quick,
-        seed=seed,
+    cfg, results, data, nets = common.start(
+        NAME, TITLE, DESCRIPTION, "he and skeleton-unit", config, quick, seed, data_dir, overrides
     )
-    data, note = common.load_data(cfg["dataset"], quick=quick, seed=seed, data_dir=data_dir)
-    nets = {
-        name: [data.n_features, *hidden, data.n_classes] for name, hidden in cfg["networks"].items()
-    }
-    results.update(dataset=data.name, init="he and skeleton-unit", config={**cfg, "widths": nets})
-    results["notes"].append(note)
-    run_seeds = results["seeds"]
     n_conditions = len(nets) * len(INITS)
-    n_runs = n_conditions * sum(len(cfg["lr_grid"][o]) for o in OPTIMIZERS) * len(run_seeds)
+    n_runs = n_conditions * common.n_grid_runs(cfg, OPTIMIZERS, results["seeds"])
     with common.progress_bar(n_runs, NAME, progress) as bar:
         for net_name, widths in nets.items():
             for init in INITS:
@@ -90,43 +66,19 @@ def run(
                 def make_net(s, widths=widths, init=init):
                     return common.initial_net(widths, init, s)
 
-                for opt in OPTIMIZERS:
-                    selection, runs, _ = common.grid_search(
-                        make_net,
-                        opt,
-                        cfg["lr_grid"][opt],
-                        run_seeds,
-                        data,
-                        condition={"network": net_name, "init": init},
-                        epochs=cfg["epochs"],
-                        batch_size=cfg["batch_size"],
-                        bar=bar,
-                    )
-                    results["lr_selection"].append(selection)
-                    results["runs"].extend(runs)
-                    chosen = common.chosen_runs(runs, selection)
-                    mean, std = common.mean_std([r["final"]["test_acc"] for r in chosen])
+                condition = {"network": net_name, "init": init}
+                for opt, selection, chosen, _ in common.search_each(
+                    results, cfg, data, make_net, OPTIMIZERS, condition=condition, bar=bar
+                ):
+                    fields = {
+                        "network": net_name,
+                        "widths": "-".join(map(str, widths)),
+                        "init": init,
+                    }
                     results["summary"].append(
-                        {
-                            "network": net_name,
-                            "widths": "-".join(map(str, widths)),
-                            "init": init,
-                            "optimizer": common.OPTIMIZER_LABELS[opt],
-                            "lr": selection["chosen"],
-                            "test_acc_mean": mean,
-                            "test_acc_std": std,
-                            "diverged": sum(r["diverged"] for r in chosen),
-                        }
+                        common.summary_row(opt, selection, chosen, condition=fields)
                     )
-    results["summary_columns"] = [
-        {"key": "network", "label": "network"},
-        {"key": "widths", "label": "widths"},
-        {"key": "init", "label": "initialization"},
-        {"key": "optimizer", "label": "optimizer"},
-        {"key": "lr", "label": "chosen lr", "format": "g"},
-        {"key": "test_acc", "label": "test accuracy", "format": ".3f"},
-        {"key": "diverged", "label": "diverged", "format": "d"},
-    ]
+    notes = []
     for net_name in nets:
         for label in common.OPTIMIZER_LABELS.values():
             acc = {
@@ -134,12 +86,23 @@ def run(
                 for r in results["summary"]
                 if r["network"] == net_name and r["optimizer"] == label
             }
-            results["notes"].append(
+            notes.append(
                 f"{net_name}, {label}: he {acc['he']:.3f}, skeleton-unit "
                 f"{acc['skeleton-unit']:.3f} (difference "
                 f"{acc['skeleton-unit'] - acc['he']:+.3f})."
             )
-    return results
+    return common.finish(results, SUMMARY_COLUMNS, notes)
+
+
+SUMMARY_COLUMNS = [
+    {"key": "network", "label": "network"},
+    {"key": "widths", "label": "widths"},
+    {"key": "init", "label": "initialization"},
+    {"key": "optimizer", "label": "optimizer"},
+    {"key": "lr", "label": "chosen lr", "format": "g"},
+    {"key": "test_acc", "label": "test accuracy", "format": ".3f"},
+    {"key": "diverged", "label": "diverged", "format": "d"},
+]
 
 
 def plot(results: dict, path) -> None:
@@ -188,11 +151,5 @@ def plot(results: dict, path) -> None:
         for i in results["config"]["inits"]
     ]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=9)
-    fig.suptitle(
-        f"{results['title']}\n{results['dataset']}, lr tuned per bar, "
-        f"mean +- std over {len(results['seeds'])} seeds",
-        fontsize=10,
-    )
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    about = f"{results['dataset']}, lr tuned per bar"
+    common.save_figure(fig, path, results, about, rect=(0, 0.07, 1, 1))

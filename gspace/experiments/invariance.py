@@ -87,69 +87,35 @@ def output_difference(net_a, net_b, X) -> tuple[float, float]:
     return diff, diff / max(float(np.max(np.abs(out_a))), 1e-300)
 
 
+DESCRIPTION = (
+    "Each optimizer trains the same network from w and from g(w), g a random positive "
+    "rescaling (log c ~ N(0, {sigma}^2) per hidden node), with the same seed and batch order. "
+    "G-SGD and Path-SGD are invariant under g: their pairs must agree to rounding. SGD is not."
+)
+
+
+@common.run_doc("digits")
 def run(
     *, quick: bool = False, seed: int = 0, progress=None, data_dir=None, overrides=None
 ) -> dict:
-    """Run the experiment; return the results dict (see :mod:`gspace.experiments.common`).
-
-    Parameters
-    ----------
-    quick : bool, default False
-        5 epochs and 3 seeds instead of 30 and 5.
-    seed : int, default 0
-        Base seed.
-    progress : bool or None
-        tqdm progress bar (None: only on a terminal).
-    data_dir : str, optional
-        Unused (digits only); accepted for a uniform interface.
-
-    overrides : dict, optional
-        Entries replacing those of :func:`config` (used by ``gspace demo`` and the tests);
-        the configuration actually used is written to the results.
-
-    Returns
-    -------
-    dict
-    """
-    cfg = {**config(quick), **(overrides or {})}
-    results = common.new_results(
-        NAME,
-        TITLE,
-        "Each optimizer trains the same network from w and from g(w), g a random positive "
-        f"rescaling (log c ~ N(0, {cfg['sigma']}^2) per hidden node), with the same seed and "
-        "batch order. G-SGD and Path-SGD are invariant under g: their pairs must agree to "
-        "rounding. SGD is not.",
-        quick=quick,
-        seed=seed,
+    cfg, results, data, widths = common.start(
+        NAME, TITLE, DESCRIPTION, INIT, config, quick, seed, data_dir, overrides
     )
-    data, note = common.load_data(cfg["dataset"], quick=quick, seed=seed, data_dir=data_dir)
-    widths = [data.n_features, *cfg["hidden"], data.n_classes]
-    results.update(dataset=data.name, init=INIT, config={**cfg, "widths": widths})
-    results["notes"].append(note)
     run_seeds = results["seeds"]
 
     def make_net(s):
         return common.initial_net(widths, INIT, s)
 
-    n_runs = sum(len(cfg["lr_grid"][o]) + 1 for o in OPTIMIZERS) * len(run_seeds)
+    # every grid point from w, then one run from g(w) per seed at the chosen rate
+    n_runs = common.n_grid_runs(cfg, OPTIMIZERS, run_seeds) + len(OPTIMIZERS) * len(run_seeds)
     with common.progress_bar(n_runs, NAME, progress) as bar:
-        for opt in OPTIMIZERS:
-            selection, runs, nets = common.grid_search(
-                make_net,
-                opt,
-                cfg["lr_grid"][opt],
-                run_seeds,
-                data,
-                condition={"start": "w"},
-                epochs=cfg["epochs"],
-                batch_size=cfg["batch_size"],
-                bar=bar,
-            )
-            results["lr_selection"].append(selection)
-            results["runs"].extend(runs)
+        searches = common.search_each(
+            results, cfg, data, make_net, OPTIMIZERS, condition={"start": "w"}, bar=bar
+        )
+        for opt, selection, chosen, nets in searches:
             lr = selection["chosen"]
             pair_rows = []
-            for s, rec_w in zip(run_seeds, common.chosen_runs(runs, selection), strict=True):
+            for s, rec_w in zip(run_seeds, chosen, strict=True):
                 start = common.rescale(make_net(s), cfg["sigma"], s)
                 net_g, rec_g = common.train_run(
                     start, opt, lr, data, seed=s, epochs=cfg["epochs"], batch_size=cfg["batch_size"]
@@ -191,22 +157,24 @@ def run(
                     "diverged_gw": sum(r["diverged"] for _, r in pair_rows),
                 }
             )
-    results["summary_columns"] = [
-        {"key": "optimizer", "label": "optimizer"},
-        {"key": "lr", "label": "chosen lr", "format": "g"},
-        {"key": "test_acc_w", "label": "test acc. from w", "format": ".3f"},
-        {"key": "test_acc_gw", "label": "test acc. from g(w)", "format": ".3f"},
-        {"key": "output_abs_diff", "label": "max abs. output diff", "format": ".1e"},
-        {"key": "output_rel_diff", "label": "relative output diff", "format": ".1e"},
-        {"key": "diverged_gw", "label": "diverged from g(w)", "format": "d"},
-    ]
     by_opt = {row["optimizer"]: row for row in results["summary"]}
-    results["notes"].append(
+    note = (
         "Largest relative output difference between the pair at the end (over seeds): "
         + "; ".join(f"{k} {v['output_rel_diff']:.1e}" for k, v in by_opt.items())
         + ". Rounding-level differences (about 1e-12 or less) mean the pair coincides."
     )
-    return results
+    return common.finish(results, SUMMARY_COLUMNS, [note])
+
+
+SUMMARY_COLUMNS = [
+    {"key": "optimizer", "label": "optimizer"},
+    {"key": "lr", "label": "chosen lr", "format": "g"},
+    {"key": "test_acc_w", "label": "test acc. from w", "format": ".3f"},
+    {"key": "test_acc_gw", "label": "test acc. from g(w)", "format": ".3f"},
+    {"key": "output_abs_diff", "label": "max abs. output diff", "format": ".1e"},
+    {"key": "output_rel_diff", "label": "relative output diff", "format": ".1e"},
+    {"key": "diverged_gw", "label": "diverged from g(w)", "format": "d"},
+]
 
 
 def plot(results: dict, path) -> None:
@@ -237,11 +205,8 @@ def plot(results: dict, path) -> None:
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8)
     axes[0].set_ylabel("training loss (cross-entropy, nats; geometric mean)")
-    fig.suptitle(
-        f"{results['title']}\n{results['dataset']}, widths {results['config']['widths']}, "
-        f"sigma={results['config']['sigma']}, mean +- std over {len(results['seeds'])} seeds",
-        fontsize=10,
+    about = (
+        f"{results['dataset']}, widths {results['config']['widths']}, "
+        f"sigma={results['config']['sigma']}"
     )
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    common.save_figure(fig, path, results, about)

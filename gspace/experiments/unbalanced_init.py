@@ -45,88 +45,50 @@ def config(quick: bool) -> dict:
     }
 
 
+DESCRIPTION = (
+    "Final test accuracy of SGD, Path-SGD and G-SGD started from g(w), a random positive "
+    "rescaling of the initial network with log c ~ N(0, sigma^2) per hidden node, for "
+    "sigma in {sigmas}. The rescaling does not change the network function."
+)
+
+
+@common.run_doc("digits")
 def run(
     *, quick: bool = False, seed: int = 0, progress=None, data_dir=None, overrides=None
 ) -> dict:
-    """Run the experiment; return the results dict (see :mod:`gspace.experiments.common`).
-
-    Parameters
-    ----------
-    quick : bool, default False
-    seed : int, default 0
-    progress : bool or None
-    data_dir : str, optional
-        Unused (digits only).
-
-    overrides : dict, optional
-        Entries replacing those of :func:`config` (used by ``gspace demo`` and the tests);
-        the configuration actually used is written to the results.
-
-    Returns
-    -------
-    dict
-    """
-    cfg = {**config(quick), **(overrides or {})}
-    results = common.new_results(
-        NAME,
-        TITLE,
-        "Final test accuracy of SGD, Path-SGD and G-SGD started from g(w), a random positive "
-        "rescaling of the initial network with log c ~ N(0, sigma^2) per hidden node, for "
-        f"sigma in {cfg['sigmas']}. The rescaling does not change the network function.",
-        quick=quick,
-        seed=seed,
+    cfg, results, data, widths = common.start(
+        NAME, TITLE, DESCRIPTION, INIT, config, quick, seed, data_dir, overrides
     )
-    data, note = common.load_data(cfg["dataset"], quick=quick, seed=seed, data_dir=data_dir)
-    widths = [data.n_features, *cfg["hidden"], data.n_classes]
-    results.update(dataset=data.name, init=INIT, config={**cfg, "widths": widths})
-    results["notes"].append(note)
-    run_seeds = results["seeds"]
-    n_runs = len(cfg["sigmas"]) * sum(len(cfg["lr_grid"][o]) for o in OPTIMIZERS) * len(run_seeds)
+    n_runs = len(cfg["sigmas"]) * common.n_grid_runs(cfg, OPTIMIZERS, results["seeds"])
     with common.progress_bar(n_runs, NAME, progress) as bar:
         for sigma in cfg["sigmas"]:
 
             def make_net(s, sigma=sigma):
                 return common.rescale(common.initial_net(widths, INIT, s), sigma, s)
 
-            for opt in OPTIMIZERS:
-                selection, runs, _ = common.grid_search(
-                    make_net,
-                    opt,
-                    cfg["lr_grid"][opt],
-                    run_seeds,
-                    data,
-                    condition={"sigma": sigma},
-                    epochs=cfg["epochs"],
-                    batch_size=cfg["batch_size"],
-                    bar=bar,
-                )
-                results["lr_selection"].append(selection)
-                results["runs"].extend(runs)
-                chosen = common.chosen_runs(runs, selection)
-                mean, std = common.mean_std([r["final"]["test_acc"] for r in chosen])
+            condition = {"sigma": sigma}
+            for opt, selection, chosen, _ in common.search_each(
+                results, cfg, data, make_net, OPTIMIZERS, condition=condition, bar=bar
+            ):
                 results["summary"].append(
-                    {
-                        "sigma": sigma,
-                        "optimizer": common.OPTIMIZER_LABELS[opt],
-                        "lr": selection["chosen"],
-                        "test_acc_mean": mean,
-                        "test_acc_std": std,
-                        "diverged": sum(r["diverged"] for r in chosen),
-                    }
+                    common.summary_row(opt, selection, chosen, condition=condition)
                 )
-    results["summary_columns"] = [
-        {"key": "sigma", "label": "sigma", "format": "g"},
-        {"key": "optimizer", "label": "optimizer"},
-        {"key": "lr", "label": "chosen lr", "format": "g"},
-        {"key": "test_acc", "label": "test accuracy", "format": ".3f"},
-        {"key": "diverged", "label": "diverged", "format": "d"},
-    ]
+    notes = []
     for label in common.OPTIMIZER_LABELS.values():
         accs = [r["test_acc_mean"] for r in results["summary"] if r["optimizer"] == label]
-        results["notes"].append(
+        notes.append(
             f"{label}: mean test accuracy from {min(accs):.3f} to {max(accs):.3f} over sigma."
         )
-    return results
+    return common.finish(results, SUMMARY_COLUMNS, notes)
+
+
+SUMMARY_COLUMNS = [
+    {"key": "sigma", "label": "sigma", "format": "g"},
+    {"key": "optimizer", "label": "optimizer"},
+    {"key": "lr", "label": "chosen lr", "format": "g"},
+    {"key": "test_acc", "label": "test accuracy", "format": ".3f"},
+    {"key": "diverged", "label": "diverged", "format": "d"},
+]
 
 
 def plot(results: dict, path) -> None:
@@ -150,13 +112,7 @@ def plot(results: dict, path) -> None:
         )
     ax.set_xlabel("rescaling strength sigma (log c ~ N(0, sigma^2) per hidden node)")
     ax.set_ylabel("test accuracy (fraction correct)")
-    ax.set_title(
-        f"{results['title']}\n{results['dataset']}, widths {results['config']['widths']}, "
-        f"mean +- std over {len(results['seeds'])} seeds",
-        fontsize=10,
-    )
     ax.grid(alpha=0.3)
     ax.legend(title="optimizer (lr tuned per sigma)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    about = f"{results['dataset']}, widths {results['config']['widths']}"
+    common.save_figure(fig, path, results, about, ax=ax)

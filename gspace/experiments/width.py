@@ -44,41 +44,20 @@ def config(quick: bool) -> dict:
     }
 
 
+DESCRIPTION = (
+    "Two-hidden-layer MLPs d-h-h-K for growing h, trained by SGD and G-SGD; final test "
+    "accuracy of each and the gap G-SGD minus SGD (paired by seed)."
+)
+
+
+@common.run_doc("fashion-mnist")
 def run(
     *, quick: bool = False, seed: int = 0, progress=None, data_dir=None, overrides=None
 ) -> dict:
-    """Run the experiment; return the results dict (see :mod:`gspace.experiments.common`).
-
-    Parameters
-    ----------
-    quick : bool, default False
-    seed : int, default 0
-    progress : bool or None
-    data_dir : str, optional
-        Where to look for the Fashion-MNIST IDX files (default ``$GSPACE_DATA``).
-
-    overrides : dict, optional
-        Entries replacing those of :func:`config` (used by ``gspace demo`` and the tests);
-        the configuration actually used is written to the results.
-
-    Returns
-    -------
-    dict
-    """
-    cfg = {**config(quick), **(overrides or {})}
-    results = common.new_results(
-        NAME,
-        TITLE,
-        "Two-hidden-layer MLPs d-h-h-K for growing h, trained by SGD and G-SGD; final test "
-        "accuracy of each and the gap G-SGD minus SGD (paired by seed).",
-        quick=quick,
-        seed=seed,
+    cfg, results, data, _ = common.start(
+        NAME, TITLE, DESCRIPTION, INIT, config, quick, seed, data_dir, overrides
     )
-    data, note = common.load_data(cfg["dataset"], quick=quick, seed=seed, data_dir=data_dir)
-    results.update(dataset=data.name, init=INIT, config=cfg)
-    results["notes"].append(note)
-    run_seeds = results["seeds"]
-    n_runs = len(cfg["widths"]) * sum(len(cfg["lr_grid"][o]) for o in OPTIMIZERS) * len(run_seeds)
+    n_runs = len(cfg["widths"]) * common.n_grid_runs(cfg, OPTIMIZERS, results["seeds"])
     with common.progress_bar(n_runs, NAME, progress) as bar:
         for h in cfg["widths"]:
             widths = [data.n_features, h, h, data.n_classes]
@@ -87,58 +66,38 @@ def run(
                 return common.initial_net(widths, INIT, s)
 
             per_opt = {}
-            for opt in OPTIMIZERS:
-                selection, runs, _ = common.grid_search(
-                    make_net,
-                    opt,
-                    cfg["lr_grid"][opt],
-                    run_seeds,
-                    data,
-                    condition={"width": h},
-                    epochs=cfg["epochs"],
-                    batch_size=cfg["batch_size"],
-                    bar=bar,
-                )
-                results["lr_selection"].append(selection)
-                results["runs"].extend(runs)
-                chosen = common.chosen_runs(runs, selection)
+            for opt, selection, chosen, _ in common.search_each(
+                results, cfg, data, make_net, OPTIMIZERS, condition={"width": h}, bar=bar
+            ):
                 per_opt[opt] = [r["final"]["test_acc"] for r in chosen]
-                mean, std = common.mean_std(per_opt[opt])
-                results["summary"].append(
-                    {
-                        "width": h,
-                        "optimizer": common.OPTIMIZER_LABELS[opt],
-                        "lr": selection["chosen"],
-                        "test_acc_mean": mean,
-                        "test_acc_std": std,
-                        "gap_mean": None,
-                        "gap_std": None,
-                    }
+                row = common.summary_row(
+                    opt, selection, chosen, condition={"width": h}, diverged=False
                 )
+                results["summary"].append({**row, "gap_mean": None, "gap_std": None})
             gap = np.subtract(per_opt["gsgd"], per_opt["sgd"])
             results["summary"][-1]["gap_mean"], results["summary"][-1]["gap_std"] = common.mean_std(
                 gap
             )
-    results["summary_columns"] = [
-        {"key": "width", "label": "hidden width h", "format": "d"},
-        {"key": "optimizer", "label": "optimizer"},
-        {"key": "lr", "label": "chosen lr", "format": "g"},
-        {"key": "test_acc", "label": "test accuracy", "format": ".3f"},
-        {"key": "gap", "label": "G-SGD - SGD", "format": "+.3f"},
-    ]
     gaps = [(r["width"], r["gap_mean"]) for r in results["summary"] if r["gap_mean"] is not None]
-    results["notes"].append(
-        "Gap G-SGD - SGD in mean test accuracy by width: "
-        + ", ".join(f"h={h}: {g:+.3f}" for h, g in gaps)
-        + "."
-    )
     rows = [r for r in results["summary"] if r["gap_mean"] is not None]
     clear = [r["width"] for r in rows if abs(r["gap_mean"]) > r["gap_std"]]
-    results["notes"].append(
+    notes = [
+        "Gap G-SGD - SGD in mean test accuracy by width: "
+        + ", ".join(f"h={h}: {g:+.3f}" for h, g in gaps)
+        + ".",
         f"The gap exceeds one standard deviation of the per-seed gaps at {len(clear)} of "
-        f"{len(rows)} widths" + (f" (h = {', '.join(map(str, clear))})." if clear else ".")
-    )
-    return results
+        f"{len(rows)} widths" + (f" (h = {', '.join(map(str, clear))})." if clear else "."),
+    ]
+    return common.finish(results, SUMMARY_COLUMNS, notes)
+
+
+SUMMARY_COLUMNS = [
+    {"key": "width", "label": "hidden width h", "format": "d"},
+    {"key": "optimizer", "label": "optimizer"},
+    {"key": "lr", "label": "chosen lr", "format": "g"},
+    {"key": "test_acc", "label": "test accuracy", "format": ".3f"},
+    {"key": "gap", "label": "G-SGD - SGD", "format": "+.3f"},
+]
 
 
 def plot(results: dict, path) -> None:
@@ -181,11 +140,4 @@ def plot(results: dict, path) -> None:
     ax2.set_ylabel("accuracy gap (fraction correct)")
     ax1.set_title("test accuracy", fontsize=10)
     ax2.set_title("G-SGD minus SGD", fontsize=10)
-    fig.suptitle(
-        f"{results['title']}\n{results['dataset']}, widths d-h-h-K, "
-        f"mean +- std over {len(results['seeds'])} seeds",
-        fontsize=10,
-    )
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    common.save_figure(fig, path, results, f"{results['dataset']}, widths d-h-h-K")
