@@ -896,7 +896,7 @@ def plot_learning_curves(results: dict, path, *, condition: dict | None = None) 
         plot_band(ax2, accs, label=label, color=color)
         lows += [float(np.mean([a[t] for a in accs if a])) for t in range(1, 3) if any(accs)]
     ax1.set_yscale("log")
-    ax1.set_ylabel("training loss (cross-entropy, nats; geometric mean)")
+    ax1.set_ylabel("training loss\n(cross-entropy, nats; geometric mean)")
     ax2.set_ylabel("test accuracy (fraction correct)")
     if lows:  # zoom on the trained part; epoch 0 (chance level) may fall below the axis
         ax2.set_ylim(max(0.0, min(lows) - 0.03), 1.0)

@@ -204,7 +204,7 @@ def plot(results: dict, path) -> None:
         ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8)
-    axes[0].set_ylabel("training loss (cross-entropy, nats; geometric mean)")
+    axes[0].set_ylabel("training loss\n(cross-entropy, nats; geometric mean)")
     about = (
         f"{results['dataset']}, widths {results['config']['widths']}, "
         f"sigma={results['config']['sigma']}"
