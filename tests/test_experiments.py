@@ -110,6 +110,33 @@ def test_start_fills_results_and_widths_for_hidden_networks_and_neither():
         common.start("x", "X", "{missing}", "he", lambda quick: dict(base), True, 0)
 
 
+@pytest.mark.parametrize(
+    "overrides, words",
+    [
+        ({"epochs_typo": 3}, "unknown configuration keys"),
+        ({"loss": "mse"}, "cannot be overridden"),
+        ({"bias": True}, "cannot be overridden"),
+    ],
+)
+def test_start_refuses_overrides_it_would_ignore(overrides, words):
+    """Overrides that name no setting, or change the recorded loss or bias, are errors rather
+    than silently ignored."""
+    base = {"dataset": "digits", "loss": "cross_entropy", "bias": False, "epochs": 1}
+    with pytest.raises(ValueError, match=words):
+        common.start("x", "X", "", "he", lambda quick: dict(base), True, 0, overrides=overrides)
+    cfg, *_ = common.start(
+        "x",
+        "X",
+        "",
+        "he",
+        lambda quick: dict(base),
+        True,
+        0,
+        overrides={"loss": "cross_entropy", "epochs": 2},
+    )
+    assert cfg["epochs"] == 2
+
+
 def test_search_each_records_each_optimizer_before_yielding_it():
     """The caller's body runs between optimizers: results hold exactly the optimizers so far."""
     data = gspace.datasets.load("teacher", n_samples=120)

@@ -1084,6 +1084,10 @@ def start(
     ------
     KeyError
         If ``description`` names a field that the configuration does not have.
+    ValueError
+        If ``overrides`` names a key the configuration does not have, or tries to change
+        ``"loss"`` or ``"bias"``: those entries record what every experiment does (bias-free
+        networks, cross-entropy) and are not settings.
 
     Examples
     --------
@@ -1095,7 +1099,21 @@ def start(
     >>> results["description"], widths
     ('sigma is 1.0', [64, 8, 10])
     """
-    cfg = {**config(quick), **(overrides or {})}
+    base = config(quick)
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - set(base))
+    if unknown:
+        raise ValueError(
+            f"unknown configuration keys for experiment {name!r}: {unknown}; "
+            f"accepted: {sorted(base)}"
+        )
+    for key in ("loss", "bias"):
+        if key in overrides and overrides[key] != base.get(key):
+            raise ValueError(
+                f"config[{key!r}] records what the experiments do ({base.get(key)!r}) and "
+                f"cannot be overridden (got {overrides[key]!r})"
+            )
+    cfg = {**base, **overrides}
     results = new_results(name, title, description.format(**cfg), quick=quick, seed=seed)
     data, note = load_data(cfg["dataset"], quick=quick, seed=seed, data_dir=data_dir)
 
