@@ -991,7 +991,7 @@ overrides : dict, optional
 Returns
 -------
 dict
-    The results, with the fields of :data:`RESULT_FIELDS`.
+    The results, with the fields of :data:`gspace.experiments.common.RESULT_FIELDS`.
 """
 
 
@@ -1052,7 +1052,7 @@ def start(
         As for :func:`new_results`.
     description : str
         One paragraph on what is measured; ``{key}`` fields are filled in from the
-        configuration with :meth:`str.format`.
+        configuration with ``str.format``.
     init : str
         The initialization, written to ``results["init"]``.
     config : callable
