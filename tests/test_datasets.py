@@ -330,6 +330,23 @@ def test_load_bad_input(args, kwargs, exc, words):
 
 
 @pytest.mark.parametrize(
+    "args, exc, words",
+    [
+        ((10, -0.2, 0.3), ValueError, r"val_fraction must lie in \[0, 1\)"),
+        ((10, 0.2, 1.0), ValueError, r"test_fraction must lie in \[0, 1\)"),
+        ((10, 0.2, "0.3"), TypeError, "number"),
+        ((0, 0.2, 0.3), ValueError, "n must be a positive integer"),
+        ((10.0, 0.2, 0.3), ValueError, "n must be a positive integer"),
+        ((10, 0.2, 0.3, 0, 0), ValueError, "limit must be a positive integer"),
+        ((10, 0.5, 0.5), ValueError, "no training samples"),
+    ],
+)
+def test_split_indices_bad_input(args, exc, words):
+    with pytest.raises(exc, match=words):
+        datasets.split_indices(*args)
+
+
+@pytest.mark.parametrize(
     "change, words",
     [
         ({"y_train": np.array([0, 5])}, r"0\.\.2"),
