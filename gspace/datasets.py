@@ -635,6 +635,11 @@ def load(
     if limit is not None:  # apportion limit between the official training and test sets
         n_test = max(1, int(round(limit * test_fraction)))
         pool_limit = limit - n_test
+        if pool_limit < 1:
+            raise ValueError(
+                f"no training samples left: limit={limit} with test_fraction={test_fraction} "
+                f"puts all {limit} samples in the test split"
+            )
         test_idx = np.sort(rng.permutation(len(y_test))[:n_test])
         X_test, y_test = X_test[test_idx], y_test[test_idx]
     idx = split_indices(len(y_pool), val_fraction, 0.0, rng, pool_limit)

@@ -211,6 +211,8 @@ def test_mnist_limit_apportions_train_and_test(tmp_path):
     fake_mnist(tmp_path / "mnist")
     data = datasets.load("mnist", data_dir=tmp_path, limit=20, test_fraction=0.25)
     assert len(data.y_test) == 5 and len(data.y_train) + len(data.y_val) == 15
+    with pytest.raises(ValueError, match="no training samples left: limit=3"):
+        datasets.load("mnist", data_dir=tmp_path, limit=3, test_fraction=0.9, val_fraction=0.0)
 
 
 def test_mnist_without_a_data_directory_says_what_to_do(monkeypatch):
