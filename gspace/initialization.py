@@ -129,6 +129,9 @@ def initialize(
     ------
     ValueError
         Unknown ``init`` (the message lists the accepted names) or bad widths.
+    TypeError
+        A width that is not an integer, ``bias`` not a bool or ``rng`` not a
+        ``numpy.random.Generator`` (as for :class:`~gspace.MLP`).
 
     Notes
     -----
