@@ -390,8 +390,9 @@ def values_from_basis(basis_values, alpha) -> np.ndarray:
     Raises
     ------
     ValueError
-        If a basis-path value that is needed with a negative exponent is 0 (a zero skeleton
-        weight: the G-space coordinates do not determine that path value).
+        If the shapes do not match, an exponent is not an integer, or a basis-path value
+        that is needed with a negative exponent is 0 (a zero skeleton weight: the G-space
+        coordinates do not determine that path value).
 
     Examples
     --------
@@ -403,6 +404,11 @@ def values_from_basis(basis_values, alpha) -> np.ndarray:
     alpha = sp.sparse.coo_array(alpha)
     if v.shape != (alpha.shape[1],):
         raise ValueError(f"basis_values must have shape ({alpha.shape[1]},), got {v.shape}")
+    if alpha.data.dtype.kind not in "iu" and not np.all(alpha.data == np.round(alpha.data)):
+        raise ValueError(
+            "alpha must hold integer exponents (from path_exponents, claim B3), got "
+            f"non-integer entries such as {alpha.data[alpha.data != np.round(alpha.data)][0]}"
+        )
     r, c, a = alpha.row, alpha.col, alpha.data.astype(np.int64)
     if np.any((v[c] == 0) & (a < 0)):
         k = int(c[(v[c] == 0) & (a < 0)][0])

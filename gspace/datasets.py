@@ -423,7 +423,10 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed=0, lim
     Raises
     ------
     ValueError
-        If no training sample would be left.
+        If ``n`` or ``limit`` is not a positive integer, a fraction lies outside ``[0, 1)``,
+        or no training sample would be left.
+    TypeError
+        If a fraction is not a number.
 
     Notes
     -----
@@ -439,6 +442,13 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed=0, lim
     >>> sorted(set(train) | set(val) | set(test)) == list(range(10))
     True
     """
+    for value, what in ((n, "n"), (limit, "limit")):
+        if value is None and what == "limit":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    val_fraction = _check_fraction(val_fraction, "val_fraction", allow_zero=True)
+    test_fraction = _check_fraction(test_fraction, "test_fraction", allow_zero=True)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     perm = rng.permutation(n)
     if limit is not None:
@@ -625,6 +635,11 @@ def load(
     if limit is not None:  # apportion limit between the official training and test sets
         n_test = max(1, int(round(limit * test_fraction)))
         pool_limit = limit - n_test
+        if pool_limit < 1:
+            raise ValueError(
+                f"no training samples left: limit={limit} with test_fraction={test_fraction} "
+                f"puts all {limit} samples in the test split"
+            )
         test_idx = np.sort(rng.permutation(len(y_test))[:n_test])
         X_test, y_test = X_test[test_idx], y_test[test_idx]
     idx = split_indices(len(y_pool), val_fraction, 0.0, rng, pool_limit)

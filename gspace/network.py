@@ -154,6 +154,14 @@ class MLP:
     biases : list of ndarray or None
         ``biases[l]`` of shape ``(h_{l+1},)``.
 
+    Raises
+    ------
+    ValueError
+        Fewer than two widths or a width < 1 (see :func:`check_widths`).
+    TypeError
+        A width that is not an integer, ``bias`` not a bool, or ``rng`` not a
+        ``numpy.random.Generator``.
+
     Notes
     -----
     He initialisation: ``weights[l][i, j] ~ N(0, 2 / h_l)``.
@@ -177,6 +185,8 @@ class MLP:
 
     def __init__(self, widths: Sequence[int], bias: bool = False, rng=None):
         widths = check_widths(widths)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"bias must be True or False, got {bias!r}")
         if rng is None:
             rng = np.random.default_rng()
         elif not isinstance(rng, np.random.Generator):
@@ -208,8 +218,12 @@ class MLP:
 
         Raises
         ------
+        TypeError
+            If ``weights`` is a single array or an empty sequence, or an entry is not a real
+            numeric array.
         ValueError
-            If the shapes do not chain or values are non-finite.
+            If an entry is not a non-empty 2-d array, the shapes do not chain, the number or
+            shapes of the biases do not match, or values are non-finite.
 
         Examples
         --------
@@ -388,9 +402,9 @@ class MLP:
     def loss(self, X, Y, loss: str = "mse") -> float:
         """Mean loss over the samples (see :meth:`loss_and_gradients` for the definitions)."""
         loss = self._check_loss(loss)
-        X = self._check_X(X)
-        Y = self._check_Y(Y, X.shape[0], loss)
-        value, _ = self._loss_and_output_error(self.forward(X), Y, loss)
+        cache = self.forward_cache(X)  # checks X once
+        Y = self._check_Y(Y, cache.a[0].shape[0], loss)
+        value, _ = self._loss_and_output_error(cache.a[-1], Y, loss)
         return float(value)
 
     # ------------------------------------------------------------------ backward

@@ -32,6 +32,13 @@ def _check_real(value, name: str) -> float:
 def check_grads(net: MLP, grads: Gradients) -> None:
     """Check that ``grads`` has the structure of ``net`` and is finite.
 
+    Parameters
+    ----------
+    net : MLP
+    grads : Gradients
+        ``grads.weights[l]`` of the shape of ``net.weights[l]``; ``grads.biases`` None exactly
+        when ``net.biases`` is None, else ``grads.biases[l]`` of shape ``(h_{l+1},)``.
+
     Raises
     ------
     TypeError
@@ -80,6 +87,14 @@ class Optimizer:
         In ``[0, 1)``.
     weight_decay : float, default 0
         ``>= 0``.
+
+    Raises
+    ------
+    TypeError
+        A hyper-parameter that is not a real number.
+    ValueError
+        ``lr <= 0``, ``momentum`` outside ``[0, 1)``, ``weight_decay < 0`` or a non-finite
+        value.
     """
 
     name = "optimizer"
@@ -151,6 +166,15 @@ class SGD(Optimizer):
     lr : float
     momentum : float, default 0
     weight_decay : float, default 0
+
+    Raises
+    ------
+    ValueError, TypeError
+        From :meth:`step`: ``grads`` without the structure of ``net`` or with non-finite
+        values (see :func:`check_grads`); bad hyper-parameters at construction.
+    FloatingPointError
+        From :meth:`step`: the update overflowed to non-finite weights. The optimizer's state
+        is unchanged.
 
     Examples
     --------

@@ -280,6 +280,14 @@ class ScalingGroupElement:
         -------
         ScalingGroupElement
 
+        Raises
+        ------
+        TypeError
+            If ``log_c`` is not a real numeric array.
+        ValueError
+            If ``log_c`` has the wrong shape, or an entry that is not finite or whose
+            ``exp`` overflows to ``inf`` or underflows to 0.
+
         Examples
         --------
         >>> ScalingGroupElement.from_log([2, 2, 2, 1], [0.0, 0.0, 0.0, np.log(2.0)]).c[1]
@@ -287,11 +295,21 @@ class ScalingGroupElement:
         """
         widths = check_widths(widths)
         hidden = widths[1:-1]
-        log_c = np.asarray(log_c, dtype=np.float64)
+        arr = np.asarray(log_c)
+        if arr.dtype == object or arr.dtype.kind not in "iuf":
+            raise TypeError(f"log_c must be a real numeric array, got dtype {arr.dtype}")
+        log_c = arr.astype(np.float64)
         if log_c.shape != (sum(hidden),):
             raise ValueError(f"log_c must have shape ({sum(hidden)},), got {log_c.shape}")
-        splits = np.cumsum(hidden)[:-1]
-        return cls(widths, list(np.split(np.exp(log_c), splits)))
+        with np.errstate(over="ignore", under="ignore"):
+            c = np.exp(log_c)
+        if not (np.all(np.isfinite(log_c)) and np.all(np.isfinite(c)) and np.all(c > 0)):
+            raise ValueError(
+                "log_c must be finite with exp(log_c) a finite positive float64 "
+                f"(|log_c| below about 709), got {log_c.tolist()}"
+            )
+        starts = np.cumsum([0] + hidden)
+        return cls(widths, [c[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)])
 
     # ---------------------------------------------------------------- facts
     @property

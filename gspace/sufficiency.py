@@ -16,6 +16,7 @@ some ``g`` in G if and only if ``v_p(w) = v_p(w')`` for every path ``p``.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,7 +159,7 @@ def equivalent_by_path_values(
     ------
     ValueError
         If the widths differ, a weight is 0, or the signs differ (S1 does not apply; see the
-        counterexamples), or ``rtol <= 0``.
+        counterexamples), or ``rtol <= 0``, or ``limit`` is not an integer >= 1.
 
     Notes
     -----
@@ -186,6 +187,8 @@ def equivalent_by_path_values(
     rtol = float(rtol)
     if not (np.isfinite(rtol) and rtol > 0):
         raise ValueError(f"rtol must be finite and > 0, got {rtol}")
+    if isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1:
+        raise ValueError(f"limit must be an integer >= 1, got {limit!r}")
     widths = net_a.widths
     if count_paths(widths, bias=net_a.has_bias) <= limit:
         P = path_array(widths, limit=limit, bias=net_a.has_bias)
@@ -222,8 +225,10 @@ def find_scaling(net_a: MLP, net_b: MLP, rtol: float = 1e-9) -> ScalingGroupElem
 
     Raises
     ------
+    TypeError
+        If either is not a :class:`~gspace.MLP`.
     ValueError
-        If the widths differ.
+        If the widths differ, or ``rtol`` is not finite and > 0.
 
     Examples
     --------
@@ -236,6 +241,9 @@ def find_scaling(net_a: MLP, net_b: MLP, rtol: float = 1e-9) -> ScalingGroupElem
     True
     """
     check_same_widths(net_a, net_b)
+    rtol = float(rtol)
+    if not (np.isfinite(rtol) and rtol > 0):
+        raise ValueError(f"rtol must be finite and > 0, got {rtol}")
     wa, wb = _params(net_a), _params(net_b)
     if np.any((wa == 0) != (wb == 0)) or np.any(np.sign(wa) != np.sign(wb)):
         return None

@@ -99,6 +99,22 @@ def min_preactivation_margin(net: MLP, X) -> float:
 
     A finite-difference step ``h`` is safe when it moves no pre-activation across 0; the
     margin says how far the nearest kink is.
+
+    Parameters
+    ----------
+    net : MLP
+    X : array_like of shape (n, d)
+
+    Returns
+    -------
+    float
+        ``min |z^l_{n,j}|`` over samples ``n``, hidden layers ``l = 1..L-1`` and their nodes.
+
+    Examples
+    --------
+    >>> net = MLP.from_weights([[[1.0]], [[1.0]]])
+    >>> min_preactivation_margin(net, np.array([[0.5], [-2.0]]))
+    0.5
     """
     cache = net.forward_cache(X)
     zs = [np.abs(z) for z in cache.z[1:-1]]
@@ -109,6 +125,12 @@ def away_from_kinks(net: MLP, X, margin: float = 1e-3) -> np.ndarray:
     """Boolean mask of the samples whose hidden pre-activations all satisfy ``|z| > margin``.
 
     Use it to drop samples that sit near a ReLU kink before a gradient check.
+
+    Parameters
+    ----------
+    net : MLP
+    X : array_like of shape (n, d)
+    margin : float, default 1e-3
 
     Returns
     -------

@@ -387,6 +387,14 @@ def evaluate(net: MLP, X, y, loss: str = "cross_entropy", chunk: int = 4096):
     (loss, accuracy) : tuple of float, or (None, None) when ``n == 0``
         The loss may be non-finite (inf or nan) if the network has blown up.
 
+    Raises
+    ------
+    ValueError
+        Unknown ``loss``, ``chunk < 1``, ``X`` and ``y`` of different lengths, labels
+        outside ``0..K-1``, or ``X`` not of shape ``(n, d)`` for the network.
+    TypeError
+        Labels that are not integers, or ``X`` not numeric.
+
     Examples
     --------
     >>> import numpy as np
@@ -394,11 +402,27 @@ def evaluate(net: MLP, X, y, loss: str = "cross_entropy", chunk: int = 4096):
     >>> evaluate(net, np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 0]))[1]
     0.5
     """
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; accepted: {', '.join(LOSSES)}")
+    chunk = _check_positive_int(chunk, "chunk")
+    X, y = np.asarray(X), np.asarray(y)
+    if y.ndim != 1 or X.ndim < 1 or X.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"y must have shape (n,) with n = len(X); got X of shape {X.shape} and y of "
+            f"shape {y.shape}"
+        )
+    K = net.widths[-1]
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"y must be integer class labels, got dtype {y.dtype}")
     n = len(y)
     if n == 0:
         return None, None
+    if y.min() < 0 or y.max() >= K:
+        raise ValueError(
+            f"labels must lie in 0..{K - 1} for a network with {K} outputs, "
+            f"got range {y.min()}..{y.max()}"
+        )
     total, correct = 0.0, 0
-    K = net.widths[-1]
     with np.errstate(over="ignore", invalid="ignore"):  # the caller checks finiteness
         for start in range(0, n, chunk):
             Xc, yc = X[start : start + chunk], y[start : start + chunk]

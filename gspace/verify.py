@@ -798,6 +798,8 @@ def verify(
 
     Raises
     ------
+    TypeError
+        If ``claims`` is a single string instead of a sequence of IDs.
     ValueError
         For bad widths, an unknown claim ID, or fewer than 2 weight layers (there is no hidden
         node, hence no group and no skeleton).
@@ -817,6 +819,8 @@ def verify(
     checks.update(_gsgd_checks())
     if claims is None:
         claims = list(checks)
+    if isinstance(claims, str):
+        raise TypeError(f"claims must be a sequence of claim IDs like ['{claims}'], got a string")
     unknown = [c for c in claims if c not in checks]
     if unknown:
         raise ValueError(f"unknown claim IDs {unknown}; known: {', '.join(checks)}")

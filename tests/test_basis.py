@@ -219,6 +219,8 @@ def test_bad_input():
         basis_paths([2, 2, 2], skeleton=3)
     with pytest.raises(ValueError, match="shape"):
         values_from_basis(np.ones(3), sp.sparse.csr_array(np.ones((2, 4), dtype=np.int64)))
+    with pytest.raises(ValueError, match="integer exponents"):  # not silently truncated
+        values_from_basis(np.array([1.0, 2.0]), sp.sparse.csr_array([[0.0, 0.5]]))
 
 
 @given(gst.skeletons(ARCH), st.booleans(), gst.seeds())

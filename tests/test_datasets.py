@@ -211,6 +211,8 @@ def test_mnist_limit_apportions_train_and_test(tmp_path):
     fake_mnist(tmp_path / "mnist")
     data = datasets.load("mnist", data_dir=tmp_path, limit=20, test_fraction=0.25)
     assert len(data.y_test) == 5 and len(data.y_train) + len(data.y_val) == 15
+    with pytest.raises(ValueError, match="no training samples left: limit=3"):
+        datasets.load("mnist", data_dir=tmp_path, limit=3, test_fraction=0.9, val_fraction=0.0)
 
 
 def test_mnist_without_a_data_directory_says_what_to_do(monkeypatch):
@@ -327,6 +329,23 @@ def test_download_rejects_bundled_and_unknown_names(tmp_path):
 def test_load_bad_input(args, kwargs, exc, words):
     with pytest.raises(exc, match=words):
         datasets.load(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "args, exc, words",
+    [
+        ((10, -0.2, 0.3), ValueError, r"val_fraction must lie in \[0, 1\)"),
+        ((10, 0.2, 1.0), ValueError, r"test_fraction must lie in \[0, 1\)"),
+        ((10, 0.2, "0.3"), TypeError, "number"),
+        ((0, 0.2, 0.3), ValueError, "n must be a positive integer"),
+        ((10.0, 0.2, 0.3), ValueError, "n must be a positive integer"),
+        ((10, 0.2, 0.3, 0, 0), ValueError, "limit must be a positive integer"),
+        ((10, 0.5, 0.5), ValueError, "no training samples"),
+    ],
+)
+def test_split_indices_bad_input(args, exc, words):
+    with pytest.raises(exc, match=words):
+        datasets.split_indices(*args)
 
 
 @pytest.mark.parametrize(

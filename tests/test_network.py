@@ -31,6 +31,26 @@ def test_gradient_check_detects_a_wrong_gradient():
     assert rel_error(wrong, numeric.weights[0]) > 1e-3
 
 
+def test_check_gradients_reports_a_wrong_backward_pass():
+    """Negative control of check_gradients itself: back-propagation without the ReLU
+    derivative (a classic mistake) gives a large error, the correct one a tiny error."""
+
+    class NoReluDerivative(gspace.MLP):
+        def backward(self, cache, delta_L):
+            dW, delta = [None] * self.L, delta_L
+            for l in range(self.L, 0, -1):
+                dW[l - 1] = cache.a[l - 1].T @ delta
+                delta = delta @ self.weights[l - 1].T  # the mask 1[z > 0] is missing
+            return gspace.network.Gradients(weights=dW)
+
+    good = gspace.MLP([3, 4, 2], rng=np.random.default_rng(0))
+    X, Y = gst.batch(good, 6, 1, "mse")
+    bad = NoReluDerivative.from_weights(good.weights)
+    assert np.any(good.forward_cache(X).z[1] < 0)  # some unit is off, so the mask matters
+    assert check_gradients(good, X, Y)[0] < 1e-6
+    assert check_gradients(bad, X, Y)[0] > 1e-2
+
+
 @given(net=gst.networks(), seed=gst.seeds())
 def test_hidden_flow_is_sum_of_w_times_g_over_in_and_out_edges(net, seed):
     """Back-propagation's by-product sum_n z*delta equals sum of w*dl/dw over in-edges (bias
@@ -109,6 +129,11 @@ def test_bad_rng():
         gspace.MLP([2, 2], rng=0)
 
 
+def test_bad_bias_flag():
+    with pytest.raises(TypeError, match="True or False"):
+        gspace.MLP([2, 2], bias="no", rng=np.random.default_rng(0))
+
+
 def test_bad_inputs_leave_network_unchanged():
     net = gspace.MLP([3, 4, 2], rng=np.random.default_rng(0))
     before = [w.copy() for w in net.weights]
@@ -156,3 +181,16 @@ def test_bad_inputs_leave_network_unchanged():
 def test_bad_from_weights(weights, biases, words):
     with pytest.raises(ValueError, match=words):
         gspace.MLP.from_weights(weights, biases)
+
+
+@pytest.mark.parametrize(
+    "weights, words",
+    [
+        (np.ones((2, 3)), "list of 2-d arrays"),
+        ([], "list of 2-d arrays"),
+        ([np.array([["a", "b"]])], "numeric"),
+    ],
+)
+def test_bad_from_weights_types(weights, words):
+    with pytest.raises(TypeError, match=words):
+        gspace.MLP.from_weights(weights)

@@ -261,3 +261,26 @@ def test_bad_input_elsewhere():
         balance(net, tol=0)
     with pytest.raises(ValueError, match="max_iter"):
         balance(net, max_iter=0)
+
+
+@pytest.mark.parametrize(
+    "log_c, exc, words",
+    [
+        ([0.0, 0.0], ValueError, r"shape \(3,\)"),
+        ([0.0, 1000.0, 0.0], ValueError, "finite positive"),  # exp overflows
+        ([0.0, -1000.0, 0.0], ValueError, "finite positive"),  # exp underflows to 0
+        ([0.0, np.nan, 0.0], ValueError, "finite"),
+        (["a", "b", "c"], TypeError, "real numeric"),
+    ],
+)
+def test_from_log_refuses_bad_log_c(log_c, exc, words):
+    with pytest.raises(exc, match=words):
+        ScalingGroupElement.from_log([2, 3, 1], log_c)
+
+
+def test_from_log_round_trips_and_works_without_hidden_layers():
+    """exp(log c) is c, layer by layer; with no hidden node G is trivial (c is empty)."""
+    g = random_scaling([2, 3, 2, 1], np.random.default_rng(0))
+    assert ScalingGroupElement.from_log([2, 3, 2, 1], g.log_c()).allclose(g, rtol=1e-14)
+    e = ScalingGroupElement.from_log([2, 3], np.zeros(0))
+    assert e.c == [] and e.log_c().shape == (0,)

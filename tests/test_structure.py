@@ -170,6 +170,15 @@ def test_rank_helpers_and_bad_input():
         structure_matrix([784, 64, 64, 64, 64, 10])
     with pytest.raises(ValueError, match="shape"):
         path_sum_range([2, 2], np.zeros(5))
+    with pytest.raises(TypeError, match="real numeric"):
+        path_sum_range([2, 2], np.array(["a"] * 4))
     with pytest.raises(ValueError, match="not both"):
         gram_by_counting([2, 2], exact=True, scaled=True)
+    with pytest.raises(TypeError, match="Skeleton"):
+        rank_certificate([2, 3, 2], skeleton=3)
+    with pytest.raises(ValueError, match="differ"):
+        rank_certificate([2, 3, 2], skeleton=gspace.Skeleton.default([2, 4, 2]))
+    with pytest.raises(ValueError, match="general construction"):
+        rank_certificate([2, 3, 4, 2], skeleton="paper")
+    assert rank_certificate([2, 3, 3, 2], skeleton="paper").rank == 21 - 6
     assert path_array([1, 1]).shape == (1, 2)

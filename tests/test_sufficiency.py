@@ -105,3 +105,17 @@ def test_bad_input():
         dead_node_counterexample(gspace.MLP([2, 3, 1], rng=np.random.default_rng(0)))
     with pytest.raises(TypeError, match="MLP"):
         equivalent_by_path_values(a, "net")
+    for limit in (0, 2.5, "many", True):
+        with pytest.raises(ValueError, match="limit must be an integer"):
+            equivalent_by_path_values(a, a.copy(), limit=limit)
+    with pytest.raises(ValueError, match="rtol"):
+        find_scaling(a, a.copy(), rtol=-1.0)
+
+
+def test_find_scaling_without_hidden_layers():
+    """With no hidden node G is the identity: only equal networks are related."""
+    a = gspace.MLP([3, 2], rng=np.random.default_rng(0))
+    assert find_scaling(a, a.copy()).c == []
+    b = a.copy()
+    b.weights[0][0, 0] *= 2.0
+    assert find_scaling(a, b) is None

@@ -218,6 +218,24 @@ def test_evaluate_in_chunks_equals_one_pass(data):
 
 
 @pytest.mark.parametrize(
+    "y, kwargs, exc, words",
+    [
+        (np.array([0, 1, -1]), {}, ValueError, r"0\.\.2"),
+        (np.array([0, 1, 3]), {"loss": "mse"}, ValueError, r"0\.\.2"),
+        (np.array([0, 1, 1]), {"loss": "hinge"}, ValueError, "mse, cross_entropy"),
+        (np.array([0, 1, 1]), {"chunk": 0}, ValueError, "chunk"),
+        (np.array([0, 1]), {}, ValueError, r"len\(X\)"),
+        (np.array([[0, 1, 1]]), {}, ValueError, r"shape \(n,\)"),
+        (np.array([0.0, 1.0, 1.0]), {}, TypeError, "integer"),
+    ],
+)
+def test_evaluate_bad_input(y, kwargs, exc, words):
+    """A negative label, an unknown loss or a length mismatch must not give a silent number."""
+    with pytest.raises(exc, match=words):
+        evaluate(small_net(), np.ones((3, 4)), y, **kwargs)
+
+
+@pytest.mark.parametrize(
     "kwargs, exc, words",
     [
         ({"epochs": 0}, ValueError, "epochs must be an integer >= 1"),

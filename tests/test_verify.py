@@ -61,6 +61,8 @@ def test_bad_input():
         gv.verify([3, 2])
     with pytest.raises(ValueError, match="unknown claim"):
         gv.verify([3, 4, 2], claims=["Z9"])
+    with pytest.raises(TypeError, match="sequence of claim IDs"):
+        gv.verify([3, 4, 2], claims="G2")
 
 
 @pytest.mark.slow

@@ -122,7 +122,8 @@ print(
 # %%
 # :func:`~gspace.structure.rank_certificate` goes further: it proves
 # :math:`\operatorname{rank} A = m - H` with integer arithmetic only (no floating-point rank
-# at all), from the two facts R2 and B1 below.
+# at all), from two facts: every :math:`b_O` sums to zero along every path (R2, below), and
+# the basis paths of tutorial 4 are independent by their triangular structure (B1, B2).
 
 cert = rank_certificate([784, 64, 64, 64, 64, 10])
 print(cert.holds, "rank", cert.rank, "= m - H =", cert.p - cert.H)
@@ -229,8 +230,9 @@ print(
 #    Check with ``rank_svd(structure_matrix([d, h, K])[1])``. *Hint:* a path is one weight of
 #    each layer through the same hidden node.
 # 2. Show that entry :math:`(e, f)` of :math:`AA^\top`, for :math:`e` in the first layer and
-#    :math:`f` in the last, is 0 or :math:`h_1 \cdots h_{L-1}` divided by something. Compare
-#    with ``gram_by_counting``. *Hint:* count the free choices of nodes between the two edges.
+#    :math:`f` in the last (:math:`L \ge 3`), is the same for every such pair, and write it
+#    as a product of widths. What changes for :math:`L = 2`? Compare with
+#    ``gram_by_counting``. *Hint:* count the free choices of nodes between the two edges.
 # 3. Add biases (``structure_matrix(widths, bias=True)``): what are the rank and the kernel
 #    now? *Hint:* ``scaling_vectors(widths, bias=True)``.
 # 4. In the sign-flip counterexample, which ReLU sees a different input, and for which
