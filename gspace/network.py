@@ -496,8 +496,16 @@ class MLP:
         return np.concatenate([w.ravel() for w in self.weights])
 
     def with_flat_weights(self, flat) -> MLP:
-        """A new network with the weights taken from a flat vector (biases copied)."""
-        flat = np.asarray(flat, dtype=np.float64)
+        """A new network with the weights taken from a flat vector (biases copied).
+
+        Raises
+        ------
+        TypeError
+            If ``flat`` is not a real numeric array.
+        ValueError
+            If ``flat`` does not have shape ``(m,)`` or holds non-finite values.
+        """
+        flat = _as_float_array(flat, "flat weights")
         if flat.shape != (self.m,):
             raise ValueError(f"flat weights must have shape ({self.m},), got {flat.shape}")
         ws, start = [], 0

@@ -68,11 +68,16 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x, h: float = 1e-6) -> 
     x : array_like
         Point at which to differentiate (not modified).
     h : float, default 1e-6
-        Step.
+        Step, > 0.
 
     Returns
     -------
     ndarray of the shape of ``x``
+
+    Raises
+    ------
+    ValueError
+        If ``h`` is not a finite number > 0.
 
     Examples
     --------
@@ -80,6 +85,9 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x, h: float = 1e-6) -> 
     >>> np.round(g, 6)
     array([ 2., -4.])
     """
+    ok = isinstance(h, (int, float, np.floating)) and not isinstance(h, bool)
+    if not (ok and np.isfinite(h) and h > 0):
+        raise ValueError(f"the finite-difference step h must be a finite number > 0, got {h!r}")
     x = np.array(x, dtype=np.float64)  # private copy
     grad = np.zeros_like(x)
     flat, gflat = x.reshape(-1), grad.reshape(-1)

@@ -6,7 +6,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import gspace
-from gspace.testing import away_from_kinks, check_gradients, rel_error
+from gspace.testing import away_from_kinks, check_gradients, numerical_gradient, rel_error
 
 from . import strategies as gst
 
@@ -194,3 +194,24 @@ def test_bad_from_weights(weights, biases, words):
 def test_bad_from_weights_types(weights, words):
     with pytest.raises(TypeError, match=words):
         gspace.MLP.from_weights(weights)
+
+
+def test_with_flat_weights_round_trip_and_bad_input():
+    net = gspace.MLP([3, 4, 2], bias=True, rng=np.random.default_rng(0))
+    flat = net.flat_weights()
+    back = net.with_flat_weights(flat)
+    for a, b in zip(back.weights, net.weights):
+        np.testing.assert_array_equal(a, b)
+    assert back.biases[0] is not net.biases[0]
+    with pytest.raises(TypeError, match="numeric"):
+        net.with_flat_weights(["a"] * net.m)
+    with pytest.raises(ValueError, match=r"shape \(20,\)"):
+        net.with_flat_weights(flat[:-1])
+    with pytest.raises(ValueError, match="non-finite"):
+        net.with_flat_weights(np.full(net.m, np.nan))
+
+
+@pytest.mark.parametrize("h", [0.0, -1e-6, float("nan"), "1e-6"])
+def test_numerical_gradient_rejects_a_bad_step(h):
+    with pytest.raises(ValueError, match="h must be a finite number > 0"):
+        numerical_gradient(lambda v: float(np.sum(v)), np.ones(2), h=h)
