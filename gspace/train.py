@@ -347,7 +347,8 @@ class History:
         Raises
         ------
         ValueError
-            If the file is not a JSON object with the history's series.
+            If the file is not a JSON object with the history's series, a series is not a
+            list or has a length other than that of ``epoch`` (an empty series is allowed).
         """
         path = Path(path)
         try:
@@ -359,6 +360,16 @@ class History:
         unknown = set(d) - set(_SERIES) - {"config"}
         if unknown:
             raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
+        for key in _SERIES:
+            values = d.get(key, [])
+            if not isinstance(values, list) or (values and len(values) != len(d["epoch"])):
+                raise ValueError(
+                    f"{path}: series {key!r} must be a list with one value per epoch "
+                    f"({len(d['epoch']) if isinstance(d['epoch'], list) else '?'}), "
+                    f"got {values!r}"
+                )
+        if not isinstance(d.get("config", {}), dict):
+            raise ValueError(f"{path}: 'config' must be a JSON object")
         return cls(**d)
 
 

@@ -94,6 +94,15 @@ def test_history_from_json_rejects_other_files(tmp_path):
     bad.write_text('{"epoch": [0], "oops": 1}')
     with pytest.raises(ValueError, match="oops"):
         History.from_json(bad)
+    bad.write_text('{"epoch": [0, 1], "test_acc": [0.5]}')
+    with pytest.raises(ValueError, match="'test_acc' must be a list with one value per epoch"):
+        History.from_json(bad)
+    bad.write_text('{"epoch": 3}')
+    with pytest.raises(ValueError, match="'epoch' must be a list"):
+        History.from_json(bad)
+    bad.write_text('{"epoch": [0], "config": [1]}')
+    with pytest.raises(ValueError, match="config"):
+        History.from_json(bad)
 
 
 # ---------------------------------------------------------------------------- fit
