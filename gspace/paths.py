@@ -342,6 +342,13 @@ def activation_status(net: MLP, X, paths) -> np.ndarray:
     -------
     ndarray of shape (N, n)
 
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~gspace.MLP`.
+    ValueError
+        If ``X`` does not have ``d`` columns or a path does not fit the widths.
+
     Examples
     --------
     >>> import gspace
@@ -373,6 +380,14 @@ def network_from_paths(net: MLP, X, limit: int = DEFAULT_PATH_LIMIT) -> np.ndarr
     Returns
     -------
     ndarray of shape (N, K)
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~gspace.MLP`.
+    ValueError
+        If ``X`` does not have ``d`` columns, or the network has more than ``limit`` paths
+        (the message points to the scalable route).
 
     Notes
     -----
