@@ -10,10 +10,11 @@ change in the machine's load hits all of them alike; the script prints the media
 and the ratios to ``gspace.SGD`` measured in this one run.
 Targets (issue 4): GSGD/SGD <= 1.15 at batch 128 and <= 1.05 at batch 512; PathSGD/SGD <= 1.5.
 
-``gspace.SGD`` builds its update with two network-sized temporaries (``lr * g``, then
-``w - lr * g``). As an honest floor the script also times a *lean SGD* reference, one fresh
-output per layer (``out = g * -lr; out += w``), and prints GSGD's ratio to it too. The update
-alone (``opt.step`` on fixed gradients) is timed separately to show where the time goes.
+``gspace.SGD`` builds its update in one fresh output per layer, like every optimizer here,
+and checks that the gradients and the new weights are finite. As a floor the script also
+times a *lean SGD* reference with the same arithmetic and no checks (``out = g * -lr;
+out += w``), and prints GSGD's ratio to it too. The update alone (``opt.step`` on fixed
+gradients) is timed separately to show where the time goes.
 
 Run from the repository root::
 

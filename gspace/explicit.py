@@ -15,9 +15,11 @@ paper writes it, with dense matrices, so that every stage can be printed and che
   edges only), solved by back-substitution; the remaining ``H`` rows are then checked;
 * WA: the ratios ``r_e = w'_e / w_e`` satisfy ``[B, A']^T log|r| = (0_H, log|R|)``, a square
   system of full rank (W2), solved by LU (``np.linalg.solve``). Signs follow from the same
-  matrix over the integers: the matrix has determinant +-1 (it is triangular with unit
-  diagonal in edge order), so ``[B, A']^T k = (0_H, [R < 0])`` has an integer solution ``k``
-  and ``(-1)^k`` are the sign flips.
+  matrix over the integers: the matrix has determinant +-1 (with the sigma rows first it is
+  block triangular, ``[[I_H, *], [0, unit upper-triangular]]``: the ``B`` columns are unit
+  vectors at the sigma rows, and the non-sigma rows of ``A'`` are the triangular system of
+  ICR), so ``[B, A']^T k = (0_H, [R < 0])`` has an integer solution ``k`` and ``(-1)^k`` are
+  the sign flips.
 
 Sizes: ``M`` = number of weights plus biases, ``H`` = number of hidden nodes. Vectors of
 basis-path quantities are in *basis order*, that of :func:`gspace.basis.basis_paths`: the
@@ -447,8 +449,9 @@ def explicit_weight_allocation(
     :math:`\prod_{e \in p^j} r_e = R_j` and each free weight :math:`r_\sigma = 1`: in logs,
     :math:`[B, A']^T \log|r| = (0_H, \log|R|)`, square of rank ``M`` (claim W2), solved by
     ``np.linalg.solve``. Signs: with :math:`s_e = [r_e < 0]` the same equations hold mod 2,
-    :math:`[B, A']^T s \equiv (0_H, [R < 0])`. The matrix is unit triangular in edge order
-    (determinant :math:`\pm 1`), so the real solution :math:`k` of
+    :math:`[B, A']^T s \equiv (0_H, [R < 0])`. The matrix has determinant :math:`\pm 1`
+    (sigma rows first, it is block triangular with an identity block and the unit triangular
+    non-sigma rows of :math:`A'`), so the real solution :math:`k` of
     :math:`[B, A']^T k = (0_H, [R < 0])` is an integer vector and :math:`s = k \bmod 2`.
 
     References

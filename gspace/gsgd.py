@@ -288,7 +288,17 @@ def _skeleton_path_grads(weights: list, gw: list, D: list, rin: list, rout: list
     for l in range(1, L):
         pi, cols = idx.pi[l], idx.arange[l]
         F_pi = weights[l - 1][pi, cols] * gw[l - 1][pi, cols]
-        vs[l] = rin[l] * rout[l]  # v of the pi-edge path = rho_in(b) rho_out(b)
+        with np.errstate(over="ignore", under="ignore"):  # checked just below
+            vs[l] = rin[l] * rout[l]  # v of the pi-edge path = rho_in(b) rho_out(b)
+        bad = ~np.isfinite(vs[l]) | (vs[l] == 0)
+        if np.any(bad):
+            j = int(np.flatnonzero(bad)[0])
+            raise FloatingPointError(
+                f"the skeleton path through node {j} of layer {l} has value rho_in * rho_out "
+                f"= {rin[l][j]:.3g} * {rout[l][j]:.3g}, outside the float64 range, so "
+                f"dl/dv = u / v is undefined. A path value is the same in every rescaling "
+                f"of the network; start from another initialisation (e.g. gspace.skeleton_unit)."
+            )
         dv[l] = (F_pi - D[l]) / vs[l]
     return dv, vs
 
@@ -491,6 +501,9 @@ def inverse_chain_rule(net: MLP, grads: Gradients, skeleton: Skeleton | None = N
         If ``net``, ``grads`` or ``skeleton`` has the wrong type.
     ValueError
         If ``grads`` does not match the network or is non-finite, or a skeleton weight is 0.
+    FloatingPointError
+        If a chain product, a skeleton-path value or an entry of ``dl/dv`` is outside the
+        float64 range (very deep networks far from a skeleton-unit start).
 
     Notes
     -----
@@ -535,7 +548,16 @@ def inverse_chain_rule(net: MLP, grads: Gradients, skeleton: Skeleton | None = N
     with np.errstate(over="ignore", under="ignore"):  # checked just below
         rin, rout = _rho_in(net.weights, idx), _rho_out(net.weights, idx)
     _check_rho(rin, rout)
-    return _icr_arrays(net, grads, idx, rin, rout)
+    with np.errstate(over="ignore"):  # checked just below
+        dv = _icr_arrays(net, grads, idx, rin, rout)
+    for name, arrs in (("weights", dv.weights), ("biases", dv.biases or [])):
+        for l, d in enumerate(arrs):
+            if not np.all(np.isfinite(d)):
+                raise FloatingPointError(
+                    f"dl/dv.{name}[{l}] is not finite: g / (rho_in(a) rho_out(b)) left the "
+                    f"float64 range"
+                )
+    return dv
 
 
 def update_path_values(v: PathArrays, dl_dv: PathArrays, lr: float) -> PathArrays:
@@ -688,7 +710,8 @@ def weight_allocation(net: MLP, v_new: PathArrays, skeleton: Skeleton | None = N
         0, or a new skeleton-path value is 0 (no weights have a zero chain product and give the
         later, nonzero basis-path values).
     FloatingPointError
-        If the new weights overflow.
+        If a chain product ``rho_out`` of ``net`` is outside the float64 range or the new
+        weights overflow.
 
     Notes
     -----
@@ -822,8 +845,10 @@ class GSGD(Optimizer):
     skeleton path is allowed: the mathematics asks for it, Weight-Allocation flips the sign of
     the pi-edge. :math:`R = 0` cannot be allocated: ``FloatingPointError``. :math:`R` near 0 is
     not clipped: the weights after that node grow like :math:`1/R` while every basis-path value
-    is exactly the requested one; if any weight overflows, ``FloatingPointError``. On any error
-    the optimizer state is unchanged. Zero non-skeleton weights are harmless.
+    is exactly the requested one; if any weight overflows, ``FloatingPointError``. A chain
+    product :math:`\rho` or a skeleton-path value outside the float64 range (deep networks
+    far from a skeleton-unit start): ``FloatingPointError`` naming the node. On any error the
+    optimizer state is unchanged. Zero non-skeleton weights are harmless.
 
     **Initialisation matters.** From He initialisation the skeleton-path values are products
     of ``L`` small weights and :math:`\partial l/\partial v = u / v` makes their steps huge;
@@ -878,11 +903,14 @@ class GSGD(Optimizer):
         self._index_cache: tuple | None = None
 
     def _index_for(self, widths: list) -> _Index:
+        # keyed on the widths and on the skeleton object itself, so that assigning
+        # opt.skeleton between steps takes effect
         key = tuple(widths)
-        if self._index_cache is not None and self._index_cache[0] == key:
-            return self._index_cache[1]
+        cache = self._index_cache
+        if cache is not None and cache[0] == key and cache[1] is self.skeleton:
+            return cache[2]
         idx = _make_index(_resolve_skeleton(widths, self.skeleton))
-        self._index_cache = (key, idx)
+        self._index_cache = (key, self.skeleton, idx)
         return idx
 
     def step(self, net: MLP, grads: Gradients) -> MLP:
@@ -903,7 +931,8 @@ class GSGD(Optimizer):
         TypeError, ValueError
             Bad ``net``/``grads``, a skeleton that does not fit, a zero skeleton weight.
         FloatingPointError
-            If the step would give a zero skeleton-path value or non-finite weights; the
+            If a chain product or skeleton-path value of ``net`` is outside the float64 range,
+            or the step would give a zero skeleton-path value or non-finite weights; the
             optimizer state is then unchanged.
         """
         check_grads(net, grads)

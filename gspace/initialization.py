@@ -129,6 +129,9 @@ def initialize(
     ------
     ValueError
         Unknown ``init`` (the message lists the accepted names) or bad widths.
+    TypeError
+        A width that is not an integer, ``bias`` not a bool or ``rng`` not a
+        ``numpy.random.Generator`` (as for :class:`~gspace.MLP`).
 
     Notes
     -----
@@ -146,10 +149,12 @@ def initialize(
     ===========  ======  ==============
     SGD          0.973   0.958
     Path-SGD     0.965   0.946
-    G-SGD        0.621   0.958
+    G-SGD        0.622   0.958
     ===========  ======  ==============
 
-    G-SGD from plain He initialization ranged from 0.289 to 0.907 over the three seeds. SGD
+    G-SGD from plain He initialization ranged from 0.170 to 0.907 over the three seeds, and
+    is sensitive to rounding there: seed 0 gave 0.289 with an earlier version of the G-SGD
+    code (re-measured on this version, 2 cores, about 14 s for all 18 runs). SGD
     and Path-SGD alone did slightly better from ``he`` in this measurement; pass
     ``init="he"`` (``--init he``) when no G-SGD run is part of the comparison.
 

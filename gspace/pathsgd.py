@@ -191,7 +191,8 @@ class PathSGD(Optimizer):
         TypeError, ValueError
             Bad ``net`` or ``grads``, or a zero ``gamma``.
         FloatingPointError
-            If the step is non-finite; the optimizer state is then unchanged.
+            If a ``gamma`` sweep overflows or the step is non-finite; the optimizer state is
+            then unchanged.
         """
         check_grads(net, grads)
         lr, mu, wd = self.lr, self.momentum, self.weight_decay

@@ -32,6 +32,26 @@ def test_A1_explicit_matrix_step_equals_gsgd(net, seed, loss):
         assert rel_error(x, y, norm=True) < 1e-9
 
 
+@given(
+    ws_sk=gst.skeletons(gst.widths(min_layers=2, max_layers=4, max_width=4)),
+    data=st.data(),
+    seed=gst.seeds(),
+)
+def test_A1_explicit_step_equals_gsgd_for_any_skeleton(ws_sk, data, seed):
+    """A1 for the general construction (B4) with in-parents pi and out-children sigma drawn at
+    random: the backward sweep of ICR and the forward sweep of WA equal the dense solves, with
+    and without biases."""
+    widths, sk = ws_sk
+    net = data.draw(gst.networks(st.just(widths)))
+    X, Y = gst.batch(net, 8, seed, "mse")
+    _, grads = net.loss_and_gradients(X, Y)
+    lr = 1e-3
+    a = ex.explicit_gsgd_step(net, grads, lr, sk)
+    b = gspace.GSGD(lr=lr, skeleton=sk).step(net, grads)
+    for x, y in zip(a.weights + (a.biases or []), b.weights + (b.biases or [])):
+        assert rel_error(x, y, norm=True) < 1e-9
+
+
 @given(net=small_nets, seed=gst.seeds())
 def test_explicit_stages_equal_the_sweeps(net, seed):
     """Each stage separately: values (products over A' columns), ICR (triangular solve), WA
@@ -101,7 +121,27 @@ def test_basis_matrix_columns_are_the_chain_paths(widths, bias):
         assert set(np.flatnonzero(A[:, j]).tolist()) == edges
 
 
-def test_paper_example_sign_flip_and_triangular_structure():
+@given(ws_sk=gst.skeletons(gst.widths(min_layers=2, max_layers=4, max_width=4)), bias=st.booleans())
+def test_augmented_matrix_is_block_triangular_with_unit_diagonal(ws_sk, bias):
+    """The structure behind the exact solves: the non-sigma rows of A' form a unit
+    upper-triangular square matrix (ICR by back-substitution), and with the sigma rows first
+    [B, A'] is [[I_H, *], [0, that matrix]], so its determinant is +-1 (integral signs in WA)."""
+    widths, sk = ws_sk
+    A = ex.basis_matrix(widths, bias, sk)
+    B = ex.free_matrix(widths, bias, sk)
+    L = len(widths) - 1
+    own = np.concatenate(
+        [~sk.sigma_mask(l).ravel() for l in range(L)]
+        + ([np.ones(sum(widths[1:]), dtype=bool)] if bias else [])
+    )
+    A_own = A[own]
+    np.testing.assert_array_equal(A_own, np.triu(A_own))
+    np.testing.assert_array_equal(np.diag(A_own), 1.0)
+    np.testing.assert_array_equal(B[~own], np.eye(B.shape[1]))
+    np.testing.assert_array_equal(B[own], 0.0)
+
+
+def test_paper_example_sign_flip():
     net = gspace.MLP.from_weights([[[2.0, 3.0]], [[4.0], [5.0]]])
     new = ex.explicit_weight_allocation(net, [-16.0, 15.0])
     assert new.weights[0].tolist() == [[-4.0, 3.0]] and new.weights[1].tolist() == [[4.0], [5.0]]

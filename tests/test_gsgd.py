@@ -225,7 +225,8 @@ def test_W2_weight_allocation_is_unique_once_free_weights_are_fixed(net, seed):
     v = basis_path_values(net)
     a = weight_allocation(net, v)
     b = weight_allocation(other, v)
-    for x, y, w in zip(a.weights, b.weights, net.weights):
+    for x, y, w in zip(a.weights + (a.biases or []), b.weights + (b.biases or []),
+                       net.weights + (net.biases or [])):  # fmt: skip
         np.testing.assert_allclose(x, y, rtol=1e-10)
         np.testing.assert_allclose(x, w, rtol=1e-10)  # and it recovers the network
 
@@ -342,6 +343,28 @@ def test_custom_skeleton_step_matches_stages():
     assert rel_error(got, _flat(v_new, net, sk)) < 1e-10
 
 
+def test_skeleton_assigned_between_steps_takes_effect():
+    """opt.skeleton is read at every step (the per-widths index cache follows it)."""
+    widths = [3, 4, 4, 2]
+    net = gspace.MLP(widths, rng=np.random.default_rng(0))
+    X, Y = gst.batch(net, 8, 0, "mse")
+    _, g = net.loss_and_gradients(X, Y)
+    other = gspace.Skeleton(
+        widths,
+        [None, np.array([2, 1, 0, 2]), np.array([3, 2, 1, 0]), None],
+        [None, np.array([1, 2, 3, 0]), np.array([1, 0, 1, 0]), None],
+    )
+    opt = gspace.GSGD(lr=0.05)
+    opt.step(net, g)
+    opt.skeleton = other
+    got = opt.step(net, g)
+    expected = gspace.GSGD(lr=0.05, skeleton=other).step(net, g)
+    default = gspace.GSGD(lr=0.05).step(net, g)
+    for x, y in zip(got.weights, expected.weights):
+        np.testing.assert_array_equal(x, y)
+    assert any(not np.allclose(x, y) for x, y in zip(got.weights, default.weights))
+
+
 # ----------------------------------------------------------------------------- invariance
 @given(
     net=gst.networks(gst.widths(max_layers=4, max_width=5), min_abs=0.3, max_abs=1.5),
@@ -395,10 +418,11 @@ def _one_hidden_node(g0):
     return net, grads
 
 
-def test_negative_ratio_flips_the_sign_of_the_skeleton_weight():
+@pytest.mark.parametrize("kwargs", [{}, {"momentum": 0.5}])  # fused and general kernel
+def test_negative_ratio_flips_the_sign_of_the_skeleton_weight(kwargs):
     """R < 0 is allowed: the skeleton path's value changes sign and WA flips the pi-edge."""
     net, grads = _one_hidden_node(0.5)
-    new = gspace.GSGD(lr=4.0).step(net, grads)  # R = 1 - 4 * 0.5 / 1 = -1
+    new = gspace.GSGD(lr=4.0, **kwargs).step(net, grads)  # R = 1 - 4 * 0.5 / 1 = -1
     assert new.weights[0][0, 0] == -1.0 and new.weights[1][0, 0] == 1.0
     assert basis_path_values(new).weights[0][0, 0] == 1.0 - 4.0 * 0.5
 
@@ -414,13 +438,14 @@ def test_zero_ratio_raises_and_keeps_state():
         gspace.GSGD(lr=2.0).step(net, grads)
 
 
-def test_tiny_ratio_grows_later_weights_and_keeps_path_values():
+@pytest.mark.parametrize("kwargs", [{}, {"momentum": 0.5}])  # fused and general kernel
+def test_tiny_ratio_grows_later_weights_and_keeps_path_values(kwargs):
     """R near 0 is not clipped: weights after the node grow like 1/R, the basis-path values are
     exactly the requested ones."""
     net = gspace.MLP.from_weights([[[1.0]], [[1.0, 1.0]]])
     grads = Gradients([np.array([[0.5]]), np.array([[0.5, 0.0]])])
     lr = 2.0 * (1 - 1e-9)  # R = 1e-9
-    new = gspace.GSGD(lr=lr).step(net, grads)
+    new = gspace.GSGD(lr=lr, **kwargs).step(net, grads)
     assert new.weights[1][0, 1] == pytest.approx(1e9, rel=1e-6)
     v = basis_path_values(new)
     assert v.weights[1][0, 1] == pytest.approx(1.0, rel=1e-12)
@@ -431,16 +456,34 @@ def test_overflowing_step_raises_and_keeps_state():
     net = gspace.MLP([3, 4, 4, 2], rng=np.random.default_rng(0))
     X, Y = gst.batch(net, 8, 0, "mse")
     _, g = net.loss_and_gradients(X, Y)
+    huge = Gradients([x * 1e10 for x in g.weights])
     for kwargs in ({}, {"momentum": 0.5}):
         opt = gspace.GSGD(lr=1e300, **kwargs)
         with pytest.raises(FloatingPointError, match="non-finite|value 0"):
-            opt.step(net, Gradients([x * 1e10 for x in g.weights]))
+            opt.step(net, huge)
         assert opt.state == {}
+    # with a momentum buffer already there: the failed step leaves it as it was
+    opt = gspace.GSGD(lr=0.01, momentum=0.5)
+    opt.step(net, g)
+    buf = [x.copy() for x in opt.state["momentum_buffer"][0]]
+    opt.lr = 1e300
+    with pytest.raises(FloatingPointError, match="non-finite|value 0"):
+        opt.step(net, huge)
+    for x, y in zip(opt.state["momentum_buffer"][0], buf):
+        np.testing.assert_array_equal(x, y)
 
 
-@pytest.mark.parametrize("layer, kind", [(0, "pi"), (1, "sigma"), (2, "sigma")])
-def test_zero_skeleton_weight_is_a_clear_error(layer, kind):
-    net = gspace.MLP([3, 4, 4, 2], rng=np.random.default_rng(0))
+@pytest.mark.parametrize(
+    "widths, layer, kind",
+    [
+        ([3, 4, 4, 2], 0, "pi"),
+        ([3, 4, 4, 2], 1, "sigma"),
+        ([3, 4, 4, 2], 2, "sigma"),
+        ([3, 2, 5, 2], 1, "pi"),  # weights[1][0, 2]: a pi-edge that is not a sigma-edge
+    ],
+)
+def test_zero_skeleton_weight_is_a_clear_error(widths, layer, kind):
+    net = gspace.MLP(widths, rng=np.random.default_rng(0))
     sk = gspace.Skeleton.default(net.widths)
     X, Y = gst.batch(net, 8, 0, "mse")
     _, g = net.loss_and_gradients(X, Y)
@@ -482,7 +525,38 @@ def test_chain_product_out_of_float64_range_is_a_clear_error():
         inverse_chain_rule(net, grads)
 
 
+def test_skeleton_path_value_out_of_float64_range_is_a_clear_error():
+    """Each chain product in range, their product (the skeleton-path value, the same in every
+    rescaling of the network) is not: FloatingPointError naming the node, not inf or nan."""
+    net = gspace.MLP.from_weights([[[1e-200]], [[1e-200]]])
+    grads = Gradients([np.ones((1, 1)), np.ones((1, 1))])
+    words = "skeleton path through node 0 of layer 1.*float64 range"
+    for kwargs in ({}, {"momentum": 0.5}):
+        opt = gspace.GSGD(lr=0.1, **kwargs)
+        with pytest.raises(FloatingPointError, match=words):
+            opt.step(net, grads)
+        assert opt.state == {}
+    with pytest.raises(FloatingPointError, match=words):
+        inverse_chain_rule(net, grads)
+
+
+def test_icr_out_of_float64_range_is_a_clear_error():
+    """dl/dv = g / (rho_in(a) rho_out(b)) beyond the float64 range: FloatingPointError, not
+    an array holding inf. Widths [1, 2, 2, 1]: the non-sigma edge weights[1][1, 0] has
+    rho_in(a) = rho_out(b) = 1e-200, every skeleton path has value 1e-200."""
+    ws = [np.ones((1, 2)), np.ones((2, 2)), np.ones((2, 1))]
+    ws[0][0, 1] = ws[2][0, 0] = 1e-200
+    net = gspace.MLP.from_weights(ws)
+    grads = Gradients([np.ones((1, 2)), np.ones((2, 2)), np.ones((2, 1))])
+    with pytest.raises(FloatingPointError, match=r"dl/dv.weights\[1\] is not finite"):
+        inverse_chain_rule(net, grads)
+    with pytest.raises(FloatingPointError, match="non-finite"):
+        gspace.GSGD(lr=0.1).step(net, grads)
+
+
 def test_zero_non_skeleton_weight_is_harmless():
+    """A zero weight off the skeleton has a basis path of value 0 but a well-defined gradient
+    dl/dv = g / (rho_in rho_out) (no division by w): the step moves it and W1 holds."""
     net = gspace.MLP([3, 4, 4, 2], rng=np.random.default_rng(0))
     sk = gspace.Skeleton.default(net.widths)
     ws = [w.copy() for w in net.weights]
@@ -491,8 +565,17 @@ def test_zero_non_skeleton_weight_is_harmless():
     net = gspace.MLP.from_weights(ws)
     X, Y = gst.batch(net, 8, 0, "mse")
     _, g = net.loss_and_gradients(X, Y)
-    new = gspace.GSGD(lr=0.01).step(net, g)
-    assert all(np.all(np.isfinite(w)) for w in new.weights)
+    assert g.weights[1][a, b] != 0.0
+    lr = 0.01
+    v = basis_path_values(net)
+    dv = inverse_chain_rule(net, g)
+    assert dv.weights[1][a, b] == pytest.approx(
+        g.weights[1][a, b] / (rho_in(net)[1][a] * rho_out(net)[2][b]), rel=1e-12
+    )
+    new = gspace.GSGD(lr=lr).step(net, g)
+    assert new.weights[1][a, b] != 0.0
+    v_new = update_path_values(v, dv, lr)
+    assert rel_error(_flat(basis_path_values(new), net, sk), _flat(v_new, net, sk)) < 1e-10
 
 
 # ----------------------------------------------------------------------------- contract

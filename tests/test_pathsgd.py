@@ -200,8 +200,18 @@ def test_bad_input_rejected_and_state_unchanged():
     dead = gspace.MLP.from_weights(ws)
     with pytest.raises(ValueError, match="gamma_in of node 2 of layer 1 is 0"):
         opt.step(dead, dead.loss_and_gradients(X, Y)[1])
+    huge = Gradients([x * 1e10 for x in g.weights])
     with pytest.raises(FloatingPointError, match="non-finite"):
-        gspace.PathSGD(lr=1e300, momentum=0.5).step(net, Gradients([x * 1e10 for x in g.weights]))
+        gspace.PathSGD(lr=1e300).step(net, huge)
+    opt.lr = 1e300  # the optimizer with a buffer: the failed step leaves it as it was
+    with pytest.raises(FloatingPointError, match="non-finite"):
+        opt.step(net, huge)
+    # squared path norms beyond the float64 range
+    big = gspace.MLP.from_weights([w * 1e200 for w in net.weights])
+    with pytest.raises(FloatingPointError, match="gamma_in of layer 1 overflowed"):
+        opt.step(big, g)
+    with pytest.raises(FloatingPointError, match="overflowed"):
+        path_gamma(big)
     for x, y in zip(opt.state["momentum_buffer"][0], buf):
         np.testing.assert_array_equal(x, y)
     with pytest.raises(TypeError, match="MLP"):

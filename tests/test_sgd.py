@@ -39,6 +39,20 @@ def test_sgd_momentum_and_weight_decay_follow_torch_convention():
     np.testing.assert_allclose(n2.weights[0], n1.weights[0] - 0.1 * b2)
 
 
+def test_sgd_weight_decay_and_momentum_apply_to_biases_too():
+    """The docstring's rule b_t = mu b_{t-1} + (g_t + lambda w_{t-1}) holds for the biases."""
+    net, grads = _net_and_grads(bias=True)
+    net = gspace.MLP.from_weights(net.weights, [b + 0.5 for b in net.biases])  # nonzero biases
+    opt = gspace.SGD(lr=0.1, momentum=0.9, weight_decay=0.01)
+    n1 = opt.step(net, grads)
+    n2 = opt.step(n1, grads)
+    for l in range(net.L):
+        b1 = grads.biases[l] + 0.01 * net.biases[l]
+        np.testing.assert_allclose(n1.biases[l], net.biases[l] - 0.1 * b1)
+        b2 = 0.9 * b1 + grads.biases[l] + 0.01 * n1.biases[l]
+        np.testing.assert_allclose(n2.biases[l], n1.biases[l] - 0.1 * b2)
+
+
 def test_lr_is_read_at_every_step():
     net, grads = _net_and_grads()
     opt = gspace.SGD(lr=0.1)

@@ -77,7 +77,7 @@ print("rho_in of layer 1:", rho_in(net)[1], "\nrho_out of layer 2:", rho_out(net
 # Inverse-Chain-Rule
 # ------------------
 # Back-propagation gives :math:`g = \partial\ell/\partial w`. The chain rule through the basis
-# paths is :math:`F = A'^\top u` with :math:`F_e = w_e g_e` and
+# paths is :math:`F = A' u` with :math:`F_e = w_e g_e` and
 # :math:`u_j = v_j\,\partial\ell/\partial v_j`; :func:`~gspace.gsgd.inverse_chain_rule` solves
 # it in :math:`O(m)`: a non-skeleton edge is on its own basis path only, and the skeleton
 # paths collect the rest in one backward sweep.
@@ -263,8 +263,9 @@ for name, gap in gaps.items():
 #    ``gspace.Skeleton.paper(widths)`` explains why the paper's method does not apply.
 # 2. Derive the Inverse-Chain-Rule for a network with one hidden layer by hand: write
 #    :math:`\partial\ell/\partial v` for a skeleton path in terms of :math:`F`. Check it
-#    against ``inverse_chain_rule``. *Hint:* only the skeleton path's first weight is not
-#    shared with another basis path, so start from :math:`F` of that weight.
+#    against ``inverse_chain_rule``. *Hint:* the skeleton path's first weight also lies on
+#    the basis path of every non-skeleton weight leaving its hidden node, and each of those
+#    paths has :math:`u = F` of its own weight; start from :math:`F` of the first weight.
 # 3. Set one skeleton weight of ``net`` to 0 and call ``gspace.GSGD(lr=0.1).step``. What does
 #    gspace do, and why can the step not be defined? *Hint:* what is the value of the
 #    skeleton path through that weight, and what is :math:`u / v`?
