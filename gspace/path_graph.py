@@ -47,6 +47,12 @@ def network_graph(net_or_widths, skeleton=None, bias: bool | None = None) -> nx.
     -------
     networkx.DiGraph
 
+    Raises
+    ------
+    TypeError, ValueError
+        For bad widths or a bad skeleton (see :func:`gspace.basis.resolve_skeleton`), or
+        (ValueError) ``bias=True`` with a bias-free network.
+
     Examples
     --------
     >>> G = network_graph([3, 4, 4, 2])
@@ -176,6 +182,11 @@ def draw_network(net_or_widths, skeleton=None, ax=None, max_nodes: int = 200, sh
     Returns
     -------
     matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        If the network has more than ``max_nodes`` nodes, or as :func:`network_graph`.
 
     Notes
     -----

@@ -207,7 +207,7 @@ def _as_path_array(widths, paths) -> np.ndarray:
     """Validate paths (list of tuples or int array) against ``widths``; return (n, L+1)."""
     L = len(widths) - 1
     P = np.asarray(paths)
-    if P.size == 0:
+    if P.shape in ((0,), (0, L + 1)):  # no paths (but [()] is one path of the wrong length)
         return np.zeros((0, L + 1), dtype=np.int64)
     if P.dtype.kind not in "iu" or P.ndim != 2 or P.shape[1] != L + 1:
         raise ValueError(
@@ -342,6 +342,13 @@ def activation_status(net: MLP, X, paths) -> np.ndarray:
     -------
     ndarray of shape (N, n)
 
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~gspace.MLP`.
+    ValueError
+        If ``X`` does not have ``d`` columns or a path does not fit the widths.
+
     Examples
     --------
     >>> import gspace
@@ -373,6 +380,14 @@ def network_from_paths(net: MLP, X, limit: int = DEFAULT_PATH_LIMIT) -> np.ndarr
     Returns
     -------
     ndarray of shape (N, K)
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~gspace.MLP`.
+    ValueError
+        If ``X`` does not have ``d`` columns, or the network has more than ``limit`` paths
+        (the message points to the scalable route).
 
     Notes
     -----

@@ -29,7 +29,7 @@ from .network import check_widths
 __all__ = ["Skeleton"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Skeleton:
     """In-parents ``pi`` and out-children ``sigma`` of the hidden nodes.
 
@@ -44,12 +44,28 @@ class Skeleton:
         ``sigma[l]`` for ``1 <= l <= L-1``: int array of shape ``(h_l,)`` with entries in
         ``0..h_{l+1}-1``; ``sigma[0]`` and ``sigma[L]`` are None.
 
+    Raises
+    ------
+    TypeError, ValueError
+        For bad widths (see :func:`gspace.network.check_widths`).
+    ValueError
+        If ``pi`` or ``sigma`` has the wrong length, shape or dtype, an entry out of range,
+        or a non-None entry at layer 0 or ``L``.
+
+    Notes
+    -----
+    The skeleton stores read-only int64 copies of ``pi[l]`` and ``sigma[l]`` (and ``widths``
+    as a list), so later changes to the caller's arrays cannot reach it. Two skeletons are
+    equal when their widths, ``pi`` and ``sigma`` are; skeletons are hashable.
+
     Examples
     --------
     >>> sk = Skeleton.default([3, 4, 4, 2])
     >>> sk.pi[1].tolist(), sk.sigma[2].tolist()
     ([0, 1, 2, 0], [0, 1, 0, 1])
     >>> sk.is_paper_skeleton
+    True
+    >>> sk == Skeleton.paper([3, 4, 4, 2])
     True
     """
 
@@ -78,6 +94,32 @@ class Skeleton:
                         f"{name}[{l}] entries must lie in 0..{h - 1} (layer {l + other} has "
                         f"{h} nodes)"
                     )
+
+        # store checked copies (read-only), so the caller's arrays cannot change the skeleton
+        object.__setattr__(self, "widths", list(widths))
+        for name in ("pi", "sigma"):
+            maps = [None] * (L + 1)
+            for l in range(1, L):
+                arr = np.array(getattr(self, name)[l], dtype=np.int64)
+                arr.flags.writeable = False
+                maps[l] = arr
+            object.__setattr__(self, name, maps)
+
+    def _key(self) -> tuple:
+        inner = range(1, self.L)
+        return (
+            tuple(self.widths),
+            tuple(tuple(self.pi[l].tolist()) for l in inner),
+            tuple(tuple(self.sigma[l].tolist()) for l in inner),
+        )
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Skeleton):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     @classmethod
     def default(cls, widths) -> Skeleton:

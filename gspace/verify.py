@@ -24,6 +24,7 @@ sparse LU for Weight-Allocation), which runs at any size the rank certificate do
 from __future__ import annotations
 
 import json
+import numbers
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -801,8 +802,9 @@ def verify(
     TypeError
         If ``claims`` is a single string instead of a sequence of IDs.
     ValueError
-        For bad widths, an unknown claim ID, or fewer than 2 weight layers (there is no hidden
-        node, hence no group and no skeleton).
+        For bad widths, an unknown claim ID, fewer than 2 weight layers (there is no hidden
+        node, hence no group and no skeleton), or ``limit`` or ``gram_limit`` not an integer
+        >= 1.
 
     Examples
     --------
@@ -819,6 +821,9 @@ def verify(
     checks.update(_gsgd_checks())
     if claims is None:
         claims = list(checks)
+    for name, value in (("limit", limit), ("gram_limit", gram_limit)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     if isinstance(claims, str):
         raise TypeError(f"claims must be a sequence of claim IDs like ['{claims}'], got a string")
     unknown = [c for c in claims if c not in checks]

@@ -239,3 +239,38 @@ def test_basis_path_values_agree_with_gsgd_module(ws_sk, bias, seed):
     if bias:
         flat += list(v.biases)
     np.testing.assert_allclose(np.concatenate(flat), listed_basis_path_values(net, sk), rtol=1e-13)
+
+
+def test_skeleton_keeps_read_only_copies_and_compares_by_value():
+    """A Skeleton (the pi and sigma of B4) is a value: the caller's arrays can change after
+    construction without reaching it, equal skeletons compare equal and hash alike."""
+    widths = [3, 4, 4, 2]
+    pi = [None, np.array([0, 1, 2, 0]), np.array([0, 1, 2, 3]), None]
+    sigma = [None, np.array([0, 1, 2, 3]), np.array([0, 1, 0, 1]), None]
+    sk = Skeleton(widths, pi, sigma)
+    pi[1][0] = 7  # out of range: must not reach the skeleton
+    sigma[2] = np.array([1, 1, 1, 1])
+    assert sk.pi[1].tolist() == [0, 1, 2, 0] and sk.sigma[2].tolist() == [0, 1, 0, 1]
+    with pytest.raises(ValueError, match="read-only"):
+        sk.pi[1][0] = 2
+    assert sk == Skeleton.default(widths) == Skeleton.paper(widths)
+    assert hash(sk) == hash(Skeleton.default(widths))
+    assert sk != Skeleton.default([3, 4, 4, 3]) and sk != "default"
+    other = Skeleton(widths, [None, np.array([1, 1, 2, 0]), pi[2], None], sk.sigma)
+    assert other != sk and len({sk, other, Skeleton.default(widths)}) == 2
+
+
+@pytest.mark.parametrize(
+    "pi1, words",
+    [
+        (np.array([0, 1, 2]), r"shape \(4,\)"),
+        (np.array([0, 1, 2, 3]), r"entries must lie in 0..2"),
+        (np.array([0.0, 1.0, 2.0, 0.0]), "integer array"),
+    ],
+)
+def test_skeleton_refuses_bad_pi(pi1, words):
+    sigma = [None, np.zeros(4, dtype=int), None]
+    with pytest.raises(ValueError, match=words):
+        Skeleton([3, 4, 2], [None, pi1, None], sigma)
+    with pytest.raises(ValueError, match="must be None"):
+        Skeleton([3, 4, 2], [np.zeros(3, dtype=int), np.zeros(4, dtype=int), None], sigma)

@@ -129,12 +129,21 @@ def test_over_limit_names_count_limit_and_scalable_route():
         ([(-1, 0, -1)], "leading entries"),
         ([(0.0, 0.0, 0.0)], "integer"),
         ([(-1, 0, 0)], "need a network with biases"),
+        ([()], r"L \+ 1 = 3"),  # an empty path is not silently dropped
+        (np.zeros((4, 0), dtype=np.int64), r"L \+ 1 = 3"),
     ],
 )
 def test_bad_paths_are_refused(paths, words):
     net = gspace.MLP([2, 3, 2], rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match=words):
         path_values(net, paths)
+
+
+def test_no_paths_give_empty_results():
+    net = gspace.MLP([2, 3, 2], rng=np.random.default_rng(0))
+    assert path_values(net, []).shape == (0,)
+    assert path_values(net, np.zeros((0, 3), dtype=np.int64)).shape == (0,)
+    assert activation_status(net, np.ones((4, 2)), []).shape == (4, 0)
 
 
 def test_path_functions_do_not_mutate_inputs():

@@ -77,6 +77,34 @@ def test_R1_rank_is_m_minus_H_by_every_route(widths, bias):
     assert cert.holds and cert.rank == expected
 
 
+@given(gst.skeletons(ARCH), st.booleans())
+def test_R1_certificate_holds_for_any_skeleton(ws_sk, bias):
+    """R1 by the exact certificate with any in-parents pi and out-children sigma (B4): the
+    pivots and the triangular basis work for every choice, and the rank agrees with the SVD."""
+    widths, sk = ws_sk
+    cert = rank_certificate(widths, sk, bias=bias)
+    assert cert.b_zero_on_paths and cert.b_independent and cert.basis_triangular
+    assert cert.rank == explicit_rank(widths, "svd", bias=bias)[0]
+
+
+def test_certificate_negative_control_a_repeated_basis_path_is_caught(monkeypatch):
+    """The certificate can fail: with one basis path replaced by a copy of another, the
+    triangular check finds the path without its own edge and no rank is claimed."""
+    import gspace.basis
+
+    real = gspace.basis.basis_path_array
+
+    def broken(*args, **kwargs):
+        P = real(*args, **kwargs).copy()
+        P[-1] = P[0]
+        return P
+
+    monkeypatch.setattr(gspace.basis, "basis_path_array", broken)
+    cert = rank_certificate([3, 4, 4, 2])
+    assert cert.b_zero_on_paths and cert.b_independent
+    assert not cert.basis_triangular and not cert.holds and cert.rank is None
+
+
 def test_R1_scalable_route_on_more_than_1e12_paths():
     """R1 on 10**13 paths (never listed): counting route and exact certificate."""
     widths = [10] * 13

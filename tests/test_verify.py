@@ -63,6 +63,10 @@ def test_bad_input():
         gv.verify([3, 4, 2], claims=["Z9"])
     with pytest.raises(TypeError, match="sequence of claim IDs"):
         gv.verify([3, 4, 2], claims="G2")
+    with pytest.raises(ValueError, match="limit must be an integer"):
+        gv.verify([3, 4, 2], limit=0)
+    with pytest.raises(ValueError, match="gram_limit must be an integer"):
+        gv.verify([3, 4, 2], gram_limit=2.5)
 
 
 @pytest.mark.slow
