@@ -210,6 +210,13 @@ def flatten(pa: PathArrays, skeleton: Skeleton) -> np.ndarray:
     -------
     ndarray of shape (M - H,)
 
+    Raises
+    ------
+    TypeError
+        If ``pa`` is not a PathArrays or ``skeleton`` not a Skeleton.
+    ValueError
+        If the layers of ``pa`` do not have the skeleton's shapes.
+
     Examples
     --------
     >>> sk = Skeleton.default([1, 2, 1])
@@ -218,6 +225,15 @@ def flatten(pa: PathArrays, skeleton: Skeleton) -> np.ndarray:
     """
     if not isinstance(pa, PathArrays):
         raise TypeError(f"pa must be a PathArrays, got {type(pa).__name__}")
+    if not isinstance(skeleton, Skeleton):
+        raise TypeError(f"skeleton must be a gspace.Skeleton, got {type(skeleton).__name__}")
+    widths = list(skeleton.widths)
+    shapes = [np.shape(x) for x in pa.weights]
+    if shapes != list(zip(widths[:-1], widths[1:])):
+        raise ValueError(
+            f"pa.weights has shapes {shapes}, the skeleton's widths {widths} need "
+            f"{list(zip(widths[:-1], widths[1:]))}"
+        )
     parts = [np.asarray(x)[~skeleton.sigma_mask(l)] for l, x in enumerate(pa.weights)]
     parts += [np.asarray(b) for b in (pa.biases or [])]
     return np.concatenate(parts)
@@ -241,8 +257,10 @@ def unflatten(vec, net: MLP, skeleton: Skeleton | None = None, fill: float = 0.0
 
     Raises
     ------
+    TypeError
+        If ``net`` is not an MLP or ``skeleton`` not a Skeleton.
     ValueError
-        If ``vec`` has the wrong length.
+        If ``vec`` has the wrong length or the skeleton does not fit the network.
 
     Examples
     --------
@@ -250,6 +268,8 @@ def unflatten(vec, net: MLP, skeleton: Skeleton | None = None, fill: float = 0.0
     >>> unflatten([5.0, 6.0], net).weights[0].tolist()
     [[5.0, 6.0]]
     """
+    if not isinstance(net, MLP):
+        raise TypeError(f"net must be a gspace.MLP, got {type(net).__name__}")
     sk = _resolve_skeleton(net.widths, skeleton)
     vec = np.asarray(vec, dtype=np.float64)
     n_expected = sum(int((~sk.sigma_mask(l)).sum()) for l in range(net.L))

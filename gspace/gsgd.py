@@ -486,7 +486,8 @@ def inverse_chain_rule(net: MLP, grads: Gradients, skeleton: Skeleton | None = N
     grads : Gradients
         ``dl/dw`` from back-propagation. If ``grads.hidden_flow`` is present (as from
         :meth:`MLP.loss_and_gradients`), the per-node sums of ``w * dl/dw`` are read from it
-        instead of summed over the weights.
+        instead of summed over the weights; it is trusted, so drop it
+        (``dataclasses.replace(grads, hidden_flow=None)``) after changing ``grads.weights``.
     skeleton : Skeleton, optional
         Defaults to ``Skeleton.default(net.widths)``.
 
@@ -920,7 +921,10 @@ class GSGD(Optimizer):
         ----------
         net : MLP
         grads : Gradients
-            ``dl/dw`` for ``net`` (with ``hidden_flow`` if available).
+            ``dl/dw`` for ``net`` (with ``hidden_flow`` if available). ``hidden_flow`` is
+            trusted to equal the per-node sums of ``w * dl/dw``: after changing
+            ``grads.weights`` (clipping, noise) drop it with
+            ``dataclasses.replace(grads, hidden_flow=None)``.
 
         Returns
         -------

@@ -178,5 +178,12 @@ def test_bad_input():
         ex.unflatten(np.ones(2), net)
     with pytest.raises(TypeError, match="PathArrays"):
         ex.flatten(v, gspace.Skeleton.default(net.widths))
+    pa = basis_path_values(net)
+    with pytest.raises(TypeError, match="Skeleton"):
+        ex.flatten(pa, "default")
+    with pytest.raises(ValueError, match="shapes"):
+        ex.flatten(pa, gspace.Skeleton.default([2, 4, 2]))
+    with pytest.raises(TypeError, match="MLP"):
+        ex.unflatten(v, net.weights)
     with pytest.raises(TypeError, match="MLP"):
         ex.explicit_basis_path_values(net.weights)
