@@ -33,6 +33,7 @@ import warnings
 
 import numpy as np
 
+from .basis import resolve_skeleton
 from .network import MLP, check_widths
 from .skeleton import Skeleton
 
@@ -574,7 +575,7 @@ def normalize_skeleton_out_weights(net: MLP, skeleton: Skeleton | None = None):
     Parameters
     ----------
     net : MLP
-    skeleton : Skeleton, optional
+    skeleton : Skeleton or {"default", "paper"}, optional
         Default ``Skeleton.default(net.widths)`` (the paper's skeleton for equal widths).
 
     Returns
@@ -587,6 +588,8 @@ def normalize_skeleton_out_weights(net: MLP, skeleton: Skeleton | None = None):
 
     Raises
     ------
+    TypeError
+        If ``net`` is not a :class:`~gspace.MLP` or ``skeleton`` is not a skeleton.
     ValueError
         If a sigma-edge weight is 0 (no positive scaling can make it +-1) or the skeleton's
         widths differ from the network's.
@@ -610,11 +613,7 @@ def normalize_skeleton_out_weights(net: MLP, skeleton: Skeleton | None = None):
     if not isinstance(net, MLP):
         raise TypeError(f"net must be a gspace.MLP, got {type(net).__name__}")
     widths = net.widths
-    sk = Skeleton.default(widths) if skeleton is None else skeleton
-    if not isinstance(sk, Skeleton):
-        raise TypeError(f"skeleton must be a gspace.Skeleton, got {type(sk).__name__}")
-    if list(sk.widths) != widths:
-        raise ValueError(f"skeleton widths {list(sk.widths)} differ from network widths {widths}")
+    sk = resolve_skeleton(widths, skeleton)
     L = net.L
     cs = [None] * (L - 1)
     c_next = np.ones(widths[L])

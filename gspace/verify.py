@@ -62,6 +62,7 @@ from .structure import (
     structure_matrix,
 )
 from .sufficiency import (
+    _params,  # all parameters as one vector: weights row-major layer by layer, then biases
     dead_node_counterexample,
     equivalent_by_path_values,
     find_scaling,
@@ -158,13 +159,6 @@ def _random_net(widths, bias, rng) -> MLP:
             rng.uniform(0.1, 0.5, size=h) * rng.choice([-1.0, 1.0], size=h) for h in widths[1:]
         ]
     return net
-
-
-def _params(net: MLP) -> np.ndarray:
-    parts = [w.ravel() for w in net.weights]
-    if net.has_bias:
-        parts += list(net.biases)
-    return np.concatenate(parts)
 
 
 def _rel(a, b) -> float:

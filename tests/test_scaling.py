@@ -257,6 +257,12 @@ def test_bad_input_elsewhere():
         normalize_skeleton_out_weights(net)
     with pytest.raises(ValueError, match="differ"):
         normalize_skeleton_out_weights(net, Skeleton.default([2, 3, 1]))
+    with pytest.raises(TypeError, match="Skeleton"):
+        normalize_skeleton_out_weights(net, skeleton=[0, 1])
+    ok = gspace.MLP([3, 4, 4, 2], rng=np.random.default_rng(0))
+    a, _ = normalize_skeleton_out_weights(ok, "paper")
+    b, _ = normalize_skeleton_out_weights(ok)
+    np.testing.assert_array_equal(_flat_params(a), _flat_params(b))
     with pytest.raises(ValueError, match="tol"):
         balance(net, tol=0)
     with pytest.raises(ValueError, match="max_iter"):
