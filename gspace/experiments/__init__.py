@@ -34,6 +34,7 @@ from . import (
     init,
     invariance,
     path_sgd,
+    protocol,
     report,
     runner,
     unbalanced_init,
@@ -72,7 +73,7 @@ def _module(name: str):
 def _edge_notes(results: dict) -> list[str]:
     """Say where a chosen learning rate is the smallest or largest of its grid."""
     edges: dict[tuple[str, str], list[str]] = {}
-    for sel in results["lr_selection"]:
+    for sel in results.lr_selection:
         grid, chosen = sel["grid"], sel["chosen"]
         if len(grid) < 2 or chosen not in (min(grid), max(grid)):
             continue
@@ -173,17 +174,16 @@ def run(
         jobs=jobs,
         cache_dir=cache_dir,
     )
-    results["notes"].extend(_edge_notes(results))
+    results.notes.extend(_edge_notes(results))
     if quick:
-        results["notes"].insert(0, _quick_note(module, results["config"]))
-    results["machine"] = {**common.machine_info(), "jobs": jobs, "resumed": resumed}
-    results["elapsed_seconds"] = elapsed()
-    results = {key: results[key] for key in common.RESULT_FIELDS}
+        results.notes.insert(0, _quick_note(module, results.config))
+    results.machine = {**common.machine_info(), "jobs": jobs, "resumed": resumed}
+    results.elapsed_seconds = elapsed()
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        common.save_results(results, out / "results.json")
-        module.plot(results, out / results["figure"])
+        results.to_json(out / "results.json")
+        module.plot(results, out / results.figure)
     return results
 
 
@@ -246,25 +246,36 @@ def run_cli(args) -> int:
         print(f"gspace experiment {name}: interrupted; run it again to continue", file=sys.stderr)
         return 130
     print(report.results_table(results, fmt="markdown"))
-    for note in results["notes"]:
+    for note in results.notes:
         print(f"* {note}")
     print(
-        f"{results['elapsed_seconds']:.0f} s; wrote {Path(out) / 'results.json'} and "
-        f"{Path(out) / results['figure']}"
+        f"{results.elapsed_seconds:.0f} s; wrote {Path(out) / 'results.json'} and "
+        f"{Path(out) / results.figure}"
     )
     return 0
 
 
-#: The short versions shown by ``gspace demo``: the full runs' networks with fewer epochs and
-#: one learning rate per optimizer (the rate the full run chose on validation on digits).
+#: The short versions shown by ``gspace demo``, on digits (bundled with scikit-learn): one start
+#: (skeleton-unit) and one learning rate per optimizer (the rates the full runs of gspace 0.1
+#: chose on validation on digits), so the one-epoch "tuning" run chooses nothing.
 DEMO_OVERRIDES = {
     "invariance": {
+        "dataset": "digits",
+        "hidden": [32, 32],
         "epochs": 10,
+        "inits": ["skeleton-unit"],
         "lr_grid": {"sgd": [0.3], "pathsgd": [1.0], "gsgd": [0.3]},
+        "tune_epochs": 1,
+        "tune_limit": None,
+        "limit": None,
     },
     "path-sgd": {
+        "dataset": "digits",
         "epochs": 10,
+        "inits": ["skeleton-unit"],
         "lr_grid": {"sgd": [0.3], "pathsgd": [3.0], "gsgd": [0.3]},
+        "tune_epochs": 1,
+        "tune_limit": None,
     },
 }
 
@@ -302,9 +313,9 @@ def demo(name: str, out, seed: int = 0, progress=None) -> dict:
         restart=True,  # the demo always trains
     )
     print(report.results_table(results, fmt="markdown"), end="")
-    for note in results["notes"][1:]:
+    for note in results.notes[1:]:
         print(f"* {note}")
-    print(f"figure: {Path(out) / results['figure']}")
+    print(f"figure: {Path(out) / results.figure}")
     return results
 
 
@@ -329,8 +340,8 @@ def replot(results_path) -> Path:
         If it is not a results file or names an unknown experiment.
     """
     results_path = Path(results_path)
-    results = common.load_results(results_path)
-    module = _module(results["experiment"])
-    figure = results_path.parent / results["figure"]
+    results = protocol.Results.from_json(results_path)
+    module = _module(results.experiment)
+    figure = results_path.parent / results.figure
     module.plot(results, figure)
     return figure

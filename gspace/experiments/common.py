@@ -1416,7 +1416,7 @@ def save_figure(fig, path, results: dict, about: str, *, ax=None, rect=None) -> 
     """
     import matplotlib.pyplot as plt
 
-    title = f"{results['title']}\n{about}, mean +- std over {len(results['seeds'])} seeds"
+    title = f"{results.title}\n{about}, mean +- std over {len(results.seeds)} seeds"
     if ax is None:
         fig.suptitle(title, fontsize=10)
     else:
