@@ -43,7 +43,7 @@ __all__ = ["Results", "STARTS", "PROTOCOLS", "fair_runs", "protocol_rows", "prot
 STARTS = ("skeleton-unit", "he")
 #: Protocol key -> its label in tables.
 #: Real-data learning-rate grid, the same for the three optimizers (see the module notes).
-LR_GRID = (0.003, 0.01, 0.03, 0.1, 0.3)
+LR_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 PROTOCOLS = {
     "released": "as released",
     "a": "(a) authors' start",
