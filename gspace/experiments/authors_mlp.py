@@ -39,7 +39,7 @@ def config(quick: bool) -> dict:
     >>> config(quick=False)["schedule"]
     {'name': 'exp', 'k': 0.01}
     """
-    epochs = {"fashion-mnist": 2, "mnist": 4} if quick else {"fashion-mnist": 12, "mnist": 40}
+    epochs = {"fashion-mnist": 2, "mnist": 4} if quick else {"fashion-mnist": 5, "mnist": 30}
     return {
         "dataset": ["fashion-mnist", "mnist"],
         "hidden": [64, 64, 64, 64],
@@ -51,7 +51,7 @@ def config(quick: bool) -> dict:
         "bias": False,
         "inits": list(protocol.STARTS),
         "lr_grid": {opt: list(protocol.LR_GRID) for opt in OPTIMIZERS},
-        "tune_limit": {"fashion-mnist": 3000 if quick else 12000, "mnist": None},
+        "tune_limit": {"fashion-mnist": 3000 if quick else 8000, "mnist": None},
         "tune_seeds": 1,
         "limit": 6000 if quick else None,
         "optimizers": list(OPTIMIZERS),

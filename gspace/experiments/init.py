@@ -35,7 +35,7 @@ def config(quick: bool) -> dict:
     >>> config(quick=False)["networks"]
     {'shallow': [32, 32], 'deep': [32, 32, 32, 32, 32, 32]}
     """
-    epochs = 3 if quick else 20
+    epochs = 3 if quick else 10
     return {
         "dataset": "mnist",
         "networks": {"shallow": [32, 32], "deep": [32] * 6},

@@ -33,7 +33,7 @@ def config(quick: bool) -> dict:
     >>> config(quick=False)["hidden"]
     [32, 32, 32]
     """
-    epochs = 3 if quick else 30
+    epochs = 3 if quick else 20
     return {
         "dataset": "mnist",
         "hidden": [32, 32, 32],

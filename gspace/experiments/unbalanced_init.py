@@ -37,21 +37,21 @@ def config(quick: bool) -> dict:
     Examples
     --------
     >>> config(quick=False)["sigmas"]
-    [0.0, 1.0, 2.0, 3.0]
+    [0.0, 1.0, 3.0]
     """
-    epochs = 1 if quick else 3
+    epochs = 1 if quick else 2
     return {
         "dataset": "fashion-mnist",
-        "hidden": [64, 64],
+        "hidden": [32, 32],
         "epochs": epochs,
         "batch_size": 64,
         "loss": "cross_entropy",
         "bias": False,
-        "sigmas": [0.0, 2.0] if quick else [0.0, 1.0, 2.0, 3.0],
+        "sigmas": [0.0, 2.0] if quick else [0.0, 1.0, 3.0],
         "inits": list(protocol.STARTS),
         "lr_grid": {opt: list(protocol.LR_GRID) for opt in OPTIMIZERS},
         "tune_epochs": epochs,
-        "tune_limit": 3000 if quick else 12000,
+        "tune_limit": 3000 if quick else 8000,
         "tune_seeds": 1,
         "limit": 6000 if quick else None,
         "optimizers": list(OPTIMIZERS),

@@ -36,12 +36,12 @@ def config(quick: bool) -> dict:
     Examples
     --------
     >>> config(quick=False)["widths"]
-    [16, 32, 64, 128, 256]
+    [16, 64, 256]
     """
-    epochs = 2 if quick else 10
+    epochs = 2 if quick else 6
     return {
         "dataset": "fashion-mnist",
-        "widths": [16, 64] if quick else [16, 32, 64, 128, 256],
+        "widths": [16, 64] if quick else [16, 64, 256],
         "epochs": epochs,
         "batch_size": 64,
         "schedule": {"name": "exp", "k": 3.0 / epochs},
@@ -50,7 +50,7 @@ def config(quick: bool) -> dict:
         "inits": list(protocol.STARTS),
         "lr_grid": {opt: list(protocol.LR_GRID) for opt in OPTIMIZERS},
         "tune_epochs": epochs,
-        "tune_limit": 3000 if quick else 12000,
+        "tune_limit": 3000 if quick else 8000,
         "tune_seeds": 1,
         "limit": 6000 if quick else None,
         "optimizers": list(OPTIMIZERS),
