@@ -5,7 +5,7 @@ functions (thin adapters onto gspace: where the solution lives) and the graded c
 starter file in ``starters/`` that states in docstrings what to implement. The checks call
 the student's functions on drawn inputs and compare with the reference; a failure says which
 function, on which input, what was expected and what came back. ``gspace lab`` is the command
-line (see :func:`run_cli`); the teachers page of the docs has a one-hour plan per lab.
+line (``run_cli``); the teachers page of the docs has a one-hour plan per lab.
 
 Examples
 --------

@@ -77,7 +77,7 @@ def _setup(rng, widths=(4, 8, 8, 3), n_steps=4):
 
 
 def check_function_gap(student, rng):
-    """function_gap(weights_a, weights_b, X): relative distance of the two functions on X"""
+    """function_gap is the relative distance of the two functions on X"""
     for _ in range(4):
         widths, w, c, _, X = _setup(rng)
         other = MLP(widths, rng=rng).weights if rng.random() < 0.5 else w
@@ -88,7 +88,7 @@ def check_function_gap(student, rng):
 
 
 def check_train(student, rng):
-    """train(weights, optimizer, batches, lr): one step per mini-batch, MSE loss"""
+    """train takes one step per mini-batch, MSE loss"""
     for name in ("sgd", "gsgd"):
         widths, w, _, batches, _ = _setup(rng, n_steps=3)
         on = f"(weights, {name!r}, 3 batches, lr=0.02) on widths {widths}"
@@ -102,7 +102,7 @@ def check_train(student, rng):
 
 
 def check_invariance_experiment(student, rng):
-    """invariance_experiment: the gap between the runs from w and from g_c(w), per step"""
+    """invariance_experiment gives the gap between the runs from w and from g_c(w), per step"""
     widths, w, c, batches, X = _setup(rng, n_steps=20)
     on = f" on widths {widths}, 20 steps, lr=0.02"
     got = call(student, "invariance_experiment", w, c, batches, 0.02, X, on=on)
@@ -120,7 +120,7 @@ def check_invariance_experiment(student, rng):
 
 
 def check_conclusion(student, rng):
-    """CONCLUSION: a written conclusion with the measured numbers (read by your teacher)"""
+    """CONCLUSION is a written conclusion with the measured numbers (read by your teacher)"""
     text = getattr(student, "CONCLUSION", None)
     if not isinstance(text, str) or "TODO" in text:
         raise LabFailure("CONCLUSION is still the TODO: write what you measured and what it shows")
@@ -134,3 +134,5 @@ def check_conclusion(student, rng):
 
 
 CHECKS = [check_function_gap, check_train, check_invariance_experiment, check_conclusion]
+#: Documented: the graded checks (the reference functions above are the solution).
+__all__ = [c.__name__ for c in CHECKS]

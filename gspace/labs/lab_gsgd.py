@@ -77,7 +77,7 @@ def _copy(ws):
 
 
 def check_rho(student, rng):
-    """rho_in and rho_out: products along the in-chains (pi) and out-chains (sigma)"""
+    """rho_in and rho_out are the products along the in-chains (pi) and out-chains (sigma)"""
     for widths, w, _, _ in _cases(rng):
         L, on = len(widths) - 1, f" on widths {widths}"
         got = call(student, "rho_in", _copy(w), on=on)
@@ -90,7 +90,7 @@ def check_rho(student, rng):
 
 
 def check_basis_path_values(student, rng):
-    """basis_path_values: v_e = rho_in(a) * w_e * rho_out(b) on every non-sigma edge"""
+    """basis_path_values gives v_e = rho_in(a) * w_e * rho_out(b) on every non-sigma edge"""
     for widths, w, _, non_sigma in _cases(rng):
         on = f" on widths {widths}"
         got = call(student, "basis_path_values", _copy(w), on=on)
@@ -99,7 +99,7 @@ def check_basis_path_values(student, rng):
 
 
 def check_inverse_chain_rule(student, rng):
-    """inverse_chain_rule(weights, grads) gives dl/dv (Inverse-Chain-Rule)"""
+    """inverse_chain_rule gives dl/dv (Inverse-Chain-Rule)"""
     for widths, w, g, non_sigma in _cases(rng):
         on = f" on widths {widths} with back-propagation's gradient of an MSE loss"
         got = call(student, "inverse_chain_rule", _copy(w), _copy(g), on=on)
@@ -113,7 +113,7 @@ def check_inverse_chain_rule(student, rng):
 
 
 def check_weight_allocation(student, rng):
-    """weight_allocation(weights, v_new) keeps the sigma-edges and hits v_new (W1)"""
+    """weight_allocation keeps the sigma-edges and hits v_new (W1)"""
     for widths, w, _, _ in _cases(rng):
         v = basis_path_values(w)
         R = [rng.uniform(0.7, 1.3, a.shape) for a in v]
@@ -128,7 +128,7 @@ def check_weight_allocation(student, rng):
 
 
 def check_gsgd_step(student, rng):
-    """gsgd_step(weights, grads, lr) equals gspace's G-SGD step (Algorithm 1)"""
+    """gsgd_step equals gspace's G-SGD step (Algorithm 1)"""
     for widths, w, g, _ in _cases(rng):
         lr = float(np.round(rng.uniform(0.01, 0.1), 3))
         on = f" on widths {widths}, lr={lr}"
@@ -139,3 +139,5 @@ def check_gsgd_step(student, rng):
 
 CHECKS = [check_rho, check_basis_path_values, check_inverse_chain_rule]
 CHECKS += [check_weight_allocation, check_gsgd_step]
+#: Documented: the graded checks (the reference functions above are the solution).
+__all__ = [c.__name__ for c in CHECKS]

@@ -58,7 +58,7 @@ def _cases(rng, n=6):
 
 
 def check_enumerate_paths(student, rng):
-    """enumerate_paths(widths) lists every path, in itertools.product order"""
+    """enumerate_paths lists every path, in itertools.product order"""
     for widths, _ in _cases(rng):
         on = f" for widths {widths}"
         got = call(student, "enumerate_paths", list(widths), on=on)
@@ -78,7 +78,7 @@ def check_enumerate_paths(student, rng):
 
 
 def check_path_values(student, rng):
-    """path_values(weights, paths): the product of the L weights on each path; G3"""
+    """path_values is the product of the L weights on each path; G3"""
     for widths, w in _cases(rng):
         paths = enumerate_paths(widths)
         on = f" on widths {widths}"
@@ -91,7 +91,7 @@ def check_path_values(student, rng):
 
 
 def check_network_from_paths(student, rng):
-    """network_from_paths(weights, X) equals the forward pass (P1)"""
+    """network_from_paths equals the forward pass (P1)"""
     for widths, w in _cases(rng):
         X = rng.normal(size=(4, widths[0]))
         on = f" on widths {widths}, X of shape {X.shape}"
@@ -104,7 +104,7 @@ def check_network_from_paths(student, rng):
 
 
 def check_structure_matrix(student, rng):
-    """structure_matrix(widths): A[e, k] = 1 iff path k uses edge e"""
+    """structure_matrix has A[e, k] = 1 iff path k uses edge e"""
     for widths, _ in _cases(rng):
         on = f" for widths {widths}"
         hint = (
@@ -116,7 +116,7 @@ def check_structure_matrix(student, rng):
 
 
 def check_expected_rank(student, rng):
-    """expected_rank(widths) is the rank of A, by a formula in m and H (R1)"""
+    """expected_rank is the rank of A, by a formula in m and H (R1)"""
     for widths, _ in _cases(rng, 8):
         on = f" for widths {widths}"
         got = call(student, "expected_rank", list(widths), on=on)
@@ -131,3 +131,5 @@ def check_expected_rank(student, rng):
 
 CHECKS = [check_enumerate_paths, check_path_values, check_network_from_paths]
 CHECKS += [check_structure_matrix, check_expected_rank]
+#: Documented: the graded checks (the reference functions above are the solution).
+__all__ = [c.__name__ for c in CHECKS]

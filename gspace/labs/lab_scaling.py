@@ -57,7 +57,7 @@ def _copy(ws):
 
 
 def check_forward(student, rng):
-    """forward(weights, X) equals gspace.MLP.forward"""
+    """forward equals gspace.MLP.forward"""
     for widths, w in _cases(rng):
         X = rng.normal(size=(4, widths[0]))
         on = f" on widths {widths}, X of shape {X.shape}"
@@ -85,7 +85,7 @@ def check_scale_node(student, rng):
 
 
 def check_apply_scaling(student, rng):
-    """apply_scaling(weights, c) equals g_c, one factor per hidden node"""
+    """apply_scaling equals g_c, one factor per hidden node"""
     for widths, w in _cases(rng):
         c = [np.round(rng.uniform(0.2, 5.0, h), 3) for h in widths[1:-1]]
         on = f" with widths {widths}, c = {fmt(c)}"
@@ -95,7 +95,7 @@ def check_apply_scaling(student, rng):
 
 
 def check_invariance(student, rng):
-    """G1 and G2 on your own functions: forward(apply_scaling(w, c)) = forward(w); composition"""
+    """G1 and G2 hold for your functions: the function is unchanged; composition"""
     for widths, w in _cases(rng, 4):
         c1, c2 = ([rng.uniform(0.2, 5.0, h) for h in widths[1:-1]] for _ in range(2))
         X = rng.normal(size=(5, widths[0]))
@@ -110,7 +110,7 @@ def check_invariance(student, rng):
 
 
 def check_scaling_vectors(student, rng):
-    """scaling_vectors(widths): row O is b_O (+1 on in-edges of O, -1 on out-edges)"""
+    """scaling_vectors has row O equal to b_O (+1 on in-edges of O, -1 on out-edges)"""
     for widths, _ in _cases(rng, 5):
         on = f" for widths {widths}"
         B = call(student, "scaling_vectors", list(widths), on=on)
@@ -123,3 +123,5 @@ def check_scaling_vectors(student, rng):
 
 CHECKS = [check_forward, check_scale_node, check_apply_scaling, check_invariance]
 CHECKS += [check_scaling_vectors]
+#: Documented: the graded checks (the reference functions above are the solution).
+__all__ = [c.__name__ for c in CHECKS]
