@@ -670,7 +670,7 @@ def chosen_runs(runs: list[dict], selection: dict) -> list[dict]:
     Parameters
     ----------
     runs : list of dict
-        Run records as made by :func:`grid_search`.
+        Run records as returned by :func:`select_lr`.
     selection : dict
         One entry of ``results["lr_selection"]``.
 

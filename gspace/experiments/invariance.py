@@ -109,7 +109,7 @@ def train_pair(spec: dict) -> dict:
     -------
     dict
         The record of the run from ``g(w)`` (condition ``{"start": "g(w)"}``) with
-        ``output_abs_diff`` and ``output_rel_diff`` (:func:`output_difference` of the two
+        ``output_abs_diff`` and ``output_rel_diff`` (``output_difference`` of the two
         final networks on the test inputs) and ``train_loss_max_diff`` (largest difference
         between their training losses over the epochs; ``inf`` if either diverged).
 
