@@ -1,4 +1,4 @@
-"""The ``gspace`` command line: ``demo``, ``train``, ``verify``, ``experiment``.
+"""The ``gspace`` command line: ``demo``, ``train``, ``verify``, ``experiment``, ``lab``.
 
 Installed as the console script ``gspace`` and runnable as ``python -m gspace``. Every
 subcommand has ``--help``. :func:`main` returns the exit status: 0 on success, 1 when the
@@ -480,7 +480,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=None, help="MNIST/Fashion-MNIST IDX files")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=lambda a: _delegate("experiments", "experiment", a))
+    _add_lab_parser(sub, fmt)
     return parser
+
+
+def _add_lab_parser(sub, fmt) -> None:
+    """``gspace lab``: the teaching labs of :mod:`gspace.labs`."""
+    from .labs import LABS
+
+    p = sub.add_parser(
+        "lab",
+        help="teaching labs: write a starter file, grade it",
+        description="Teaching labs. gspace lab --list; gspace lab NAME [--out DIR] writes "
+        "the starter (never over an existing file); gspace lab NAME --check FILE grades it "
+        "(exit 0 iff every check passes); --check reference grades gspace itself.",
+        formatter_class=fmt,
+    )
+    p.add_argument("name", nargs="?", choices=list(LABS), metavar="NAME", help=" | ".join(LABS))
+    p.add_argument("--list", action="store_true", help="list the labs")
+    p.add_argument("--out", default=None, help="directory for the starter (default: .)")
+    p.add_argument("--check", default=None, metavar="FILE", help="grade FILE (or 'reference')")
+    p.set_defaults(func=lambda a: _delegate("labs", "lab", a))
 
 
 def _milestones(text: str) -> list[int]:

@@ -241,6 +241,7 @@ API_SECTIONS = [
     ("Checking the claims", ["verify", "testing"]),
     ("Experiments", ["experiments"]),
     ("Command line", ["cli"]),
+    ("Teaching labs", ["labs"]),
 ]
 
 
