@@ -245,7 +245,7 @@ def run_cli(args) -> int:
     except KeyboardInterrupt:
         print(f"gspace experiment {name}: interrupted; run it again to continue", file=sys.stderr)
         return 130
-    print(report.results_table(results, fmt="markdown"))
+    print(report.results_table(results, fmt="text"))
     for note in results["notes"]:
         print(f"* {note}")
     print(
@@ -301,7 +301,14 @@ def demo(name: str, out, seed: int = 0, progress=None) -> dict:
         overrides=DEMO_OVERRIDES[name],
         restart=True,  # the demo always trains
     )
-    print(report.results_table(results, fmt="markdown"), end="")
+    cfg = results["config"]
+    widths = cfg.get("widths")
+    widths = "-".join(map(str, widths)) if isinstance(widths, list) else widths
+    print(
+        f"{results['dataset']}, widths {widths}, {cfg['epochs']} "
+        f"epochs, {len(results['seeds'])} seeds, one learning rate per optimizer"
+    )
+    print(report.results_table(results, fmt="text"), end="")
     for note in results["notes"][1:]:
         print(f"* {note}")
     print(f"figure: {Path(out) / results['figure']}")
