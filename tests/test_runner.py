@@ -75,6 +75,19 @@ def test_run_grid_two_jobs_equals_one_job_in_spec_order():
     assert serial[0] != serial[1]  # the seeds differ, so the runs do
 
 
+def test_backend_without_generators_runs_in_cached_chunks(tmp_path):
+    """joblib's multiprocessing backend (like Ray's) cannot return results as they finish:
+    the runs go in chunks (4 per worker), with the same results, all cached."""
+    import joblib
+
+    specs = grid(n=None, epochs=(1, 1, 1))  # 12 runs: chunks of 8 and 4
+    serial = runner.run_grid(specs, common.train_spec, progress=False)
+    with joblib.parallel_backend("multiprocessing", n_jobs=2):
+        out = runner.run_grid(specs, common.train_spec, jobs=2, cache_dir=tmp_path, progress=False)
+    assert json.dumps(out) == json.dumps(serial)
+    assert len(list(tmp_path.glob("*.json"))) == len(specs)
+
+
 def test_cache_skips_finished_runs_and_restart_recomputes(tmp_path):
     specs = [{"x": i} for i in range(5)]
     first = runner.run_grid(specs, record_call, cache_dir=tmp_path, progress=False)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .. import datasets
 from . import (
     authors_mlp,
     common,
@@ -245,7 +246,7 @@ def run_cli(args) -> int:
     except KeyboardInterrupt:
         print(f"gspace experiment {name}: interrupted; run it again to continue", file=sys.stderr)
         return 130
-    print(report.results_table(results, fmt="markdown"))
+    print(report.results_table(results, fmt="text"))
     for note in results.notes:
         print(f"* {note}")
     print(
@@ -312,7 +313,14 @@ def demo(name: str, out, seed: int = 0, progress=None) -> dict:
         overrides=DEMO_OVERRIDES[name],
         restart=True,  # the demo always trains
     )
-    print(report.results_table(results, fmt="markdown"), end="")
+    cfg = results.config
+    data = datasets.load(cfg["dataset"], seed=seed)
+    widths = "-".join(map(str, [data.n_features, *cfg["hidden"], data.n_classes]))
+    print(
+        f"{results.dataset}, widths {widths}, {cfg['epochs']} epochs, {len(results.seeds)} "
+        f"seeds, one learning rate per optimizer"
+    )
+    print(report.results_table(results, fmt="text"), end="")
     for note in results.notes[1:]:
         print(f"* {note}")
     print(f"figure: {Path(out) / results.figure}")

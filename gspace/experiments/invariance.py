@@ -132,6 +132,11 @@ def run(
             )
             for key in ("output_abs_diff", "output_rel_diff", "train_loss_max_diff"):
                 row[key] = max(p[key] for p in pairs)
+            row["diverged_gw"] = sum(p["diverged"] for p in pairs)
+            # trained without overflow, but no better than twice the accuracy of guessing
+            row["at_chance_gw"] = sum(
+                not p["diverged"] and p["final"]["test_acc"] < 2 / K for p in pairs
+            )
             results.summary.append(row)
     results.summary_columns = [
         {"key": "protocol", "label": "protocol"},
@@ -142,6 +147,8 @@ def run(
         {"key": "output_abs_diff", "label": "max abs. output diff", "format": ".1e"},
         {"key": "output_rel_diff", "label": "relative output diff", "format": ".1e"},
         {"key": "train_loss_max_diff", "label": "max train-loss diff", "format": ".1e"},
+        {"key": "diverged_gw", "label": "diverged from g(w)", "format": "d"},
+        {"key": "at_chance_gw", "label": "at chance from g(w)", "format": "d"},
     ]
     worst = {}
     for row in results.summary:

@@ -208,15 +208,16 @@ def run_grid(
     Notes
     -----
     Results arrive in the order the runs finish (``return_as="generator_unordered"``) and are
-    cached one by one; a backend that cannot return results as they come (joblib's
-    ``multiprocessing`` backend) returns them all at the end of the grid instead.
+    cached one by one. A backend that cannot return results as they come (joblib's
+    ``multiprocessing`` backend, and Ray's, which is built on it) gets the runs in chunks of
+    four per worker, each chunk cached when it ends.
 
     Examples
     --------
     >>> run_grid([{"x": 2}, {"x": 3}], json.dumps, progress=False)
     ['{"x": 2}', '{"x": 3}']
     """
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, effective_n_jobs
 
     from .common import progress_bar
 
@@ -234,22 +235,27 @@ def run_grid(
                 results[i], done[i] = cached, True
     todo = [i for i in range(len(specs)) if not done[i]]
     failures = []
-    with progress_bar(len(specs), desc, progress) as bar:
+    try:
+        parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
+        chunks = [todo]
+    except ValueError:  # a backend that returns results only at the end: cache chunk by chunk
+        parallel = Parallel(n_jobs=jobs)
+        size = 4 * effective_n_jobs(jobs)
+        chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
+    with progress_bar(len(specs), desc, progress) as bar, parallel:
         bar.update(len(specs) - len(todo))
-        tasks = (delayed(_guarded)(train_fn, specs[i], i) for i in todo)
         try:
-            try:
-                parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
-            except ValueError:  # a backend without generators
-                parallel = Parallel(n_jobs=jobs)
-            for i, ok, value in parallel(tasks):
-                bar.update(1)
-                if not ok:
-                    failures.append((specs[i], value))
-                    continue
-                results[i], done[i] = json.loads(json.dumps(value)), True
-                if paths[i] is not None:
-                    _write_cached(paths[i], specs[i], value)
+            for chunk in chunks:
+                for i, ok, value in parallel(
+                    delayed(_guarded)(train_fn, specs[i], i) for i in chunk
+                ):
+                    bar.update(1)
+                    if not ok:
+                        failures.append((specs[i], value))
+                        continue
+                    results[i], done[i] = json.loads(json.dumps(value)), True
+                    if paths[i] is not None:
+                        _write_cached(paths[i], specs[i], value)
         except KeyboardInterrupt:
             where = f"; they are cached in {cache_dir}" if cache_dir else ""
             print(
