@@ -40,29 +40,23 @@ def config(quick: bool) -> dict:
     {'name': 'exp', 'k': 0.01}
     """
     epochs = {"fashion-mnist": 2, "mnist": 4} if quick else {"fashion-mnist": 5, "mnist": 30}
+    cfg = protocol.base_config(OPTIMIZERS, ["fashion-mnist", "mnist"], epochs, quick)
+    del cfg["tune_epochs"]  # per data set: the epochs of its reported runs
+    cfg["tune_limit"] = {"fashion-mnist": cfg["tune_limit"], "mnist": None}
     return {
-        "dataset": ["fashion-mnist", "mnist"],
+        **cfg,
         "hidden": [64, 64, 64, 64],
-        "epochs": epochs,
-        "batch_size": 64,
         "schedule": {"name": "exp", "k": 0.01},
         "released_lr": 0.1,
-        "loss": "cross_entropy",
-        "bias": False,
-        "inits": list(protocol.STARTS),
-        "lr_grid": {opt: list(protocol.LR_GRID) for opt in OPTIMIZERS},
-        "tune_limit": {"fashion-mnist": 3000 if quick else 8000, "mnist": None},
-        "tune_seeds": 1,
-        "limit": 6000 if quick else None,
-        "optimizers": list(OPTIMIZERS),
     }
 
 
-def run(
-    *, quick=False, seed=0, progress=None, data_dir=None, overrides=None, jobs=1, cache_dir=None
-) -> protocol.Results:
-    """Run the experiment (see :func:`gspace.experiments.run` for the parameters)."""
-    cfg, results, (d, K) = protocol.begin(sys.modules[__name__], quick, seed, data_dir, overrides)
+def run(*, quick=False, seed=0, overrides=None, **options) -> protocol.Results:
+    """Run the experiment; ``options``: ``progress``, ``data_dir``, ``jobs``, ``cache_dir``.
+
+    See :func:`gspace.experiments.run` for the parameters.
+    """
+    cfg, results, (d, K) = protocol.begin(sys.modules[__name__], quick, seed, overrides, **options)
     widths = [d, *cfg["hidden"], K]
     conditions = [
         {
@@ -77,19 +71,8 @@ def run(
         }
         for name, used in zip(cfg["dataset"], results.config["dataset"], strict=True)
     ]
-    outcome = protocol.fair_runs(
-        results,
-        cfg,
-        conditions,
-        OPTIMIZERS,
-        jobs=jobs,
-        cache_dir=cache_dir,
-        progress=progress,
-        data_dir=data_dir,
-    )
-    results.summary = protocol.protocol_rows(outcome, conditions, OPTIMIZERS)
-    results.summary_columns = protocol.protocol_columns(
-        [{"key": "dataset", "label": "data"}], OPTIMIZERS
+    protocol.compare(
+        results, cfg, conditions, OPTIMIZERS, [{"key": "dataset", "label": "data"}], **options
     )
     results.notes.append(
         f"The authors' logs (full MNIST, 300 epochs, as released): G-SGD "

@@ -37,47 +37,26 @@ def config(quick: bool) -> dict:
     """
     epochs = 3 if quick else 10
     return {
-        "dataset": "mnist",
+        **protocol.base_config(OPTIMIZERS, "mnist", epochs, quick, subsample=False),
         "networks": {"shallow": [32, 32], "deep": [32] * 6},
-        "epochs": epochs,
-        "batch_size": 64,
-        "loss": "cross_entropy",
-        "bias": False,
-        "inits": list(protocol.STARTS),
         "report_every_start": True,
-        "lr_grid": {opt: list(protocol.LR_GRID) for opt in OPTIMIZERS},
-        "tune_epochs": epochs,
-        "tune_limit": None,
-        "tune_seeds": 1,
-        "limit": None,
-        "optimizers": list(OPTIMIZERS),
     }
 
 
-def run(
-    *, quick=False, seed=0, progress=None, data_dir=None, overrides=None, jobs=1, cache_dir=None
-) -> protocol.Results:
-    """Run the experiment (see :func:`gspace.experiments.run` for the parameters)."""
+def run(*, quick=False, seed=0, overrides=None, **options) -> protocol.Results:
+    """Run the experiment; ``options``: ``progress``, ``data_dir``, ``jobs``, ``cache_dir``.
+
+    See :func:`gspace.experiments.run` for the parameters.
+    """
     cfg, results, (d, K) = protocol.begin(
-        sys.modules[__name__], quick, seed, data_dir, overrides, init="he and skeleton-unit"
+        sys.modules[__name__], quick, seed, overrides, init="he and skeleton-unit", **options
     )
     conditions = [
         {"condition": {"network": name}, "start": {"widths": [d, *hidden, K]}}
         for name, hidden in cfg["networks"].items()
     ]
-    outcome = protocol.fair_runs(
-        results,
-        cfg,
-        conditions,
-        OPTIMIZERS,
-        jobs=jobs,
-        cache_dir=cache_dir,
-        progress=progress,
-        data_dir=data_dir,
-    )
-    results.summary = protocol.protocol_rows(outcome, conditions, OPTIMIZERS)
-    results.summary_columns = protocol.protocol_columns(
-        [{"key": "network", "label": "network"}], OPTIMIZERS
+    protocol.compare(
+        results, cfg, conditions, OPTIMIZERS, [{"key": "network", "label": "network"}], **options
     )
     return results
 

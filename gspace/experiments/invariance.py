@@ -25,7 +25,8 @@ NAME = "invariance"
 TITLE = "Training from w and from a rescaled g(w): loss curves of each pair"
 OPTIMIZERS = ("sgd", "pathsgd", "gsgd")
 DESCRIPTION = (
-    "Each optimizer trains 784-{hidden}-10 on {dataset} from w and from g(w), g a random "
+    "Each optimizer trains a network with hidden widths {hidden} on {dataset} from w and from "
+    "g(w), g a random "
     "positive rescaling (log c ~ N(0, {sigma}^2) per hidden node), with the same seed and batch "
     "order, {epochs} epochs. G-SGD and Path-SGD are invariant under g: their pairs must agree "
     "to rounding. SGD is not."
@@ -44,20 +45,9 @@ def config(quick: bool) -> dict:
     """
     epochs = 1 if quick else 2
     return {
-        "dataset": "fashion-mnist",
+        **protocol.base_config(OPTIMIZERS, "fashion-mnist", epochs, quick),
         "hidden": [32, 32],
-        "epochs": epochs,
-        "batch_size": 64,
-        "loss": "cross_entropy",
-        "bias": False,
         "sigma": 1.0,
-        "inits": list(protocol.STARTS),
-        "lr_grid": {opt: list(protocol.LR_GRID) for opt in OPTIMIZERS},
-        "tune_epochs": epochs,
-        "tune_limit": 3000 if quick else 8000,
-        "tune_seeds": 1,
-        "limit": 6000 if quick else None,
-        "optimizers": list(OPTIMIZERS),
     }
 
 
@@ -100,23 +90,16 @@ def train_pair(spec: dict) -> dict:
     return {**rec, "pair": pair}
 
 
-def run(
-    *, quick=False, seed=0, progress=None, data_dir=None, overrides=None, jobs=1, cache_dir=None
-) -> protocol.Results:
-    """Run the experiment (see :func:`gspace.experiments.run` for the parameters)."""
-    cfg, results, (d, K) = protocol.begin(sys.modules[__name__], quick, seed, data_dir, overrides)
+def run(*, quick=False, seed=0, overrides=None, **options) -> protocol.Results:
+    """Run the experiment; ``options``: ``progress``, ``data_dir``, ``jobs``, ``cache_dir``.
+
+    See :func:`gspace.experiments.run` for the parameters.
+    """
+    cfg, results, (d, K) = protocol.begin(sys.modules[__name__], quick, seed, overrides, **options)
     start = {"widths": [d, *cfg["hidden"], K], "pair_sigma": cfg["sigma"]}
     conditions = [{"condition": {}, "start": start}]
     outcome = protocol.fair_runs(
-        results,
-        cfg,
-        conditions,
-        OPTIMIZERS,
-        final_fn=train_pair,
-        jobs=jobs,
-        cache_dir=cache_dir,
-        progress=progress,
-        data_dir=data_dir,
+        results, cfg, conditions, OPTIMIZERS, final_fn=train_pair, **options
     )
     for proto, per_opt in outcome["{}"].items():
         for opt in OPTIMIZERS:

@@ -18,7 +18,7 @@ TITLE = "SGD, Path-SGD and G-SGD on MNIST"
 OPTIMIZERS = ("sgd", "pathsgd", "gsgd")
 PAIRS = (("gsgd", "sgd"), ("gsgd", "pathsgd"))
 DESCRIPTION = (
-    "SGD, Path-SGD and G-SGD on {dataset}, 784-{hidden}-10, {epochs} epochs, batch "
+    "SGD, Path-SGD and G-SGD on {dataset}, hidden widths {hidden}, {epochs} epochs, batch "
     "{batch_size}, under protocols (a) and (b); differences paired by seed."
 )
 
@@ -35,40 +35,19 @@ def config(quick: bool) -> dict:
     """
     epochs = 3 if quick else 20
     return {
-        "dataset": "mnist",
+        **protocol.base_config(OPTIMIZERS, "mnist", epochs, quick, subsample=False),
         "hidden": [32, 32, 32],
-        "epochs": epochs,
-        "batch_size": 64,
-        "loss": "cross_entropy",
-        "bias": False,
-        "inits": list(protocol.STARTS),
-        "lr_grid": {opt: list(protocol.LR_GRID) for opt in OPTIMIZERS},
-        "tune_epochs": epochs,
-        "tune_limit": None,
-        "tune_seeds": 1,
-        "limit": None,
-        "optimizers": list(OPTIMIZERS),
     }
 
 
-def run(
-    *, quick=False, seed=0, progress=None, data_dir=None, overrides=None, jobs=1, cache_dir=None
-) -> protocol.Results:
-    """Run the experiment (see :func:`gspace.experiments.run` for the parameters)."""
-    cfg, results, (d, K) = protocol.begin(sys.modules[__name__], quick, seed, data_dir, overrides)
+def run(*, quick=False, seed=0, overrides=None, **options) -> protocol.Results:
+    """Run the experiment; ``options``: ``progress``, ``data_dir``, ``jobs``, ``cache_dir``.
+
+    See :func:`gspace.experiments.run` for the parameters.
+    """
+    cfg, results, (d, K) = protocol.begin(sys.modules[__name__], quick, seed, overrides, **options)
     conditions = [{"condition": {}, "start": {"widths": [d, *cfg["hidden"], K]}}]
-    outcome = protocol.fair_runs(
-        results,
-        cfg,
-        conditions,
-        OPTIMIZERS,
-        jobs=jobs,
-        cache_dir=cache_dir,
-        progress=progress,
-        data_dir=data_dir,
-    )
-    results.summary = protocol.protocol_rows(outcome, conditions, OPTIMIZERS, PAIRS)
-    results.summary_columns = protocol.protocol_columns([], OPTIMIZERS, PAIRS)
+    protocol.compare(results, cfg, conditions, OPTIMIZERS, [], PAIRS, **options)
     return results
 
 

@@ -37,7 +37,20 @@ import numpy as np
 
 from . import common
 
-__all__ = ["Results", "STARTS", "PROTOCOLS", "fair_runs", "protocol_rows", "protocol_columns"]
+__all__ = [
+    "Results",
+    "STARTS",
+    "PROTOCOLS",
+    "LR_GRID",
+    "base_config",
+    "begin",
+    "fair_runs",
+    "compare",
+    "protocol_rows",
+    "protocol_columns",
+    "plot_accuracy",
+    "plot_curves",
+]
 
 #: The two starting points every optimizer is tuned from.
 STARTS = ("skeleton-unit", "he")
@@ -313,6 +326,19 @@ def fair_runs(
     return out
 
 
+def compare(results, cfg, conditions, optimizers, condition_columns, pairs=None, **options):
+    """:func:`fair_runs`, then ``results.summary`` and its columns from :func:`protocol_rows`.
+
+    ``pairs`` defaults to ``(("gsgd", "sgd"),)``; ``options`` go to :func:`fair_runs`
+    (``jobs``, ``cache_dir``, ``progress``, ``data_dir``, ``final_fn``). Returns the outcome.
+    """
+    pairs = pairs or (("gsgd", "sgd"),)
+    outcome = fair_runs(results, cfg, conditions, optimizers, **options)
+    results.summary = protocol_rows(outcome, conditions, optimizers, pairs)
+    results.summary_columns = protocol_columns(condition_columns, optimizers, pairs)
+    return outcome
+
+
 def _test_accs(recs) -> np.ndarray:
     return np.array(
         [np.nan if r["diverged"] else r["final"]["test_acc"] for r in recs], dtype=np.float64
@@ -370,7 +396,29 @@ def protocol_columns(condition_columns, optimizers, pairs=(("gsgd", "sgd"),)) ->
     return cols
 
 
-def begin(module, quick: bool, seed: int, data_dir=None, overrides=None, init=None):
+def base_config(optimizers, dataset, epochs, quick: bool, subsample: bool = True) -> dict:
+    """The entries every real-data experiment shares (batch 64, one grid, both starts, ...).
+
+    ``subsample``: tune on 8,000 images (3,000 with ``quick``) and, with ``quick``, train on
+    6,000; otherwise (the 5,000-image MNIST sample) use all the data for both.
+    """
+    return {
+        "dataset": dataset,
+        "epochs": epochs,
+        "batch_size": 64,
+        "loss": "cross_entropy",
+        "bias": False,
+        "inits": list(STARTS),
+        "lr_grid": {opt: list(LR_GRID) for opt in optimizers},
+        "tune_epochs": epochs,
+        "tune_limit": (3000 if quick else 8000) if subsample else None,
+        "tune_seeds": 1,
+        "limit": 6000 if quick and subsample else None,
+        "optimizers": list(optimizers),
+    }
+
+
+def begin(module, quick: bool, seed: int, overrides=None, *, data_dir=None, init=None, **_):
     """The configuration and an empty :class:`Results` of one experiment run.
 
     Parameters
@@ -385,8 +433,11 @@ def begin(module, quick: bool, seed: int, data_dir=None, overrides=None, init=No
     overrides : dict, optional
         Entries replacing those of ``config(quick)``; unknown keys and changes of ``loss``
         or ``bias`` (records of what every experiment does) are a ValueError.
+    data_dir : str or Path, optional
     init : str, optional
         What ``results.init`` says; default ``"skeleton-unit and he (protocols a, b)"``.
+    **_
+        The other options of the experiment's ``run`` (``jobs``, ...), ignored here.
 
     Returns
     -------
@@ -430,6 +481,24 @@ def begin(module, quick: bool, seed: int, data_dir=None, overrides=None, init=No
         figure=f"{module.NAME}.png",
     )
     return cfg, results, (loaded[0].n_features, loaded[0].n_classes)
+
+
+def plot_accuracy(ax, results, x, optimizers, offsets=None) -> None:
+    """Mean +- std test accuracy of each optimizer against ``x`` (one value per condition),
+    protocol (a) dashed, (b) solid; ``offsets[opt]`` shifts an optimizer's points sideways."""
+    for proto, ls in ((PROTOCOLS["a"], "--"), (PROTOCOLS["b"], "-")):
+        rows = [r for r in results.summary if r["protocol"] == proto]
+        for opt in optimizers:
+            ax.errorbar(
+                np.asarray(x, dtype=float) + (offsets or {}).get(opt, 0.0),
+                [r[f"{opt}_acc_mean"] for r in rows],
+                yerr=[r[f"{opt}_acc_std"] for r in rows],
+                marker="o",
+                capsize=3,
+                ls=ls,
+                color=common.OPTIMIZER_COLORS[opt],
+                label=f"{common.OPTIMIZER_LABELS[opt]}, {proto}",
+            )
 
 
 def plot_curves(results, path, key: str) -> None:

@@ -22,7 +22,7 @@ TITLE = "Test accuracy after training from a randomly rescaled network"
 OPTIMIZERS = ("sgd", "pathsgd", "gsgd")
 PAIRS = (("gsgd", "sgd"), ("pathsgd", "sgd"))
 DESCRIPTION = (
-    "Final test accuracy of SGD, Path-SGD and G-SGD on {dataset} (784-{hidden}-10, {epochs} "
+    "Final test accuracy of SGD, Path-SGD and G-SGD on {dataset} (hidden widths {hidden}, {epochs} "
     "epochs) started from g(w), a random positive rescaling of the initial network with "
     "log c ~ N(0, sigma^2) per hidden node, for sigma in {sigmas}; protocols (a) and (b) per "
     "sigma. The rescaling does not change the network function."
@@ -41,45 +41,30 @@ def config(quick: bool) -> dict:
     """
     epochs = 1 if quick else 2
     return {
-        "dataset": "fashion-mnist",
+        **protocol.base_config(OPTIMIZERS, "fashion-mnist", epochs, quick),
         "hidden": [32, 32],
-        "epochs": epochs,
-        "batch_size": 64,
-        "loss": "cross_entropy",
-        "bias": False,
         "sigmas": [0.0, 2.0] if quick else [0.0, 1.0, 3.0],
-        "inits": list(protocol.STARTS),
-        "lr_grid": {opt: list(protocol.LR_GRID) for opt in OPTIMIZERS},
-        "tune_epochs": epochs,
-        "tune_limit": 3000 if quick else 8000,
-        "tune_seeds": 1,
-        "limit": 6000 if quick else None,
-        "optimizers": list(OPTIMIZERS),
     }
 
 
-def run(
-    *, quick=False, seed=0, progress=None, data_dir=None, overrides=None, jobs=1, cache_dir=None
-) -> protocol.Results:
-    """Run the experiment (see :func:`gspace.experiments.run` for the parameters)."""
-    cfg, results, (d, K) = protocol.begin(sys.modules[__name__], quick, seed, data_dir, overrides)
+def run(*, quick=False, seed=0, overrides=None, **options) -> protocol.Results:
+    """Run the experiment; ``options``: ``progress``, ``data_dir``, ``jobs``, ``cache_dir``.
+
+    See :func:`gspace.experiments.run` for the parameters.
+    """
+    cfg, results, (d, K) = protocol.begin(sys.modules[__name__], quick, seed, overrides, **options)
     widths = [d, *cfg["hidden"], K]
     conditions = [
         {"condition": {"sigma": s}, "start": {"widths": widths, "sigma": s}} for s in cfg["sigmas"]
     ]
-    outcome = protocol.fair_runs(
+    protocol.compare(
         results,
         cfg,
         conditions,
         OPTIMIZERS,
-        jobs=jobs,
-        cache_dir=cache_dir,
-        progress=progress,
-        data_dir=data_dir,
-    )
-    results.summary = protocol.protocol_rows(outcome, conditions, OPTIMIZERS, PAIRS)
-    results.summary_columns = protocol.protocol_columns(
-        [{"key": "sigma", "label": "sigma", "format": "g"}], OPTIMIZERS, PAIRS
+        [{"key": "sigma", "label": "sigma", "format": "g"}],
+        PAIRS,
+        **options,
     )
     for proto in ("a", "b"):
         rows = [r for r in results.summary if r["protocol"] == protocol.PROTOCOLS[proto]]
@@ -100,23 +85,11 @@ def plot(results, path) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     sigmas = np.asarray(results.config["sigmas"], dtype=float)
     offsets = {"sgd": -0.05, "pathsgd": 0.0, "gsgd": 0.05}
-    for proto, ls in ((protocol.PROTOCOLS["a"], "--"), (protocol.PROTOCOLS["b"], "-")):
-        rows = [r for r in results.summary if r["protocol"] == proto]
-        for opt in OPTIMIZERS:
-            ax.errorbar(
-                sigmas + offsets[opt],
-                [r[f"{opt}_acc_mean"] for r in rows],
-                yerr=[r[f"{opt}_acc_std"] for r in rows],
-                marker="o",
-                capsize=3,
-                ls=ls,
-                color=common.OPTIMIZER_COLORS[opt],
-                label=f"{common.OPTIMIZER_LABELS[opt]}, {proto}",
-            )
+    protocol.plot_accuracy(ax, results, sigmas, OPTIMIZERS, offsets)
     ax.set_xlabel("rescaling strength sigma (log c ~ N(0, sigma^2) per hidden node)")
     ax.set_ylabel("test accuracy (fraction correct)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     common.save_figure(
-        fig, path, results, f"{results.dataset}, 784-{results.config['hidden']}-10", ax=ax
+        fig, path, results, f"{results.dataset}, hidden widths {results.config['hidden']}", ax=ax
     )

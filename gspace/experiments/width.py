@@ -40,44 +40,28 @@ def config(quick: bool) -> dict:
     """
     epochs = 2 if quick else 6
     return {
-        "dataset": "fashion-mnist",
+        **protocol.base_config(OPTIMIZERS, "fashion-mnist", epochs, quick),
         "widths": [16, 64] if quick else [16, 64, 256],
-        "epochs": epochs,
-        "batch_size": 64,
         "schedule": {"name": "exp", "k": 3.0 / epochs},
-        "loss": "cross_entropy",
-        "bias": False,
-        "inits": list(protocol.STARTS),
-        "lr_grid": {opt: list(protocol.LR_GRID) for opt in OPTIMIZERS},
-        "tune_epochs": epochs,
-        "tune_limit": 3000 if quick else 8000,
-        "tune_seeds": 1,
-        "limit": 6000 if quick else None,
-        "optimizers": list(OPTIMIZERS),
     }
 
 
-def run(
-    *, quick=False, seed=0, progress=None, data_dir=None, overrides=None, jobs=1, cache_dir=None
-) -> protocol.Results:
-    """Run the experiment (see :func:`gspace.experiments.run` for the parameters)."""
-    cfg, results, (d, K) = protocol.begin(sys.modules[__name__], quick, seed, data_dir, overrides)
+def run(*, quick=False, seed=0, overrides=None, **options) -> protocol.Results:
+    """Run the experiment; ``options``: ``progress``, ``data_dir``, ``jobs``, ``cache_dir``.
+
+    See :func:`gspace.experiments.run` for the parameters.
+    """
+    cfg, results, (d, K) = protocol.begin(sys.modules[__name__], quick, seed, overrides, **options)
     conditions = [
         {"condition": {"width": h}, "start": {"widths": [d, h, h, K]}} for h in cfg["widths"]
     ]
-    outcome = protocol.fair_runs(
+    protocol.compare(
         results,
         cfg,
         conditions,
         OPTIMIZERS,
-        jobs=jobs,
-        cache_dir=cache_dir,
-        progress=progress,
-        data_dir=data_dir,
-    )
-    results.summary = protocol.protocol_rows(outcome, conditions, OPTIMIZERS)
-    results.summary_columns = protocol.protocol_columns(
-        [{"key": "width", "label": "h", "format": "d"}], OPTIMIZERS
+        [{"key": "width", "label": "h", "format": "d"}],
+        **options,
     )
     for proto in ("a", "b"):
         rows = [r for r in results.summary if r["protocol"] == protocol.PROTOCOLS[proto]]
@@ -97,20 +81,9 @@ def plot(results, path) -> None:
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10.0, 4.0))
     widths = results.config["widths"]
-    styles = {protocol.PROTOCOLS["a"]: "--", protocol.PROTOCOLS["b"]: "-"}
-    for proto, ls in styles.items():
+    protocol.plot_accuracy(ax1, results, widths, OPTIMIZERS)
+    for proto, ls in ((protocol.PROTOCOLS["a"], "--"), (protocol.PROTOCOLS["b"], "-")):
         rows = [r for r in results.summary if r["protocol"] == proto]
-        for opt in OPTIMIZERS:
-            ax1.errorbar(
-                widths,
-                [r[f"{opt}_acc_mean"] for r in rows],
-                yerr=[r[f"{opt}_acc_std"] for r in rows],
-                marker="o",
-                capsize=3,
-                ls=ls,
-                color=common.OPTIMIZER_COLORS[opt],
-                label=f"{common.OPTIMIZER_LABELS[opt]}, {proto}",
-            )
         ax2.errorbar(
             np.asarray(widths) * (1.04 if ls == "-" else 0.96),
             [r["gap_gsgd_sgd_mean"] for r in rows],
