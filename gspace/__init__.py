@@ -7,6 +7,7 @@ optimizes in the positively scale-invariant space with G-SGD (Algorithm 1).
 
 from . import datasets
 from .basis import basis_paths
+from .cnn import PlainCNN
 from .gsgd import GSGD
 from .initialization import initialize, skeleton_unit
 from .network import MLP, Gradients
@@ -25,4 +26,4 @@ __all__ += ["datasets", "History", "TrainingDiverged", "fit", "make_schedule"]
 __all__ += ["initialize", "skeleton_unit"]
 __all__ += ["ScalingGroupElement", "random_scaling", "balance", "normalize_skeleton_out_weights"]
 __all__ += ["structure_matrix", "basis_paths", "path_values"]
-__all__ += ["GSGD", "PathSGD"]
+__all__ += ["GSGD", "PathSGD", "PlainCNN"]
