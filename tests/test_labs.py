@@ -108,6 +108,7 @@ def test_cli_list_write_check(tmp_path, capsys):
         (["lab"], "name a lab"),
         (["lab", "paths", "--check", "no-such-file.py"], "no such file"),
         (["lab", "paths", "--check", "reference", "--out", "x"], "give one of them"),
+        (["lab", "paths", "--out", __file__], "is not a directory"),
     ],
 )
 def test_cli_user_errors_one_line_exit_2(argv, words, capsys):
