@@ -73,6 +73,14 @@ def test_a_file_that_does_not_import_is_one_failure(tmp_path):
     assert not result.passed and "SyntaxError" in result.message
 
 
+def test_a_lab_file_may_import_its_neighbours(tmp_path):
+    """Lab 4 may reuse lab 3: the graded file's folder is importable while it loads."""
+    (tmp_path / "my_gsgd.py").write_text((SOLUTIONS / "solution_gsgd.py").read_text())
+    path = tmp_path / "lab_experiment.py"
+    path.write_text("from my_gsgd import gsgd_step\n" + labs.starter_text("experiment"))
+    assert all("TODO" in r.message for r in labs.grade("experiment", path))
+
+
 def test_experiment_conclusion_is_graded(tmp_path):
     text = labs.starter_text("experiment")
     path = tmp_path / "lab_experiment.py"

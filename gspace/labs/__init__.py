@@ -87,12 +87,15 @@ def write_starter(name: str, out_dir=".") -> Path:
 
 
 def _load(path) -> types.ModuleType:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
+    """Import a student's file; its folder is importable meanwhile (lab 4 may import lab 3)."""
+    path = Path(path).resolve()
     spec = importlib.util.spec_from_file_location(f"_gspace_lab_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
     return module
 
 
