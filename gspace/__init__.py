@@ -21,9 +21,11 @@ from .train import History, TrainingDiverged, fit, make_schedule
 
 __version__ = "0.1.0"
 
+from .baselines import Adam, ENorm  # noqa: E402 - built on SGD, Optimizer and balance above
+
 __all__ = ["MLP", "Gradients", "Optimizer", "SGD", "Skeleton", "__version__"]
 __all__ += ["datasets", "History", "TrainingDiverged", "fit", "make_schedule"]
 __all__ += ["initialize", "skeleton_unit"]
 __all__ += ["ScalingGroupElement", "random_scaling", "balance", "normalize_skeleton_out_weights"]
 __all__ += ["structure_matrix", "basis_paths", "path_values"]
-__all__ += ["GSGD", "PathSGD", "PlainCNN"]
+__all__ += ["GSGD", "PathSGD", "PlainCNN", "Adam", "ENorm"]

@@ -237,6 +237,7 @@ API_SECTIONS = [
     ("The structure matrix and sufficiency (R1, R2, S1)", ["structure", "sufficiency"]),
     ("Skeleton and basis paths (B1-B4)", ["skeleton", "basis"]),
     ("G-SGD and Path-SGD (I1-A4)", ["gsgd", "explicit", "pathsgd"]),
+    ("Baselines beyond the paper (Adam, ENorm)", ["baselines"]),
     ("Plain CNNs: the channel graph (C1-C4)", ["cnn"]),
     ("Checking the claims", ["verify", "testing"]),
     ("Experiments", ["experiments"]),

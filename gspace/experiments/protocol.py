@@ -56,7 +56,7 @@ __all__ = [
 STARTS = ("skeleton-unit", "he")
 #: Protocol key -> its label in tables.
 #: Real-data learning-rate grid, the same for the three optimizers (see the module notes).
-LR_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+LR_GRID = common.LR_GRIDS["sgd"]
 PROTOCOLS = {
     "released": "as released",
     "a": "(a) authors' start",
@@ -409,7 +409,7 @@ def base_config(optimizers, dataset, epochs, quick: bool, subsample: bool = True
         "loss": "cross_entropy",
         "bias": False,
         "inits": list(STARTS),
-        "lr_grid": {opt: list(LR_GRID) for opt in optimizers},
+        "lr_grid": {opt: list(common.LR_GRIDS[opt]) for opt in optimizers},
         "tune_epochs": epochs,
         "tune_limit": (3000 if quick else 8000) if subsample else None,
         "tune_seeds": 1,

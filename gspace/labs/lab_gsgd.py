@@ -81,10 +81,10 @@ def check_rho(student, rng):
     for widths, w, _, _ in _cases(rng):
         L, on = len(widths) - 1, f" on widths {widths}"
         got = call(student, "rho_in", _copy(w), on=on)
-        hint = "rho_in = 1 at the inputs; rho_in(n) = rho_in(pi(n)) * w[pi(n) -> n]."
+        hint = "rho_in = 1 at the inputs; rho_in(b) = rho_in(pi(b)) * w[pi(b) -> b]."
         compare(list(got)[:L], rho_in(w)[:L], "rho_in", on, hint)
         got = list(call(student, "rho_out", _copy(w), on=on))
-        hint = "rho_out = 1 at the outputs; rho_out(n) = w[n -> sigma(n)] * rho_out(sigma(n))."
+        hint = "rho_out = 1 at the outputs; rho_out(b) = w[b -> sigma(b)] * rho_out(sigma(b))."
         for l in range(1, L + 1):
             compare(got[l] if l < len(got) else None, rho_out(w)[l], f"rho_out[{l}]", on, hint)
 
@@ -104,8 +104,8 @@ def check_inverse_chain_rule(student, rng):
         on = f" on widths {widths} with back-propagation's gradient of an MSE loss"
         got = call(student, "inverse_chain_rule", _copy(w), _copy(g), on=on)
         hint = (
-            "Plain edges: dl/dv = g / (rho_in(a) rho_out(b)). The pi-edge of node b also lies "
-            "on the basis paths whose in-chain passes through b: u = w g - D(b), "
+            "Plain edges: dl/dv = (dl/dw) / (rho_in(a) rho_out(b)). The pi-edge of node b also "
+            "lies on the basis paths whose in-chain passes through b: u = w dl/dw - D(b), "
             "dl/dv = u / v, with D(b) the sum of u over those paths (one backward sweep)."
         )
         exp = inverse_chain_rule(w, g)

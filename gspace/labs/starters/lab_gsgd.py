@@ -57,7 +57,7 @@ def rho_in(weights):
     -------
     list of length L + 1
         ``rho[l]`` of shape (h_l,) for l = 0..L-1: rho[0] = 1 (inputs), and for a hidden node
-        n of layer l, rho[l][n] = rho[l-1][pi(n)] * weights[l-1][pi(n), n]. Entry L is not
+        b of layer l, rho[l][b] = rho[l-1][pi(b)] * weights[l-1][pi(b), b]. Entry L is not
         graded (use None).
     """
     raise NotImplementedError("TODO: rho_in")
@@ -70,7 +70,7 @@ def rho_out(weights):
     -------
     list of length L + 1
         ``rho[l]`` of shape (h_l,) for l = 1..L: rho[L] = 1 (outputs), and for a hidden node
-        n of layer l, rho[l][n] = weights[l][n, sigma(n)] * rho[l+1][sigma(n)]. Entry 0 is not
+        b of layer l, rho[l][b] = weights[l][b, sigma(b)] * rho[l+1][sigma(b)]. Entry 0 is not
         graded (use None).
     """
     raise NotImplementedError("TODO: rho_out")
@@ -103,11 +103,11 @@ def inverse_chain_rule(weights, grads):
 
     Notes
     -----
-    Write F_e = w_e g_e and u_j = v_j dl/dv_j. Each path value is a product of weights, so
+    Write F_e = w_e dl/dw_e and u_j = v_j dl/dv_j. Each path value is a product of weights, so
     the chain rule gives F_e = sum of u_j over the basis paths j that contain e.
 
     * An edge e = (a -> b) that is neither a sigma-edge nor a pi-edge lies on its own basis
-      path only: u_e = F_e, so dl/dv_e = g_e / (rho_in(a) rho_out(b)).
+      path only: u_e = F_e, so dl/dv_e = (dl/dw_e) / (rho_in(a) rho_out(b)).
     * The pi-edge entering hidden node b (if it is not also a sigma-edge) lies on its own
       basis path and on every basis path whose in-chain passes through b. So its
       u = F_e - D(b), where D(b) is the sum of u over the basis paths whose in-chain passes
