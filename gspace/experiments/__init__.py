@@ -106,7 +106,7 @@ def run(
     overrides=None,
     jobs: int = 1,
     restart: bool = False,
-) -> dict:
+) -> protocol.Results:
     """Run one experiment; write ``out/results.json`` and ``out/NAME.png`` if ``out`` is given.
 
     Parameters
@@ -140,8 +140,7 @@ def run(
 
     Returns
     -------
-    dict
-        The results, with the fields of :data:`gspace.experiments.common.RESULT_FIELDS`.
+    gspace.experiments.protocol.Results
 
     Raises
     ------
@@ -281,7 +280,7 @@ DEMO_OVERRIDES = {
 }
 
 
-def demo(name: str, out, seed: int = 0, progress=None) -> dict:
+def demo(name: str, out, seed: int = 0, progress=None) -> protocol.Results:
     """Run the short version of an experiment for ``gspace demo`` and print its table.
 
     Parameters
@@ -294,8 +293,7 @@ def demo(name: str, out, seed: int = 0, progress=None) -> dict:
 
     Returns
     -------
-    dict
-        The results.
+    gspace.experiments.protocol.Results
 
     Raises
     ------
