@@ -2,26 +2,24 @@
 
 ReLU networks are invariant under positive rescaling of their hidden nodes; gspace makes the
 paper's objects explicit (the scaling group, paths, the structure matrix, basis paths) and
-optimizes in the positively scale-invariant space with G-SGD (Algorithm 1).
+optimizes in the positively scale-invariant space with G-SGD (Algorithm 1). The paper in
+code is :mod:`gspace.core`, read in its order; the rest is tooling around it.
 """
 
-from . import datasets
-from .basis import basis_paths
-from .gsgd import GSGD
-from .initialization import initialize, skeleton_unit
-from .network import MLP, Gradients
-from .optim import SGD, Optimizer
-from .paths import path_values
-from .pathsgd import PathSGD
-from .scaling import ScalingGroupElement, balance, normalize_skeleton_out_weights, random_scaling
-from .skeleton import Skeleton
-from .structure import structure_matrix
+from . import core, datasets
+from .core.basis import Skeleton, basis_paths
+from .core.network import MLP, Gradients
+from .core.optim import SGD, Optimizer, PathSGD
+from .core.paths import path_values, structure_matrix
+from .core.scaling import ScalingGroupElement, random_scaling
+from .fast import GSGD
+from .initialization import balance, initialize, normalize_skeleton_out_weights, skeleton_unit
 from .train import History, TrainingDiverged, fit, make_schedule
 
 __version__ = "0.1.0"
 
 __all__ = ["MLP", "Gradients", "Optimizer", "SGD", "Skeleton", "__version__"]
-__all__ += ["datasets", "History", "TrainingDiverged", "fit", "make_schedule"]
+__all__ += ["core", "datasets", "History", "TrainingDiverged", "fit", "make_schedule"]
 __all__ += ["initialize", "skeleton_unit"]
 __all__ += ["ScalingGroupElement", "random_scaling", "balance", "normalize_skeleton_out_weights"]
 __all__ += ["structure_matrix", "basis_paths", "path_values"]

@@ -317,9 +317,9 @@ def _delegate(module: str, what: str, args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``gspace`` command (subcommands demo, train, verify,
     experiment)."""
+    from .core.network import LOSSES
     from .datasets import DATASETS
     from .initialization import DEFAULT_INIT, INITS
-    from .network import LOSSES
     from .train import OPTIMIZERS, SCHEDULES
 
     fmt = argparse.HelpFormatter

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .network import MLP, Gradients
+from .core.network import MLP, Gradients
 
 __all__ = [
     "rel_error",

@@ -7,13 +7,13 @@ by which route). Claims whose explicit route would be too large (listing ``10^11
 
 * ``explicit``: paths listed (at most ``limit``), matrices built;
 * ``counting``: ``A A^T`` by counting paths through pairs of edges (``m <= gram_limit``);
-* ``certificate``: the exact rank certificate of :mod:`gspace.structure` (no path listed,
+* ``certificate``: the exact rank certificate of :mod:`gspace.core.paths` (no path listed,
   no floating-point rank);
 * ``sample``: a random sample of paths (uniform node per layer), when they cannot all be
   listed;
 * ``dynamic programming``: sums over all paths computed layer by layer.
 
-The G-SGD claims (I1-A4) are checked through :mod:`gspace.gsgd`, :mod:`gspace.pathsgd` and an
+The G-SGD claims (I1-A4) are checked through :mod:`gspace.core.gsgd`, :mod:`gspace.core.optim` and an
 explicit sparse-matrix route of G-SGD written here (sparse ``A'``, triangular solve for ICR,
 sparse LU for Weight-Allocation), which runs at any size the rank certificate does.
 
@@ -32,42 +32,39 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy as sp
 
-from .basis import (
-    basis_matrix,
+from . import explicit as ex
+from . import validation as V
+from .core import gsgd
+from .core.basis import (
+    Skeleton,
     basis_path_array,
-    listed_basis_path_values,
-    non_sigma_edges,
     path_exponents,
+    sigma_edge_mask,
     skeleton_method_basis,
     values_from_basis,
 )
-from .network import MLP, check_widths
-from .paths import (
+from .core.network import MLP
+from .core.optim import SGD, PathSGD
+from .core.paths import (
     DEFAULT_PATH_LIMIT,
     count_paths,
     network_from_paths,
+    num_params,
     path_array,
     path_edges,
     path_values,
-)
-from .scaling import ScalingGroupElement, random_scaling
-from .skeleton import Skeleton
-from .structure import (
-    explicit_rank,
-    num_params,
-    rank_by_counting,
-    rank_certificate,
     rank_svd,
-    scaling_matrix_sparse,
     structure_matrix,
 )
-from .sufficiency import (
-    _params,  # all parameters as one vector: weights row-major layer by layer, then biases
+from .core.scaling import ScalingGroupElement, random_scaling, scaling_vectors
+from .core.sufficiency import (
     dead_node_counterexample,
     equivalent_by_path_values,
     find_scaling,
     sign_flip_counterexample,
 )
+from .explicit import explicit_rank, listed_basis_path_values, rank_by_counting, rank_certificate
+from .fast import GSGD
 
 __all__ = ["ClaimResult", "verify", "format_table", "run_cli", "THEORY_CLAIMS"]
 
@@ -161,6 +158,10 @@ def _random_net(widths, bias, rng) -> MLP:
     return net
 
 
+def _flat(net) -> np.ndarray:
+    return net.flat_params()
+
+
 def _rel(a, b) -> float:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.size == 0:
@@ -177,12 +178,12 @@ def _out_err(a, b) -> float:
 def _check_G1(s: _Setting) -> ClaimResult:
     h = random_scaling(s.widths, s.rng, low=0.1, high=10)
     g, net = s.g, s.net
-    err_compose = _rel(_params(g.apply(h.apply(net))), _params((g @ h).apply(net)))
+    err_compose = _rel(_flat(g.apply(h.apply(net))), _flat((g @ h).apply(net)))
     err_abelian = _rel((g @ h).log_c(), (h @ g).log_c()) if s.H else 0.0
-    err_inverse = _rel(_params(g.inverse().apply(g.apply(net))), _params(net))
-    ident = _rel(_params(ScalingGroupElement.identity(s.widths).apply(net)), _params(net))
-    B = scaling_matrix_sparse(s.widths, s.bias)
-    w0, w1 = _params(net), _params(g.apply(net))
+    err_inverse = _rel(_flat(g.inverse().apply(g.apply(net))), _flat(net))
+    ident = _rel(_flat(ScalingGroupElement.identity(s.widths).apply(net)), _flat(net))
+    B = scaling_vectors(s.widths, s.bias, sparse=True)
+    w0, w1 = _flat(net), _flat(g.apply(net))
     nz = w0 != 0
     log_err = float(
         np.max(np.abs(np.log(np.abs(w1[nz])) - np.log(np.abs(w0[nz])) - (B.T @ g.log_c())[nz]))
@@ -338,7 +339,7 @@ def _check_R1(s: _Setting) -> ClaimResult:
 
 
 def _check_R2(s: _Setting) -> ClaimResult:
-    B = scaling_matrix_sparse(s.widths, s.bias)
+    B = scaling_vectors(s.widths, s.bias, sparse=True)
     cert = rank_certificate(s.widths, s.skeleton, s.bias)
     parts, ok = [], cert.b_zero_on_paths and cert.b_independent and cert.holds
     route = "certificate (path-sum DP per b_O, unit-triangular pivots, dim ker = p - rank)"
@@ -363,7 +364,7 @@ def _check_R2(s: _Setting) -> ClaimResult:
 
 # ------------------------------------------------------------------------- B1-B4
 def _check_B1(s: _Setting) -> ClaimResult:
-    Ap = basis_matrix(s.widths, s.skeleton, s.bias)
+    Ap = ex.basis_matrix(s.widths, s.bias, s.skeleton, sparse=True)
     n_basis = Ap.shape[1]
     distinct = len({tuple(r) for r in basis_path_array(s.widths, s.skeleton, s.bias).tolist()})
     if s.p <= s.gram_limit:
@@ -383,7 +384,7 @@ def _check_B1(s: _Setting) -> ClaimResult:
 
 
 def _check_B2(s: _Setting) -> ClaimResult:
-    Ap = basis_matrix(s.widths, s.skeleton, s.bias)
+    Ap = ex.basis_matrix(s.widths, s.bias, s.skeleton, sparse=True)
     counts = np.asarray(Ap.sum(axis=1)).ravel()
     L = len(s.widths) - 1
     skel = np.concatenate(
@@ -403,7 +404,7 @@ def _check_B2(s: _Setting) -> ClaimResult:
 def _check_B3(s: _Setting) -> ClaimResult:
     P, route = s.paths()
     alpha = path_exponents(s.widths, P, s.skeleton, s.bias)
-    Ap = basis_matrix(s.widths, s.skeleton, s.bias)
+    Ap = ex.basis_matrix(s.widths, s.bias, s.skeleton, sparse=True)
     E = path_edges(s.widths, P)
     rows = np.repeat(np.arange(len(P)), E.shape[1])
     keep = E.ravel() >= 0
@@ -436,7 +437,7 @@ def _check_B4(s: _Setting) -> ClaimResult:
     distinct = len({tuple(r) for r in P.tolist()})
     cert = rank_certificate(s.widths, sk, s.bias)
     if s.p <= s.gram_limit:
-        r = rank_svd(basis_matrix(s.widths, sk, s.bias).astype(float))[0]
+        r = rank_svd(ex.basis_matrix(s.widths, s.bias, sk, sparse=True).astype(float))[0]
         route = "explicit SVD of A' + certificate"
     else:
         r = cert.rank
@@ -459,61 +460,10 @@ def _check_B4(s: _Setting) -> ClaimResult:
 
 
 # ------------------------------------------------------------------------- G-SGD (I1-A4)
-# An explicit route of G-SGD with sparse matrices, independent of gspace.gsgd's O(m) sweeps:
-# ICR solves F = A' u on the non-sigma rows (unit upper-triangular in edge order) and checks
-# the sigma rows; WA solves A'_ns^T log|r_ns| = log|R| (sigma-edges keep r = 1) and the same
-# triangular system over the integers for the sign flips.
-def _own_rows(s: _Setting, sk: Skeleton | None = None) -> np.ndarray:
-    sk = s.skeleton if sk is None else sk
-    return non_sigma_edges(s.widths, sk, s.bias)
-
-
-def _sparse_icr(s: _Setting, net: MLP, grads) -> tuple[np.ndarray, float]:
-    """dl/dv in basis order and the relative residual of the H redundant (sigma) rows."""
-    Ap = basis_matrix(s.widths, s.skeleton, s.bias).astype(float).tocsr()
-    own = _own_rows(s)
-    w = _params(net)
-    g = np.concatenate([x.ravel() for x in grads.weights] + list(grads.biases or []))
-    F = w * g
-    A_ns = Ap[own]
-    u = sp.sparse.linalg.spsolve_triangular(A_ns.tocsr(), F[own], lower=False, unit_diagonal=True)
-    resid = float(np.linalg.norm(Ap @ u - F) / max(1e-300, np.linalg.norm(F)))
-    v = listed_basis_path_values(net, s.skeleton)
-    return u / v, resid
-
-
-def _sparse_wa(s: _Setting, net: MLP, v_new: np.ndarray) -> MLP:
-    """Weight-Allocation: sigma-edges fixed, non-sigma weights so that v(net') = v_new."""
-    Ap = basis_matrix(s.widths, s.skeleton, s.bias).astype(float).tocsr()
-    own = _own_rows(s)
-    AT = Ap[own].T.tocsr()  # lower triangular, unit diagonal
-    R = v_new / listed_basis_path_values(net, s.skeleton)
-    log_r = sp.sparse.linalg.spsolve_triangular(
-        AT, np.log(np.abs(R)), lower=True, unit_diagonal=True
-    )
-    flips = sp.sparse.linalg.spsolve_triangular(
-        AT, (R < 0).astype(float), lower=True, unit_diagonal=True
-    )
-    sign = 1.0 - 2.0 * (np.rint(flips).astype(np.int64) % 2)
-    w = _params(net).copy()
-    w[own] *= np.exp(log_r) * sign
-    ws, start = [], 0
-    for x in net.weights:
-        ws.append(w[start : start + x.size].reshape(x.shape))
-        start += x.size
-    bs = None
-    if net.has_bias:
-        bs = []
-        for b in net.biases:
-            bs.append(w[start : start + b.size].copy())
-            start += b.size
-    return MLP.from_weights(ws, bs)
-
-
-def _flat_path_arrays(pa, sk: Skeleton) -> np.ndarray:
-    parts = [np.asarray(x)[~sk.sigma_mask(l)] for l, x in enumerate(pa.weights)]
-    parts += [np.asarray(b) for b in (pa.biases or [])]
-    return np.concatenate(parts)
+# The explicit route of G-SGD is gspace.explicit (sparse A', triangular solves): independent
+# of the O(m) sweeps of gspace.core.gsgd and gspace.fast.
+def _own_rows(s: _Setting) -> np.ndarray:
+    return np.flatnonzero(~sigma_edge_mask(s.skeleton, s.bias))
 
 
 def _loss_batch(s: _Setting, net: MLP):
@@ -527,12 +477,10 @@ def _loss_batch(s: _Setting, net: MLP):
 
 
 def _check_I1(s: _Setting) -> ClaimResult:
-    from . import gsgd
-
     net = s.net
     X, Y = _loss_batch(s, net)
     _, grads = net.loss_and_gradients(X, Y)
-    dv = _flat_path_arrays(gsgd.inverse_chain_rule(net, grads, s.skeleton), s.skeleton)
+    dv = ex.flatten(gsgd.inverse_chain_rule(net, grads, s.skeleton), s.skeleton)
     v = listed_basis_path_values(net, s.skeleton)
     k0 = int(s.skeleton.pi[1][0]) * s.widths[1]  # the skeleton path of chain 0
     picks = np.unique(
@@ -545,7 +493,7 @@ def _check_I1(s: _Setting) -> ClaimResult:
         for sgn in (1.0, -1.0):
             v2 = v.copy()
             v2[k] *= 1.0 + sgn * h
-            vals.append(_sparse_wa(s, net, v2).loss(X, Y))
+            vals.append(ex.explicit_weight_allocation(net, v2, s.skeleton).loss(X, Y))
         fd.append((vals[0] - vals[1]) / (2 * h * v[k]))
     fd = np.array(fd)
     err = float(
@@ -553,7 +501,7 @@ def _check_I1(s: _Setting) -> ClaimResult:
     )
     return ClaimResult(
         "I1",
-        f"dl/dv by ICR (gspace.gsgd) = centred finite differences in path space on "
+        f"dl/dv by ICR (gspace.core.gsgd) = centred finite differences in path space on "
         f"{len(picks)} basis paths (incl. a skeleton path), mse loss, {len(X)} samples",
         f"relative error {err:.1e}",
         err < 1e-5,
@@ -584,14 +532,12 @@ def _check_I2(s: _Setting) -> ClaimResult:
 
 def _gsgd_lr(s: _Setting, net: MLP, grads) -> float:
     """A learning rate that moves every basis-path value by at most 1% (no sign flips)."""
-    dv, _ = _sparse_icr(s, net, grads)
+    dv = ex.explicit_inverse_chain_rule(net, grads, s.skeleton)
     v = listed_basis_path_values(net, s.skeleton)
     return float(0.01 / max(1e-300, np.max(np.abs(dv / v))))
 
 
 def _check_W1(s: _Setting) -> ClaimResult:
-    from . import gsgd
-
     X, Y = _loss_batch(s, s.net)
     _, grads = s.net.loss_and_gradients(X, Y)
     lr = _gsgd_lr(s, s.net, grads) * 10  # moves values by up to 10%
@@ -599,14 +545,14 @@ def _check_W1(s: _Setting) -> ClaimResult:
     dv = gsgd.inverse_chain_rule(s.net, grads, s.skeleton)
     v_new = gsgd.update_path_values(v, dv, lr)
     new = gsgd.weight_allocation(s.net, v_new, s.skeleton)
-    err = _rel(listed_basis_path_values(new, s.skeleton), _flat_path_arrays(v_new, s.skeleton))
+    err = _rel(listed_basis_path_values(new, s.skeleton), ex.flatten(v_new, s.skeleton))
     sig = max(
         _rel(new.weights[l][s.skeleton.sigma_mask(l)], s.net.weights[l][s.skeleton.sigma_mask(l)])
         for l in range(len(s.widths) - 1)
     )
     return ClaimResult(
         "W1",
-        "after Weight-Allocation (gspace.gsgd) every basis-path value equals v - lr dl/dv",
+        "after Weight-Allocation (gspace.core.gsgd) every basis-path value equals v - lr dl/dv",
         f"max rel. error {err:.1e}; sigma-edges changed by {sig:.1e}",
         err < 1e-10 and sig == 0,
         "explicit (basis-path values of the new weights, listed paths)",
@@ -614,7 +560,7 @@ def _check_W1(s: _Setting) -> ClaimResult:
 
 
 def _check_W2(s: _Setting) -> ClaimResult:
-    Ap = basis_matrix(s.widths, s.skeleton, s.bias)
+    Ap = ex.basis_matrix(s.widths, s.bias, s.skeleton, sparse=True)
     sigma_rows = np.setdiff1d(np.arange(s.p), _own_rows(s))
     S = sp.sparse.csc_array(
         (np.ones(len(sigma_rows), dtype=np.int64), (sigma_rows, np.arange(len(sigma_rows)))),
@@ -638,39 +584,26 @@ def _check_W2(s: _Setting) -> ClaimResult:
 
 
 def _check_A1(s: _Setting) -> ClaimResult:
-    from .gsgd import GSGD
-
     net = s.net
     X, Y = _loss_batch(s, net)
     _, grads = net.loss_and_gradients(X, Y)
     lr = _gsgd_lr(s, net, grads) * 10
     fast = GSGD(lr=lr, skeleton=s.skeleton).step(net, grads)
-    dv, resid = _sparse_icr(s, net, grads)
-    v = listed_basis_path_values(net, s.skeleton)
-    slow = _sparse_wa(s, net, v - lr * dv)
-    err = _rel(_params(fast), _params(slow))
-    extra = ""
-    ok = err < 1e-9 and resid < 1e-9
-    if s.p <= 3000:
-        from .explicit import explicit_gsgd_step
-
-        dense = explicit_gsgd_step(net, grads, lr, s.skeleton)
-        err2 = _rel(_params(fast), _params(dense))
-        extra = f"; vs gspace.explicit (dense): {err2:.1e}"
-        ok = ok and err2 < 1e-9
+    core = gsgd.gsgd_step(net, grads, lr, s.skeleton)
+    slow = ex.explicit_gsgd_step(net, grads, lr, s.skeleton)  # raises if ICR is inconsistent
+    err, err_core = _rel(_flat(fast), _flat(slow)), _rel(_flat(core), _flat(slow))
     return ClaimResult(
         "A1",
-        "the O(m) G-SGD step (gspace.GSGD) equals the explicit-matrix step",
-        f"max rel. weight difference {err:.1e} (ICR sigma-row residual {resid:.1e}){extra}",
-        ok,
-        "explicit sparse matrices (A', triangular solves)"
-        + (" + dense gspace.explicit" if extra else ""),
+        "the O(m) G-SGD step (gspace.GSGD and gspace.core.gsgd.gsgd_step) equals the "
+        "explicit-matrix step",
+        f"max rel. weight difference {err:.1e} (fast), {err_core:.1e} (core); the ICR system "
+        f"is consistent",
+        err < 1e-9 and err_core < 1e-9,
+        "explicit sparse matrices (gspace.explicit: A', triangular solves)",
     )
 
 
 def _check_A2(s: _Setting) -> ClaimResult:
-    from .gsgd import GSGD
-
     X, Y = _loss_batch(s, s.net)
     a, b = s.net, s.g.apply(s.net)
     _, grads = a.loss_and_gradients(X, Y)
@@ -696,8 +629,6 @@ def _check_A2(s: _Setting) -> ClaimResult:
 
 
 def _check_A3(s: _Setting) -> ClaimResult:
-    from .optim import SGD
-
     X, Y = _loss_batch(s, s.net)
     a, b = s.net, s.g.apply(s.net)
     lr = 0.1
@@ -714,14 +645,12 @@ def _check_A3(s: _Setting) -> ClaimResult:
 
 
 def _check_A4(s: _Setting) -> ClaimResult:
-    from .pathsgd import PathSGD
-
     X, Y = _loss_batch(s, s.net)
     a, b = s.net, s.g.apply(s.net)
     lr = 0.01
     a1 = PathSGD(lr=lr).step(a, a.loss_and_gradients(X, Y)[1])
     b1 = PathSGD(lr=lr).step(b, b.loss_and_gradients(X, Y)[1])
-    err = _rel(_params(s.g.apply(a1)), _params(b1))
+    err = _rel(_flat(s.g.apply(a1)), _flat(b1))
     return ClaimResult(
         "A4",
         "Path-SGD is G-equivariant: one step from g(w) equals g(one step from w)",
@@ -806,7 +735,7 @@ def verify(
     >>> [(r.claim, r.holds) for r in results]
     [('G2', True), ('R1', True)]
     """
-    widths = check_widths(widths)
+    widths = V.widths(widths)
     if len(widths) < 3:
         raise ValueError(
             f"verify needs at least one hidden layer (widths like [d, h, K]), got {widths}"

@@ -7,22 +7,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gspace
-from gspace.basis import (
-    basis_matrix,
+from gspace.core.basis import (
+    Skeleton,
     basis_path_array,
     basis_paths,
-    gspace_coordinates,
-    listed_basis_path_values,
-    non_sigma_edges,
     path_exponents,
+    sigma_edge_mask,
     skeleton_method_basis,
     skeleton_paths,
     values_from_basis,
 )
-from gspace.paths import path_array, path_values
-from gspace.scaling import random_scaling
-from gspace.skeleton import Skeleton
-from gspace.structure import num_params, rank_svd, structure_matrix
+from gspace.core.paths import num_params, path_array, path_values, rank_svd, structure_matrix
+from gspace.core.scaling import random_scaling
+from gspace.explicit import basis_matrix, gspace_coordinates, listed_basis_path_values
 
 from . import strategies as gst
 
@@ -73,7 +70,7 @@ def test_skeleton_method_is_the_papers_construction(widths):
 def test_B1_basis_paths_are_independent(widths, bias):
     """B1: the m - H basis paths are linearly independent; with R1 they are a basis of the
     column space of A."""
-    Ap = basis_matrix(widths, bias=bias)
+    Ap = basis_matrix(widths, bias, sparse=True)
     H = sum(widths[1:-1])
     assert Ap.shape == (num_params(widths, bias), num_params(widths, bias) - H)
     assert rank_svd(Ap.astype(float))[0] == Ap.shape[1]
@@ -91,14 +88,14 @@ def test_B2_each_non_skeleton_weight_lies_in_exactly_one_basis_path(ws_sk, bias)
     """B2: each non-skeleton weight lies in exactly one basis path (its own); for the general
     construction, every edge that is neither a pi- nor a sigma-edge."""
     widths, sk = ws_sk
-    Ap = basis_matrix(widths, sk, bias=bias).toarray()
+    Ap = basis_matrix(widths, bias, sk, sparse=True).toarray()
     in_how_many = Ap.sum(axis=1)
     skel = np.concatenate(
         [(sk.sigma_mask(l) | sk.pi_mask(l)).ravel() for l in range(len(widths) - 1)]
         + ([np.zeros(sum(widths[1:]), bool)] if bias else [])
     )
     np.testing.assert_array_equal(in_how_many[~skel], 1)
-    own = non_sigma_edges(widths, sk, bias)
+    own = np.flatnonzero(~sigma_edge_mask(sk, bias))
     for k, e in enumerate(own):
         if not skel[e]:
             assert Ap[e, k] == 1
@@ -112,7 +109,7 @@ def test_B3_every_path_is_an_integer_combination_of_basis_paths(ws_sk, bias, see
     paths, A = structure_matrix(widths, bias=bias)
     alpha = path_exponents(widths, paths, sk, bias=bias)
     assert alpha.dtype.kind == "i"
-    Ap = basis_matrix(widths, sk, bias=bias)
+    Ap = basis_matrix(widths, bias, sk, sparse=True)
     np.testing.assert_array_equal((Ap @ alpha.T).toarray(), A.toarray().astype(np.int64))
     # independent route: least squares in floating point gives the same alpha (on up to
     # 200 paths spread over the list, to keep the test fast)
@@ -152,11 +149,11 @@ def test_B4_general_construction_gives_a_basis_for_any_pi_sigma(ws_sk, bias):
     p, H = num_params(widths, bias), sum(widths[1:-1])
     assert len(basis) == len(set(basis)) == p - H
     _, A = structure_matrix(widths, bias=bias)
-    Ap = basis_matrix(widths, sk, bias=bias).astype(float)
+    Ap = basis_matrix(widths, bias, sk, sparse=True).astype(float)
     assert rank_svd(Ap)[0] == p - H
     # in-chains follow pi, out-chains follow sigma
-    offs = gspace.paths.edge_offsets(widths)
-    for k, e in enumerate(non_sigma_edges(widths, sk)):
+    offs = gspace.core.paths.edge_offsets(widths)
+    for k, e in enumerate(np.flatnonzero(~sigma_edge_mask(sk))):
         l = int(np.searchsorted(offs, e, side="right") - 1)
         a, b = divmod(int(e - offs[l]), widths[l + 1])
         assert list(basis[k][: l + 1]) == sk.in_chain(l, a)
@@ -225,10 +222,10 @@ def test_bad_input():
 
 @given(gst.skeletons(ARCH), st.booleans(), gst.seeds())
 def test_basis_path_values_agree_with_gsgd_module(ws_sk, bias, seed):
-    """gspace.gsgd computes basis-path values by rho_in * w * rho_out in the weights' layout;
+    """gspace.core.gsgd computes basis-path values by rho_in * w * rho_out in the weights' layout;
     read in basis order (non-sigma edges row-major, then the biases) they equal the values of
     the listed basis paths."""
-    from gspace import gsgd
+    from gspace.core import gsgd
 
     widths, sk = ws_sk
     net = gspace.MLP(widths, bias=bias, rng=np.random.default_rng(seed))

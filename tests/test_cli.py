@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-import gspace
 from gspace import cli
 from gspace.train import History
 
@@ -90,12 +89,6 @@ def test_train_missing_mnist_data_exits_1_with_what_to_do(tmp_path, monkeypatch,
     assert code == 1 and "GSPACE_DATA" in err
     code, _, err = run(["train", "--dataset", "mnist", "--data-dir", str(tmp_path)], capsys)
     assert code == 1 and "train-images-idx3-ubyte" in err
-
-
-def test_optimizer_not_available_yet_is_a_clear_error(tmp_path, monkeypatch, capsys):
-    monkeypatch.delattr(gspace, "GSGD", raising=False)
-    code, _, err = run(["train", "--optimizer", "gsgd", "--out", str(tmp_path)], capsys)
-    assert code == 1 and "not available yet" in err
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 
 import gspace
-from gspace.paths import (
+from gspace.core.paths import (
     activation_status,
     count_paths,
     edge_offsets,

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gspace
-from gspace.network import Gradients
-from gspace.pathsgd import path_gamma
+from gspace.core.network import Gradients
+from gspace.core.optim import path_gamma
 from gspace.testing import rel_error
 
 from . import _gsgd_helpers as H

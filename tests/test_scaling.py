@@ -8,17 +8,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gspace
-import gspace.paths
-from gspace.scaling import (
-    BalanceWarning,
+import gspace.core.paths
+from gspace.core.basis import Skeleton
+from gspace.core.scaling import (
     ScalingGroupElement,
-    balance,
     hidden_node_index,
-    normalize_skeleton_out_weights,
     random_scaling,
     scaling_vectors,
 )
-from gspace.skeleton import Skeleton
+from gspace.initialization import BalanceWarning, balance, normalize_skeleton_out_weights
 
 from . import strategies as gst
 
@@ -96,7 +94,7 @@ def test_G3_path_values_are_invariant(net, seed):
         _brute_path_values(g.apply(net)), _brute_path_values(net), rtol=1e-12
     )
     if net.has_bias:
-        paths = gspace.paths.enumerate_paths(net.widths, bias=True)
+        paths = gspace.core.paths.enumerate_paths(net.widths, bias=True)
         np.testing.assert_allclose(
             gspace.path_values(g.apply(net), paths), gspace.path_values(net, paths), rtol=1e-12
         )

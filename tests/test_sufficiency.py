@@ -6,9 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gspace
-from gspace.paths import path_array, path_values
-from gspace.scaling import random_scaling
-from gspace.sufficiency import (
+from gspace.core.paths import path_array, path_values
+from gspace.core.scaling import random_scaling
+from gspace.core.sufficiency import (
     dead_node_counterexample,
     equivalent_by_path_values,
     find_scaling,

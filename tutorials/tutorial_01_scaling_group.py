@@ -8,7 +8,7 @@ method*). Claims **G1** and **G2** on the :doc:`theory page </theory>`.
 
 A ReLU network does not change when a hidden node's incoming weights are multiplied by
 :math:`c > 0` and its outgoing weights by :math:`1/c`. This tutorial builds that symmetry
-with :mod:`gspace.scaling`, checks that it forms a group and leaves the function unchanged,
+with :mod:`gspace.core.scaling`, checks that it forms a group and leaves the function unchanged,
 and then shows the problem the paper starts from: plain SGD, run from two networks that
 compute the same function, takes different steps.
 """
@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import gspace
-from gspace.scaling import ScalingGroupElement, random_scaling, scaling_vectors
+from gspace.core.scaling import ScalingGroupElement, random_scaling, scaling_vectors
 
 SMALL = os.environ.get("GSPACE_TUTORIAL_SMALL") == "1"
 # sphinx_gallery_thumbnail_number = 4
@@ -57,7 +57,7 @@ fig.tight_layout()
 # ``net.weights[l]`` has shape ``(h_l, h_{l+1})`` (the paper's :math:`W^{l+1}`, see
 # :doc:`/notation`), so the weights entering node ``j`` of hidden layer ``l`` are the column
 # ``weights[l - 1][:, j]`` and the weights leaving it are the row ``weights[l][j, :]``.
-# :meth:`~gspace.scaling.ScalingGroupElement.single_node` is the operator :math:`g_{c,O}`.
+# :meth:`~gspace.core.scaling.ScalingGroupElement.single_node` is the operator :math:`g_{c,O}`.
 
 net = gspace.MLP([2, 3, 3, 1], rng=rng)
 g = ScalingGroupElement.single_node(net.widths, layer=1, node=0, c=5.0)
@@ -95,18 +95,18 @@ print("g1^-1(g1(w)) = w:", all(np.allclose(a, b) for a, b in zip(back.weights, n
 
 # %%
 # In log coordinates the group acts by translation. Row :math:`O` of
-# :func:`~gspace.scaling.scaling_vectors` is :math:`b_O`: +1 on the edges entering :math:`O`,
+# :func:`~gspace.core.scaling.scaling_vectors` is :math:`b_O`: +1 on the edges entering :math:`O`,
 # -1 on the edges leaving it. Then :math:`\log|g_c(w)| = \log|w| + B^\top \log c`, and the
 # signs of the weights never change.
 
 B = scaling_vectors(net.widths)
 print("B has shape (H, m) =", B.shape, "= (net.H, net.m) =", (net.H, net.m))
-lhs = np.log(np.abs(g1.apply(net).flat_weights()))
-rhs = np.log(np.abs(net.flat_weights())) + B.T @ g1.log_c()
+lhs = np.log(np.abs(g1.apply(net).flat_params()))
+rhs = np.log(np.abs(net.flat_params())) + B.T @ g1.log_c()
 print("log|g(w)| = log|w| + B^T log c, largest difference:", np.max(np.abs(lhs - rhs)))
 print(
     "signs unchanged:",
-    np.array_equal(np.sign(g1.apply(net).flat_weights()), np.sign(net.flat_weights())),
+    np.array_equal(np.sign(g1.apply(net).flat_params()), np.sign(net.flat_params())),
 )
 
 fig, ax = plt.subplots(figsize=(6, 2.4))
@@ -234,7 +234,7 @@ print("path value after one SGD step:", v_after_one)
 # Exercises
 # ---------
 # 1. Scale node 2 of layer 2 of ``net`` by :math:`c = -1`. Does the function change? Why
-#    does :class:`~gspace.scaling.ScalingGroupElement` refuse :math:`c \le 0`?
+#    does :class:`~gspace.core.scaling.ScalingGroupElement` refuse :math:`c \le 0`?
 #    *Hint:* :math:`\sigma(-z) \ne -\sigma(z)`; try ``net.weights[1][:, 2] *= -1`` on a copy.
 # 2. Give ``net`` biases (``gspace.MLP(widths, bias=True, rng=rng)``). Which way must a bias
 #    be scaled for the function to stay the same? Check your answer with ``g.apply``.

@@ -8,7 +8,7 @@ method*. Claims **G3**, **G4** and **P1** on the :doc:`theory page </theory>`.
 
 A path picks one node in every layer, from an input to an output. Its *value* is the product
 of the weights it uses, its *activation status* says whether every hidden node on it is
-active. This tutorial lists the paths of a small network (with :mod:`gspace.paths` and with
+active. This tutorial lists the paths of a small network (with :mod:`gspace.core.paths` and with
 networkx), checks that path values and activation statuses do not change under the scaling
 group of tutorial 1, and rebuilds the network's output as a sum over paths.
 """
@@ -24,15 +24,16 @@ import networkx as nx
 import numpy as np
 
 import gspace
-from gspace.path_graph import count_paths_dp, draw_network, graph_paths, network_graph
-from gspace.paths import (
+from gspace.core.basis import count_paths_dp, graph_paths, network_graph
+from gspace.core.paths import (
     activation_status,
     count_paths,
     enumerate_paths,
     network_from_paths,
     path_values,
 )
-from gspace.scaling import random_scaling
+from gspace.core.scaling import random_scaling
+from gspace.plotting import draw_network
 
 SMALL = os.environ.get("GSPACE_TUTORIAL_SMALL") == "1"
 rng = np.random.default_rng(0)
@@ -43,8 +44,8 @@ net = gspace.MLP(widths, rng=rng)
 # %%
 # The network as a graph
 # ----------------------
-# :func:`~gspace.path_graph.network_graph` turns the layered network into a
-# ``networkx.DiGraph`` whose nodes are ``(layer, index)``; :func:`~gspace.path_graph.draw_network`
+# :func:`~gspace.core.basis.network_graph` turns the layered network into a
+# ``networkx.DiGraph`` whose nodes are ``(layer, index)``; :func:`~gspace.plotting.draw_network`
 # draws it with the weights' signs and sizes, and the skeleton edges of tutorial 4
 # highlighted.
 
@@ -59,7 +60,7 @@ fig.tight_layout()
 # Listing the paths
 # -----------------
 # A path is a tuple :math:`(i_0, i_1, \dots, i_L)` of node indices, one per layer, so there
-# are :math:`h_0 h_1 \cdots h_L` of them. :func:`~gspace.paths.enumerate_paths` lists them in
+# are :math:`h_0 h_1 \cdots h_L` of them. :func:`~gspace.core.paths.enumerate_paths` lists them in
 # ``itertools.product`` order; networkx finds the same set by walking the graph, and counts
 # them by dynamic programming without listing them.
 
@@ -83,7 +84,7 @@ v = path_values(net, paths)
 v_g = path_values(g.apply(net), paths)
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
-axes[0].plot(net.flat_weights(), g.apply(net).flat_weights(), "o", ms=4)
+axes[0].plot(net.flat_params(), g.apply(net).flat_params(), "o", ms=4)
 axes[0].set_xlabel("weight of w")
 axes[0].set_ylabel("weight of g(w)")
 axes[0].set_title("weights change under g")
@@ -126,7 +127,7 @@ fig.tight_layout()
 #
 #    N_w(x)_k = \sum_{p\,:\,i_L = k} v_p(w)\, a_p(x; w)\, x_{i_0}.
 #
-# :func:`~gspace.paths.network_from_paths` computes the right-hand side; it matches the
+# :func:`~gspace.core.paths.network_from_paths` computes the right-hand side; it matches the
 # forward pass. Below, the contribution of each path for one input and output 0: the
 # inactive paths contribute nothing, and the bars add up to the output.
 
@@ -160,7 +161,7 @@ fig.tight_layout()
 # Summary
 # -------
 # * A path picks one node per layer; there are :math:`h_0 h_1 \cdots h_L` of them, listed by
-#   :func:`~gspace.paths.enumerate_paths` and, equally, by walking the networkx graph.
+#   :func:`~gspace.core.paths.enumerate_paths` and, equally, by walking the networkx graph.
 # * Path values (G3) and activation statuses (G4) do not change under :math:`g_c`.
 # * The output is the sum over paths of value x status x input (P1): a ReLU network is a
 #   function of its path values, given the activation pattern.

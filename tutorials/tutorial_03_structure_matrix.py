@@ -26,21 +26,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import gspace
-from gspace.paths import count_paths, path_values
-from gspace.scaling import random_scaling, scaling_vectors
-from gspace.structure import (
-    gram_by_counting,
-    rank_by_counting,
-    rank_certificate,
-    rank_svd,
-    structure_matrix,
-)
-from gspace.sufficiency import (
+from gspace.core.paths import count_paths, path_values, rank_svd, structure_matrix
+from gspace.core.scaling import random_scaling, scaling_vectors
+from gspace.core.sufficiency import (
     dead_node_counterexample,
     equivalent_by_path_values,
     find_scaling,
     sign_flip_counterexample,
 )
+from gspace.explicit import gram_by_counting, rank_by_counting, rank_certificate
 
 SMALL = os.environ.get("GSPACE_TUTORIAL_SMALL") == "1"
 # sphinx_gallery_thumbnail_number = 2
@@ -52,7 +46,7 @@ net = gspace.MLP(widths, rng=rng)
 # %%
 # The structure matrix
 # --------------------
-# :func:`~gspace.structure.structure_matrix` lists the paths and returns :math:`A` as a sparse
+# :func:`~gspace.core.paths.structure_matrix` lists the paths and returns :math:`A` as a sparse
 # :math:`m \times n` matrix: row = edge (numbered layer by layer, row-major in
 # ``weights[l]``), column = path. Every column has exactly :math:`L` ones.
 
@@ -61,7 +55,7 @@ print(
     "A has shape (m, n) =", A.shape, "; ones per column:", sorted({int(x) for x in A.sum(axis=0)})
 )
 
-log_v = A.T @ np.log(np.abs(net.flat_weights()))
+log_v = A.T @ np.log(np.abs(net.flat_params()))
 print("log|v| = A^T log|w|:", np.allclose(log_v, np.log(np.abs(path_values(net, paths)))))
 
 fig, ax = plt.subplots(figsize=(9, 3.2))
@@ -103,7 +97,7 @@ fig.tight_layout()
 # written down. But :math:`\operatorname{rank} A = \operatorname{rank} AA^\top`, and the
 # :math:`m \times m` matrix :math:`AA^\top` only counts paths: its entry :math:`(e, f)` is the
 # number of paths through both edges :math:`e` and :math:`f`, a product of widths.
-# :func:`~gspace.structure.gram_by_counting` builds it without listing a single path; on a
+# :func:`~gspace.explicit.gram_by_counting` builds it without listing a single path; on a
 # small network it equals :math:`AA^\top` exactly.
 
 G_count = gram_by_counting(widths)
@@ -120,7 +114,7 @@ print(
 )
 
 # %%
-# :func:`~gspace.structure.rank_certificate` goes further: it proves
+# :func:`~gspace.explicit.rank_certificate` goes further: it proves
 # :math:`\operatorname{rank} A = m - H` with integer arithmetic only (no floating-point rank
 # at all), from two facts: every :math:`b_O` sums to zero along every path (R2, below), and
 # the basis paths of tutorial 4 are independent by their triangular structure (B1, B2).
@@ -155,7 +149,7 @@ print(
 # If :math:`w` and :math:`w'` have no zero weight and the same signs, they have the same path
 # values exactly when :math:`w' = g(w)` for some :math:`g \in \mathcal{G}`; the proof reads
 # :math:`\log c` off :math:`\log|w'| - \log|w|`, which lies in the kernel of :math:`A^\top`.
-# :func:`~gspace.sufficiency.equivalent_by_path_values` decides from path values alone and
+# :func:`~gspace.core.sufficiency.equivalent_by_path_values` decides from path values alone and
 # recovers :math:`g`.
 
 g = random_scaling(widths, rng, sigma=1.0)

@@ -7,7 +7,7 @@ Claims **I1, I2, W1, W2, A1** (one step) and **A2, A3, A4** (whole trajectories)
 :doc:`theory page </theory>`.
 
 G-SGD takes an SGD step on the basis-path values :math:`\\mathbf{v}` instead of the weights.
-:mod:`gspace.gsgd` exposes every stage of the paper's Algorithm 1 as a function of its own:
+:mod:`gspace.core.gsgd` exposes every stage of the paper's Algorithm 1 as a function of its own:
 this tutorial runs them one by one on a small network, checks each against an independent
 computation, and then compares whole training runs of G-SGD, SGD and Path-SGD started from two
 equivalent networks.
@@ -27,7 +27,7 @@ import numpy as np
 
 import gspace
 from gspace import explicit
-from gspace.gsgd import (
+from gspace.core.gsgd import (
     PathArrays,
     basis_path_values,
     inverse_chain_rule,
@@ -37,8 +37,8 @@ from gspace.gsgd import (
     update_path_values,
     weight_allocation,
 )
+from gspace.core.scaling import random_scaling
 from gspace.initialization import skeleton_unit
-from gspace.scaling import random_scaling
 from gspace.testing import rel_error
 
 SMALL = os.environ.get("GSPACE_TUTORIAL_SMALL") == "1"
@@ -60,8 +60,8 @@ print(f"m = {net.m} weights, H = {net.H} hidden nodes, m - H = {net.m - net.H} b
 # in-chain of :math:`a` (follow :math:`\pi` down to an input), then :math:`e`, then the
 # out-chain of :math:`b` (follow :math:`\sigma` up to an output). Its value is
 # :math:`v_e = \rho_{\mathrm{in}}(a)\, w_e\, \rho_{\mathrm{out}}(b)`.
-# :func:`~gspace.gsgd.basis_path_values` returns them in arrays shaped like the weights
-# (a :class:`~gspace.gsgd.PathArrays`); entries at :math:`\sigma`-edges are not coordinates.
+# :func:`~gspace.core.gsgd.basis_path_values` returns them in arrays shaped like the weights
+# (a :class:`~gspace.core.gsgd.PathArrays`); entries at :math:`\sigma`-edges are not coordinates.
 #
 # Check one entry against the product of the weights along its path, built from the
 # skeleton's chains.
@@ -78,7 +78,7 @@ print("rho_in of layer 1:", rho_in(net)[1], "\nrho_out of layer 2:", rho_out(net
 # ------------------
 # Back-propagation gives :math:`g = \partial\ell/\partial w`. The chain rule through the basis
 # paths is :math:`F = A' u` with :math:`F_e = w_e g_e` and
-# :math:`u_j = v_j\,\partial\ell/\partial v_j`; :func:`~gspace.gsgd.inverse_chain_rule` solves
+# :math:`u_j = v_j\,\partial\ell/\partial v_j`; :func:`~gspace.core.gsgd.inverse_chain_rule` solves
 # it in :math:`O(m)`: a non-skeleton edge is on its own basis path only, and the skeleton
 # paths collect the rest in one backward sweep.
 #

@@ -1,0 +1,313 @@
+"""The network of the paper's setting: a ReLU MLP with hand-written back-propagation.
+
+Layers ``0..L`` of widths ``h_0 = d`` (inputs), ``h_1 .. h_{L-1}`` (hidden, ReLU) and
+``h_L = K`` (outputs, identity); bias-free by default, as in the paper. One line of the
+equations per line of code::
+
+    a^0 = X,  z^l = a^{l-1} W^l + b^l,  a^l = relu(z^l) (l < L),  a^L = z^L   (logits)
+    delta^L = d loss / d z^L
+    dW^l = (a^{l-1})^T delta^l,  db^l = sum_n delta^l
+    delta^{l-1} = (delta^l (W^l)^T) * 1[z^{l-1} > 0]
+
+``weights[l]`` is the paper's ``W^{l+1}``: ``weights[l][i, j]`` joins node ``i`` of layer
+``l`` to node ``j`` of layer ``l + 1`` (0-based).
+
+**The layered-network protocol.** Everything after this module (scaling, paths, bases,
+G-SGD, Path-SGD) reads a network only through ``widths``, ``weights``, ``biases`` and
+``with_params(weights, biases)``. ``weights[l]`` may have trailing axes of parallel edges,
+shape ``(h_l, h_{l+1}, *taps)``: an MLP layer has none, a convolution ``(C_in, C_out, k, k)``
+(every kernel tap is an edge between two channels). Gradients carry ``hidden_flow``, the
+per-node sums of ``z * dl/dz`` that back-propagation holds (see :class:`Gradients`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import validation as V
+
+__all__ = ["LOSSES", "Gradients", "ForwardCache", "MLP", "loss_and_output_error"]
+
+LOSSES = V.LOSSES
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """Gradients of a loss with the structure of a network; immutable.
+
+    Parameters
+    ----------
+    weights : sequence of array_like
+        ``weights[l]`` of the shape of the network's ``weights[l]``.
+    biases : sequence of array_like, optional
+        ``biases[l]`` of shape ``(h_{l+1},)``; None for a bias-free network.
+
+    Attributes
+    ----------
+    weights, biases : tuple of read-only float64 ndarray (biases may be None)
+    hidden_flow : tuple of ndarray or None
+        For each hidden layer ``l = 1..L-1`` (index ``l - 1``), shape ``(h_l,)``: the sum over
+        the batch (and spatial positions) of ``z^l * delta^l``. By the balance identity
+        (claim I2) it is the sum of ``w * dl/dw`` over the node's in-edges (bias included)
+        and over its out-edges. Only :meth:`from_backprop` sets it.
+    source : tuple of ndarray or None
+        The weight arrays back-propagation ran with (the flows hold for them only).
+
+    Notes
+    -----
+    The arrays are read-only, so gradients cannot be edited in place; clipping or noise makes
+    a new ``Gradients`` (or ``dataclasses.replace``), which has no ``hidden_flow``, and G-SGD
+    then sums ``w * dl/dw`` itself. G-SGD also uses the flows only for the very weight arrays
+    in ``source``. A flow can therefore never disagree with the step it feeds (as long as
+    nobody writes into a network's weight arrays in place, which gspace never does).
+    """
+
+    weights: tuple
+    biases: tuple | None = None
+    hidden_flow: tuple | None = field(default=None, init=False)
+    source: tuple | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "weights", _frozen(self.weights))
+        if self.biases is not None:
+            object.__setattr__(self, "biases", _frozen(self.biases))
+
+    @classmethod
+    def from_backprop(cls, weights, biases, hidden_flow, source) -> Gradients:
+        """Gradients with the per-node flow sums of back-propagation, for a network's
+        ``backward`` to call; ``source``: the network's weight arrays (not copied)."""
+        out = cls(weights, biases)
+        object.__setattr__(out, "hidden_flow", _frozen(hidden_flow))
+        object.__setattr__(out, "source", tuple(source))
+        return out
+
+    def flows_for(self, weights) -> tuple | None:
+        """``hidden_flow`` if it was computed with exactly these weight arrays, else None."""
+        src = self.source
+        if self.hidden_flow is None or src is None or len(src) != len(weights):
+            return None
+        return self.hidden_flow if all(a is b for a, b in zip(src, weights)) else None
+
+    @property
+    def widths(self) -> list[int]:
+        """Layer widths implied by the gradient shapes."""
+        return [self.weights[0].shape[0]] + [g.shape[1] for g in self.weights]
+
+
+def _frozen(arrays) -> tuple:
+    """Read-only float64 views (the caller's own arrays are not touched)."""
+    out = []
+    for a in arrays:
+        view = np.asarray(a, dtype=np.float64).view()
+        view.flags.writeable = False
+        out.append(view)
+    return tuple(out)
+
+
+class ForwardCache(NamedTuple):
+    """Activations ``a[0..L]`` (``a[0] = X``, ``a[L]`` the logits), pre-activations ``z[1..L]``."""
+
+    a: list
+    z: list
+
+
+def loss_and_output_error(logits: np.ndarray, Y: np.ndarray, loss: str):
+    """Mean loss and ``delta^L = d loss / d z^L`` (already divided by ``n``).
+
+    ``"mse"``: ``0.5 * mean_n sum_k (z_nk - Y_nk)^2``; ``"cross_entropy"``:
+    ``mean_n (-log softmax(z_n)_{Y_n})``, stabilised by subtracting the row maximum.
+    """
+    n = logits.shape[0]
+    if loss == "mse":
+        residual = logits - Y
+        return 0.5 * np.sum(residual**2) / n, residual / n
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1))[:, None]
+    delta = np.exp(log_p)
+    delta[np.arange(n), Y] -= 1.0
+    return -np.mean(log_p[np.arange(n), Y]), delta / n
+
+
+class MLP:
+    """A fully connected ReLU network, bias-free by default (He initialisation).
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``[d, h_1, ..., h_{L-1}, K]``.
+    bias : bool, default False
+        Whether every non-input node has a bias (initialised to 0).
+    rng : numpy.random.Generator, optional
+        Source of the He initialisation ``weights[l][i, j] ~ N(0, 2 / h_l)``; a fresh unseeded
+        generator if None (the global NumPy state is never touched).
+
+    Attributes
+    ----------
+    weights : list of ndarray
+        ``weights[l]`` of shape ``(h_l, h_{l+1})``, the paper's ``w^{l+1}(i, j)``.
+    biases : list of ndarray or None
+        ``biases[l]`` of shape ``(h_{l+1},)``.
+
+    References
+    ----------
+    .. [1] Q. Meng et al., "G-SGD: Optimizing ReLU Neural Networks in its Positively
+       Scale-Invariant Space", ICLR 2019, section "Background".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = MLP([3, 4, 2], rng=np.random.default_rng(0))
+    >>> net.forward(np.ones((5, 3))).shape, net.m, net.H
+    ((5, 2), 20, 4)
+    """
+
+    def __init__(self, widths, bias: bool = False, rng=None):
+        widths, rng = V.mlp_args(widths, bias, rng)
+        self.weights = [
+            rng.normal(0.0, np.sqrt(2.0 / a), size=(a, b)) for a, b in zip(widths[:-1], widths[1:])
+        ]
+        self.biases = [np.zeros(h) for h in widths[1:]] if bias else None
+
+    @classmethod
+    def from_weights(cls, weights, biases=None) -> MLP:
+        """A network with copies of the given ``weights[l]`` ``(h_l, h_{l+1})`` and biases.
+
+        Examples
+        --------
+        >>> float(MLP.from_weights([[[1.0, -1.0]], [[2.0], [3.0]]]).forward([[1.0]])[0, 0])
+        2.0
+        """
+        net = cls.__new__(cls)
+        net.weights, net.biases = V.layer_arrays(weights, biases)
+        return net
+
+    def with_params(self, weights: list, biases: list | None) -> MLP:
+        """A network of this kind holding the given arrays (not copied, not checked)."""
+        net = type(self).__new__(type(self))
+        net.weights, net.biases = weights, biases
+        return net
+
+    def copy(self) -> MLP:
+        """A deep copy of the network."""
+        return type(self).from_weights(self.weights, self.biases)
+
+    @property
+    def widths(self) -> list[int]:
+        """``[h_0, h_1, ..., h_L]``."""
+        return [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
+
+    @property
+    def L(self) -> int:
+        """Number of weight layers."""
+        return len(self.weights)
+
+    @property
+    def m(self) -> int:
+        """Number of weights (biases not counted)."""
+        return sum(w.size for w in self.weights)
+
+    @property
+    def H(self) -> int:
+        """Number of hidden nodes ``h_1 + ... + h_{L-1}``."""
+        return sum(self.widths[1:-1])
+
+    @property
+    def has_bias(self) -> bool:
+        return self.biases is not None
+
+    def __repr__(self) -> str:
+        return f"MLP(widths={self.widths}, bias={self.has_bias})"
+
+    def forward_cache(self, X) -> ForwardCache:
+        """Forward pass keeping every ``z^l`` and ``a^l`` for back-propagation."""
+        return self._forward(V.inputs(self, X))
+
+    def _forward(self, X: np.ndarray) -> ForwardCache:
+        a, z = [X], [None]
+        for l in range(1, self.L + 1):
+            z_l = a[-1] @ self.weights[l - 1]  # z^l = a^{l-1} W^l
+            if self.biases is not None:
+                z_l += self.biases[l - 1]  # ... + b^l
+            z.append(z_l)
+            a.append(np.maximum(z_l, 0.0) if l < self.L else z_l)  # relu, identity at L
+        return ForwardCache(a, z)
+
+    def forward(self, X) -> np.ndarray:
+        """Logits ``N_w(X)`` of shape ``(n, K)`` for ``X`` of shape ``(n, d)``."""
+        return self.forward_cache(X)[0][-1]
+
+    __call__ = forward
+
+    def loss(self, X, Y, loss: str = "mse") -> float:
+        """Mean loss over the samples (see :meth:`loss_and_gradients`)."""
+        return self.loss_and_gradients(X, Y, loss, backward=False)[0]
+
+    def backward(self, cache: ForwardCache, delta: np.ndarray) -> Gradients:
+        """Back-propagate ``delta^L`` (n, K); gradients with the per-node ``hidden_flow``."""
+        L, (a, z) = self.L, cache
+        dW, db, flow = [None] * L, [None] * L, [None] * (L - 1)
+        for l in range(L, 0, -1):
+            dW[l - 1] = a[l - 1].T @ delta  # dW^l = (a^{l-1})^T delta^l
+            db[l - 1] = delta.sum(axis=0)  # db^l = sum_n delta^l
+            if l > 1:
+                delta = delta @ self.weights[l - 1].T  # d loss / d a^{l-1}
+                delta *= z[l - 1] > 0  # times relu'(z^{l-1}): delta^{l-1}
+                flow[l - 2] = np.einsum("ni,ni->i", z[l - 1], delta)  # sum_n z delta
+        return Gradients.from_backprop(
+            dW, db if self.biases is not None else None, flow, self.weights
+        )
+
+    def loss_and_gradients(self, X, Y, loss: str = "mse", backward: bool = True):
+        """Loss and its gradients by back-propagation.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, d)
+        Y : array_like
+            ``(n, K)`` float targets for ``"mse"``; ``(n,)`` integer labels for
+            ``"cross_entropy"``.
+        loss : {"mse", "cross_entropy"}
+
+        Returns
+        -------
+        loss : float
+        grads : Gradients
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> net = MLP([2, 3, 2], rng=np.random.default_rng(0))
+        >>> _, g = net.loss_and_gradients(np.ones((4, 2)), np.array([0, 1, 1, 0]),
+        ...                               loss="cross_entropy")
+        >>> [x.shape for x in g.weights]
+        [(2, 3), (3, 2)]
+        """
+        X, Y = V.batch(self, X, Y, loss)
+        cache = self._forward(X)
+        value, delta = loss_and_output_error(cache.a[-1], Y, loss)
+        return float(value), (self.backward(cache, delta) if backward else None)
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted classes ``argmax_k N_w(X)_k``, shape ``(n,)``."""
+        return np.argmax(self.forward(X), axis=1)
+
+    def accuracy(self, X, y) -> float:
+        """Fraction of samples whose predicted class equals the label ``y``."""
+        pred, y = V.labels_like(self.predict(X), y)
+        return float(np.mean(pred == y))
+
+    def flat_params(self) -> np.ndarray:
+        """Weights then biases as one vector: the edge numbering of the structure matrix."""
+        return np.concatenate([p.ravel() for p in self.weights + (self.biases or [])])
+
+    def with_flat_params(self, flat) -> MLP:
+        """A new network whose weights (then biases) are read from a flat vector."""
+        flat = V.flat_vector(flat, self.flat_params().size)
+        out, start = [], 0
+        for p in self.weights + (self.biases or []):
+            out.append(flat[start : start + p.size].reshape(p.shape))
+            start += p.size
+        return type(self).from_weights(out[: self.L], out[self.L :] or None)
