@@ -1,26 +1,100 @@
-"""The ``gspace`` command line: ``demo``, ``train``, ``verify``, ``experiment``.
+"""The ``gspace`` command line: ``demo``, ``train``, ``verify``, ``experiment``, ``lab``.
 
 Installed as the console script ``gspace`` and runnable as ``python -m gspace``. Every
 subcommand has ``--help``. :func:`main` returns the exit status: 0 on success, 1 when the
-command ran but failed (a claim does not hold, training diverged, data missing), 2 for bad
-arguments (argparse's convention).
+command ran but failed (a claim does not hold, training diverged, data missing). A user error
+(a malformed argument, arguments that contradict each other, an output location that cannot
+be written, a network too large for the memory) is found before any work starts and exits
+with status 2 and one line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
+import tempfile
+import textwrap
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["main", "build_parser", "DemoStep", "DEMO_STEPS", "EXPERIMENTS", "run_training"]
+__all__ = [
+    "main", "build_parser", "DemoStep", "DEMO_STEPS", "EXPERIMENTS", "run_training", "UsageError",
+]  # fmt: skip
 
 #: Experiment names accepted by ``gspace experiment`` (the contract's list).
 EXPERIMENTS = ("invariance", "unbalanced-init", "width", "path-sgd", "authors-mlp", "init")
+
+
+class UsageError(Exception):
+    """A user error found before any work; :func:`main` prints it on one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage block) and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# ---------------------------------------------------------------------------- pre-work checks
+def _check_out(out, files=(), flag: str = "--out") -> Path:
+    """Refuse an output directory that cannot be written, before any work starts.
+
+    ``out`` must be a directory or not exist yet, with a writable nearest existing ancestor on
+    a writable file system; none of ``files`` (to be written in it) may be a directory.
+    Raises :class:`UsageError`.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{flag} {out} is an existing file; give a directory")
+    for name in files:
+        if (out / name).is_dir():
+            raise UsageError(f"{flag} {out}: {out / name} is a directory, cannot write {name}")
+    base = next(p for p in (out, *out.parents) if p.exists())
+    if not base.is_dir():
+        raise UsageError(f"{flag} {out}: {base} is a file, not a directory")
+    try:  # the only sure test (root ignores permission bits; read-only file systems, /proc)
+        os.rmdir(tempfile.mkdtemp(prefix=".gspace-probe-", dir=base))
+        ok = all(os.access(out / n, os.W_OK) for n in files if (out / n).exists())
+    except OSError:
+        ok = False
+    if not ok:
+        raise UsageError(f"{flag} {out}: {base} is not writable")
+    return out
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available (Linux ``MemAvailable``, else physical memory, else None)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_memory(widths, flag: str, copies: int, extra: int = 0) -> None:
+    """Refuse a network whose ``copies`` float64 copies (plus ``extra`` bytes) exceed the
+    available memory. Raises :class:`UsageError`."""
+    m = sum(a * b for a, b in zip(widths, widths[1:]))
+    need, avail = 8 * (copies * m + extra), _available_memory()
+    if avail is not None and need > avail:
+        raise UsageError(
+            f"{flag}: a network of widths {','.join(map(str, widths))} has {m:,} weights and "
+            f"needs about {need / 1e9:,.1f} GB of memory; {avail / 1e9:,.1f} GB is available"
+        )
 
 
 # ---------------------------------------------------------------------------- argument types
@@ -127,7 +201,9 @@ def run_training(
     decay_k, milestones, gamma
         Parameters of the ``"exp"`` and ``"multistep"`` schedules.
     out : str or os.PathLike, optional
-        If given, ``out/history.json`` and ``out/learning_curves.png`` are written.
+        If given, ``out/history.json`` (with ``out/history.timing.json``, see
+        :meth:`History.to_json <gspace.train.History.to_json>`) and ``out/learning_curves.png``
+        are written.
     progress : bool, optional
         tqdm progress bar (None: only on a terminal).
     title : str, optional
@@ -184,10 +260,39 @@ def run_training(
     return trained, history
 
 
+#: Input features of the data sets, for the memory check before loading (others: 784).
+_N_FEATURES = {"digits": 64, "teacher": 10}
+
+
+def _check_train_args(args) -> Path:
+    """The checks of ``gspace train`` that argparse cannot do alone; returns the output dir."""
+    unused = {"exp": ("--decay-k",), "multistep": ("--milestones", "--gamma")}
+    for schedule, flags in unused.items():
+        for flag in flags:
+            if args.schedule != schedule and getattr(args, flag[2:].replace("-", "_")) is not None:
+                raise UsageError(
+                    f"{flag} applies only to --schedule {schedule}, not {args.schedule}"
+                )
+    if args.schedule == "multistep":
+        if not args.milestones:
+            raise UsageError("--schedule multistep needs --milestones (epochs, e.g. 80,120)")
+        late = [m for m in args.milestones if m >= args.epochs]
+        if late:
+            raise UsageError(
+                f"--milestones {','.join(map(str, late))} never reached in --epochs {args.epochs} "
+                f"(epochs are counted from 0)"
+            )
+    widths = [_N_FEATURES.get(args.dataset, 784), *args.hidden, 2]
+    # the network, its gradients, the optimizer's new network and state, with room to spare
+    _check_memory(widths, "--hidden", copies=8, extra=4096 * sum(widths) * 2)
+    out = args.out or Path("gspace-train") / f"{args.dataset}-{args.optimizer}-seed{args.seed}"
+    return _check_out(out, ("history.json", "history.timing.json", "learning_curves.png"))
+
+
 def _cmd_train(args) -> int:
     from .train import TrainingDiverged
 
-    out = args.out or Path("gspace-train") / f"{args.dataset}-{args.optimizer}-seed{args.seed}"
+    out = _check_train_args(args)
     try:
         _, history = run_training(
             dataset=args.dataset,
@@ -201,9 +306,9 @@ def _cmd_train(args) -> int:
             out=out,
             loss=args.loss,
             schedule=args.schedule,
-            decay_k=args.decay_k,
-            milestones=args.milestones,
-            gamma=args.gamma,
+            decay_k=0.01 if args.decay_k is None else args.decay_k,
+            milestones=args.milestones or (),
+            gamma=0.1 if args.gamma is None else args.gamma,
             momentum=args.momentum,
             weight_decay=args.weight_decay,
             bias=args.bias,
@@ -216,7 +321,7 @@ def _cmd_train(args) -> int:
         if err.history is not None and err.history.epoch:
             print(f"gspace train: the history until then is in {out}", file=sys.stderr)
         return 1
-    except (ValueError, FileNotFoundError, NotImplementedError) as err:
+    except (ValueError, OSError, NotImplementedError) as err:  # OSError: missing data, disk full
         print(f"gspace train: error: {err}", file=sys.stderr)
         return 1
     print(history.table())
@@ -224,7 +329,10 @@ def _cmd_train(args) -> int:
         f"final test accuracy {history.final('test_acc'):.4f} "
         f"(validation {history.final('val_acc'):.4f}) after {history.epoch[-1]} epochs"
     )
-    print(f"wrote {Path(out) / 'history.json'} and {Path(out) / 'learning_curves.png'}")
+    print(
+        f"wrote {Path(out) / 'history.json'} (the same for the same settings; wall-clock "
+        f"times in history.timing.json) and {Path(out) / 'learning_curves.png'}"
+    )
     return 0
 
 
@@ -281,7 +389,7 @@ DEMO_STEPS: list[DemoStep] = [
 
 
 def _cmd_demo(args) -> int:
-    args.out = Path(args.out)
+    args.out = _check_out(args.out)
     args.progress = False if args.no_progress else None
     start = time.perf_counter()
     print(f"gspace demo: {len(DEMO_STEPS)} step(s); output in {args.out}")
@@ -313,6 +421,29 @@ def _delegate(module: str, what: str, args) -> int:
     return int(mod.run_cli(args))
 
 
+# ---------------------------------------------------------------------------- verify, experiment
+def _cmd_verify(args) -> int:
+    # networks, gradients, sparse matrices of the routes: the peak memory of verify on
+    # 784,256,256,256,10 was that of about 100 copies of the weights
+    _check_memory(args.widths, "--widths", copies=100)
+    return _delegate("verify", "verify", args)
+
+
+def _cmd_experiment(args) -> int:
+    args.out = str(args.out or Path("gspace-results") / args.name)
+    _check_out(args.out, ("results.json", f"{args.name}.png"))
+    return _delegate("experiments", "experiment", args)
+
+
+def _experiment_list() -> str:
+    """``NAME  title`` lines for ``gspace experiment --help``."""
+    try:
+        from .experiments import EXPERIMENTS as modules
+    except ImportError:  # pragma: no cover - the experiments package is part of gspace
+        return ""
+    return "\n".join(f"  {name:<16} {getattr(m, 'TITLE', '')}" for name, m in modules.items())
+
+
 # ---------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``gspace`` command (subcommands demo, train, verify,
@@ -323,7 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .train import OPTIMIZERS, SCHEDULES
 
     fmt = argparse.HelpFormatter
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gspace",
         description="G-SGD (Meng et al., ICLR 2019) in NumPy: train ReLU networks in their "
         "positively scale-invariant space and check the paper's claims.",
@@ -350,7 +481,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "train",
         help="train an MLP with SGD, Path-SGD or G-SGD",
-        description="Train a ReLU MLP and write OUT/history.json and OUT/learning_curves.png. "
+        description="Train a ReLU MLP and write OUT/history.json (byte for byte the same "
+        "for the same settings), OUT/history.timing.json (wall-clock seconds per epoch) and "
+        "OUT/learning_curves.png. "
         f"The default initialization is {DEFAULT_INIT!r} (He, then every skeleton weight set "
         "to 1, as in the authors' code) for every optimizer, so that runs with different "
         "optimizers start from the same network; G-SGD needs it (from plain He "
@@ -411,20 +544,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--decay-k",
         type=nonnegative_float,
-        default=0.01,
-        help="k of --schedule exp (default: %(default)s)",
+        default=None,
+        help="k of --schedule exp, and only there (default: 0.01)",
     )
     p.add_argument(
         "--milestones",
         type=_milestones,
-        default=[],
-        help="epochs of --schedule multistep, comma-separated (e.g. 80,120)",
+        default=None,
+        help="epochs of --schedule multistep (required there, refused elsewhere), "
+        "comma-separated, each < --epochs (e.g. 80,120)",
     )
     p.add_argument(
         "--gamma",
         type=positive_float,
-        default=0.1,
-        help="factor of multistep (default: %(default)s)",
+        default=None,
+        help="factor of --schedule multistep, and only there (default: 0.1)",
     )
     p.add_argument(
         "--momentum", type=momentum_float, default=0.0, help="in [0, 1) (default: %(default)s)"
@@ -448,39 +582,77 @@ def build_parser() -> argparse.ArgumentParser:
         "verify",
         help="check every claim of the paper on one architecture",
         description="Check every claim of the paper (G1 ... A4) numerically on networks of "
-        "the given widths; exit status 0 if and only if all hold.",
+        "the given widths; exit status 0 if and only if all hold. Each claim is checked by the "
+        "most direct route the size allows (listing paths, dense matrices) and by scalable "
+        "routes (exact certificates, random samples of paths) beyond that; the table names "
+        "the route.",
         formatter_class=fmt,
     )
     p.add_argument(
         "--widths",
-        type=widths_list,
+        type=_verify_widths,
         default=[3, 4, 4, 2],
-        help="layer widths d,h1,...,K (default: 3,4,4,2)",
+        help="layer widths d,h1,...,K, at least one hidden layer (default: 3,4,4,2)",
     )
     p.add_argument("--bias", action="store_true", help="networks with biases")
+    p.add_argument(
+        "--seed",
+        type=nonnegative_int,
+        default=0,
+        help="seeds the network, the inputs and the rescalings (default: %(default)s)",
+    )
     p.add_argument(
         "--json",
         action="store_true",
         help='print a JSON list of {"claim": ..., "holds": ..., "detail": ...}',
     )
-    p.set_defaults(func=lambda a: _delegate("verify", "verify", a))
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser(
         "experiment",
         help="run one of the experiments",
-        description="Run an experiment and write its data and figures to OUT.",
-        formatter_class=fmt,
+        description=textwrap.fill(
+            "Run an experiment and write its data (results.json) and figure (NAME.png) to "
+            "OUT. Each chooses every optimizer's learning rate on validation and averages over "
+            "seeds. On a 2-core machine the full runs on digits took 46 s to 5 minutes each "
+            "(the runs shown on the docs' Experiments page); --quick runs take under two "
+            "minutes.",
+            width=min(shutil.get_terminal_size().columns, 100) - 2,
+        ),
+        epilog="experiments:\n" + _experiment_list(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("name", choices=EXPERIMENTS, metavar="NAME", help=" | ".join(EXPERIMENTS))
     p.add_argument("--quick", action="store_true", help="a small, fast version")
-    p.add_argument("--out", default=None, help="output directory")
+    p.add_argument("--out", default=None, help="output directory (default: gspace-results/NAME)")
     p.add_argument(
         "--seed", type=nonnegative_int, default=0, help="random seed (default: %(default)s)"
     )
     p.add_argument("--data-dir", default=None, help="MNIST/Fashion-MNIST IDX files")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=lambda a: _delegate("experiments", "experiment", a))
+    p.set_defaults(func=_cmd_experiment)
+    _add_lab_parser(sub, fmt)
     return parser
+
+
+def _add_lab_parser(sub, fmt) -> None:
+    """``gspace lab``: the teaching labs of :mod:`gspace.labs`."""
+    from .labs import LABS
+
+    p = sub.add_parser(
+        "lab",
+        help="teaching labs: write a starter file, grade it",
+        description="Teaching labs. gspace lab --list; gspace lab NAME [--out DIR] writes "
+        "the starter (never over an existing file); gspace lab NAME --check FILE grades it "
+        "(exit 0 iff every check passes); --check reference grades gspace itself.",
+        formatter_class=fmt,
+    )
+    p.add_argument("name", nargs="?", choices=list(LABS), metavar="NAME", help=" | ".join(LABS))
+    p.add_argument("--list", action="store_true", help="list the labs")
+    p.add_argument("--out", default=None, help="directory for the starter (default: .)")
+    p.add_argument("--check", default=None, metavar="FILE", help="grade FILE (or 'reference')")
+    p.set_defaults(func=lambda a: _delegate("labs", "lab", a))
 
 
 def _milestones(text: str) -> list[int]:
@@ -494,6 +666,16 @@ def _milestones(text: str) -> list[int]:
         ) from None
     if any(v < 0 for v in values):
         raise argparse.ArgumentTypeError(f"milestones must be >= 0, got {text!r}")
+    return values
+
+
+def _verify_widths(text: str) -> list[int]:
+    values = int_list(text)
+    if len(values) < 3:
+        raise argparse.ArgumentTypeError(
+            f"verify needs at least one hidden layer: at least 3 widths d,h1,...,K like "
+            f"3,4,4,2, got {text!r}"
+        )
     return values
 
 
@@ -515,8 +697,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 if the command failed. Bad arguments exit with status 2 through
-        :class:`SystemExit`, as argparse does.
+        0 on success, 1 if the command failed. User errors (bad arguments, an output location
+        that cannot be written, a network too large for the memory) exit with status 2 through
+        :class:`SystemExit`, as argparse does, after one line on stderr and before any work.
 
     Examples
     --------
@@ -528,4 +711,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.func(args)
+    prog = f"gspace {args.command}"
+
+    def show(message, category, *_args, **_kw):  # warnings as one line each
+        print(f"{prog}: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        try:
+            return args.func(args)
+        except UsageError as err:
+            parser.exit(2, f"{prog}: error: {err}\n")

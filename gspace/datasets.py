@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import urllib.error
 import urllib.request
@@ -201,8 +202,9 @@ def read_idx(path) -> np.ndarray:
     FileNotFoundError
         If the file does not exist.
     ValueError
-        If the magic number is wrong, the file is truncated or longer than its header says,
-        or it is not valid gzip. The message names the path.
+        If the magic number is wrong, the file is truncated or longer than its header says
+        (sizes whose product overflows included), it is not valid gzip, or float data hold
+        NaN or infinity. The message names the path.
 
     Notes
     -----
@@ -249,7 +251,7 @@ def read_idx(path) -> np.ndarray:
             f"file has {len(raw)})"
         )
     shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     if len(raw) != expected:
         what = "truncated" if len(raw) < expected else "longer than its header says"
         raise ValueError(
@@ -257,6 +259,12 @@ def read_idx(path) -> np.ndarray:
             f"{expected} bytes in total, file has {len(raw)}"
         )
     data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    if dtype.kind == "f" and not np.isfinite(data).all():
+        bad = np.flatnonzero(~np.isfinite(data.ravel()))
+        raise ValueError(
+            f"{path}: {bad.size} non-finite values (NaN or inf) in the data, the first at "
+            f"flat index {bad[0]}"
+        )
     return data.astype(dtype.newbyteorder("="))
 
 
@@ -303,12 +311,14 @@ def _read_idx_pair(name: str, data_dir: Path, split: str):
         raise ValueError(
             f"{img_path} holds {X.shape[0]} images but {lab_path} holds {y.shape[0]} labels"
         )
+    if X.size == 0:
+        raise ValueError(f"{img_path}: no data (images of shape {X.shape})")
     if y.dtype.kind not in "iu":
         raise ValueError(f"{lab_path}: labels must be integers, got {y.dtype}")
     K = _N_CLASSES[name]
     if y.size and (y.min() < 0 or y.max() >= K):
         raise ValueError(f"{lab_path}: labels must lie in 0..{K - 1}, got {y.min()}..{y.max()}")
-    return X.reshape(X.shape[0], -1), y.astype(np.intp)  # float64 only after the split
+    return X.reshape(len(X), X[0].size), y.astype(np.intp)  # float64 only after the split
 
 
 def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:

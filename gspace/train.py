@@ -258,7 +258,8 @@ class History:
         for an empty split).
     seconds : list of float
         Wall-clock seconds spent in the epoch's training steps (evaluation excluded; 0 at
-        epoch 0).
+        epoch 0). The only series that differs between two runs with the same settings:
+        :meth:`to_json` writes it to a file of its own.
     config : dict
         The run's settings (optimizer, schedule, batch size, data set, widths, seed, ...).
 
@@ -326,10 +327,18 @@ class History:
         return "\n".join(lines)
 
     def to_json(self, path) -> Path:
-        """Write the history as JSON to ``path`` (parent directories are created)."""
+        """Write the history as JSON to ``path`` (parent directories are created).
+
+        The wall-clock ``seconds`` go to a file of their own beside it, ``STEM.timing.json``
+        (``history.timing.json`` for ``history.json``), so that two runs with the same
+        settings write byte-identical files ``path``. :meth:`from_json` reads both.
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n")
+        d = self.to_dict()
+        timing = {"seconds": d.pop("seconds")}
+        for p, content in ((path, d), (_timing_path(path), timing)):
+            p.write_text(json.dumps(content, indent=1, allow_nan=False) + "\n")
         return path
 
     @classmethod
@@ -349,6 +358,12 @@ class History:
             raise ValueError(f"{path}: not valid JSON ({err})") from None
         if not isinstance(d, dict) or "epoch" not in d:
             raise ValueError(f"{path}: expected a JSON object with the series {_SERIES}")
+        timing = _timing_path(path)
+        if "seconds" not in d and timing.is_file():
+            try:
+                d["seconds"] = json.loads(timing.read_text())["seconds"]
+            except (json.JSONDecodeError, TypeError, KeyError):
+                raise ValueError(f"{timing}: expected a JSON object with 'seconds'") from None
         unknown = set(d) - set(_SERIES) - {"config"}
         if unknown:
             raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
@@ -363,6 +378,10 @@ class History:
         if not isinstance(d.get("config", {}), dict):
             raise ValueError(f"{path}: 'config' must be a JSON object")
         return cls(**d)
+
+
+def _timing_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.timing.json")
 
 
 # ---------------------------------------------------------------------------- training
@@ -457,12 +476,13 @@ def _resolve_schedule(schedule, lr0: float) -> Callable[[int], float]:
     return schedule
 
 
-def _diverged(what: str, epoch: int, step: int | None, lr: float) -> TrainingDiverged:
+def _diverged(what: str, epoch: int, step: int | None, lr: float, optimizer) -> TrainingDiverged:
     where = f"at the end of epoch {epoch}" if step is None else f"at epoch {epoch}, step {step}"
-    return TrainingDiverged(
-        f"training diverged {where} (lr={lr:g}): {what}. "
-        f"Hint: lower the learning rate (--lr); G-SGD also needs the skeleton-unit init."
-    )
+    name = type(optimizer).__name__
+    hint = "lower the learning rate (--lr)"
+    if isinstance(optimizer, GSGD):
+        hint += "; G-SGD also needs a start without small skeleton weights (--init skeleton-unit)"
+    return TrainingDiverged(f"{name} training diverged {where} (lr={lr:g}): {what}. Hint: {hint}.")
 
 
 def fit(
@@ -610,7 +630,9 @@ def fit(
                 net, getattr(data, f"X_{split}"), getattr(data, f"y_{split}"), loss
             )
             if value is not None and not math.isfinite(value):
-                raise _diverged(f"the {split} loss is {value}", epoch, None, lr or lrs[0])
+                raise _diverged(
+                    f"the {split} loss is {value}", epoch, None, lr or lrs[0], optimizer
+                )
             results[split] = (value, acc)
         history.epoch.append(epoch)  # append only once every value is known: no ragged rows
         history.lr.append(lr)
@@ -642,16 +664,16 @@ def fit(
                 with np.errstate(over="ignore", invalid="ignore"):  # checked just below
                     value, grads = net.loss_and_gradients(Xb, _targets(yb, loss, K), loss=loss)
                 if not math.isfinite(value):
-                    raise _diverged(f"the mini-batch loss is {value}", epoch, step, lr)
+                    raise _diverged(f"the mini-batch loss is {value}", epoch, step, lr, optimizer)
                 gs = list(grads.weights) + list(grads.biases or [])
                 if not all(np.all(np.isfinite(g)) for g in gs):
-                    raise _diverged("the gradients are non-finite", epoch, step, lr)
+                    raise _diverged("the gradients are non-finite", epoch, step, lr, optimizer)
                 try:
                     net = optimizer.step(net, grads)
                 except TrainingDiverged:
                     raise
                 except FloatingPointError as err:
-                    raise _diverged(str(err), epoch, step, lr) from err
+                    raise _diverged(str(err), epoch, step, lr, optimizer) from err
                 bar.update(1)
             seconds = time.perf_counter() - start_time
             record(epoch, lr, seconds)

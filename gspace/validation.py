@@ -177,12 +177,17 @@ def batch(net, X, Y, loss: str):
     """``(X, Y)`` checked for ``net`` and ``loss`` (float targets or integer labels)."""
     loss_name(loss)
     X = inputs(net, X)
-    n, K = X.shape[0], net.widths[-1]
+    return X, targets(net, Y, X.shape[0], loss)
+
+
+def targets(net, Y, n: int, loss: str) -> np.ndarray:
+    """Targets of ``n`` samples: ``(n, K)`` floats for ``"mse"``, ``(n,)`` labels otherwise."""
+    K = net.widths[-1]
     if loss == "mse":
         Y = float_array(Y, "Y")
         if Y.shape != (n, K):
             raise ValueError(f"for loss='mse', Y must have shape ({n}, {K}), got {Y.shape}")
-        return X, Y
+        return Y
     Y = np.asarray(Y)
     if Y.dtype.kind not in "iu":
         raise TypeError(
@@ -195,7 +200,7 @@ def batch(net, X, Y, loss: str):
             f"labels must lie in 0..{K - 1} for a network with {K} outputs, "
             f"got range {Y.min()}..{Y.max()}"
         )
-    return X, Y.astype(np.intp)
+    return Y.astype(np.intp)
 
 
 def labels_like(pred, y):

@@ -13,9 +13,10 @@ by which route). Claims whose explicit route would be too large (listing ``10^11
   listed;
 * ``dynamic programming``: sums over all paths computed layer by layer.
 
-The G-SGD claims (I1-A4) are checked through :mod:`gspace.core.gsgd`, :mod:`gspace.core.optim` and an
-explicit sparse-matrix route of G-SGD written here (sparse ``A'``, triangular solve for ICR,
-sparse LU for Weight-Allocation), which runs at any size the rank certificate does.
+The G-SGD claims (I1-A4) are checked through :mod:`gspace.core.gsgd`, :mod:`gspace.fast`,
+:mod:`gspace.core.optim` and the explicit sparse-matrix route of :mod:`gspace.explicit`
+(sparse ``A'``, triangular solves for ICR and Weight-Allocation), which runs at any size the
+rank certificate does.
 
 :func:`run_cli` is the body of ``gspace verify`` (a table, or ``--json``); the exit status is
 0 iff every claim holds.

@@ -1,6 +1,8 @@
 """The command line: train, demo, verify/experiment delegation, --help, bad arguments."""
 
 import json
+import os
+import re
 import subprocess
 import sys
 import types
@@ -8,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import gspace
 from gspace import cli
 from gspace.train import History
 
@@ -26,6 +29,17 @@ def test_help_on_every_command(command, capsys):
         cli.main([*command, "--help"])
     assert info.value.code == 0
     assert "usage: gspace" in capsys.readouterr().out
+
+
+def test_experiment_help_says_what_each_does_how_long_and_where_it_writes(capsys):
+    from gspace import experiments
+
+    with pytest.raises(SystemExit):
+        cli.main(["experiment", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "default: gspace-results/NAME" in out and "under two minutes" in out
+    for name, module in experiments.EXPERIMENTS.items():
+        assert f"{name} {module.TITLE}" in out
 
 
 def test_train_digits_sgd_reaches_090_and_writes_history_and_plot(tmp_path, capsys):
@@ -112,7 +126,9 @@ def test_train_missing_mnist_data_exits_1_with_what_to_do(tmp_path, monkeypatch,
         (["train", "--milestones", "a,b"], "epochs like 80,120"),
         (["train", "--seed", "-1"], ">= 0"),
         (["train", "--limit", "2"], "at least 3"),
-        (["verify", "--widths", "3"], "at least 2 entries"),
+        (["verify", "--widths", "3"], "at least 3 widths"),
+        (["verify", "--widths", "4,3"], "at least one hidden layer"),
+        (["verify", "--seed", "-2"], ">= 0"),
         (["verify", "--widths", "3,,2"], "comma-separated"),
         (["experiment", "nonsense"], "invalid choice"),
         (["fly"], "invalid choice"),
@@ -124,10 +140,89 @@ def test_bad_arguments_exit_2_with_a_clear_message(argv, words, capsys):
         cli.main(argv)
     assert info.value.code == 2
     err = capsys.readouterr().err
-    assert "usage: gspace" in err
-    import re
-
+    assert len(err.splitlines()) == 1 and err.startswith("gspace") and "--help" in err, err
     assert re.search(words, err), err
+
+
+def _no_work(*args, **kwargs):
+    raise AssertionError("work started before the arguments were checked")
+
+
+@pytest.fixture
+def spaces(tmp_path):
+    """An existing file, a directory holding the output files as directories."""
+    (tmp_path / "file").write_text("x")
+    for name in ("history.json", "results.json"):
+        (tmp_path / "taken" / name).mkdir(parents=True)
+    return tmp_path
+
+
+USER_ERRORS = [
+    (["train", "--out", "{file}"], "existing file"),
+    (["train", "--out", "{file}/sub"], "is a file, not a directory"),
+    (["train", "--out", "{taken}"], "history.json is a directory"),
+    (["train", "--hidden", "1000000000"], "GB of memory"),
+    (["train", "--hidden", "100000,100000,100000"], "GB of memory"),
+    (["train", "--milestones", "3"], "--milestones applies only to --schedule multistep"),
+    (["train", "--gamma", "0.5"], "--gamma applies only to --schedule multistep"),
+    (["train", "--decay-k", "0.5"], "--decay-k applies only to --schedule exp"),
+    (["train", "--schedule", "exp", "--milestones", "3"], "only to --schedule multistep"),
+    (["train", "--schedule", "multistep", "--decay-k", "1"], "only to --schedule exp"),
+    (["train", "--schedule", "multistep"], "needs --milestones"),
+    (["train", "--schedule", "multistep", "--milestones", "5,30"], "30 never reached"),
+    (["verify", "--widths", "100000,100000,100000,2"], "GB of memory"),
+    (["experiment", "init", "--out", "{file}"], "existing file"),
+    (["experiment", "init", "--out", "{taken}"], "results.json is a directory"),
+    (["demo", "--out", "{file}"], "existing file"),
+]
+if Path("/proc/1").is_dir():  # not writable even by root
+    USER_ERRORS.append((["train", "--out", "/proc/1/gspace"], "not writable"))
+
+
+@pytest.mark.parametrize("argv, words", USER_ERRORS)
+def test_user_errors_exit_2_with_one_line_before_any_work(argv, words, spaces, monkeypatch, capsys):
+    monkeypatch.chdir(spaces)
+    for name in ("load", "read_idx"):
+        monkeypatch.setattr(gspace.datasets, name, _no_work)
+    monkeypatch.setattr(cli, "_delegate", _no_work)
+    monkeypatch.setattr(cli, "DEMO_STEPS", [cli.DemoStep("work", _no_work)])
+    argv = [a.format(file=spaces / "file", taken=spaces / "taken") for a in argv]
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith(f"gspace {argv[0]}: error: ") and re.search(words, err), err
+
+
+def test_a_read_only_output_directory_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    monkeypatch.setattr(gspace.datasets, "load", _no_work)
+    if os.geteuid() == 0:  # root writes anyway; only a failing probe can stand in
+        monkeypatch.setattr(cli.tempfile, "mkdtemp", lambda **kw: _raise(PermissionError(13, "")))
+    try:
+        for argv in (["train", "--out", str(ro / "run")], ["experiment", "init", "--out", str(ro)]):
+            with pytest.raises(SystemExit) as info:
+                cli.main(argv)
+            err = capsys.readouterr().err
+            assert info.value.code == 2 and err.count("\n") == 1 and "not writable" in err
+    finally:
+        ro.chmod(0o755)
+
+
+def _raise(err):
+    raise err
+
+
+def test_user_error_from_the_console_has_no_traceback(tmp_path):
+    (tmp_path / "file").write_text("x")
+    argv = ["train", "--out", str(tmp_path / "file")]
+    result = subprocess.run(
+        [sys.executable, "-m", "gspace", *argv], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize(
@@ -167,6 +262,11 @@ def test_demo_runs_its_steps_and_saves_a_plot(tmp_path, capsys):
     code, out, _ = run(["demo", "--out", str(tmp_path), "--no-progress"], capsys)
     assert code == 0
     assert "test accuracy" in out and "demo finished" in out
+    # the newcomer's path: no --quick they did not type, widths said, one kind of table
+    assert "--quick always" not in out and "widths 64-32-32-32-10" in out
+    assert "at chance from g(w)" in out and not any(
+        line.startswith("|") for line in out.splitlines()
+    )
     assert (tmp_path / "sgd-digits" / "learning_curves.png").is_file()
     assert History.from_json(tmp_path / "sgd-digits" / "history.json").final("test_acc") > 0.9
 

@@ -248,6 +248,48 @@ def test_mnist_wrong_dimensions_get_clear_errors(tmp_path, which, array, words):
         datasets.load("mnist", data_dir=tmp_path)
 
 
+def test_read_idx_sizes_overflowing_int64_name_the_file(tmp_path):
+    """Four sizes of 2**32 - 1: their product overflows int64 (numpy's prod wrapped around)."""
+    path = tmp_path / "huge-idx4-ubyte"
+    path.write_bytes(bytes([0, 0, 8, 4]) + b"\xff\xff\xff\xff" * 4 + b"\x00" * 8)
+    with pytest.raises(ValueError, match="truncated") as info:
+        datasets.read_idx(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.filterwarnings("error")  # no RuntimeWarning before the error
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("code", [0x0D, 0x0E])
+def test_read_idx_non_finite_floats_name_the_file(tmp_path, bad, code):
+    path = write_idx(tmp_path / "f-idx3", np.array([[[0.5, bad]]]), code=code)
+    with pytest.raises(ValueError, match="non-finite") as info:
+        datasets.read_idx(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.filterwarnings("error")
+def test_mnist_non_finite_images_name_the_file(tmp_path):
+    fake_mnist(tmp_path, gz=False)
+    path = tmp_path / datasets.IDX_FILES[("train", "images")]
+    images = np.zeros((40, 3, 2))
+    images[3, 1, 1] = np.nan
+    write_idx(path, images, code=0x0E)
+    with pytest.raises(ValueError, match="non-finite") as info:
+        datasets.load("mnist", data_dir=tmp_path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("which", ["train", "test"])
+@pytest.mark.parametrize("shape", [(0, 3, 2), (0, 0, 0)])
+def test_mnist_without_images_names_the_file(tmp_path, which, shape):
+    fake_mnist(tmp_path, gz=False)
+    write_idx(tmp_path / datasets.IDX_FILES[(which, "images")], np.zeros(shape, np.uint8))
+    write_idx(tmp_path / datasets.IDX_FILES[(which, "labels")], np.zeros(0, np.uint8))
+    with pytest.raises(ValueError, match="no data") as info:
+        datasets.load("mnist", data_dir=tmp_path)
+    assert datasets.IDX_FILES[(which, "images")] in str(info.value)
+
+
 # ---------------------------------------------------------------------------- download
 
 

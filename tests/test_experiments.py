@@ -308,6 +308,16 @@ def check_invariance(results):
         assert rows[label]["train_loss_max_diff"] < 1e-8
     assert rows["SGD"]["output_abs_diff"] > 1e-3
     assert rows["SGD"]["output_rel_diff"] > 1e-4
+    K = 10  # digits, MNIST and Fashion-MNIST
+    for label, row in rows.items():  # runs from g(w) no better than twice guessing, counted
+        runs = [
+            r
+            for r in results["runs"]
+            if r["condition"] == {"start": "g(w)"}
+            and common.OPTIMIZER_LABELS[r["optimizer"]] == label
+        ]
+        stuck = [r for r in runs if not r["diverged"] and r["final"]["test_acc"] < 2 / K]
+        assert row["at_chance_gw"] == len(stuck)
 
 
 def test_output_difference_inf_for_diverged():
@@ -335,7 +345,7 @@ def test_run_cli_writes_to_out_and_prints_table(tmp_path, monkeypatch, capsys):
     args = argparse.Namespace(name="invariance", quick=True, out=str(tmp_path), seed=1)
     assert experiments.run_cli(args) == 0
     out = capsys.readouterr().out
-    assert "| optimizer |" in out and "G-SGD" in out
+    assert "optimizer  chosen lr" in out and "G-SGD" in out and "|" not in out
     assert (tmp_path / "results.json").exists() and (tmp_path / "invariance.png").exists()
     assert common.load_results(tmp_path / "results.json")["seed"] == 1
 
@@ -372,6 +382,13 @@ def test_results_table_markdown_and_rst():
     assert rst.count("   * - ") == 3
     with pytest.raises(ValueError, match="fmt"):
         report.results_table(SYNTHETIC, "html")
+
+
+def test_results_table_text_is_aligned_like_the_cli_tables():
+    text = report.results_table(SYNTHETIC, "text").splitlines()
+    assert text[0] == "optimizer  lr   accuracy       gap"
+    assert text[1] == "SGD        0.1  0.900 ± 0.012"
+    assert text[2] == "G-SGD      0.3  0.950 ± 0.010  -0.020 ± 0.005"
 
 
 def test_format_cell_nan_and_inf():

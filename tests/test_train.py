@@ -198,6 +198,29 @@ def test_fit_stops_with_a_clear_message_when_training_diverges(data):
         fit(small_net(), gspace.SGD(lr=10.0), data, epochs=3, loss="mse", progress=False)
 
 
+@pytest.mark.parametrize("opt", [gspace.SGD, gspace.PathSGD, gspace.GSGD])
+def test_the_divergence_hint_fits_the_optimizer(data, opt):
+    """Only G-SGD runs are told about the skeleton-unit init."""
+    with pytest.raises(TrainingDiverged) as info:
+        fit(small_net(), opt(lr=1e10), data, epochs=3, loss="mse", progress=False)
+    message = str(info.value)
+    assert message.startswith(f"{opt.__name__} training diverged") and "lower" in message
+    assert ("skeleton-unit" in message) == (opt is gspace.GSGD), message
+
+
+def test_history_json_is_reproducible_byte_for_byte_and_timing_is_apart(tmp_path, data):
+    paths = []
+    for run in ("a", "b"):
+        _, h = fit(small_net(), gspace.SGD(lr=0.1), data, epochs=3, progress=False)
+        h.seconds[-1] += 1.0 if run == "b" else 0.0  # wall-clock times always differ a little
+        paths.append(h.to_json(tmp_path / run / "history.json"))
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    assert "seconds" not in paths[0].read_text()
+    timing = [p.with_name("history.timing.json").read_text() for p in paths]
+    assert timing[0] != timing[1]
+    assert History.from_json(paths[1]).seconds == h.seconds
+
+
 def test_fit_stops_when_a_minibatch_loss_is_not_finite(data):
     class Blowup(gspace.SGD):  # returns a network whose output overflows
         def step(self, net, grads):

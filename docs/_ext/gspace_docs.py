@@ -232,9 +232,11 @@ API_SECTIONS = [
     ("Around the core: checks, fast G-SGD, independent routes", ["validation", "fast", "explicit"]),
     ("Initialisation", ["initialization"]),
     ("Data and training", ["datasets", "train", "plotting"]),
+    ("Plain CNNs: the channel graph (C1-C4)", ["cnn"]),
     ("Checking the claims", ["verify", "testing"]),
     ("Experiments", ["experiments"]),
     ("Command line", ["cli"]),
+    ("Teaching labs", ["labs"]),
 ]
 
 

@@ -201,7 +201,7 @@ def run_cli(args) -> int:
         progress=progress,
         data_dir=getattr(args, "data_dir", None),
     )
-    print(report.results_table(results, fmt="markdown"))
+    print(report.results_table(results, fmt="text"))
     for note in results["notes"]:
         print(f"* {note}")
     print(
@@ -251,7 +251,14 @@ def demo(name: str, out, seed: int = 0, progress=None) -> dict:
     results = run(
         name, quick=True, out=out, seed=seed, progress=progress, overrides=DEMO_OVERRIDES[name]
     )
-    print(report.results_table(results, fmt="markdown"), end="")
+    cfg = results["config"]
+    widths = cfg.get("widths")
+    widths = "-".join(map(str, widths)) if isinstance(widths, list) else widths
+    print(
+        f"{results['dataset']}, widths {widths}, {cfg['epochs']} "
+        f"epochs, {len(results['seeds'])} seeds, one learning rate per optimizer"
+    )
+    print(report.results_table(results, fmt="text"), end="")
     for note in results["notes"][1:]:
         print(f"* {note}")
     print(f"figure: {Path(out) / results['figure']}")

@@ -330,8 +330,8 @@ def load_data(preferred: str, *, quick: bool, seed: int, data_dir=None):
     if quick:
         return (
             datasets.load("digits", seed=seed),
-            f"Data: digits, because --quick always uses digits ({preferred} in the full run "
-            "when its files are present).",
+            f"Data: digits, because short versions (--quick, gspace demo) always use digits "
+            f"({preferred} in the full run when its files are present).",
         )
     if data_dir is None and not os.environ.get("GSPACE_DATA"):
         return (

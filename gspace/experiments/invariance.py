@@ -155,6 +155,10 @@ def run(
                     "output_rel_diff": max(r["output_rel_diff"] for _, r in pair_rows),
                     "train_loss_max_diff": max(r["train_loss_max_diff"] for _, r in pair_rows),
                     "diverged_gw": sum(r["diverged"] for _, r in pair_rows),
+                    "at_chance_gw": sum(
+                        not r["diverged"] and r["final"]["test_acc"] < 2 / data.n_classes
+                        for _, r in pair_rows
+                    ),
                 }
             )
     by_opt = {row["optimizer"]: row for row in results["summary"]}
@@ -174,6 +178,8 @@ SUMMARY_COLUMNS = [
     {"key": "output_abs_diff", "label": "max abs. output diff", "format": ".1e"},
     {"key": "output_rel_diff", "label": "relative output diff", "format": ".1e"},
     {"key": "diverged_gw", "label": "diverged from g(w)", "format": "d"},
+    # trained without overflow, but no better than twice the accuracy of guessing
+    {"key": "at_chance_gw", "label": "at chance from g(w)", "format": "d"},
 ]
 
 

@@ -14,7 +14,7 @@ from .common import OPTIMIZER_LABELS, load_results
 
 __all__ = ["format_cell", "results_table", "lr_table", "results_section", "results_page"]
 
-FORMATS = ("markdown", "rst")
+FORMATS = ("markdown", "rst", "text")
 #: Order of the experiments on the results page.
 ORDER = ("invariance", "unbalanced-init", "width", "path-sgd", "authors-mlp", "init")
 
@@ -68,6 +68,10 @@ def format_cell(row: dict, column: dict) -> str:
 def _table(header: list[str], rows: list[list[str]], fmt: str) -> str:
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
+    if fmt == "text":  # aligned columns, as the other tables the command line prints
+        w = [max(map(len, col)) for col in zip(header, *rows, strict=True)]
+        lines = ["  ".join(c.ljust(n) for c, n in zip(r, w, strict=True)) for r in [header, *rows]]
+        return "\n".join(line.rstrip() for line in lines) + "\n"
     if fmt == "markdown":
         lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
         lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -95,8 +99,9 @@ def results_table(results_or_path, fmt: str = "markdown") -> str:
     ----------
     results_or_path : dict or str or Path
         A results dict or the path of a ``results.json``.
-    fmt : {"markdown", "rst"}, default "markdown"
-        A Markdown pipe table or an RST ``list-table``.
+    fmt : {"markdown", "rst", "text"}, default "markdown"
+        A Markdown pipe table, an RST ``list-table`` or aligned plain text (what the command
+        line prints).
 
     Returns
     -------

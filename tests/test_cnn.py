@@ -1,0 +1,309 @@
+"""PlainCNN: forward pass against a loop convolution, back-propagation against finite
+differences, the channel scaling invariance (claim C1), the channel graph, bad input."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import gspace
+from gspace.cnn import channel_graph, draw_channel_graph
+from gspace.testing import min_preactivation_margin, numerical_gradient, rel_error
+
+from . import strategies as gst
+
+
+@st.composite
+def cnns(draw, bias=None, pool=None):
+    """A small PlainCNN (kernels 1 or 3, strides 1 or 2, optional pooling) and an image size
+    large enough for it; weights ``0.1 <= |w| <= 1.5`` with random signs, biases in [-1, 1]."""
+    n_conv = draw(st.integers(1, 3))
+    widths = draw(st.lists(st.integers(1, 3), min_size=n_conv + 2, max_size=n_conv + 2))
+    ks = draw(st.lists(st.sampled_from([1, 3]), min_size=n_conv, max_size=n_conv))
+    strides = draw(st.lists(st.sampled_from([1, 2]), min_size=n_conv, max_size=n_conv))
+    if pool is None:
+        pool = draw(st.booleans())
+    pools = [1] * n_conv
+    if pool:
+        pools[draw(st.integers(0, n_conv - 1))] = 2
+    bias = draw(st.booleans()) if bias is None else bias
+    rng = np.random.default_rng(draw(gst.seeds()))
+    shapes = [(a, b, k, k) for a, b, k in zip(widths[:-2], widths[1:-1], ks)] + [widths[-2:]]
+    weights = [rng.uniform(0.1, 1.5, s) * rng.choice([-1.0, 1.0], s) for s in shapes]
+    biases = [rng.uniform(-1, 1, b) for b in widths[1:]] if bias else None
+    size = draw(st.integers(2 if pool else 1, 6))
+    size = max(size, int(np.prod(strides)) * 2 if pool else size)  # room for the pooling
+    return gspace.PlainCNN.from_weights(weights, strides, biases, pools), size
+
+
+def images(net, size, n, seed):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, net.widths[0], size, size)), rng.integers(0, net.widths[-1], n)
+
+
+def loop_forward(net, X):
+    """Independent reference: the network written with explicit loops over positions, in
+    NCHW layout, with the padding done by hand."""
+    a = X
+    for l, W in enumerate(net.weights[:-1]):
+        k, s, P = W.shape[2], net.strides[l], net.pool[l]
+        p = k // 2
+        n, C, H, Wd = a.shape
+        ap = np.zeros((n, C, H + 2 * p, Wd + 2 * p))
+        ap[:, :, p : p + H, p : p + Wd] = a
+        z = np.zeros((n, W.shape[1], (H - 1) // s + 1, (Wd - 1) // s + 1))
+        for j in range(W.shape[1]):
+            for y in range(z.shape[2]):
+                for x in range(z.shape[3]):
+                    patch = ap[:, :, s * y : s * y + k, s * x : s * x + k]
+                    z[:, j, y, x] = np.sum(patch * W[:, j], axis=(1, 2, 3))
+                    z[:, j, y, x] += net.biases[l][j] if net.has_bias else 0.0
+        a = np.maximum(z, 0.0)
+        pooled = np.zeros(a.shape[:2] + (a.shape[2] // P, a.shape[3] // P))
+        for y in range(pooled.shape[2]):
+            for x in range(pooled.shape[3]):
+                pooled[:, :, y, x] = a[:, :, P * y : P * y + P, P * x : P * x + P].mean(axis=(2, 3))
+        a = pooled
+    out = a.mean(axis=(2, 3)) @ net.weights[-1]
+    return out + net.biases[-1] if net.has_bias else out
+
+
+@given(arch=cnns(), seed=gst.seeds())
+def test_forward_matches_loop_convolution(arch, seed):
+    """im2col forward equals the convolution written as loops over output positions."""
+    net, size = arch
+    X, _ = images(net, size, 3, seed)
+    assert rel_error(net.forward(X), loop_forward(net, X), norm=True) < 1e-12
+
+
+def test_convolution_is_cross_correlation_with_zero_padding():
+    """A kernel with a single 1 at tap (0, 0) shifts the image down and right by one pixel
+    (cross-correlation, as torch's conv2d; a flipped kernel would shift it up and left)."""
+    X = np.arange(16.0).reshape(1, 1, 4, 4)
+    W = np.zeros((1, 1, 3, 3))
+    W[0, 0, 0, 0] = 1.0
+    z = gspace.cnn.conv2d_forward(X.transpose(0, 2, 3, 1), W, 1)
+    expected = np.zeros((4, 4))
+    expected[1:, 1:] = X[0, 0, :3, :3]
+    np.testing.assert_array_equal(z[0, :, :, 0], expected)
+    z2 = gspace.cnn.conv2d_forward(X.transpose(0, 2, 3, 1), W, 2)
+    np.testing.assert_array_equal(z2[0, :, :, 0], expected[::2, ::2])
+
+
+def test_chunked_im2col_equals_one_chunk(monkeypatch):
+    """Processing the batch image by image (the cache-sized chunks) changes nothing."""
+    net = gspace.PlainCNN(2, [3, 4], strides=[2, 1], bias=True, rng=np.random.default_rng(0))
+    X, y = images(net, 7, 5, 0)
+    _, g = net.loss_and_gradients(X, y)
+    monkeypatch.setattr(gspace.cnn, "CHUNK_BYTES", 1)
+    _, g1 = net.loss_and_gradients(X, y)
+    for a, b in zip(
+        [*g.weights, *g.biases, *g.hidden_flow], [*g1.weights, *g1.biases, *g1.hidden_flow]
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+
+
+@given(arch=cnns(), seed=gst.seeds(), loss=st.sampled_from(["mse", "cross_entropy"]))
+def test_backprop_matches_finite_differences(arch, seed, loss):
+    """Back-propagated gradients of every kernel entry and bias equal centred finite
+    differences (relative error of the whole vector < 1e-6), away from ReLU kinks."""
+    net, size = arch
+    X, y = images(net, size, 4, seed)
+    keep = [min_preactivation_margin(net, X[i : i + 1]) > 1e-3 for i in range(len(X))]
+    assume(sum(keep) >= 1)
+    X, y = X[keep], y[keep]
+    Y = np.random.default_rng(seed).normal(size=(len(X), net.widths[-1])) if loss == "mse" else y
+    _, g = net.loss_and_gradients(X, Y, loss=loss)
+    params = [*net.weights, *(net.biases or [])]
+    analytic, numeric = [*g.weights, *(g.biases or [])], []
+    for i, p in enumerate(params):
+
+        def f(q, i=i):
+            ps = list(params)
+            ps[i] = q
+            bs = ps[net.L :] if net.has_bias else None
+            return gspace.PlainCNN.from_weights(ps[: net.L], net.strides, bs, net.pool).loss(
+                X, Y, loss
+            )
+
+        numeric.append(numerical_gradient(f, p, h=1e-6))
+    flat = [np.concatenate([a.ravel() for a in v]) for v in (analytic, numeric)]
+    assert rel_error(*flat, norm=True) < 1e-6
+
+
+@given(arch=cnns(), seed=gst.seeds())
+def test_C1_channel_scaling_invariance(arch, seed):
+    """C1: multiplying the in-kernels and bias of hidden channel j by c_j > 0 and its
+    out-kernels (or output-matrix row) by 1/c_j leaves the function unchanged, with zero
+    padding, strides and average pooling."""
+    net, size = arch
+    X, _ = images(net, size, 3, seed)
+    rng = np.random.default_rng(seed)
+    ws = [w.copy() for w in net.weights]
+    bs = [b.copy() for b in net.biases] if net.has_bias else None
+    for l in range(1, net.L):
+        c = np.exp(rng.uniform(-2, 2, net.widths[l]))
+        ws[l - 1] *= c[None, :, None, None]
+        ws[l] *= (1 / c).reshape((-1,) + (1,) * (ws[l].ndim - 1))
+        if bs is not None:
+            bs[l - 1] *= c
+    scaled = gspace.PlainCNN.from_weights(ws, net.strides, bs, net.pool)
+    assert rel_error(scaled.forward(X), net.forward(X), norm=True) < 1e-12
+    assert rel_error(scaled.weights[0], net.weights[0]) > 1e-3  # the weights did change
+
+
+@given(arch=cnns(), seed=gst.seeds())
+def test_hidden_flow_is_sum_of_w_times_g_over_in_and_out_kernels(arch, seed):
+    """Back-propagation's per-channel sum of z * dl/dz over batch and positions equals the
+    sum of w * dl/dw over the channel's in-kernels and bias, and (balance identity I2 on the
+    channel graph) over its out-kernels."""
+    net, size = arch
+    X, y = images(net, size, 3, seed)
+    _, g = net.loss_and_gradients(X, y)
+    for l in range(1, net.L):
+        F_in = net.weights[l - 1] * g.weights[l - 1]
+        s_in = F_in.sum(axis=(0, 2, 3)) + (
+            net.biases[l - 1] * g.biases[l - 1] if net.has_bias else 0
+        )
+        F_out = net.weights[l] * g.weights[l]
+        s_out = F_out.reshape(F_out.shape[0], -1).sum(axis=1)
+        scale = np.abs(F_in).sum() + np.abs(F_out).sum() + 1e-300
+        assert np.max(np.abs(g.hidden_flow[l - 1] - s_in)) <= 1e-12 * scale
+        assert np.max(np.abs(g.hidden_flow[l - 1] - s_out)) <= 1e-12 * scale
+
+
+@given(net=gst.networks(gst.widths(min_layers=2)), seed=gst.seeds())
+def test_mlp_is_the_cnn_with_1x1_kernels_on_1x1_images(net, seed):
+    """An MLP is the PlainCNN with k = 1 on 1x1 images: same logits, gradients, flows."""
+    ws = [w[:, :, None, None] for w in net.weights[:-1]] + [net.weights[-1]]
+    cnn = gspace.PlainCNN.from_weights(ws, biases=net.biases)
+    X, y = gst.batch(net, 5, seed, "cross_entropy")
+    loss, g = net.loss_and_gradients(X, y, loss="cross_entropy")
+    loss_c, g_c = cnn.loss_and_gradients(X[:, :, None, None], y)
+    assert abs(loss - loss_c) <= 1e-12 * max(1, abs(loss))
+    for a, b in zip([*g.weights, *g.hidden_flow], [*g_c.weights, *g_c.hidden_flow]):
+        np.testing.assert_allclose(b.reshape(a.shape), a, rtol=1e-10, atol=1e-13)
+
+
+def test_he_initialization_and_skeleton_unit_start():
+    """He: kernel entries have variance 2 / (C_in k^2). Skeleton-unit: exactly the centre
+    taps of the skeleton channel pairs become 1, everything else is He's."""
+    net = gspace.PlainCNN(8, [16, 16], strides=[1, 2], rng=np.random.default_rng(0))
+    assert abs(net.weights[1].var() / (2 / (16 * 9)) - 1) < 0.1
+    sk = gspace.PlainCNN(
+        8, [16, 16], strides=[1, 2], init="skeleton-unit", rng=np.random.default_rng(0)
+    )
+    assert net.strides == sk.strides == (1, 2)
+    skel = gspace.Skeleton.default(net.widths)
+    for l, (w, u) in enumerate(zip(net.weights, sk.weights)):
+        mask = np.zeros(w.shape, bool)
+        mask[(skel.pi_mask(l) | skel.sigma_mask(l), *(s // 2 for s in w.shape[2:]))] = True
+        assert np.all(u[mask] == 1.0) and np.array_equal(u[~mask], w[~mask])
+    assert np.all(sk.weights[1][np.arange(16), np.arange(16), 1, 1] == 1.0)
+
+
+def test_accuracy_and_predict():
+    net = gspace.PlainCNN(1, [3], n_classes=4, rng=np.random.default_rng(0))
+    X = np.random.default_rng(1).normal(size=(6, 1, 5, 5))
+    pred = net.predict(X)
+    assert net.accuracy(X, pred) == 1.0
+    assert net.accuracy(X, (pred + 1) % 4) == 0.0
+
+
+def test_channel_graph_has_k2_parallel_edges_numbered_like_the_weights():
+    """The channel graph: channels as nodes, k*k parallel edges per channel pair, one edge
+    per kernel entry (edge index = position in the flat weights), centre-tap skeleton."""
+    net = gspace.PlainCNN(2, [3, 4], kernel_size=[3, 1], n_classes=2, bias=True,
+                          rng=np.random.default_rng(0))  # fmt: skip
+    G = channel_graph(net)
+    flat = np.concatenate([p.ravel() for p in [*net.weights, *net.biases]])
+    assert G.number_of_edges() == flat.size == net.m + net.H + 2
+    assert G.number_of_edges((0, 1), (1, 2)) == 9 and G.number_of_edges((1, 0), (2, 3)) == 1
+    for *_, d in G.edges(data=True):
+        assert d["weight"] == flat[d["edge"]]
+    assert sorted(d["edge"] for *_, d in G.edges(data=True)) == list(range(flat.size))
+    centre = G.edges[(1, 2), (2, 2), (0, 0)]
+    assert centre["sigma"] and centre["pi"]  # the hidden-to-hidden diagonal, tap (0, 0) of 1x1
+    assert G.edges[(0, 0), (1, 2), (1, 1)]["pi"]  # input 2 mod 2 = 0 -> channel 2, centre tap
+    assert not G.edges[(0, 0), (1, 2), (0, 1)]["pi"]  # same pair, not the centre tap
+    assert sum(d["sigma"] for *_, d in G.edges(data=True)) == net.H
+
+
+def test_draw_channel_graph_draws_each_bundle_once():
+    net = gspace.PlainCNN(1, [3, 3], n_classes=2, rng=np.random.default_rng(0))
+    ax = draw_channel_graph(net)
+    assert len(ax.lines) == 3 + 9 + 6  # one line per channel pair, not per tap
+    assert sum(t.get_text() == "3x3" for t in ax.texts) == 12
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="too many"):
+        draw_channel_graph(gspace.PlainCNN(1, [50, 50], rng=np.random.default_rng(0)))
+
+
+# ---------------------------------------------------------------------- bad input
+def good_weights():
+    return [np.ones((2, 3, 3, 3)), np.ones((3, 4, 3, 3)), np.ones((4, 2))]
+
+
+@pytest.mark.parametrize(
+    "change, error, match",
+    [
+        (lambda w: w.__setitem__(1, np.ones((3, 4, 2, 2))), ValueError, "even kernel size 2"),
+        (lambda w: w.__setitem__(1, np.ones((3, 4, 3, 1))), ValueError, r"\(C_in, C_out, k, k\)"),
+        (lambda w: w.__setitem__(1, np.ones((2, 4, 3, 3))), ValueError, "in-channels"),
+        (lambda w: w[0].__setitem__((0, 0, 0, 0), np.nan), ValueError, "non-finite"),
+        (lambda w: w[2].__setitem__((0, 0), np.inf), ValueError, "non-finite"),
+        (lambda w: w.__setitem__(2, np.ones((4, 2, 1, 1))), ValueError, "output layer"),
+        (lambda w: w.__setitem__(0, np.array([["a"]])), TypeError, "real numeric"),
+        (lambda w: w.__delitem__(slice(1, 3)), TypeError, "at least one"),
+    ],
+)
+def test_from_weights_rejects_bad_weights_and_modifies_nothing(change, error, match):
+    weights = good_weights()
+    change(weights)
+    before = [w.copy() for w in weights]
+    with pytest.raises(error, match=match):
+        gspace.PlainCNN.from_weights(weights)
+    for w, b in zip(weights, before):
+        np.testing.assert_array_equal(w, b)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"kernel_size": 4}, ValueError, "even kernel size 4"),
+        ({"kernel_size": [3]}, ValueError, "kernel_size needs one entry per"),
+        ({"strides": [1, 0]}, ValueError, "strides must be >= 1"),
+        ({"strides": [1, 1.5]}, TypeError, "strides must be an integer"),
+        ({"pool": [1]}, ValueError, "pool needs one entry"),
+        ({"channels": 4}, TypeError, "channels must be a list"),
+        ({"channels": []}, ValueError, "at least one convolution"),
+        ({"channels": [4, 0]}, ValueError, "must be >= 1"),
+        ({"init": "xavier"}, ValueError, "unknown init"),
+        ({"bias": 1}, TypeError, "bias must be"),
+        ({"rng": 0}, TypeError, "numpy.random.Generator"),
+    ],
+)
+def test_constructor_rejects_bad_arguments(kwargs, error, match):
+    args = {"in_channels": 2, "channels": [3, 4], "rng": np.random.default_rng(0), **kwargs}
+    with pytest.raises(error, match=match):
+        gspace.PlainCNN(**args)
+
+
+def test_bad_images_are_rejected_before_any_work():
+    net = gspace.PlainCNN.from_weights(good_weights(), strides=[2, 2], pool=[1, 2])
+    before = [w.copy() for w in net.weights]
+    y = np.zeros(2, int)
+    with pytest.raises(ValueError, match=r"shape \(n, 2, H, W\)"):
+        net.loss_and_gradients(np.ones((2, 3, 8, 8)), y)  # 3 channels, the net takes 2
+    with pytest.raises(ValueError, match=r"shape \(n, 2, H, W\)"):
+        net.forward(np.ones((2, 8, 8)))
+    with pytest.raises(ValueError, match="too small for this network: conv layer 2 outputs 1x1"):
+        net.forward(np.ones((2, 2, 3, 3)))  # 3 -> 2 -> 1 pixels, pooled by 2
+    with pytest.raises(ValueError, match="non-finite"):
+        net.forward(np.full((2, 2, 8, 8), np.nan))
+    with pytest.raises(ValueError, match="labels must lie in 0..1"):
+        net.loss_and_gradients(np.ones((2, 2, 8, 8)), np.array([0, 2]))
+    assert net.forward(np.ones((2, 2, 5, 5))).shape == (2, 2)  # 5 -> 3 -> 2, pooled to 1
+    for w, b in zip(net.weights, before):
+        np.testing.assert_array_equal(w, b)

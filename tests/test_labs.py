@@ -1,0 +1,160 @@
+"""The teaching labs (gspace.labs, ``gspace lab``): the reference passes every check, the
+untouched starter fails every check, an independent NumPy solution passes, a planted mistake
+fails with a message that names the function, the input and the expected value."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from gspace import cli, labs
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = Path(__file__).resolve().parent / "lab_solutions"
+
+
+@pytest.mark.parametrize("name", list(labs.LABS))
+def test_reference_passes_and_untouched_starter_fails(name, tmp_path):
+    ref = labs.grade(name, "reference")
+    assert ref and all(r.passed for r in ref), [r for r in ref if not r.passed]
+    starter = labs.write_starter(name, tmp_path)
+    results = labs.grade(name, starter)
+    assert len(results) == len(ref) and not any(r.passed for r in results)
+    assert all("TODO" in r.message for r in results)
+
+
+@pytest.mark.parametrize("name", ["scaling", "paths", "gsgd"])
+def test_independent_numpy_solution_passes(name):
+    """The starters' docstrings are enough: a NumPy-only solution written from them passes."""
+    results = labs.grade(name, SOLUTIONS / f"solution_{name}.py")
+    assert all(r.passed for r in results), [r for r in results if not r.passed]
+
+
+@pytest.mark.parametrize(
+    "name, old, new, failing, words",
+    [
+        # The out-weights multiplied instead of divided by c.
+        ("scaling", "out[layer][node, :] /= c", "out[layer][node, :] *= c", "scale_node",
+         ["scale_node(...)", "layer=", "c=", "expected", "out-weights the row"]),
+        # The input modified in place.
+        ("scaling", "out = [w.copy() for w in weights]\n    out[layer - 1]",
+         "out = weights\n    out[layer - 1]", "scale_node", ["modified its input"]),
+        # Activation status >= 0 instead of > 0 cannot be seen; a missing ReLU can.
+        ("paths", "a = np.maximum(z[-1], 0)", "a = z[-1]", "network_from_paths",
+         ["network_from_paths", "widths", "expected", "pre-activation > 0"]),
+        ("paths", "- sum(widths[1:-1])", "- len(widths[1:-1])", "expected_rank",
+         ["rank of the structure matrix", "count the weights m and the hidden nodes H"]),
+        # Inverse-Chain-Rule without the correction of the pi-edges.
+        ("gsgd", "(F[l - 1][a, b] - D[l][b])", "(F[l - 1][a, b])", "inverse_chain_rule",
+         ["dl/dv", "widths", "expected", "D(b)"]),
+    ],
+)  # fmt: skip
+def test_a_planted_mistake_fails_with_a_teaching_message(name, old, new, failing, words, tmp_path):
+    text = (SOLUTIONS / f"solution_{name}.py").read_text()
+    assert old in text
+    path = tmp_path / f"lab_{name}.py"
+    path.write_text(text.replace(old, new))
+    failed = [r for r in labs.grade(name, path) if not r.passed]
+    assert failed and failing in failed[0].name
+    for word in words:
+        assert word in failed[0].message, failed[0].message
+
+
+def test_a_file_that_does_not_import_is_one_failure(tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text("def forward(:\n")
+    (result,) = labs.grade("scaling", path)
+    assert not result.passed and "SyntaxError" in result.message
+
+
+def test_experiment_conclusion_is_graded(tmp_path):
+    text = labs.starter_text("experiment")
+    path = tmp_path / "lab_experiment.py"
+    path.write_text(text.replace('CONCLUSION = "TODO"', 'CONCLUSION = "G-SGD wins."'))
+    (conclusion,) = [r for r in labs.grade("experiment", path) if "CONCLUSION" in r.name]
+    assert not conclusion.passed and "at least 50" in conclusion.message
+
+
+def run(argv, capsys):
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_list_write_check(tmp_path, capsys):
+    code, out, _ = run(["lab", "--list"], capsys)
+    assert code == 0 and all(name in out for name in labs.LABS)
+    code, out, _ = run(["lab", "paths", "--out", str(tmp_path)], capsys)
+    starter = tmp_path / "lab_paths.py"
+    assert code == 0 and starter.read_text() == labs.starter_text("paths")
+    assert "Learning objectives" in out
+    code, out, _ = run(["lab", "paths", "--check", str(starter)], capsys)
+    assert code == 1 and "FAIL" in out and "0 of 5 checks passed" in out
+    code, out, _ = run(["lab", "paths", "--check", str(SOLUTIONS / "solution_paths.py")], capsys)
+    assert code == 0 and "5 of 5 checks passed" in out
+    code, out, _ = run(["lab", "paths", "--check", "reference"], capsys)
+    assert code == 0 and "FAIL" not in out
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["lab"], "name a lab"),
+        (["lab", "paths", "--check", "no-such-file.py"], "no such file"),
+        (["lab", "paths", "--check", "reference", "--out", "x"], "give one of them"),
+    ],
+)
+def test_cli_user_errors_one_line_exit_2(argv, words, capsys):
+    code, out, err = run(argv, capsys)
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1 and not out
+
+
+def test_cli_never_overwrites_a_file(tmp_path, capsys):
+    path = tmp_path / "lab_scaling.py"
+    path.write_text("my work")
+    code, out, err = run(["lab", "scaling", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "exists" in err and len(err.strip().splitlines()) == 1
+    assert path.read_text() == "my work"
+
+
+@pytest.mark.slow
+def test_lab_works_from_a_fresh_non_editable_install(tmp_path):
+    """Build a wheel, install it (no editable link to the sources) and run ``gspace lab`` from
+    another directory: the starters are package data and every reference passes."""
+    wheel_dir, target, work = tmp_path / "wheel", tmp_path / "site", tmp_path / "work"
+    src = tmp_path / "src"  # a copy, so that the build leaves nothing in the repository
+    shutil.copytree(ROOT / "gspace", src / "gspace", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    work.mkdir()
+    pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
+    build = ["wheel", "--no-deps", "-w", str(wheel_dir), str(src)]  # isolated, as pip install .
+    proc = subprocess.run(pip + build, capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (wheel,) = wheel_dir.glob("gspace-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {f"gspace/labs/starters/{m}.py" for m in labs.LABS.values()} <= set(names)
+    install = ["install", "--no-deps", "--target", str(target), str(wheel)]
+    subprocess.run(pip + install, check=True, capture_output=True)
+    env = dict(os.environ, PYTHONPATH=str(target), MPLBACKEND="Agg")
+
+    def gspace(*args):
+        cmd = [sys.executable, "-m", "gspace", "lab", *args]
+        return subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
+
+    where = subprocess.run(
+        [sys.executable, "-c", "import gspace; print(gspace.__file__)"],
+        cwd=work, env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert where.startswith(str(target)), where
+    for name in labs.LABS:
+        assert gspace(name).returncode == 0
+        assert gspace(name, "--check", f"{labs.LABS[name]}.py").returncode == 1
+        proc = gspace(name, "--check", "reference")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
