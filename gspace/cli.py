@@ -143,6 +143,19 @@ positive_int = _int_type(1)
 nonnegative_int = _int_type(0)
 
 
+def jobs_count(text: str) -> int:
+    """argparse type of ``--jobs``: a non-zero integer, as joblib's ``n_jobs`` (-1: all cores)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a non-zero integer (N runs at once; -1: all cores), got {text!r}"
+        )
+    return value
+
+
 def _float_type(low: float, low_inclusive: bool, high: float | None = None, what: str = ""):
     def parse(text: str) -> float:
         try:
@@ -631,6 +644,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data-dir", default=None, help="MNIST/Fashion-MNIST IDX files")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--jobs",
+        type=jobs_count,
+        default=1,
+        help="training runs at once, in worker processes (-1: all cores); the results do not "
+        "depend on it (default: %(default)s)",
+    )
+    p.add_argument(
+        "--restart",
+        action="store_true",
+        help="start over: delete the runs cached in OUT/runs/ by an earlier, interrupted or "
+        "finished, call (by default they are reused and only missing runs are trained)",
+    )
     p.set_defaults(func=_cmd_experiment)
     _add_lab_parser(sub, fmt)
     return parser

@@ -538,7 +538,7 @@ def path_sum_range(widths, u, bias: bool = False) -> tuple:
 
     Examples
     --------
-    >>> from gspace.scaling import scaling_vectors
+    >>> from gspace.core.scaling import scaling_vectors
     >>> path_sum_range([2, 3, 2], scaling_vectors([2, 3, 2])[0].astype(int))
     (0, 0)
     """

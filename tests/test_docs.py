@@ -192,3 +192,16 @@ def test_claim_table_links_resolve_in_the_built_site(site):
             page, _, anchor = href.partition("#")
             target = (site / page).read_text(encoding="utf-8")
             assert f'id="{anchor}"' in target, f"{claim}: {href} does not resolve"
+
+
+@pytest.mark.slow
+def test_tutorial_notebooks_have_no_raw_sphinx_markup(site):
+    """The downloadable notebooks: one per tutorial, no Sphinx role left as literal text (the
+    reader of a notebook has no Sphinx), no reference to files outside the repository."""
+    notebooks = sorted(site.glob("_downloads/*/tutorial_*.ipynb"))
+    assert len(notebooks) == len(list((ROOT / "tutorials").glob("tutorial_*.py")))
+    for path in notebooks:
+        text = path.read_text(encoding="utf-8")
+        for raw in (":doc:`", ":func:`", ":class:`", ":mod:`", ":math:`", ":meth:`", ":ref:`"):
+            assert raw not in text, f"{path.name} contains {raw}"
+        assert "paper-notes" not in text, path.name

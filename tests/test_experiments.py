@@ -138,26 +138,48 @@ def test_start_refuses_overrides_it_would_ignore(overrides, words):
 
 
 def test_search_each_records_each_optimizer_before_yielding_it():
-    """The caller's body runs between optimizers: results hold exactly the optimizers so far."""
-    data = gspace.datasets.load("teacher", n_samples=120)
-    cfg = {"lr_grid": {"sgd": [0.01, 0.1], "gsgd": [0.1]}, "epochs": 1, "batch_size": 32}
+    """The caller's body runs between optimizers: results hold exactly the optimizers so far;
+    the records come from real training runs of grid_specs through train_spec."""
     results = common.new_results("x", "X", "", quick=True, seed=0)
-
-    def make_net(s):
-        return common.initial_net([data.n_features, 4, data.n_classes], "he", s)
-
+    results["dataset"] = "digits"
+    cfg = {"lr_grid": {"sgd": [0.01, 0.1], "gsgd": [0.1]}, "epochs": 1, "batch_size": 32}
+    start = {"widths": [64, 4, 10], "init": "he"}
+    specs = common.grid_specs(results, cfg, ["sgd", "gsgd"], condition={"c": 1}, start=start)
+    records = [common.train_spec(spec) for spec in specs]
     seen = []
-    for opt, selection, chosen, nets in common.search_each(
-        results, cfg, data, make_net, ["sgd", "gsgd"], condition={"c": 1}
+    for opt, selection, chosen in common.search_each(
+        results, cfg, records, ["sgd", "gsgd"], condition={"c": 1}
     ):
         seen.append(opt)
         assert [s["optimizer"] for s in results["lr_selection"]] == seen
         assert results["lr_selection"][-1] is selection
         assert [r["seed"] for r in chosen] == results["seeds"]
         assert all(r["lr"] == selection["chosen"] and r["condition"] == {"c": 1} for r in chosen)
-        assert sorted(nets) == results["seeds"]
     assert seen == ["sgd", "gsgd"]
-    assert len(results["runs"]) == common.n_grid_runs(cfg, seen, results["seeds"]) == 9
+    assert len(results["runs"]) == len(specs) == 9
+    with pytest.raises(ValueError, match="expected 2 rates x 3 seeds"):
+        next(common.search_each(results, cfg, records[1:], ["sgd"], condition={"c": 1}))
+
+
+def test_train_spec_equals_train_run_from_the_same_settings():
+    """A spec carries every setting: train_spec gives the record of train_run called directly
+    on the rescaled start, the same seed and the data set of the spec."""
+    results = common.new_results("x", "X", "", quick=True, seed=3)
+    results["dataset"] = "digits"
+    cfg = {"lr_grid": {"pathsgd": [0.3]}, "epochs": 2, "batch_size": 16}
+    start = {"widths": [64, 6, 5, 10], "init": "skeleton-unit", "sigma": 1.5}
+    spec = common.grid_specs(results, cfg, ["pathsgd"], condition={}, start=start)[1]
+    net = common.rescale(common.initial_net(start["widths"], start["init"], 4), 1.5, 4)
+    data = gspace.datasets.load("digits", seed=3)
+    _, direct = common.train_run(net, "pathsgd", 0.3, data, seed=4, epochs=2, batch_size=16)
+    assert spec["seed"] == 4
+    assert common.train_spec(spec) == {
+        "condition": {},
+        "optimizer": "pathsgd",
+        "lr": 0.3,
+        "seed": 4,
+        **direct,
+    }
 
 
 def test_summary_row_against_mean_std_and_finish():
@@ -192,7 +214,7 @@ def test_every_run_has_the_shared_docstring(name):
     assert ("Unused (digits only)" in doc) == digits_only
 
 
-def test_grid_search_chooses_best_mean_validation_accuracy(monkeypatch):
+def test_select_lr_chooses_best_mean_validation_accuracy():
     """The chosen rate maximizes the mean validation accuracy; a diverged run counts as 0."""
     val = {
         (0.1, 0): 0.5,
@@ -202,22 +224,26 @@ def test_grid_search_chooses_best_mean_validation_accuracy(monkeypatch):
         (1.0, 0): 0.4,
         (1.0, 1): 0.4,
     }
-
-    def fake_train_run(net, optimizer, lr, data, *, seed, epochs, batch_size, schedule=None):
-        v = val[(lr, seed)]
-        final = dict.fromkeys(common.FINAL_KEYS, float("nan") if v is None else v)
-        return None, {"diverged": v is None, "message": "", "final": final, "curves": {"x": [1]}}
-
-    monkeypatch.setattr(common, "train_run", fake_train_run)
-    sel, runs, _ = common.grid_search(
-        lambda s: None, "sgd", [0.1, 0.3, 1.0], [0, 1], None, condition={}, epochs=1, batch_size=1
-    )
+    records = [
+        {
+            "condition": {"k": 2},
+            "optimizer": "sgd",
+            "lr": lr,
+            "seed": seed,
+            "diverged": v is None,
+            "final": dict.fromkeys(common.FINAL_KEYS, float("nan") if v is None else v),
+            "curves": {"x": [1]},
+        }
+        for (lr, seed), v in val.items()
+    ]
+    sel, runs = common.select_lr(records[::-1], [0.1, 0.3, 1.0])  # any order of records
     # means: 0.6, 0.45 (0.9 and a diverged 0), 0.4
-    assert sel["chosen"] == 0.1
+    assert sel["chosen"] == 0.1 and sel["condition"] == {"k": 2} and sel["optimizer"] == "sgd"
     assert sel["val_acc_mean"] == pytest.approx([0.6, 0.45, 0.4])
     assert sel["diverged"] == [0, 1, 0]
-    assert len(runs) == 6
+    assert [r["lr"] for r in runs] == [0.1, 0.1, 0.3, 0.3, 1.0, 1.0]
     assert all(bool(r["curves"]) == (r["lr"] == 0.1) for r in runs)
+    assert all(r["curves"] for r in records)  # the input records are not modified
 
 
 def test_train_run_records_divergence_instead_of_raising():

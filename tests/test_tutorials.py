@@ -56,16 +56,38 @@ def test_tutorial_has_the_parts_a_course_needs(path):
 
 
 @pytest.mark.parametrize("path", TUTORIALS, ids=ids)
-def test_tutorial_runs_and_draws(path, monkeypatch):
-    """Runs at the small size under Agg and leaves at least one figure."""
+def test_tutorial_runs_and_shows_its_figures(path, monkeypatch):
+    """Runs at the small size under Agg, draws figures, and calls ``plt.show()`` once, after
+    the last figure: run as a script with an interactive backend, every figure is shown."""
     monkeypatch.setenv("GSPACE_TUTORIAL_SMALL", "1")
     monkeypatch.syspath_prepend(str(ROOT))
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda *a, **k: shown.append(list(plt.get_fignums())))
     plt.close("all")
     try:
         runpy.run_path(str(path), run_name="__main__")
         assert plt.get_fignums(), "the tutorial drew no figure"
+        assert shown == [plt.get_fignums()], "plt.show() once, with every figure open"
     finally:
         plt.close("all")
+
+
+#: Sphinx roles that sphinx-gallery leaves as raw text in the downloadable notebooks (it
+#: converts only :math: and strips :ref: to a bare target name).
+RAW_ROLES = re.compile(r":(doc|func|class|mod|meth|attr|ref|data|obj|exc):`")
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=ids)
+def test_tutorial_text_works_in_a_notebook(path):
+    """No Sphinx roles but :math:, links to docs pages (not to files outside the repository),
+    and the paper's section names in the Read-with note."""
+    text = path.read_text(encoding="utf-8")
+    assert not RAW_ROLES.search(text), RAW_ROLES.search(text).group(0)
+    assert "paper-notes" not in text
+    doc = ast.get_docstring(ast.parse(text))
+    read_with = doc[doc.index("**Read with:**") :].split("\n\n")[0]
+    assert re.search(r'sections?\s+"[A-Z][\w -]+"', read_with), "the paper's section name(s)"
+    assert re.search(r"`theory page\s+<\.\./theory\.html#", read_with), "link to the theory page"
 
 
 @pytest.mark.slow

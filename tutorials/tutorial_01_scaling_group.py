@@ -2,13 +2,14 @@
 1. ReLU networks and positive scaling
 =====================================
 
-**Read with:** the paper's definition of positive scale-invariance, where the operator
-:math:`g_{c,O}` and the group :math:`\\mathcal{G}` are introduced (before the *Skeleton
-method*). Claims **G1** and **G2** on the :doc:`theory page </theory>`.
+**Read with:** the G-SGD paper (Meng et al., ICLR 2019), where it defines the positive scaling
+operators :math:`g_{c,O}` and the group :math:`\\mathcal{G}` (the part before its section
+"Skeleton method"). Claims **G1** and **G2** on the `theory page
+<../theory.html#the-positive-scaling-group-g1-g2>`_.
 
 A ReLU network does not change when a hidden node's incoming weights are multiplied by
 :math:`c > 0` and its outgoing weights by :math:`1/c`. This tutorial builds that symmetry
-with :mod:`gspace.core.scaling`, checks that it forms a group and leaves the function unchanged,
+with ``gspace.core.scaling``, checks that it forms a group and leaves the function unchanged,
 and then shows the problem the paper starts from: plain SGD, run from two networks that
 compute the same function, takes different steps.
 """
@@ -34,10 +35,10 @@ rng = np.random.default_rng(0)
 # %%
 # Why ReLU allows it
 # ------------------
-# For :math:`c > 0`, :math:`\sigma(cz) = \max(cz, 0) = c\,\max(z, 0) = c\,\sigma(z)`: ReLU is
-# *positively homogeneous*. Multiply the weights entering a hidden node by :math:`c` and its
-# pre-activation, hence its output, is multiplied by :math:`c`; divide the weights leaving it
-# by :math:`c` and the next layer sees exactly what it saw before.
+# For :math:`c > 0`, :math:`\operatorname{relu}(cz) = \max(cz, 0) = c\,\max(z, 0) =
+# c\,\operatorname{relu}(z)`: ReLU is *positively homogeneous*. Multiply the weights entering a
+# hidden node by :math:`c` and its pre-activation, hence its output, is multiplied by :math:`c`;
+# divide the weights leaving it by :math:`c` and the next layer sees exactly what it saw before.
 
 z = np.linspace(-2, 2, 201)
 fig, ax = plt.subplots(figsize=(5, 3.2))
@@ -54,10 +55,10 @@ fig.tight_layout()
 # One hidden node
 # ---------------
 # The network below has 2 inputs, two hidden layers of 3 nodes and 1 output. In gspace
-# ``net.weights[l]`` has shape ``(h_l, h_{l+1})`` (the paper's :math:`W^{l+1}`, see
-# :doc:`/notation`), so the weights entering node ``j`` of hidden layer ``l`` are the column
+# ``net.weights[l]`` has shape ``(h_l, h_{l+1})`` (the paper's :math:`W^{l+1}`, see `notation page
+# <../notation.html>`_), so the weights entering node ``j`` of hidden layer ``l`` are the column
 # ``weights[l - 1][:, j]`` and the weights leaving it are the row ``weights[l][j, :]``.
-# :meth:`~gspace.core.scaling.ScalingGroupElement.single_node` is the operator :math:`g_{c,O}`.
+# ``ScalingGroupElement.single_node`` is the operator :math:`g_{c,O}`.
 
 net = gspace.MLP([2, 3, 3, 1], rng=rng)
 g = ScalingGroupElement.single_node(net.widths, layer=1, node=0, c=5.0)
@@ -95,7 +96,7 @@ print("g1^-1(g1(w)) = w:", all(np.allclose(a, b) for a, b in zip(back.weights, n
 
 # %%
 # In log coordinates the group acts by translation. Row :math:`O` of
-# :func:`~gspace.core.scaling.scaling_vectors` is :math:`b_O`: +1 on the edges entering :math:`O`,
+# ``scaling_vectors`` is :math:`b_O`: +1 on the edges entering :math:`O`,
 # -1 on the edges leaving it. Then :math:`\log|g_c(w)| = \log|w| + B^\top \log c`, and the
 # signs of the weights never change.
 
@@ -149,11 +150,10 @@ print(f"factors c between {factors.min():.3f} and {factors.max():.3f}")
 # %%
 # SGD is not invariant
 # --------------------
-# The smallest network with a hidden node, 1-1-1, computes
-# :math:`N(x) = w_2\, \sigma(w_1 x)`. For :math:`x > 0` and :math:`w_1 > 0` the function only
-# depends on the product :math:`v = w_1 w_2`, which is the value of the network's single path.
-# Every hyperbola :math:`w_1 w_2 = v` is one equivalence class: the points
-# :math:`(c\,w_1, w_2 / c)`.
+# The smallest network with a hidden node, 1-1-1, computes :math:`N(x) = w_2\,
+# \operatorname{relu}(w_1 x)`. For :math:`x > 0` and :math:`w_1 > 0` the function only depends on
+# the product :math:`v = w_1 w_2`, which is the value of the network's single path. Every
+# hyperbola :math:`w_1 w_2 = v` is one equivalence class: the points :math:`(c\,w_1, w_2 / c)`.
 #
 # Fit the target :math:`y = 2` at :math:`x = 1` with the squared error. The gradient is
 # :math:`\partial\ell/\partial w_1 = \ell'(v)\, w_2` and :math:`\partial\ell/\partial w_2 =
@@ -196,7 +196,7 @@ ax.set_ylim(0, 3)
 ax.set_xlabel("w1 (input -> hidden)")
 ax.set_ylabel("w2 (hidden -> output)")
 ax.set_title("loss of the 1-1-1 network; hyperbolas = equivalence classes")
-ax.legend(loc="upper right", fontsize=8)
+ax.legend(loc="upper right")
 
 ax = axes[1]
 for (start, pts), colour in zip(trajectories.items(), ("tab:blue", "tab:orange")):
@@ -205,7 +205,7 @@ ax.axhline(2.0, color="k", lw=1, ls=":", label="target v = 2")
 ax.set_xlabel("SGD step")
 ax.set_ylabel("path value v = w1 w2 (the function)")
 ax.set_title("same function at step 0, different functions after")
-ax.legend(fontsize=8)
+ax.legend()
 fig.tight_layout()
 
 v_after_one = {s: round(float(p[1, 0] * p[1, 1]), 4) for s, p in trajectories.items()}
@@ -217,8 +217,8 @@ print("path value after one SGD step:", v_after_one)
 # runs compute different functions from the first step on. The optimizer works with
 # *weights*, but the loss only depends on the *path value*. G-SGD updates the path value
 # directly, :math:`v \leftarrow v - \eta\, \partial \ell / \partial v`, and so takes the same
-# step from every point of a hyperbola (claim A2, :ref:`tutorial 5
-# <sphx_glr_auto_tutorials_tutorial_05_gsgd.py>`).
+# step from every point of a hyperbola (claim A2, `tutorial 5
+# <tutorial_05_gsgd.html>`_).
 
 # %%
 # Summary
@@ -233,9 +233,12 @@ print("path value after one SGD step:", v_after_one)
 #
 # Exercises
 # ---------
-# 1. Scale node 2 of layer 2 of ``net`` by :math:`c = -1`. Does the function change? Why
-#    does :class:`~gspace.core.scaling.ScalingGroupElement` refuse :math:`c \le 0`?
-#    *Hint:* :math:`\sigma(-z) \ne -\sigma(z)`; try ``net.weights[1][:, 2] *= -1`` on a copy.
+# 1. Scale node 2 of layer 2 of ``net`` by :math:`c = -1`. Does the function change? Why does
+#    ``gspace.core.scaling.ScalingGroupElement`` refuse :math:`c \le 0`? *Hint:*
+#    :math:`\operatorname{relu}(-z) \ne -\operatorname{relu}(z)`. On a copy ``w = net.copy()``,
+#    negate the node's in-weights *and* out-weights, ``w.weights[1][:, 2] *= -1`` and
+#    ``w.weights[2][2, :] *= -1`` (that would be :math:`g_{c,O}` with :math:`c = -1`), and compare
+#    ``w.forward(X)``.
 # 2. Give ``net`` biases (``gspace.MLP(widths, bias=True, rng=rng)``). Which way must a bias
 #    be scaled for the function to stay the same? Check your answer with ``g.apply``.
 #    *Hint:* a bias is a weight from a node whose output is always 1.
@@ -246,3 +249,9 @@ print("path value after one SGD step:", v_after_one)
 # 4. Show that the set of networks :math:`\{g(w) : g \in \mathcal{G}\}` has dimension
 #    :math:`H` around any :math:`w` with no zero weight. *Hint:* the rows of ``B`` are
 #    independent; compute ``np.linalg.matrix_rank(B)``.
+
+# %%
+# Shown when run as a script (``python tutorials/NAME.py``); harmless under Agg and in
+# the docs build, which captures every figure above.
+
+plt.show()

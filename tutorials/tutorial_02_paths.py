@@ -2,13 +2,14 @@
 2. Paths: the network as a sum over paths
 =========================================
 
-**Read with:** the paper's description of a ReLU network through its paths (path values,
-activation statuses, the output as a sum over paths), the groundwork for the *Skeleton
-method*. Claims **G3**, **G4** and **P1** on the :doc:`theory page </theory>`.
+**Read with:** the G-SGD paper (Meng et al., ICLR 2019), where it writes a ReLU network through
+its paths (path values, activation statuses, the output as a sum over paths), the groundwork for
+its section "Skeleton method". Claims **G3**, **G4** and **P1** on the `theory page
+<../theory.html#paths-g3-g4-p1>`_.
 
 A path picks one node in every layer, from an input to an output. Its *value* is the product
 of the weights it uses, its *activation status* says whether every hidden node on it is
-active. This tutorial lists the paths of a small network (with :mod:`gspace.core.paths` and with
+active. This tutorial lists the paths of a small network (with ``gspace.core.paths`` and with
 networkx), checks that path values and activation statuses do not change under the scaling
 group of tutorial 1, and rebuilds the network's output as a sum over paths.
 """
@@ -44,8 +45,8 @@ net = gspace.MLP(widths, rng=rng)
 # %%
 # The network as a graph
 # ----------------------
-# :func:`~gspace.core.basis.network_graph` turns the layered network into a
-# ``networkx.DiGraph`` whose nodes are ``(layer, index)``; :func:`~gspace.plotting.draw_network`
+# ``network_graph`` turns the layered network into a
+# ``networkx.DiGraph`` whose nodes are ``(layer, index)``; ``draw_network``
 # draws it with the weights' signs and sizes, and the skeleton edges of tutorial 4
 # highlighted.
 
@@ -60,7 +61,7 @@ fig.tight_layout()
 # Listing the paths
 # -----------------
 # A path is a tuple :math:`(i_0, i_1, \dots, i_L)` of node indices, one per layer, so there
-# are :math:`h_0 h_1 \cdots h_L` of them. :func:`~gspace.core.paths.enumerate_paths` lists them in
+# are :math:`h_0 h_1 \cdots h_L` of them. ``enumerate_paths`` lists them in
 # ``itertools.product`` order; networkx finds the same set by walking the graph, and counts
 # them by dynamic programming without listing them.
 
@@ -127,7 +128,7 @@ fig.tight_layout()
 #
 #    N_w(x)_k = \sum_{p\,:\,i_L = k} v_p(w)\, a_p(x; w)\, x_{i_0}.
 #
-# :func:`~gspace.core.paths.network_from_paths` computes the right-hand side; it matches the
+# ``network_from_paths`` computes the right-hand side; it matches the
 # forward pass. Below, the contribution of each path for one input and output 0: the
 # inactive paths contribute nothing, and the bars add up to the output.
 
@@ -144,7 +145,8 @@ fig, ax = plt.subplots(figsize=(8, 4.5))
 ax.bar(np.arange(contrib.size), contrib, color=np.where(contrib >= 0, "tab:blue", "tab:red"))
 ax.axhline(0, color="k", lw=0.5)
 ax.set_xticks(np.arange(contrib.size))
-ax.set_xticklabels([str(tuple(p)) for p in P[ends_at_0]], rotation=90, fontsize=7)
+ax.set_xticklabels([",".join(map(str, p.tolist())) for p in P[ends_at_0]], rotation=90)
+ax.set_xlabel("path (i_0, i_1, i_2, i_3) ending at output 0")
 ax.set_ylabel("v_p a_p x_{i_0}")
 ax.set_title(
     f"paths ending at output 0: sum {contrib.sum():.6f}, forward pass {net.forward(x0)[0, 0]:.6f}"
@@ -154,14 +156,15 @@ fig.tight_layout()
 # %%
 # So the function depends on the weights only through path values and activation statuses,
 # both invariant under the scaling group. The paths are far too many to be coordinates
-# (:math:`n` grows as the product of the widths) and they are not independent: tutorial 3
+# (their number :math:`n`, the number of columns of the structure matrix of tutorial 3,
+# grows as the product of the widths) and they are not independent: tutorial 3
 # counts how many independent ones there are.
 
 # %%
 # Summary
 # -------
 # * A path picks one node per layer; there are :math:`h_0 h_1 \cdots h_L` of them, listed by
-#   :func:`~gspace.core.paths.enumerate_paths` and, equally, by walking the networkx graph.
+#   ``enumerate_paths`` and, equally, by walking the networkx graph.
 # * Path values (G3) and activation statuses (G4) do not change under :math:`g_c`.
 # * The output is the sum over paths of value x status x input (P1): a ReLU network is a
 #   function of its path values, given the activation pattern.
@@ -178,4 +181,10 @@ fig.tight_layout()
 #    change? Does the function? *Hint:* claim S1 and its first counterexample (tutorial 3).
 # 4. Check G4 on a batch where some pre-activations are exactly 0. What does
 #    ``activation_status`` report, and why is the choice ``> 0`` (not ``>= 0``) consistent
-#    with ReLU? *Hint:* :math:`\sigma(0) = 0`.
+#    with ReLU? *Hint:* :math:`\operatorname{relu}(0) = 0`.
+
+# %%
+# Shown when run as a script (``python tutorials/NAME.py``); harmless under Agg and in
+# the docs build, which captures every figure above.
+
+plt.show()

@@ -2,9 +2,10 @@
 3. The structure matrix, its rank, and why path values suffice
 ==============================================================
 
-**Read with:** the paper's structure matrix and its rank, and its argument that path values
-determine the network up to the scaling group (before the *Skeleton method*). Claims **R1**,
-**R2** and **S1** on the :doc:`theory page </theory>`.
+**Read with:** the G-SGD paper (Meng et al., ICLR 2019), its structure matrix and rank, and
+its argument that path values determine the network up to the scaling group (the part
+before its section "Skeleton method"). Claims **R1**,
+**R2** and **S1** on the `theory page <../theory.html#the-structure-matrix-and-its-rank-r1-r2>`_.
 
 Stack the paths of tutorial 2 as 0/1 columns and you get the *structure matrix* :math:`A`:
 in logarithms, path values are :math:`\\log|v| = A^\\top \\log|w|`. Its rank says how many
@@ -46,7 +47,7 @@ net = gspace.MLP(widths, rng=rng)
 # %%
 # The structure matrix
 # --------------------
-# :func:`~gspace.core.paths.structure_matrix` lists the paths and returns :math:`A` as a sparse
+# ``structure_matrix`` lists the paths and returns :math:`A` as a sparse
 # :math:`m \times n` matrix: row = edge (numbered layer by layer, row-major in
 # ``weights[l]``), column = path. Every column has exactly :math:`L` ones.
 
@@ -97,7 +98,7 @@ fig.tight_layout()
 # written down. But :math:`\operatorname{rank} A = \operatorname{rank} AA^\top`, and the
 # :math:`m \times m` matrix :math:`AA^\top` only counts paths: its entry :math:`(e, f)` is the
 # number of paths through both edges :math:`e` and :math:`f`, a product of widths.
-# :func:`~gspace.explicit.gram_by_counting` builds it without listing a single path; on a
+# ``gram_by_counting`` builds it without listing a single path; on a
 # small network it equals :math:`AA^\top` exactly.
 
 G_count = gram_by_counting(widths)
@@ -114,13 +115,15 @@ print(
 )
 
 # %%
-# :func:`~gspace.explicit.rank_certificate` goes further: it proves
+# ``rank_certificate`` goes further: it proves
 # :math:`\operatorname{rank} A = m - H` with integer arithmetic only (no floating-point rank
 # at all), from two facts: every :math:`b_O` sums to zero along every path (R2, below), and
 # the basis paths of tutorial 4 are independent by their triangular structure (B1, B2).
 
-cert = rank_certificate([784, 64, 64, 64, 64, 10])
-print(cert.holds, "rank", cert.rank, "= m - H =", cert.p - cert.H)
+mnist_widths = [784, 64, 64, 64, 64, 10]
+cert = rank_certificate(mnist_widths)
+m_mnist = sum(a * b for a, b in zip(mnist_widths[:-1], mnist_widths[1:]))
+print("certificate holds:", cert.holds, "| rank", cert.rank, "| m - H =", m_mnist - 256)
 
 # %%
 # What the rank misses: the scaling group (R2)
@@ -149,7 +152,7 @@ print(
 # If :math:`w` and :math:`w'` have no zero weight and the same signs, they have the same path
 # values exactly when :math:`w' = g(w)` for some :math:`g \in \mathcal{G}`; the proof reads
 # :math:`\log c` off :math:`\log|w'| - \log|w|`, which lies in the kernel of :math:`A^\top`.
-# :func:`~gspace.core.sufficiency.equivalent_by_path_values` decides from path values alone and
+# ``equivalent_by_path_values`` decides from path values alone and
 # recovers :math:`g`.
 
 g = random_scaling(widths, rng, sigma=1.0)
@@ -192,8 +195,8 @@ fig.tight_layout()
 
 # %%
 # **No zero weights:** if every weight entering a hidden node is 0, the node always outputs
-# :math:`\sigma(0) = 0`, every path through it has value 0, and its outgoing weights can be
-# changed freely, even in ratio, which no :math:`g` can do.
+# :math:`\operatorname{relu}(0) = 0`, every path through it has value 0, and its outgoing weights
+# can be changed freely, even in ratio, which no :math:`g` can do.
 
 a, b = dead_node_counterexample(net, layer=1, node=0)
 X = rng.normal(size=(50, 2))
@@ -232,3 +235,9 @@ print(
 # 4. In the sign-flip counterexample, which ReLU sees a different input, and for which
 #    inputs do the two networks agree? *Hint:* compare ``a.forward_cache(X).z[1]`` and
 #    ``b.forward_cache(X).z[1]``.
+
+# %%
+# Shown when run as a script (``python tutorials/NAME.py``); harmless under Agg and in
+# the docs build, which captures every figure above.
+
+plt.show()

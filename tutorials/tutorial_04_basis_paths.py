@@ -2,11 +2,11 @@
 4. Basis paths and G-space
 ==========================
 
-**Read with:** the paper's *Skeleton method*, which picks :math:`m - H` basis paths, and its
-statements that they are independent, that each non-skeleton weight is on exactly one of
-them, and that every path value is a product of basis-path values with integer exponents.
-Claims **B1, B2, B3** and **B4** (gspace's construction for any widths) on the
-:doc:`theory page </theory>`.
+**Read with:** the G-SGD paper (Meng et al., ICLR 2019), section "Skeleton method", which picks
+:math:`m - H` basis paths, and its statements that they are independent, that each non-skeleton
+weight is on exactly one of them, and that every path value is a product of basis-path values with
+integer exponents. Claims **B1, B2, B3** and **B4** (gspace's construction for any widths) on the
+`theory page <../theory.html#basis-paths-and-g-space-b1-b4>`_.
 
 Tutorial 3 showed that only :math:`m - H` path values are independent. This tutorial picks
 such a set, the *basis paths*, draws the paper's skeleton that defines them, checks the three
@@ -49,7 +49,7 @@ net = gspace.MLP(widths, rng=rng)
 # :math:`j \bmod d \to` hidden :math:`j`; the diagonal :math:`j \to j` between hidden layers;
 # hidden :math:`j \to` output :math:`j \bmod K`. Every hidden node has one skeleton weight in
 # (its :math:`\pi`-edge, blue) and one out (its :math:`\sigma`-edge, red); on the diagonal an
-# edge is both (purple). :class:`gspace.Skeleton` stores :math:`\pi` and :math:`\sigma`.
+# edge is both (purple). ``gspace.Skeleton`` stores :math:`\pi` and :math:`\sigma`.
 
 skeleton = gspace.Skeleton.paper(widths)
 print("pi of layer 1:", skeleton.pi[1], " sigma of layer 2:", skeleton.sigma[2])
@@ -73,7 +73,7 @@ print("the first few:", basis[:6])
 # %%
 # Independent (B1), and one per non-skeleton weight (B2)
 # ------------------------------------------------------
-# :func:`~gspace.explicit.basis_matrix` is :math:`A'`, the columns of the structure matrix that
+# ``basis_matrix`` is :math:`A'`, the columns of the structure matrix that
 # belong to the basis paths. Its rank is :math:`m - H`, so with R1 the basis paths span every
 # path (B1). Sorting its rows into skeleton and non-skeleton weights shows B2: every
 # non-skeleton row has a single 1.
@@ -103,7 +103,7 @@ fig.tight_layout()
 # Every path is an integer combination of basis paths, :math:`p = \sum_k \alpha_k p^k`, so
 # every path value is a product of basis-path values with integer exponents,
 # :math:`v_p = \prod_k v_{p^k}^{\alpha_k}`, signs included.
-# :func:`~gspace.core.basis.path_exponents` computes :math:`\alpha` exactly, with integers.
+# ``path_exponents`` computes :math:`\alpha` exactly, with integers.
 
 paths = enumerate_paths(widths)
 alpha = path_exponents(widths, paths)
@@ -128,8 +128,8 @@ fig.tight_layout()
 # Any widths (B4)
 # ---------------
 # The paper's construction needs equal hidden widths (the diagonal :math:`j \to j`).
-# gspace generalises it: give every hidden node any in-parent :math:`\pi(n)` in the layer
-# below and any out-child :math:`\sigma(n)` in the layer above; the basis path of each edge
+# gspace generalises it: give every hidden node :math:`b` any in-parent :math:`\pi(b)` in the
+# layer below and any out-child :math:`\sigma(b)` in the layer above; the basis path of each edge
 # :math:`e = (a \to b)` that is not a :math:`\sigma`-edge is in-chain(:math:`a`) + :math:`e`
 # + out-chain(:math:`b`). The default is :math:`\pi(j) = j \bmod h_{l-1}`,
 # :math:`\sigma(j) = j \bmod h_{l+1}`.
@@ -204,7 +204,7 @@ print("same numbers as gspace.core.gsgd.basis_path_values:", np.allclose(non_sig
 # 1. For widths ``[2, 3, 3, 2]``, write down the basis path of the weight from node 1 of
 #    layer 1 to node 2 of layer 2 by hand, then find it in ``basis_paths``.
 #    *Hint:* basis path :math:`k` belongs to the :math:`k`-th non-:math:`\sigma` edge in edge
-#    order (see :doc:`/notation`).
+#    order (see `notation page <../notation.html>`_).
 # 2. Which exponents :math:`\alpha_k` occur for deeper networks? Plot the histogram for
 #    ``[3, 4, 4, 4, 4, 2]``. *Hint:* ``path_exponents`` on ``enumerate_paths(widths)``.
 # 3. Set a skeleton weight of ``net`` to 0. Which path values can no longer be rebuilt from
@@ -212,3 +212,9 @@ print("same numbers as gspace.core.gsgd.basis_path_values:", np.allclose(non_sig
 #    *Hint:* a zero basis-path value cannot be raised to a negative power.
 # 4. Why must every hidden node have exactly one :math:`\sigma`-edge for the construction to
 #    give :math:`m - H` paths? *Hint:* count the non-:math:`\sigma` edges.
+
+# %%
+# Shown when run as a script (``python tutorials/NAME.py``); harmless under Agg and in
+# the docs build, which captures every figure above.
+
+plt.show()

@@ -2,12 +2,13 @@
 5. G-SGD step by step
 =====================
 
-**Read with:** the paper's *Inverse-Chain-Rule*, *Weight-Allocation* and *Algorithm 1*.
+**Read with:** the G-SGD paper (Meng et al., ICLR 2019), sections "Inverse-Chain-Rule",
+"Weight-Allocation" and "Algorithm 1".
 Claims **I1, I2, W1, W2, A1** (one step) and **A2, A3, A4** (whole trajectories) on the
-:doc:`theory page </theory>`.
+`theory page <../theory.html#g-sgd-i1-i2-w1-w2-a1-a4>`_.
 
 G-SGD takes an SGD step on the basis-path values :math:`\\mathbf{v}` instead of the weights.
-:mod:`gspace.core.gsgd` exposes every stage of the paper's Algorithm 1 as a function of its own:
+``gspace.core.gsgd`` exposes every stage of the paper's Algorithm 1 as a function of its own:
 this tutorial runs them one by one on a small network, checks each against an independent
 computation, and then compares whole training runs of G-SGD, SGD and Path-SGD started from two
 equivalent networks.
@@ -60,8 +61,8 @@ print(f"m = {net.m} weights, H = {net.H} hidden nodes, m - H = {net.m - net.H} b
 # in-chain of :math:`a` (follow :math:`\pi` down to an input), then :math:`e`, then the
 # out-chain of :math:`b` (follow :math:`\sigma` up to an output). Its value is
 # :math:`v_e = \rho_{\mathrm{in}}(a)\, w_e\, \rho_{\mathrm{out}}(b)`.
-# :func:`~gspace.core.gsgd.basis_path_values` returns them in arrays shaped like the weights
-# (a :class:`~gspace.core.gsgd.PathArrays`); entries at :math:`\sigma`-edges are not coordinates.
+# ``basis_path_values`` returns them in arrays shaped like the weights
+# (a ``gspace.core.gsgd.PathArrays``); entries at :math:`\sigma`-edges are not coordinates.
 #
 # Check one entry against the product of the weights along its path, built from the
 # skeleton's chains.
@@ -76,14 +77,14 @@ print("rho_in of layer 1:", rho_in(net)[1], "\nrho_out of layer 2:", rho_out(net
 # %%
 # Inverse-Chain-Rule
 # ------------------
-# Back-propagation gives :math:`g = \partial\ell/\partial w`. The chain rule through the basis
-# paths is :math:`F = A' u` with :math:`F_e = w_e g_e` and
-# :math:`u_j = v_j\,\partial\ell/\partial v_j`; :func:`~gspace.core.gsgd.inverse_chain_rule` solves
+# Back-propagation gives :math:`\partial\ell/\partial w`. The chain rule through the basis
+# paths is :math:`F = A' u` with :math:`F_e = w_e\,\partial\ell/\partial w_e` and
+# :math:`u_j = v_j\,\partial\ell/\partial v_j`; ``inverse_chain_rule`` solves
 # it in :math:`O(m)`: a non-skeleton edge is on its own basis path only, and the skeleton
 # paths collect the rest in one backward sweep.
 #
 # **I1**: compare with a finite-difference derivative *in path space*. Move one basis-path
-# value by :math:`\pm h`, find weights with those values (Weight-Allocation, below) and
+# value by :math:`\pm\varepsilon`, find weights with those values (Weight-Allocation, below) and
 # evaluate the loss.
 
 dl_dv = inverse_chain_rule(net, grads)
@@ -94,14 +95,14 @@ def loss_at(v_pa):
 
 
 coords = [(l, i, j) for l in range(net.L) for i, j in zip(*np.nonzero(~skeleton.sigma_mask(l)))]
-h = 1e-6
+eps = 1e-6  # the finite-difference step
 fd = []
 for l, i, j in coords:
     plus = [w.copy() for w in v.weights]
     minus = [w.copy() for w in v.weights]
-    plus[l][i, j] += h
-    minus[l][i, j] -= h
-    fd.append((loss_at(PathArrays(plus)) - loss_at(PathArrays(minus))) / (2 * h))
+    plus[l][i, j] += eps
+    minus[l][i, j] -= eps
+    fd.append((loss_at(PathArrays(plus)) - loss_at(PathArrays(minus))) / (2 * eps))
 icr = np.array([dl_dv.weights[l][i, j] for l, i, j in coords])
 fd = np.array(fd)
 print(
@@ -119,10 +120,11 @@ ax.set_title("dl/dv for each basis path (I1)")
 fig.tight_layout()
 
 # %%
-# **I2**, the balance identity: at every hidden node, the sum of :math:`F_e = w_e g_e` over the
-# incoming edges equals the sum over the outgoing edges (differentiate the invariance of the
-# loss under :math:`g_{c,O}` at :math:`c = 1`). Back-propagation already holds that number,
-# ``grads.hidden_flow``, which is why the Inverse-Chain-Rule costs almost nothing extra.
+# **I2**, the balance identity: at every hidden node, the sum of :math:`F_e =
+# w_e\,\partial\ell/\partial w_e` over the incoming edges equals the sum over the outgoing edges
+# (differentiate the invariance of the loss under :math:`g_{c,O}` at :math:`c = 1`).
+# Back-propagation already holds that number, ``grads.hidden_flow``, which is why the
+# Inverse-Chain-Rule costs almost nothing extra.
 
 for layer in (1, 2):
     F_in = (net.weights[layer - 1] * grads.weights[layer - 1]).sum(axis=0)
@@ -167,10 +169,10 @@ for l, ax in enumerate(axes):
     ax.set_title(f"R in weights[{l}] ({widths[l]}x{widths[l + 1]})")
     ax.set_xlabel("to node")
     ax.set_ylabel("from node")
-fig.colorbar(im, ax=axes, shrink=0.8, label="ratio v_new / v (blank: sigma-edge)")
+cbar = fig.colorbar(im, ax=axes, shrink=0.8, label="ratio v_new / v (blank: sigma-edge)")
 
 # %%
-# :class:`gspace.GSGD` fuses all these stages into a few passes over each weight matrix. Its
+# ``gspace.GSGD`` fuses all these stages into a few passes over each weight matrix. Its
 # step is the same network:
 
 fused = gspace.GSGD(lr=lr).step(net, grads)
@@ -182,7 +184,7 @@ print(
 # %%
 # The same step with explicit matrices (W2, A1)
 # ---------------------------------------------
-# :mod:`gspace.explicit` does the step the way the paper writes it: the basis columns
+# ``gspace.explicit`` does the step the way the paper writes it: the basis columns
 # :math:`A'` of the structure matrix, the Inverse-Chain-Rule as the linear system
 # :math:`F = A' u`, and Weight-Allocation as the square system with the matrix
 # :math:`[B, A']` (:math:`B`: one unit column per fixed :math:`\sigma`-edge). **W2**: that
@@ -208,10 +210,14 @@ fig.tight_layout()
 # %%
 # The trajectory does not depend on the representative (A2, A3, A4)
 # ------------------------------------------------------------------
-# Start from ``net`` and from an equivalent network ``g(net)`` with factors in
-# :math:`[0.1, 10]`, and train both on the same mini-batches. Measure how far apart the two
-# *functions* are after every step. G-SGD (A2) and Path-SGD (A4) stay together to rounding;
-# SGD (A3) does not.
+# Start from one network and from an equivalent one, ``g`` applied to it with factors in
+# :math:`[0.1, 10]`, and train both on the same mini-batches. The first network is
+# ``skeleton_unit(net)``: ``net`` with every skeleton weight set to 1, the initialization of the
+# authors' code (it changes the function, so it is *not* an element of :math:`\mathcal{G}`;
+# tutorial 6 shows why G-SGD needs it: from plain He initialization the skeleton-path values are
+# small and :math:`\partial\ell/\partial v = u / v` large). Measure how far apart the two
+# *functions* are after every step. G-SGD (A2) and Path-SGD (A4) stay together to rounding; SGD
+# (A3) does not.
 
 g = random_scaling(widths, rng, low=0.1, high=10.0)
 n_steps = 10 if SMALL else 50
@@ -272,3 +278,9 @@ for name, gap in gaps.items():
 # 4. Add ``momentum=0.9`` to the three optimizers in the last experiment. Do G-SGD and
 #    Path-SGD still follow one trajectory? *Hint:* the momentum buffer of G-SGD lives in
 #    G-space (see the ``GSGD`` docstring).
+
+# %%
+# Shown when run as a script (``python tutorials/NAME.py``); harmless under Agg and in
+# the docs build, which captures every figure above.
+
+plt.show()

@@ -2,15 +2,16 @@
 6. Experiments: G-SGD, Path-SGD and SGD on real data
 =====================================================
 
-**Read with:** the paper's experiments (G-SGD against SGD, the comparison with Path-SGD, and
-the role of initialization). Claims **A2**, **A3** and **A4** of the :doc:`theory page
-</theory>` explain what you will see when the initial network is unbalanced.
+**Read with:** the G-SGD paper (Meng et al., ICLR 2019), its experiments section (G-SGD against
+SGD, the comparison with Path-SGD) and section "Algorithm 1". Claims **A2**, **A3** and **A4** of
+the `theory page <../theory.html#g-sgd-i1-i2-w1-w2-a1-a4>`_ explain what you will see when the
+initial network is unbalanced.
 
 This tutorial trains a small ReLU network on scikit-learn's handwritten *digits* (1797 images
 of 8 x 8 pixels, bundled with scikit-learn: nothing is downloaded) with the three optimizers
 of gspace, chooses each one's learning rate on a validation split, and then repeats the runs
-from an *unbalanced* but equivalent starting network. The :doc:`experiments page
-</experiments>` shows the full-size versions of these experiments (``gspace experiment
+from an *unbalanced* but equivalent starting network. The `experiments page
+<../experiments.html>`_ shows the full-size versions of these experiments (``gspace experiment
 NAME``), with several seeds.
 """
 
@@ -40,7 +41,7 @@ rng = np.random.default_rng(0)
 # %%
 # The data
 # --------
-# :func:`gspace.datasets.load` returns seeded train, validation and test splits, standardised
+# ``gspace.datasets.load`` returns seeded train, validation and test splits, standardised
 # with statistics of the training split only.
 
 data = load("digits", seed=0)
@@ -102,9 +103,9 @@ for name in OPTIMIZERS:
 histories = {name: train(name, best[name], net0) for name in OPTIMIZERS}
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-for name, h in histories.items():
-    axes[0].plot(h.epoch, h.train_loss, label=f"{name} (lr {best[name]})")
-    axes[1].plot(h.epoch, h.test_acc, label=f"{name} (lr {best[name]})")
+for name, hist in histories.items():
+    axes[0].plot(hist.epoch, hist.train_loss, label=f"{name} (lr {best[name]})")
+    axes[1].plot(hist.epoch, hist.test_acc, label=f"{name} (lr {best[name]})")
 axes[0].set_ylabel("training loss (cross-entropy)")
 axes[1].set_ylabel("test accuracy")
 for ax in axes:
@@ -114,8 +115,8 @@ axes[0].set_yscale("log")
 fig.suptitle(f"digits, {'-'.join(map(str, widths))} MLP, batch 32, one seed")
 fig.tight_layout()
 
-for name, h in histories.items():
-    print(f"{name:8s} final test accuracy {h.final('test_acc'):.3f}")
+for name, hist in histories.items():
+    print(f"{name:8s} final test accuracy {hist.final('test_acc'):.3f}")
 
 # %%
 # A learning rate chosen at the edge of the grid means the grid was too narrow for that
@@ -152,8 +153,8 @@ for name in OPTIMIZERS:
         unbalanced[name] = None
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-for (name, h), colour in zip(histories.items(), ("tab:blue", "tab:orange", "tab:green")):
-    axes[0].plot(h.epoch, h.test_acc, color=colour, label=name)
+for (name, hist), colour in zip(histories.items(), ("tab:blue", "tab:orange", "tab:green")):
+    axes[0].plot(hist.epoch, hist.test_acc, color=colour, label=name)
     hu = unbalanced[name]
     if hu is not None:
         axes[1].plot(hu.epoch, hu.test_acc, color=colour, label=name)
@@ -173,7 +174,7 @@ for name in OPTIMIZERS:
 # %%
 # Summary
 # -------
-# * gspace trains any of its optimizers with :func:`gspace.train.fit` on seeded splits; each
+# * gspace trains any of its optimizers with ``gspace.train.fit`` on seeded splits; each
 #   optimizer gets its learning rate from the same grid, chosen on the validation split.
 # * On this small problem the three optimizers reach similar test accuracy; single runs do
 #   not separate them (the experiments page has several seeds).
@@ -184,7 +185,7 @@ for name in OPTIMIZERS:
 # Exercises
 # ---------
 # 1. Widen the learning-rate grid (add 1.0) and repeat the comparison with five seeds
-#    (``seed`` of :func:`gspace.train.fit` and of the initial network); report mean and
+#    (``seed`` of ``gspace.train.fit`` and of the initial network); report mean and
 #    standard deviation of the final test accuracy.
 #    *Hint:* ``gspace experiment path-sgd --quick`` does this for you; compare.
 # 2. Make the network deeper (``widths = [64] + [32] * 6 + [10]``). Which optimizer suffers
@@ -193,8 +194,14 @@ for name in OPTIMIZERS:
 # 3. Start G-SGD from ``initialize(widths, init="he", rng=...)`` instead of
 #    ``"skeleton-unit"``. What happens to its accuracy, and why?
 #    *Hint:* print the skeleton-path values ``gspace.core.gsgd.basis_path_values(net)`` at the
-#    skeleton entries, and read the Notes of :func:`gspace.initialization.skeleton_unit`.
+#    skeleton entries, and read the Notes of ``gspace.initialization.skeleton_unit``.
 # 4. Is ``skeleton-unit`` an element of :math:`\mathcal{G}` applied to the He network? Check
 #    with the network functions. Then use
-#    :func:`gspace.initialization.normalize_skeleton_out_weights`, which *is* one, and explain
-#    why it cannot help G-SGD. *Hint:* claim A2.
+#    ``gspace.initialization.normalize_skeleton_out_weights``, which *is* one, and explain why it
+#    cannot help G-SGD. *Hint:* claim A2.
+
+# %%
+# Shown when run as a script (``python tutorials/NAME.py``); harmless under Agg and in
+# the docs build, which captures every figure above.
+
+plt.show()

@@ -16,17 +16,41 @@ Every experiment chooses each optimizer's learning rate on the validation split,
 seeds, and writes ``DIR/results.json`` and ``DIR/NAME.png``; the method and the fields of
 ``results.json`` are described in :mod:`gspace.experiments.common`. ``--quick`` runs a
 smaller version (fewer epochs and 3 seeds) in under two minutes.
+
+The training runs of an experiment are independent; ``--jobs N`` runs N at once
+(:mod:`gspace.experiments.runner`, with joblib), with the same ``results.json`` whatever N.
+Each finished run is cached under ``DIR/runs/``, so that an interrupted experiment, run again,
+trains only what was left (``--restart`` starts over).
 """
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from pathlib import Path
 
-from . import authors_mlp, common, init, invariance, path_sgd, report, unbalanced_init, width
+from . import (
+    authors_mlp,
+    common,
+    init,
+    invariance,
+    path_sgd,
+    report,
+    runner,
+    unbalanced_init,
+    width,
+)
 
-__all__ = ["EXPERIMENTS", "DEMO_OVERRIDES", "run", "run_cli", "demo", "replot", "common", "report"]
+__all__ = [
+    "EXPERIMENTS",
+    "DEMO_OVERRIDES",
+    "run",
+    "run_cli",
+    "demo",
+    "replot",
+    "common",
+    "report",
+    "runner",
+]
 
 #: Experiment name (as on the command line) -> module with ``config``, ``run`` and ``plot``.
 EXPERIMENTS = {
@@ -43,23 +67,6 @@ def _module(name: str):
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; accepted: {', '.join(EXPERIMENTS)}")
     return EXPERIMENTS[name]
-
-
-def _one_blas_thread():
-    """Run BLAS on one thread while an experiment trains.
-
-    The matrices of these small networks are too small for threaded BLAS to pay off; on the
-    2-core machine the experiments were designed on, with other processes running, OpenBLAS's
-    threads made an epoch of a 64-128-128-10 network 15-25 times slower in CPU time
-    (0.62 s against 0.026 s per epoch, SGD, batch 32). One thread also makes the rounding of
-    every matrix product independent of the machine's thread count. ``threadpoolctl`` is
-    installed with scikit-learn; without it nothing is changed.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - scikit-learn depends on threadpoolctl
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _edge_notes(results: dict) -> list[str]:
@@ -95,6 +102,8 @@ def run(
     progress=None,
     data_dir=None,
     overrides=None,
+    jobs: int = 1,
+    restart: bool = False,
 ) -> dict:
     """Run one experiment; write ``out/results.json`` and ``out/NAME.png`` if ``out`` is given.
 
@@ -106,7 +115,9 @@ def run(
     quick : bool, default False
         The quick version (fewer epochs, 3 seeds; under two minutes).
     out : str or Path, optional
-        Output directory (created if needed). None: nothing is written.
+        Output directory (created if needed); each finished training run is cached in
+        ``out/runs/`` and taken from there by a later call instead of being trained again.
+        None: nothing is written.
     seed : int, default 0
         Base seed; the seeds are ``seed, seed + 1, ...``. The same seed reproduces every
         number exactly.
@@ -117,6 +128,13 @@ def run(
     overrides : dict, optional
         Entries replacing those of the experiment's ``config(quick)`` (``gspace demo`` uses
         this for its short versions); the configuration used is written to the results.
+    jobs : int, default 1
+        Training runs at once, as joblib's ``n_jobs``: 1 in this process, N worker processes,
+        -1 every core; inside ``joblib.parallel_backend("dask")`` (or ``"ray"``) the runs go
+        to that cluster. ``results.json`` is the same whatever ``jobs`` is, except for the
+        fields of :data:`gspace.experiments.common.VOLATILE_FIELDS`.
+    restart : bool, default False
+        Delete the cached runs in ``out/runs/`` first and train everything again.
 
     Returns
     -------
@@ -126,9 +144,11 @@ def run(
     Raises
     ------
     ValueError
-        If ``name`` is not an experiment, or ``seed`` is negative.
+        If ``name`` is not an experiment, ``seed`` is negative or ``jobs`` is 0.
     TypeError
         If ``seed`` is not an integer.
+    gspace.experiments.runner.RunsFailed
+        If training runs raised (their settings are listed); the others are cached.
 
     Examples
     --------
@@ -137,20 +157,26 @@ def run(
     ['authors-mlp', 'init', 'invariance']
     """
     module = _module(name)
-    common.seeds(seed, quick)  # validates the seed before any work
+    common.seeds(seed, quick)  # validates the seed and jobs before any work
+    jobs = runner.check_jobs(jobs)
+    cache_dir = None if out is None else Path(out) / "runs"
+    if restart:
+        runner.clear_cache(cache_dir)
+    resumed = cache_dir is not None and any(cache_dir.glob("*.json"))
     elapsed = common.timer()
-    with _one_blas_thread():
-        results = module.run(
-            quick=bool(quick),
-            seed=int(seed),
-            progress=progress,
-            data_dir=data_dir,
-            overrides=overrides,
-        )
+    results = module.run(
+        quick=bool(quick),
+        seed=int(seed),
+        progress=progress,
+        data_dir=data_dir,
+        overrides=overrides,
+        jobs=jobs,
+        cache_dir=cache_dir,
+    )
     results["notes"].extend(_edge_notes(results))
     if quick:
         results["notes"].insert(0, _quick_note(module, results["config"]))
-    results["machine"] = common.machine_info()
+    results["machine"] = {**common.machine_info(), "jobs": jobs, "resumed": resumed}
     results["elapsed_seconds"] = elapsed()
     results = {key: results[key] for key in common.RESULT_FIELDS}
     if out is not None:
@@ -162,18 +188,21 @@ def run(
 
 
 def run_cli(args) -> int:
-    """Entry point of ``gspace experiment NAME [--quick] [--out DIR] [--seed S]``.
+    """Entry point of ``gspace experiment NAME [--quick] [--out DIR] [--seed S] [--jobs N]``.
 
     Parameters
     ----------
     args : argparse.Namespace
         With ``name``, and optionally ``quick`` (default False), ``out`` (default
-        ``gspace-results/NAME``), ``seed`` (default 0), ``data_dir``, ``no_progress``.
+        ``gspace-results/NAME``), ``seed`` (default 0), ``data_dir``, ``no_progress``,
+        ``jobs`` (default 1) and ``restart`` (default False).
 
     Returns
     -------
     int
-        Exit status: 0 on success, 2 for an unknown experiment name.
+        Exit status: 0 on success, 2 for an unknown experiment name or a bad ``jobs``,
+        1 if training runs failed (listed on stderr; the finished ones are cached), 130 if
+        interrupted.
     """
     name = getattr(args, "name", None)
     if name not in EXPERIMENTS:
@@ -187,20 +216,35 @@ def run_cli(args) -> int:
     seed = getattr(args, "seed", None)
     seed = 0 if seed is None else seed
     progress = False if getattr(args, "no_progress", False) else None
+    jobs = getattr(args, "jobs", None)
+    try:
+        jobs = runner.check_jobs(1 if jobs is None else jobs)
+    except ValueError as exc:
+        print(f"gspace experiment: {exc}", file=sys.stderr)
+        return 2
     cfg = EXPERIMENTS[name].config(quick)
     mode = "quick version: fewer epochs, 3 seeds" if quick else "full version"
     print(
         f"experiment {name} ({mode}): {cfg['epochs']} epochs, batch {cfg['batch_size']}, "
         f"seeds from {seed}, learning rates chosen on validation from {cfg['lr_grid']}"
     )
-    results = run(
-        name,
-        quick=quick,
-        out=out,
-        seed=seed,
-        progress=progress,
-        data_dir=getattr(args, "data_dir", None),
-    )
+    try:
+        results = run(
+            name,
+            quick=quick,
+            out=out,
+            seed=seed,
+            progress=progress,
+            data_dir=getattr(args, "data_dir", None),
+            jobs=jobs,
+            restart=bool(getattr(args, "restart", False)),
+        )
+    except runner.RunsFailed as exc:
+        print(f"gspace experiment {name}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"gspace experiment {name}: interrupted; run it again to continue", file=sys.stderr)
+        return 130
     print(report.results_table(results, fmt="text"))
     for note in results["notes"]:
         print(f"* {note}")
@@ -249,7 +293,13 @@ def demo(name: str, out, seed: int = 0, progress=None) -> dict:
     if name not in DEMO_OVERRIDES:
         raise ValueError(f"no demo version of {name!r}; accepted: {', '.join(DEMO_OVERRIDES)}")
     results = run(
-        name, quick=True, out=out, seed=seed, progress=progress, overrides=DEMO_OVERRIDES[name]
+        name,
+        quick=True,
+        out=out,
+        seed=seed,
+        progress=progress,
+        overrides=DEMO_OVERRIDES[name],
+        restart=True,  # the demo always trains
     )
     cfg = results["config"]
     widths = cfg.get("widths")

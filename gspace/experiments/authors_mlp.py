@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from . import common
 from .path_sgd import KEYS, SUMMARY_COLUMNS
+from .runner import run_grid
 
 NAME = "authors-mlp"
 TITLE = "The authors' MLP setting: SGD against G-SGD"
@@ -57,7 +58,14 @@ DESCRIPTION = (
 
 @common.run_doc("mnist")
 def run(
-    *, quick: bool = False, seed: int = 0, progress=None, data_dir=None, overrides=None
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    progress=None,
+    data_dir=None,
+    overrides=None,
+    jobs: int = 1,
+    cache_dir=None,
 ) -> dict:
     cfg, results, data, widths = common.start(
         NAME, TITLE, DESCRIPTION, INIT, config, quick, seed, data_dir, overrides
@@ -73,15 +81,17 @@ def run(
             "not comparable with these numbers."
         )
 
-    def make_net(s):
-        return common.initial_net(widths, INIT, s)
-
-    n_runs = common.n_grid_runs(cfg, OPTIMIZERS, results["seeds"])
-    with common.progress_bar(n_runs, NAME, progress) as bar:
-        for opt, selection, chosen, _ in common.search_each(
-            results, cfg, data, make_net, OPTIMIZERS, condition={}, bar=bar
-        ):
-            results["summary"].append(common.summary_row(opt, selection, chosen, keys=KEYS))
+    start = {"widths": widths, "init": INIT}
+    specs = common.grid_specs(
+        results, cfg, OPTIMIZERS, condition={}, start=start, data_dir=data_dir
+    )
+    records = run_grid(
+        specs, common.train_spec, jobs=jobs, cache_dir=cache_dir, progress=progress, desc=NAME
+    )
+    for opt, selection, chosen in common.search_each(
+        results, cfg, records, OPTIMIZERS, condition={}
+    ):
+        results["summary"].append(common.summary_row(opt, selection, chosen, keys=KEYS))
     return common.finish(results, SUMMARY_COLUMNS, [common.paired_gap_note(results)])
 
 

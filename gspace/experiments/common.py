@@ -38,14 +38,22 @@ Every experiment follows the same method, so that the comparisons are fair:
     plain-language remarks written by the experiment (data set substitutions, what to read
     in the figure, where G-SGD does not beat SGD).
 ``machine``
-    platform, CPU count, Python, NumPy and gspace versions, and the date (UTC).
+    platform, CPU count, Python, NumPy and gspace versions, the date (UTC), ``jobs`` (runs
+    at once) and ``resumed`` (whether cached runs of an earlier call were used: then
+    ``elapsed_seconds`` counts only the runs trained in this call).
 ``elapsed_seconds``, ``figure``
     wall-clock time of the run and the file name of the figure.
+
+Only the fields of :data:`VOLATILE_FIELDS` (``machine`` and ``elapsed_seconds``) depend on
+where, when and how the experiment ran; the other fields are a function of the settings and
+the seed alone, the same byte for byte whatever the number of jobs, the order in which the
+runs finish, or which runs came from the cache.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import os
 import platform
@@ -60,6 +68,7 @@ import gspace
 
 __all__ = [
     "RESULT_FIELDS",
+    "VOLATILE_FIELDS",
     "OPTIMIZER_LABELS",
     "CURVE_KEYS",
     "seeds",
@@ -68,7 +77,11 @@ __all__ = [
     "mean_std",
     "load_data",
     "train_run",
-    "grid_search",
+    "grid_specs",
+    "spec_data",
+    "train_net",
+    "train_spec",
+    "select_lr",
     "progress_bar",
     "save_results",
     "load_results",
@@ -84,7 +97,6 @@ __all__ = [
     "paired_gap_note",
     "run_doc",
     "start",
-    "n_grid_runs",
     "search_each",
     "summary_row",
     "finish",
@@ -110,6 +122,9 @@ RESULT_FIELDS = (
     "elapsed_seconds",
     "figure",
 )
+
+#: The fields of results.json that depend on where, when and how the experiment ran.
+VOLATILE_FIELDS = ("machine", "elapsed_seconds")
 
 #: Display names of the optimizers, keyed by the names used on the command line.
 OPTIMIZER_LABELS = {"sgd": "SGD", "pathsgd": "Path-SGD", "gsgd": "G-SGD"}
@@ -447,38 +462,165 @@ def train_run(
     return new_net, record
 
 
-def grid_search(
-    make_net: Callable[[int], object],
-    optimizer: str,
-    grid: Sequence[float],
-    run_seeds: Sequence[int],
-    data,
+def grid_specs(
+    results: dict,
+    cfg: dict,
+    optimizers: Sequence[str],
     *,
     condition: dict,
-    epochs: int,
-    batch_size: int,
-    schedule: dict | None = None,
-    bar=None,
-):
-    """Train every learning rate of ``grid`` with every seed; choose the rate on validation.
+    start: dict,
+    data_dir=None,
+) -> list[dict]:
+    """The run specs of one learning-rate search: every optimizer, rate of its grid and seed.
+
+    A spec holds every setting of one training run, so that :func:`train_spec` can carry it
+    out anywhere (in this process, a worker process or a cluster node) with the same result.
 
     Parameters
     ----------
-    make_net : callable
-        ``make_net(seed) -> gspace.MLP``, the starting network of a seed.
-    optimizer : {"sgd", "pathsgd", "gsgd"}
-    grid : sequence of float
-        Learning rates, in the order used to break ties.
-    run_seeds : sequence of int
-    data : gspace.datasets.Dataset
+    results : dict
+        From :func:`start`: ``"dataset"`` (the data set actually used), ``"seed"`` (it fixes
+        the split) and ``"seeds"``.
+    cfg : dict
+        With ``"lr_grid"`` (optimizer -> rates), ``"epochs"``, ``"batch_size"`` and optionally
+        ``"schedule"``.
+    optimizers : sequence of str
     condition : dict
-        What distinguishes this search inside the experiment (e.g. ``{"sigma": 1.0}``);
-        copied into every record.
-    epochs, batch_size : int
-    schedule : dict, optional
-        See :func:`train_run`.
-    bar : tqdm progress bar, optional
-        Advanced by one per run.
+        What distinguishes this search inside the experiment (e.g. ``{"sigma": 1.0}``).
+    start : dict
+        The starting network of every seed: ``{"widths": [...], "init": "he" |
+        "skeleton-unit"}``, plus ``"sigma"`` for a random rescaling :func:`rescale` of it.
+    data_dir : str or Path, optional
+        Where the workers look for the IDX files (default ``$GSPACE_DATA`` on the worker).
+
+    Returns
+    -------
+    list of dict
+        In the order optimizer, rate, seed: ``condition``, ``optimizer``, ``lr``, ``seed``,
+        ``start``, ``data`` (keyword arguments of :func:`gspace.datasets.load`), ``epochs``,
+        ``batch_size``, ``schedule``.
+
+    Examples
+    --------
+    >>> results = new_results("x", "X", "", quick=True, seed=0)
+    >>> results["dataset"] = "digits"
+    >>> cfg = {"lr_grid": {"sgd": [0.1, 0.3]}, "epochs": 1, "batch_size": 32}
+    >>> specs = grid_specs(results, cfg, ["sgd"], condition={},
+    ...                    start={"widths": [64, 8, 10], "init": "he"})
+    >>> len(specs), specs[0]["lr"], specs[0]["seed"], specs[0]["data"]["name"]
+    (6, 0.1, 0, 'digits')
+    """
+    data = {"name": results["dataset"], "seed": results["seed"]}
+    if data_dir is not None:
+        data["data_dir"] = str(data_dir)
+    return [
+        {
+            "condition": dict(condition),
+            "optimizer": opt,
+            "lr": float(lr),
+            "seed": int(s),
+            "start": dict(start),
+            "data": data,
+            "epochs": cfg["epochs"],
+            "batch_size": cfg["batch_size"],
+            "schedule": cfg.get("schedule"),
+        }
+        for opt in optimizers
+        for lr in cfg["lr_grid"][opt]
+        for s in results["seeds"]
+    ]
+
+
+@functools.lru_cache(maxsize=2)
+def _load(key: str):
+    from gspace import datasets
+
+    return datasets.load(**json.loads(key))
+
+
+def spec_data(spec: dict):
+    """The data set of a run spec, loaded once per process (workers keep it between runs).
+
+    Parameters
+    ----------
+    spec : dict
+        With ``"data"``: keyword arguments of :func:`gspace.datasets.load`.
+
+    Returns
+    -------
+    gspace.datasets.Dataset
+    """
+    return _load(json.dumps(spec["data"], sort_keys=True))
+
+
+def train_net(spec: dict):
+    """Carry out the training run of one spec (from :func:`grid_specs`).
+
+    Parameters
+    ----------
+    spec : dict
+
+    Returns
+    -------
+    net : gspace.MLP or None
+        The trained network, None if training diverged.
+    record : dict
+        ``condition``, ``optimizer``, ``lr``, ``seed`` of the spec, then the record of
+        :func:`train_run` (``diverged``, ``message``, ``final``, ``curves``).
+
+    Notes
+    -----
+    Everything comes from the spec: the data set (and its split) from ``spec["data"]``, the
+    starting network from ``initial_net(widths, init, seed)`` (then ``rescale(net, sigma,
+    seed)`` if ``spec["start"]`` has ``"sigma"``), the batch order from ``seed``.
+    """
+    data = spec_data(spec)
+    begin = spec["start"]
+    net = initial_net(begin["widths"], begin["init"], spec["seed"])
+    if "sigma" in begin:
+        net = rescale(net, begin["sigma"], spec["seed"])
+    trained, rec = train_run(
+        net,
+        spec["optimizer"],
+        spec["lr"],
+        data,
+        seed=spec["seed"],
+        epochs=spec["epochs"],
+        batch_size=spec["batch_size"],
+        schedule=spec.get("schedule"),
+    )
+    keys = ("condition", "optimizer", "lr", "seed")
+    return trained, {**{key: spec[key] for key in keys}, **rec}
+
+
+def train_spec(spec: dict) -> dict:
+    """The record of :func:`train_net` (the ``train_fn`` of the experiments' grids).
+
+    Examples
+    --------
+    >>> results = new_results("x", "X", "", quick=True, seed=0)
+    >>> results["dataset"] = "digits"
+    >>> cfg = {"lr_grid": {"gsgd": [0.1]}, "epochs": 1, "batch_size": 32}
+    >>> spec = grid_specs(results, cfg, ["gsgd"], condition={"c": 1},
+    ...                   start={"widths": [64, 8, 10], "init": "he"})[0]
+    >>> record = train_spec(spec)
+    >>> record["condition"], record["diverged"], len(record["curves"]["test_acc"])
+    ({'c': 1}, False, 2)
+    """
+    return train_net(spec)[1]
+
+
+def select_lr(records: Sequence[dict], grid: Sequence[float]):
+    """Choose the learning rate of one optimizer on validation from its grid's run records.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        The records of one optimizer under one condition, every rate of ``grid`` with every
+        seed (as :func:`train_spec` makes them), each with ``condition``, ``optimizer``,
+        ``lr``, ``seed``, ``diverged``, ``final`` and ``curves``.
+    grid : sequence of float
+        The rates, in the order used to break ties.
 
     Returns
     -------
@@ -486,9 +628,7 @@ def grid_search(
         ``condition``, ``optimizer``, ``grid``, ``val_acc_mean`` (one per rate; diverged
         runs count 0), ``diverged`` (count per rate) and ``chosen`` (the rate).
     runs : list of dict
-        One record per (rate, seed); only the chosen rate's records keep their curves.
-    nets : dict
-        ``seed -> trained network`` (None if diverged) at the chosen rate.
+        The records in grid order, then seed order; only the chosen rate's keep their curves.
 
     Notes
     -----
@@ -497,61 +637,31 @@ def grid_search(
 
     Examples
     --------
-    >>> import gspace
-    >>> data = gspace.datasets.load("teacher", n_samples=200)
-    >>> widths = [data.n_features, 8, data.n_classes]
-    >>> sel, runs, nets = grid_search(lambda s: initial_net(widths, "he", s), "sgd",
-    ...                               [0.01, 0.1], [0, 1], data, condition={}, epochs=1,
-    ...                               batch_size=32)
-    >>> sel["chosen"] in (0.01, 0.1), len(runs), sorted(nets)
-    (True, 4, [0, 1])
+    >>> recs = [{"condition": {}, "optimizer": "sgd", "lr": lr, "seed": 0, "diverged": False,
+    ...          "final": {"val_acc": acc}, "curves": {"x": [1]}}
+    ...         for lr, acc in ((0.1, 0.8), (0.3, 0.9))]
+    >>> sel, runs = select_lr(recs, [0.1, 0.3])
+    >>> sel["chosen"], [bool(r["curves"]) for r in runs]
+    (0.3, [False, True])
     """
-    records: dict[float, list[dict]] = {}
-    trained: dict[float, dict[int, object]] = {}
-    for lr in grid:
-        records[lr], trained[lr] = [], {}
-        for seed in run_seeds:
-            net, rec = train_run(
-                make_net(seed),
-                optimizer,
-                lr,
-                data,
-                seed=seed,
-                epochs=epochs,
-                batch_size=batch_size,
-                schedule=schedule,
-            )
-            rec = {
-                "condition": dict(condition),
-                "optimizer": optimizer,
-                "lr": float(lr),
-                "seed": int(seed),
-                **rec,
-            }
-            records[lr].append(rec)
-            trained[lr][seed] = net
-            if bar is not None:
-                bar.update(1)
+    by_lr = {float(lr): [r for r in records if r["lr"] == lr] for lr in grid}
     scores = [
-        float(np.mean([0.0 if r["diverged"] else r["final"]["val_acc"] for r in records[lr]]))
-        for lr in grid
+        float(np.mean([0.0 if r["diverged"] else r["final"]["val_acc"] for r in recs]))
+        for recs in by_lr.values()
     ]
-    chosen = list(grid)[int(np.argmax(scores))]
-    runs = []
-    for lr in grid:
-        for rec in records[lr]:
-            if lr != chosen:
-                rec = {**rec, "curves": {}}
-            runs.append(rec)
+    chosen = list(by_lr)[int(np.argmax(scores))]
+    runs = [
+        rec if lr == chosen else {**rec, "curves": {}} for lr, recs in by_lr.items() for rec in recs
+    ]
     selection = {
-        "condition": dict(condition),
-        "optimizer": optimizer,
-        "grid": [float(lr) for lr in grid],
+        "condition": dict(records[0]["condition"]),
+        "optimizer": records[0]["optimizer"],
+        "grid": list(by_lr),
         "val_acc_mean": scores,
-        "diverged": [sum(r["diverged"] for r in records[lr]) for lr in grid],
-        "chosen": float(chosen),
+        "diverged": [sum(r["diverged"] for r in recs) for recs in by_lr.values()],
+        "chosen": chosen,
     }
-    return selection, runs, trained[chosen]
+    return selection, runs
 
 
 def chosen_runs(runs: list[dict], selection: dict) -> list[dict]:
@@ -560,7 +670,7 @@ def chosen_runs(runs: list[dict], selection: dict) -> list[dict]:
     Parameters
     ----------
     runs : list of dict
-        Run records as made by :func:`grid_search`.
+        Run records as returned by :func:`select_lr`.
     selection : dict
         One entry of ``results["lr_selection"]``.
 
@@ -987,6 +1097,11 @@ data_dir : str or Path, optional
 overrides : dict, optional
     Entries replacing those of :func:`config` (used by ``gspace demo`` and the tests);
     the configuration actually used is written to the results.
+jobs : int, default 1
+    Training runs at once (joblib's ``n_jobs``; -1: every core); the results do not depend
+    on it. See :func:`gspace.experiments.runner.run_grid`.
+cache_dir : str or Path, optional
+    Where each finished training run is cached, and looked up before training.
 
 Returns
 -------
@@ -1131,60 +1246,34 @@ def start(
     return cfg, results, data, widths
 
 
-def n_grid_runs(cfg: dict, optimizers: Sequence[str], run_seeds: Sequence[int]) -> int:
-    """Number of training runs of one :func:`search_each` (every optimizer, rate and seed).
-
-    Parameters
-    ----------
-    cfg : dict
-        With ``"lr_grid"`` (optimizer -> list of rates).
-    optimizers : sequence of str
-    run_seeds : sequence of int
-
-    Returns
-    -------
-    int
-
-    Examples
-    --------
-    >>> n_grid_runs({"lr_grid": {"sgd": [0.1, 1.0], "gsgd": [0.1]}}, ["sgd", "gsgd"], [0, 1])
-    6
-    """
-    return sum(len(cfg["lr_grid"][opt]) for opt in optimizers) * len(run_seeds)
-
-
 def search_each(
     results: dict,
     cfg: dict,
-    data,
-    make_net: Callable[[int], object],
+    records: Sequence[dict],
     optimizers: Sequence[str],
     *,
     condition: dict,
-    bar=None,
 ):
-    """Grid-search the learning rate of each optimizer under one condition, recording it all.
+    """Choose the learning rate of each optimizer under one condition, recording it all.
 
-    For each optimizer in turn, :func:`grid_search` trains every rate of
-    ``cfg["lr_grid"][opt]`` with every seed of ``results["seeds"]`` (``cfg["epochs"]``,
-    ``cfg["batch_size"]``, and ``cfg["schedule"]`` if present); the selection is appended to
-    ``results["lr_selection"]`` and the runs to ``results["runs"]`` (``results`` is filled in
-    place), and then the optimizer's outcome is yielded, so that the caller can record more
-    before the next optimizer starts.
+    For each optimizer in turn, :func:`select_lr` chooses among its records under
+    ``condition`` (every rate of ``cfg["lr_grid"][opt]`` with every seed); the selection is
+    appended to ``results["lr_selection"]`` and the runs to ``results["runs"]`` (``results``
+    is filled in place), and then the optimizer's outcome is yielded, so that the caller can
+    record more before the next optimizer.
 
     Parameters
     ----------
     results : dict
         From :func:`start`; filled in.
     cfg : dict
-    data : gspace.datasets.Dataset
-    make_net : callable
-        ``make_net(seed) -> gspace.MLP``, the starting network of a seed.
+        With ``"lr_grid"``.
+    records : sequence of dict
+        Run records of the experiment (from :func:`train_spec` via
+        :func:`gspace.experiments.runner.run_grid`); those of other conditions are ignored.
     optimizers : sequence of str
     condition : dict
         What distinguishes this search inside the experiment (e.g. ``{"sigma": 1.0}``).
-    bar : tqdm.tqdm, optional
-        Updated after every run.
 
     Yields
     ------
@@ -1194,39 +1283,35 @@ def search_each(
         Its entry of ``results["lr_selection"]``.
     chosen : list of dict
         Its run records at the chosen rate, in seed order.
-    nets : dict
-        Seed -> trained network at the chosen rate (None where training diverged).
+
+    Raises
+    ------
+    ValueError
+        If ``records`` lacks a run of the grid.
 
     Examples
     --------
-    >>> import gspace
-    >>> data = gspace.datasets.load("teacher", n_samples=100)
-    >>> cfg = {"lr_grid": {"sgd": [0.01, 0.1]}, "epochs": 1, "batch_size": 32}
-    >>> results = new_results("x", "X", "about x", quick=True, seed=0)
-    >>> def make_net(seed):
-    ...     return initial_net([data.n_features, 4, data.n_classes], "he", seed)
-    >>> for opt, selection, chosen, nets in search_each(
-    ...     results, cfg, data, make_net, ["sgd"], condition={}
-    ... ):
-    ...     print(opt, len(chosen), len(results["runs"]))
-    sgd 3 6
+    >>> results = new_results("x", "X", "", quick=True, seed=0)
+    >>> cfg = {"lr_grid": {"sgd": [0.1, 0.3]}}
+    >>> records = [{"condition": {}, "optimizer": "sgd", "lr": lr, "seed": s, "diverged": False,
+    ...             "final": {"val_acc": lr + s / 10}, "curves": {}}
+    ...            for lr in (0.1, 0.3) for s in results["seeds"]]
+    >>> for opt, selection, chosen in search_each(results, cfg, records, ["sgd"], condition={}):
+    ...     print(opt, selection["chosen"], len(chosen), len(results["runs"]))
+    sgd 0.3 3 6
     """
     for opt in optimizers:
-        selection, runs, nets = grid_search(
-            make_net,
-            opt,
-            cfg["lr_grid"][opt],
-            results["seeds"],
-            data,
-            condition=condition,
-            epochs=cfg["epochs"],
-            batch_size=cfg["batch_size"],
-            schedule=cfg.get("schedule"),
-            bar=bar,
-        )
+        grid = cfg["lr_grid"][opt]
+        mine = [r for r in records if r["optimizer"] == opt and r["condition"] == condition]
+        if len(mine) != len(grid) * len(results["seeds"]):
+            raise ValueError(
+                f"{len(mine)} runs of {opt} under {condition}, expected "
+                f"{len(grid)} rates x {len(results['seeds'])} seeds"
+            )
+        selection, runs = select_lr(mine, grid)
         results["lr_selection"].append(selection)
         results["runs"].extend(runs)
-        yield opt, selection, chosen_runs(runs, selection), nets
+        yield opt, selection, chosen_runs(runs, selection)
 
 
 def summary_row(
@@ -1330,12 +1415,20 @@ def save_figure(fig, path, results: dict, about: str, *, ax=None, rect=None) -> 
     True
     """
     import matplotlib.pyplot as plt
+    from matplotlib.text import Text
 
     title = f"{results['title']}\n{about}, mean +- std over {len(results['seeds'])} seeds"
     if ax is None:
         fig.suptitle(title, fontsize=10)
     else:
         ax.set_title(title, fontsize=10)
+    # Legible where the docs show it (a column about 880 px wide): at most 8.5 in wide, no text
+    # under 9 pt; saved at 200 dpi for the full-size view the page opens on click.
+    width, height = fig.get_size_inches()
+    if width > 8.5:
+        fig.set_size_inches(8.5, max(height * 8.5 / width, min(height, 3.6)))
+    for text in fig.findobj(Text):
+        text.set_fontsize(max(text.get_fontsize(), 9))
     fig.tight_layout(rect=rect)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=200)
     plt.close(fig)

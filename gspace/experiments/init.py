@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import common
+from .runner import run_grid
 
 NAME = "init"
 TITLE = "He against skeleton-unit initialization, shallow and deep"
@@ -52,32 +53,39 @@ DESCRIPTION = (
 
 @common.run_doc("digits")
 def run(
-    *, quick: bool = False, seed: int = 0, progress=None, data_dir=None, overrides=None
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    progress=None,
+    data_dir=None,
+    overrides=None,
+    jobs: int = 1,
+    cache_dir=None,
 ) -> dict:
     cfg, results, data, nets = common.start(
         NAME, TITLE, DESCRIPTION, "he and skeleton-unit", config, quick, seed, data_dir, overrides
     )
-    n_conditions = len(nets) * len(INITS)
-    n_runs = n_conditions * common.n_grid_runs(cfg, OPTIMIZERS, results["seeds"])
-    with common.progress_bar(n_runs, NAME, progress) as bar:
-        for net_name, widths in nets.items():
-            for init in INITS:
-
-                def make_net(s, widths=widths, init=init):
-                    return common.initial_net(widths, init, s)
-
-                condition = {"network": net_name, "init": init}
-                for opt, selection, chosen, _ in common.search_each(
-                    results, cfg, data, make_net, OPTIMIZERS, condition=condition, bar=bar
-                ):
-                    fields = {
-                        "network": net_name,
-                        "widths": "-".join(map(str, widths)),
-                        "init": init,
-                    }
-                    results["summary"].append(
-                        common.summary_row(opt, selection, chosen, condition=fields)
-                    )
+    conditions = [(net_name, init) for net_name in nets for init in INITS]
+    specs = []
+    for net_name, init in conditions:
+        specs += common.grid_specs(
+            results,
+            cfg,
+            OPTIMIZERS,
+            condition={"network": net_name, "init": init},
+            start={"widths": nets[net_name], "init": init},
+            data_dir=data_dir,
+        )
+    records = run_grid(
+        specs, common.train_spec, jobs=jobs, cache_dir=cache_dir, progress=progress, desc=NAME
+    )
+    for net_name, init in conditions:
+        condition = {"network": net_name, "init": init}
+        fields = {"network": net_name, "widths": "-".join(map(str, nets[net_name])), "init": init}
+        for opt, selection, chosen in common.search_each(
+            results, cfg, records, OPTIMIZERS, condition=condition
+        ):
+            results["summary"].append(common.summary_row(opt, selection, chosen, condition=fields))
     notes = []
     for net_name in nets:
         for label in common.OPTIMIZER_LABELS.values():

@@ -19,13 +19,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import common
+from .runner import run_grid
 
 NAME = "invariance"
 TITLE = "Training from w and from a rescaled g(w): loss curves of each pair"
 INIT = "skeleton-unit"
 OPTIMIZERS = ("sgd", "pathsgd", "gsgd")
 
-__all__ = ["NAME", "config", "run", "plot"]
+__all__ = ["NAME", "config", "run", "train_pair", "plot"]
 
 
 def config(quick: bool) -> dict:
@@ -94,73 +95,98 @@ DESCRIPTION = (
 )
 
 
+def train_pair(spec: dict) -> dict:
+    """Train from ``w`` and from ``g(w)`` with the same settings; compare the two networks.
+
+    Parameters
+    ----------
+    spec : dict
+        A spec of :func:`gspace.experiments.common.grid_specs` starting at ``w``, with
+        ``"sigma"``: the strength of the rescaling ``g`` (:func:`common.rescale
+        <gspace.experiments.common.rescale>`, fixed by the seed).
+
+    Returns
+    -------
+    dict
+        The record of the run from ``g(w)`` (condition ``{"start": "g(w)"}``) with
+        ``output_abs_diff`` and ``output_rel_diff`` (``output_difference`` of the two
+        final networks on the test inputs) and ``train_loss_max_diff`` (largest difference
+        between their training losses over the epochs; ``inf`` if either diverged).
+
+    Notes
+    -----
+    The run from ``w`` repeats the grid's run at the chosen rate, which gives the same numbers:
+    the grid's workers send back records, not networks, so the pair is trained together.
+    """
+    w_spec = {key: value for key, value in spec.items() if key != "sigma"}
+    g_spec = {**w_spec, "start": {**w_spec["start"], "sigma": spec["sigma"]}}
+    net_w, rec_w = common.train_net(w_spec)
+    net_g, rec_g = common.train_net(g_spec)
+    abs_d, rel_d = output_difference(net_w, net_g, common.spec_data(spec).X_test)
+    loss_w, loss_g = rec_w["curves"].get("train_loss"), rec_g["curves"].get("train_loss")
+    loss_d = float(np.max(np.abs(np.subtract(loss_w, loss_g)))) if loss_w and loss_g else np.inf
+    return {
+        **rec_g,
+        "condition": {"start": "g(w)"},
+        "output_abs_diff": abs_d,
+        "output_rel_diff": rel_d,
+        "train_loss_max_diff": float(loss_d),
+    }
+
+
 @common.run_doc("digits")
 def run(
-    *, quick: bool = False, seed: int = 0, progress=None, data_dir=None, overrides=None
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    progress=None,
+    data_dir=None,
+    overrides=None,
+    jobs: int = 1,
+    cache_dir=None,
 ) -> dict:
     cfg, results, data, widths = common.start(
         NAME, TITLE, DESCRIPTION, INIT, config, quick, seed, data_dir, overrides
     )
-    run_seeds = results["seeds"]
-
-    def make_net(s):
-        return common.initial_net(widths, INIT, s)
-
-    # every grid point from w, then one run from g(w) per seed at the chosen rate
-    n_runs = common.n_grid_runs(cfg, OPTIMIZERS, run_seeds) + len(OPTIMIZERS) * len(run_seeds)
-    with common.progress_bar(n_runs, NAME, progress) as bar:
-        searches = common.search_each(
-            results, cfg, data, make_net, OPTIMIZERS, condition={"start": "w"}, bar=bar
+    start = {"widths": widths, "init": INIT}
+    at_w = {"start": "w"}
+    grid = common.grid_specs(
+        results, cfg, OPTIMIZERS, condition=at_w, start=start, data_dir=data_dir
+    )
+    options = {"jobs": jobs, "cache_dir": cache_dir, "progress": progress}
+    records = run_grid(grid, common.train_spec, desc=NAME, **options)
+    # every grid point from w, then each chosen rate from w and g(w) together
+    searches = list(common.search_each(results, cfg, records, OPTIMIZERS, condition=at_w))
+    pairs = [
+        {**spec, "sigma": cfg["sigma"]}
+        for opt, selection, _ in searches
+        for spec in grid
+        if spec["optimizer"] == opt and spec["lr"] == selection["chosen"]
+    ]
+    pair_records = run_grid(pairs, train_pair, desc=f"{NAME} g(w)", **options)
+    results["runs"].extend(pair_records)
+    for opt, selection, chosen in searches:
+        pair_rows = [r for r in pair_records if r["optimizer"] == opt]
+        acc_w = common.mean_std([r["final"]["test_acc"] for r in chosen])
+        acc_g = common.mean_std([r["final"]["test_acc"] for r in pair_rows])
+        results["summary"].append(
+            {
+                "optimizer": common.OPTIMIZER_LABELS[opt],
+                "lr": selection["chosen"],
+                "test_acc_w_mean": acc_w[0],
+                "test_acc_w_std": acc_w[1],
+                "test_acc_gw_mean": acc_g[0],
+                "test_acc_gw_std": acc_g[1],
+                "output_abs_diff": max(r["output_abs_diff"] for r in pair_rows),
+                "output_rel_diff": max(r["output_rel_diff"] for r in pair_rows),
+                "train_loss_max_diff": max(r["train_loss_max_diff"] for r in pair_rows),
+                "diverged_gw": sum(r["diverged"] for r in pair_rows),
+                "at_chance_gw": sum(
+                    not r["diverged"] and r["final"]["test_acc"] < 2 / data.n_classes
+                    for r in pair_rows
+                ),
+            }
         )
-        for opt, selection, chosen, nets in searches:
-            lr = selection["chosen"]
-            pair_rows = []
-            for s, rec_w in zip(run_seeds, chosen, strict=True):
-                start = common.rescale(make_net(s), cfg["sigma"], s)
-                net_g, rec_g = common.train_run(
-                    start, opt, lr, data, seed=s, epochs=cfg["epochs"], batch_size=cfg["batch_size"]
-                )
-                bar.update(1)
-                abs_d, rel_d = output_difference(nets[s], net_g, data.X_test)
-                curves_w = rec_w["curves"].get("train_loss", [])
-                curves_g = rec_g["curves"].get("train_loss", [])
-                loss_d = (
-                    float(np.max(np.abs(np.subtract(curves_w, curves_g))))
-                    if curves_w and curves_g
-                    else float("inf")
-                )
-                rec_g = {
-                    "condition": {"start": "g(w)"},
-                    "optimizer": opt,
-                    "lr": lr,
-                    "seed": s,
-                    **rec_g,
-                    "output_abs_diff": abs_d,
-                    "output_rel_diff": rel_d,
-                    "train_loss_max_diff": loss_d,
-                }
-                results["runs"].append(rec_g)
-                pair_rows.append((rec_w, rec_g))
-            acc_w = common.mean_std([r["final"]["test_acc"] for r, _ in pair_rows])
-            acc_g = common.mean_std([r["final"]["test_acc"] for _, r in pair_rows])
-            results["summary"].append(
-                {
-                    "optimizer": common.OPTIMIZER_LABELS[opt],
-                    "lr": lr,
-                    "test_acc_w_mean": acc_w[0],
-                    "test_acc_w_std": acc_w[1],
-                    "test_acc_gw_mean": acc_g[0],
-                    "test_acc_gw_std": acc_g[1],
-                    "output_abs_diff": max(r["output_abs_diff"] for _, r in pair_rows),
-                    "output_rel_diff": max(r["output_rel_diff"] for _, r in pair_rows),
-                    "train_loss_max_diff": max(r["train_loss_max_diff"] for _, r in pair_rows),
-                    "diverged_gw": sum(r["diverged"] for _, r in pair_rows),
-                    "at_chance_gw": sum(
-                        not r["diverged"] and r["final"]["test_acc"] < 2 / data.n_classes
-                        for _, r in pair_rows
-                    ),
-                }
-            )
     by_opt = {row["optimizer"]: row for row in results["summary"]}
     note = (
         "Largest relative output difference between the pair at the end (over seeds): "

@@ -10,6 +10,7 @@ only), digits otherwise.
 from __future__ import annotations
 
 from . import common
+from .runner import run_grid
 
 NAME = "path-sgd"
 TITLE = "Learning curves of SGD, Path-SGD and G-SGD"
@@ -47,21 +48,29 @@ DESCRIPTION = (
 
 @common.run_doc("mnist")
 def run(
-    *, quick: bool = False, seed: int = 0, progress=None, data_dir=None, overrides=None
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    progress=None,
+    data_dir=None,
+    overrides=None,
+    jobs: int = 1,
+    cache_dir=None,
 ) -> dict:
     cfg, results, data, widths = common.start(
         NAME, TITLE, DESCRIPTION, INIT, config, quick, seed, data_dir, overrides
     )
-
-    def make_net(s):
-        return common.initial_net(widths, INIT, s)
-
-    n_runs = common.n_grid_runs(cfg, OPTIMIZERS, results["seeds"])
-    with common.progress_bar(n_runs, NAME, progress) as bar:
-        for opt, selection, chosen, _ in common.search_each(
-            results, cfg, data, make_net, OPTIMIZERS, condition={}, bar=bar
-        ):
-            results["summary"].append(common.summary_row(opt, selection, chosen, keys=KEYS))
+    start = {"widths": widths, "init": INIT}
+    specs = common.grid_specs(
+        results, cfg, OPTIMIZERS, condition={}, start=start, data_dir=data_dir
+    )
+    records = run_grid(
+        specs, common.train_spec, jobs=jobs, cache_dir=cache_dir, progress=progress, desc=NAME
+    )
+    for opt, selection, chosen in common.search_each(
+        results, cfg, records, OPTIMIZERS, condition={}
+    ):
+        results["summary"].append(common.summary_row(opt, selection, chosen, keys=KEYS))
     notes = [
         common.paired_gap_note(results, "gsgd", "sgd"),
         common.paired_gap_note(results, "gsgd", "pathsgd"),

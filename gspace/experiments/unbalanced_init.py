@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import common
+from .runner import run_grid
 
 NAME = "unbalanced-init"
 TITLE = "Test accuracy after training from a randomly rescaled network"
@@ -54,25 +55,35 @@ DESCRIPTION = (
 
 @common.run_doc("digits")
 def run(
-    *, quick: bool = False, seed: int = 0, progress=None, data_dir=None, overrides=None
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    progress=None,
+    data_dir=None,
+    overrides=None,
+    jobs: int = 1,
+    cache_dir=None,
 ) -> dict:
     cfg, results, data, widths = common.start(
         NAME, TITLE, DESCRIPTION, INIT, config, quick, seed, data_dir, overrides
     )
-    n_runs = len(cfg["sigmas"]) * common.n_grid_runs(cfg, OPTIMIZERS, results["seeds"])
-    with common.progress_bar(n_runs, NAME, progress) as bar:
-        for sigma in cfg["sigmas"]:
-
-            def make_net(s, sigma=sigma):
-                return common.rescale(common.initial_net(widths, INIT, s), sigma, s)
-
-            condition = {"sigma": sigma}
-            for opt, selection, chosen, _ in common.search_each(
-                results, cfg, data, make_net, OPTIMIZERS, condition=condition, bar=bar
-            ):
-                results["summary"].append(
-                    common.summary_row(opt, selection, chosen, condition=condition)
-                )
+    specs = []
+    for sigma in cfg["sigmas"]:
+        start = {"widths": widths, "init": INIT, "sigma": sigma}
+        specs += common.grid_specs(
+            results, cfg, OPTIMIZERS, condition={"sigma": sigma}, start=start, data_dir=data_dir
+        )
+    records = run_grid(
+        specs, common.train_spec, jobs=jobs, cache_dir=cache_dir, progress=progress, desc=NAME
+    )
+    for sigma in cfg["sigmas"]:
+        condition = {"sigma": sigma}
+        for opt, selection, chosen in common.search_each(
+            results, cfg, records, OPTIMIZERS, condition=condition
+        ):
+            results["summary"].append(
+                common.summary_row(opt, selection, chosen, condition=condition)
+            )
     notes = []
     for label in common.OPTIMIZER_LABELS.values():
         accs = [r["test_acc_mean"] for r in results["summary"] if r["optimizer"] == label]

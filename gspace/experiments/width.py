@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import common
+from .runner import run_grid
 
 NAME = "width"
 TITLE = "G-SGD against SGD for two hidden layers of growing width"
@@ -52,32 +53,37 @@ DESCRIPTION = (
 
 @common.run_doc("fashion-mnist")
 def run(
-    *, quick: bool = False, seed: int = 0, progress=None, data_dir=None, overrides=None
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    progress=None,
+    data_dir=None,
+    overrides=None,
+    jobs: int = 1,
+    cache_dir=None,
 ) -> dict:
     cfg, results, data, _ = common.start(
         NAME, TITLE, DESCRIPTION, INIT, config, quick, seed, data_dir, overrides
     )
-    n_runs = len(cfg["widths"]) * common.n_grid_runs(cfg, OPTIMIZERS, results["seeds"])
-    with common.progress_bar(n_runs, NAME, progress) as bar:
-        for h in cfg["widths"]:
-            widths = [data.n_features, h, h, data.n_classes]
-
-            def make_net(s, widths=widths):
-                return common.initial_net(widths, INIT, s)
-
-            per_opt = {}
-            for opt, selection, chosen, _ in common.search_each(
-                results, cfg, data, make_net, OPTIMIZERS, condition={"width": h}, bar=bar
-            ):
-                per_opt[opt] = [r["final"]["test_acc"] for r in chosen]
-                row = common.summary_row(
-                    opt, selection, chosen, condition={"width": h}, diverged=False
-                )
-                results["summary"].append({**row, "gap_mean": None, "gap_std": None})
-            gap = np.subtract(per_opt["gsgd"], per_opt["sgd"])
-            results["summary"][-1]["gap_mean"], results["summary"][-1]["gap_std"] = common.mean_std(
-                gap
-            )
+    specs = []
+    for h in cfg["widths"]:
+        start = {"widths": [data.n_features, h, h, data.n_classes], "init": INIT}
+        specs += common.grid_specs(
+            results, cfg, OPTIMIZERS, condition={"width": h}, start=start, data_dir=data_dir
+        )
+    records = run_grid(
+        specs, common.train_spec, jobs=jobs, cache_dir=cache_dir, progress=progress, desc=NAME
+    )
+    for h in cfg["widths"]:
+        per_opt = {}
+        for opt, selection, chosen in common.search_each(
+            results, cfg, records, OPTIMIZERS, condition={"width": h}
+        ):
+            per_opt[opt] = [r["final"]["test_acc"] for r in chosen]
+            row = common.summary_row(opt, selection, chosen, condition={"width": h}, diverged=False)
+            results["summary"].append({**row, "gap_mean": None, "gap_std": None})
+        gap = np.subtract(per_opt["gsgd"], per_opt["sgd"])
+        results["summary"][-1]["gap_mean"], results["summary"][-1]["gap_std"] = common.mean_std(gap)
     gaps = [(r["width"], r["gap_mean"]) for r in results["summary"] if r["gap_mean"] is not None]
     rows = [r for r in results["summary"] if r["gap_mean"] is not None]
     clear = [r["width"] for r in rows if abs(r["gap_mean"]) > r["gap_std"]]

@@ -104,8 +104,8 @@ def check_inverse_chain_rule(student, rng):
         on = f" on widths {widths} with back-propagation's gradient of an MSE loss"
         got = call(student, "inverse_chain_rule", _copy(w), _copy(g), on=on)
         hint = (
-            "Plain edges: dl/dv = g / (rho_in(a) rho_out(b)). The pi-edge of node b also lies "
-            "on the basis paths whose in-chain passes through b: u = w g - D(b), "
+            "Plain edges: dl/dv = (dl/dw) / (rho_in(a) rho_out(b)). The pi-edge of node b also "
+            "lies on the basis paths whose in-chain passes through b: u = w dl/dw - D(b), "
             "dl/dv = u / v, with D(b) the sum of u over those paths (one backward sweep)."
         )
         exp = inverse_chain_rule(w, g)

@@ -103,11 +103,11 @@ def inverse_chain_rule(weights, grads):
 
     Notes
     -----
-    Write F_e = w_e g_e and u_j = v_j dl/dv_j. Each path value is a product of weights, so
+    Write F_e = w_e dl/dw_e and u_j = v_j dl/dv_j. Each path value is a product of weights, so
     the chain rule gives F_e = sum of u_j over the basis paths j that contain e.
 
     * An edge e = (a -> b) that is neither a sigma-edge nor a pi-edge lies on its own basis
-      path only: u_e = F_e, so dl/dv_e = g_e / (rho_in(a) rho_out(b)).
+      path only: u_e = F_e, so dl/dv_e = (dl/dw_e) / (rho_in(a) rho_out(b)).
     * The pi-edge entering hidden node b (if it is not also a sigma-edge) lies on its own
       basis path and on every basis path whose in-chain passes through b. So its
       u = F_e - D(b), where D(b) is the sum of u over the basis paths whose in-chain passes
