@@ -7,6 +7,7 @@ code is :mod:`gspace.core`, read in its order; the rest is tooling around it.
 """
 
 from . import core, datasets
+from .baselines import Adam, ENorm
 from .cnn import PlainCNN
 from .core.basis import Skeleton, basis_paths
 from .core.network import MLP, Gradients
@@ -24,4 +25,4 @@ __all__ += ["core", "datasets", "History", "TrainingDiverged", "fit", "make_sche
 __all__ += ["initialize", "skeleton_unit"]
 __all__ += ["ScalingGroupElement", "random_scaling", "balance", "normalize_skeleton_out_weights"]
 __all__ += ["structure_matrix", "basis_paths", "path_values"]
-__all__ += ["GSGD", "PathSGD", "PlainCNN"]
+__all__ += ["GSGD", "PathSGD", "PlainCNN", "Adam", "ENorm"]

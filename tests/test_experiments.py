@@ -71,9 +71,37 @@ def test_make_optimizer_names_and_bad_name():
     assert isinstance(common.make_optimizer("gsgd", 0.1), gspace.GSGD)
     assert isinstance(common.make_optimizer("pathsgd", 0.1), gspace.PathSGD)
     with pytest.raises(ValueError, match="accepted"):
-        common.make_optimizer("adam", 0.1)
+        common.make_optimizer("adagrad", 0.1)
     with pytest.raises(ValueError, match="lr"):
         common.make_optimizer("sgd", -1.0)
+
+
+def test_make_optimizer_baselines_beyond_the_paper():
+    """Every name of OPTIMIZER_LABELS has a factory, a colour and a grid of the same size."""
+    made = {name: common.make_optimizer(name, 0.01) for name in common.OPTIMIZER_LABELS}
+    assert type(made["sgd-momentum"]) is gspace.SGD and made["sgd-momentum"].momentum == 0.9
+    assert type(made["gsgd-momentum"]) is gspace.GSGD and made["gsgd-momentum"].momentum == 0.9
+    assert type(made["adam"]) is gspace.Adam and made["adam"].betas == (0.9, 0.999)
+    assert type(made["enorm"]) is gspace.ENorm
+    assert all(opt.lr == 0.01 for opt in made.values())
+    assert set(common.OPTIMIZER_COLORS) == set(common.LR_GRIDS) == set(common.OPTIMIZER_LABELS)
+    assert {len(grid) for grid in common.LR_GRIDS.values()} == {6}
+    with pytest.raises(ValueError, match="lr"):
+        common.make_optimizer("adam", 0.0)
+
+
+def test_baselines_train_in_an_experiment_grid():
+    """The baselines go through the same spec -> train_spec path as the paper's optimizers."""
+    results = common.new_results("x", "X", "", quick=True, seed=0)
+    results["dataset"] = "digits"
+    names = ["sgd-momentum", "gsgd-momentum", "adam", "enorm"]
+    cfg = {"lr_grid": {name: [common.LR_GRIDS[name][2]] for name in names}, "epochs": 1}
+    cfg["batch_size"] = 32
+    start = {"widths": [64, 8, 8, 10], "init": "he"}
+    specs = common.grid_specs(results, cfg, names, condition={}, start=start)[::3]
+    for record in map(common.train_spec, specs):
+        val = record["curves"]["val_acc"]  # before training, after the epoch
+        assert not record["diverged"] and val[1] > val[0] + 0.1, (record["optimizer"], val)
 
 
 def test_make_optimizer_is_train_make_optimizer_without_momentum_or_decay():

@@ -73,6 +73,14 @@ def test_a_file_that_does_not_import_is_one_failure(tmp_path):
     assert not result.passed and "SyntaxError" in result.message
 
 
+def test_a_lab_file_may_import_its_neighbours(tmp_path):
+    """Lab 4 may reuse lab 3: the graded file's folder is importable while it loads."""
+    (tmp_path / "my_gsgd.py").write_text((SOLUTIONS / "solution_gsgd.py").read_text())
+    path = tmp_path / "lab_experiment.py"
+    path.write_text("from my_gsgd import gsgd_step\n" + labs.starter_text("experiment"))
+    assert all("TODO" in r.message for r in labs.grade("experiment", path))
+
+
 def test_experiment_conclusion_is_graded(tmp_path):
     text = labs.starter_text("experiment")
     path = tmp_path / "lab_experiment.py"
@@ -108,6 +116,7 @@ def test_cli_list_write_check(tmp_path, capsys):
         (["lab"], "name a lab"),
         (["lab", "paths", "--check", "no-such-file.py"], "no such file"),
         (["lab", "paths", "--check", "reference", "--out", "x"], "give one of them"),
+        (["lab", "paths", "--out", __file__], "is not a directory"),
     ],
 )
 def test_cli_user_errors_one_line_exit_2(argv, words, capsys):

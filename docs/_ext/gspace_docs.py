@@ -232,6 +232,7 @@ API_SECTIONS = [
     ("Around the core: checks, fast G-SGD, independent routes", ["validation", "fast", "explicit"]),
     ("Initialisation", ["initialization"]),
     ("Data and training", ["datasets", "train", "plotting"]),
+    ("Baselines beyond the paper (Adam, ENorm)", ["baselines"]),
     ("Plain CNNs: the channel graph (C1-C4)", ["cnn"]),
     ("Checking the claims", ["verify", "testing"]),
     ("Experiments", ["experiments"]),

@@ -88,7 +88,7 @@ def run(
             results["summary"].append(common.summary_row(opt, selection, chosen, condition=fields))
     notes = []
     for net_name in nets:
-        for label in common.OPTIMIZER_LABELS.values():
+        for label in (common.OPTIMIZER_LABELS[opt] for opt in OPTIMIZERS):
             acc = {
                 r["init"]: r["test_acc_mean"]
                 for r in results["summary"]

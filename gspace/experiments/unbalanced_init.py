@@ -85,7 +85,7 @@ def run(
                 common.summary_row(opt, selection, chosen, condition=condition)
             )
     notes = []
-    for label in common.OPTIMIZER_LABELS.values():
+    for label in (common.OPTIMIZER_LABELS[opt] for opt in OPTIMIZERS):
         accs = [r["test_acc_mean"] for r in results["summary"] if r["optimizer"] == label]
         notes.append(
             f"{label}: mean test accuracy from {min(accs):.3f} to {max(accs):.3f} over sigma."

@@ -87,12 +87,15 @@ def write_starter(name: str, out_dir=".") -> Path:
 
 
 def _load(path) -> types.ModuleType:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
+    """Import a student's file; its folder is importable meanwhile (lab 4 may import lab 3)."""
+    path = Path(path).resolve()
     spec = importlib.util.spec_from_file_location(f"_gspace_lab_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
     return module
 
 
@@ -227,6 +230,8 @@ def run_cli(args) -> int:
         error = "--out writes a starter and --check grades a file: give one of them"
     elif args.check is not None and args.check != "reference" and not Path(args.check).is_file():
         error = f"no such file to grade: {args.check}"
+    elif args.check is None and Path(args.out or ".").exists() and not Path(args.out).is_dir():
+        error = f"--out {args.out} is not a directory"
     elif args.check is None and (Path(args.out or ".") / f"{LABS[args.name]}.py").exists():
         error = f"{Path(args.out or '.') / (LABS[args.name] + '.py')} exists; not overwriting it"
     if error:
@@ -234,7 +239,11 @@ def run_cli(args) -> int:
         return 2
     lab = get(args.name)
     if args.check is None:
-        path = write_starter(args.name, args.out or ".")
+        try:
+            path = write_starter(args.name, args.out or ".")
+        except OSError as err:
+            print(f"gspace lab: error: cannot write the starter: {err}", file=sys.stderr)
+            return 2
         print(f"wrote {path}\n\n{lab.TITLE}\nLearning objectives:")
         print("\n".join(f"  * {o}" for o in lab.OBJECTIVES))
         print(f"\nWhen done: gspace lab {args.name} --check {path}")

@@ -81,10 +81,10 @@ def check_rho(student, rng):
     for widths, w, _, _ in _cases(rng):
         L, on = len(widths) - 1, f" on widths {widths}"
         got = call(student, "rho_in", _copy(w), on=on)
-        hint = "rho_in = 1 at the inputs; rho_in(n) = rho_in(pi(n)) * w[pi(n) -> n]."
+        hint = "rho_in = 1 at the inputs; rho_in(b) = rho_in(pi(b)) * w[pi(b) -> b]."
         compare(list(got)[:L], rho_in(w)[:L], "rho_in", on, hint)
         got = list(call(student, "rho_out", _copy(w), on=on))
-        hint = "rho_out = 1 at the outputs; rho_out(n) = w[n -> sigma(n)] * rho_out(sigma(n))."
+        hint = "rho_out = 1 at the outputs; rho_out(b) = w[b -> sigma(b)] * rho_out(sigma(b))."
         for l in range(1, L + 1):
             compare(got[l] if l < len(got) else None, rho_out(w)[l], f"rho_out[{l}]", on, hint)
 

@@ -57,7 +57,7 @@ def rho_in(weights):
     -------
     list of length L + 1
         ``rho[l]`` of shape (h_l,) for l = 0..L-1: rho[0] = 1 (inputs), and for a hidden node
-        n of layer l, rho[l][n] = rho[l-1][pi(n)] * weights[l-1][pi(n), n]. Entry L is not
+        b of layer l, rho[l][b] = rho[l-1][pi(b)] * weights[l-1][pi(b), b]. Entry L is not
         graded (use None).
     """
     raise NotImplementedError("TODO: rho_in")
@@ -70,7 +70,7 @@ def rho_out(weights):
     -------
     list of length L + 1
         ``rho[l]`` of shape (h_l,) for l = 1..L: rho[L] = 1 (outputs), and for a hidden node
-        n of layer l, rho[l][n] = weights[l][n, sigma(n)] * rho[l+1][sigma(n)]. Entry 0 is not
+        b of layer l, rho[l][b] = weights[l][b, sigma(b)] * rho[l+1][sigma(b)]. Entry 0 is not
         graded (use None).
     """
     raise NotImplementedError("TODO: rho_out")
