@@ -109,6 +109,9 @@ if os.environ.get("GSPACE_DOCS_NO_GALLERY") == "1":
 
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "_generated/**/README*", "**.ipynb_checkpoints"]
+# ... and, when copying _static, the per-run caches that `gspace experiment --out
+# docs/_static/results/NAME` leaves in NAME/runs/ (see the cluster page)
+exclude_patterns += ["results/*/runs"]
 html_theme = "pydata_sphinx_theme"
 html_css_files = ["gspace.css"]
 html_js_files = ["gspace-figures.js"]

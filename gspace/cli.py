@@ -295,6 +295,7 @@ def _check_train_args(args) -> Path:
                 f"--milestones {','.join(map(str, late))} never reached in --epochs {args.epochs} "
                 f"(epochs are counted from 0)"
             )
+    _check_data_dir(args.data_dir)
     widths = [_N_FEATURES.get(args.dataset, 784), *args.hidden, 2]
     # the network, its gradients, the optimizer's new network and state, with room to spare
     _check_memory(widths, "--hidden", copies=8, extra=4096 * sum(widths) * 2)
@@ -330,9 +331,8 @@ def _cmd_train(args) -> int:
             progress=False if args.no_progress else None,
         )
     except TrainingDiverged as err:
-        print(f"gspace train: {err}", file=sys.stderr)
-        if err.history is not None and err.history.epoch:
-            print(f"gspace train: the history until then is in {out}", file=sys.stderr)
+        kept = f" The history until then is in {out}." if err.history and err.history.epoch else ""
+        print(f"gspace train: {err}{kept}", file=sys.stderr)
         return 1
     except (ValueError, OSError, NotImplementedError) as err:  # OSError: missing data, disk full
         print(f"gspace train: error: {err}", file=sys.stderr)
@@ -442,7 +442,13 @@ def _cmd_verify(args) -> int:
     return _delegate("verify", "verify", args)
 
 
+def _check_data_dir(data_dir) -> None:
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise UsageError(f"--data-dir {data_dir} is not a directory")
+
+
 def _cmd_experiment(args) -> int:
+    _check_data_dir(args.data_dir)
     args.out = str(args.out or Path("gspace-results") / args.name)
     _check_out(args.out, ("results.json", f"{args.name}.png"))
     return _delegate("experiments", "experiment", args)

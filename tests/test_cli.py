@@ -91,8 +91,8 @@ def test_train_divergence_exits_1_with_a_message_and_keeps_the_history(tmp_path,
     # With biases, lr=1000 makes the output biases oscillate with growing amplitude.
     argv = ["train", "--dataset", "teacher", "--loss", "mse", "--bias", "--lr", "1000"]
     code, _, err = run([*argv, "--out", str(tmp_path), "--no-progress"], capsys)
-    assert code == 1
-    assert "diverged" in err and "lower the learning rate" in err
+    assert code == 1 and err.count("\n") == 1, err
+    assert "diverged" in err and "lower the learning rate" in err and str(tmp_path) in err
     h = History.from_json(tmp_path / "history.json")
     assert h.epoch[0] == 0 and len(h.train_loss) == len(h.epoch)
 
@@ -171,6 +171,8 @@ USER_ERRORS = [
     (["train", "--schedule", "multistep"], "needs --milestones"),
     (["train", "--schedule", "multistep", "--milestones", "5,30"], "30 never reached"),
     (["verify", "--widths", "100000,100000,100000,2"], "GB of memory"),
+    (["train", "--dataset", "mnist", "--data-dir", "{file}"], "not a directory"),
+    (["experiment", "path-sgd", "--data-dir", "{file}/no"], "not a directory"),
     (["experiment", "init", "--out", "{file}"], "existing file"),
     (["experiment", "init", "--out", "{taken}"], "results.json is a directory"),
     (["demo", "--out", "{file}"], "existing file"),
