@@ -5,7 +5,8 @@ authors' MNIST network 784-64x4-10 at batch 64 (targets of issue 9: GSGD/SGD <= 
 <= 1.15). The network is taken where training puts it: He initialisation, skeleton weights
 set to 1, then 5 G-SGD steps, so that the chain products rho_in are no longer 1 (rho_out
 stays 1: G-SGD never changes the sigma-weights). ``--start he`` times plain He
-initialisation instead, where the rho_out are not 1 either and G-SGD's update needs one more pass per layer (the worst case).
+initialisation instead, where the rho_out are not 1 either and G-SGD's update needs one
+more pass per layer (the worst case).
 The optimizers are timed interleaved (SGD, PathSGD, GSGD, lean SGD, SGD, ...) so that a
 change in the machine's load hits all of them alike; the script prints the median time of each
 and the ratios to ``gspace.SGD`` measured in this one run.
