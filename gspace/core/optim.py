@@ -53,7 +53,7 @@ class Optimizer:
 
     def update(self, net, grads):
         """``(new network, new momentum buffer or None)``, without checks:
-        ``w <- w - lr b_t`` with ``b_t`` the momentum of :meth:`direction`."""
+        ``w <- w - lr b_t`` with ``b_t`` the momentum of the subclass's ``direction``."""
         params = net.weights + (net.biases or [])
         d, buffer = self.with_momentum(
             self.direction(net, list(grads.weights) + list(grads.biases or []))
