@@ -7,6 +7,7 @@ and ``--jobs``/``--restart`` on the command line.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -32,6 +33,12 @@ def record_call(spec):
 def _reset():
     CALLS.clear()
     FAIL.clear()
+
+
+def sleep_then_time(spec):
+    """Sleep spec["sleep"] seconds; return when this run finished (in a worker process)."""
+    time.sleep(spec["sleep"])
+    return {"i": spec["i"], "finished": time.time()}
 
 
 def grid(n=6, epochs=(3, 1)):
@@ -68,6 +75,15 @@ def test_run_grid_two_jobs_equals_one_job_in_spec_order():
         (s["condition"], s["optimizer"], s["seed"]) for s in specs
     ]
     assert serial[0] != serial[1]  # the seeds differ, so the runs do
+
+
+def test_results_come_in_spec_order_when_runs_finish_out_of_order():
+    """With two jobs the first run finishes last, yet it comes first in the results."""
+    specs = [{"i": 0, "sleep": 2.0}] + [{"i": i, "sleep": 0.0} for i in range(1, 5)]
+    runner.run_grid(specs[1:], sleep_then_time, jobs=2, progress=False)  # start both workers
+    out = runner.run_grid(specs, sleep_then_time, jobs=2, progress=False)
+    assert [r["i"] for r in out] == [0, 1, 2, 3, 4]
+    assert out[0]["finished"] > max(r["finished"] for r in out[1:])
 
 
 def test_backend_without_generators_runs_in_cached_chunks(tmp_path):
