@@ -99,13 +99,15 @@ def test_backend_without_generators_runs_in_cached_chunks(tmp_path):
     assert len(list(tmp_path.glob("*.json"))) == len(specs)
 
 
-def test_cache_skips_finished_runs_and_restart_recomputes(tmp_path):
+def test_cache_skips_finished_runs_and_restart_recomputes(tmp_path, capsys):
     specs = [{"x": i} for i in range(5)]
     first = runner.run_grid(specs, record_call, cache_dir=tmp_path, progress=False)
     assert first == [{"x": i, "square": i * i} for i in range(5)] and len(CALLS) == 5
     assert len(list(tmp_path.glob("*.json"))) == 5
     CALLS.clear()
+    capsys.readouterr()
     again = runner.run_grid([*specs, {"x": 7}], record_call, cache_dir=tmp_path, progress=False)
+    assert "runs: 5 of 6 runs taken from the cache in" in capsys.readouterr().err
     assert again == [*first, {"x": 7, "square": 49}]
     assert CALLS == [{"x": 7}]  # only the new run was trained
     assert runner.clear_cache(tmp_path) == 6 and not list(tmp_path.glob("*.json"))
