@@ -14,29 +14,6 @@ from gspace.testing import min_preactivation_margin, numerical_gradient, rel_err
 from . import strategies as gst
 
 
-@st.composite
-def cnns(draw, bias=None, pool=None):
-    """A small PlainCNN (kernels 1 or 3, strides 1 or 2, optional pooling) and an image size
-    large enough for it; weights ``0.1 <= |w| <= 1.5`` with random signs, biases in [-1, 1]."""
-    n_conv = draw(st.integers(1, 3))
-    widths = draw(st.lists(st.integers(1, 3), min_size=n_conv + 2, max_size=n_conv + 2))
-    ks = draw(st.lists(st.sampled_from([1, 3]), min_size=n_conv, max_size=n_conv))
-    strides = draw(st.lists(st.sampled_from([1, 2]), min_size=n_conv, max_size=n_conv))
-    if pool is None:
-        pool = draw(st.booleans())
-    pools = [1] * n_conv
-    if pool:
-        pools[draw(st.integers(0, n_conv - 1))] = 2
-    bias = draw(st.booleans()) if bias is None else bias
-    rng = np.random.default_rng(draw(gst.seeds()))
-    shapes = [(a, b, k, k) for a, b, k in zip(widths[:-2], widths[1:-1], ks)] + [widths[-2:]]
-    weights = [rng.uniform(0.1, 1.5, s) * rng.choice([-1.0, 1.0], s) for s in shapes]
-    biases = [rng.uniform(-1, 1, b) for b in widths[1:]] if bias else None
-    size = draw(st.integers(2 if pool else 1, 6))
-    size = max(size, int(np.prod(strides)) * 2 if pool else size)  # room for the pooling
-    return gspace.PlainCNN.from_weights(weights, strides, biases, pools), size
-
-
 def images(net, size, n, seed):
     rng = np.random.default_rng(seed)
     return rng.normal(size=(n, net.widths[0], size, size)), rng.integers(0, net.widths[-1], n)
@@ -69,7 +46,7 @@ def loop_forward(net, X):
     return out + net.biases[-1] if net.has_bias else out
 
 
-@given(arch=cnns(), seed=gst.seeds())
+@given(arch=gst.cnns(), seed=gst.seeds())
 def test_forward_matches_loop_convolution(arch, seed):
     """im2col forward equals the convolution written as loops over output positions."""
     net, size = arch
@@ -104,7 +81,7 @@ def test_chunked_im2col_equals_one_chunk(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
 
 
-@given(arch=cnns(), seed=gst.seeds(), loss=st.sampled_from(["mse", "cross_entropy"]))
+@given(arch=gst.cnns(), seed=gst.seeds(), loss=st.sampled_from(["mse", "cross_entropy"]))
 def test_backprop_matches_finite_differences(arch, seed, loss):
     """Back-propagated gradients of every kernel entry and bias equal centred finite
     differences (relative error of the whole vector < 1e-6), away from ReLU kinks."""
@@ -132,7 +109,7 @@ def test_backprop_matches_finite_differences(arch, seed, loss):
     assert rel_error(*flat, norm=True) < 1e-6
 
 
-@given(arch=cnns(), seed=gst.seeds())
+@given(arch=gst.cnns(), seed=gst.seeds())
 def test_C1_channel_scaling_invariance(arch, seed):
     """C1: multiplying the in-kernels and bias of hidden channel j by c_j > 0 and its
     out-kernels (or output-matrix row) by 1/c_j leaves the function unchanged, with zero
@@ -153,7 +130,7 @@ def test_C1_channel_scaling_invariance(arch, seed):
     assert rel_error(scaled.weights[0], net.weights[0]) > 1e-3  # the weights did change
 
 
-@given(arch=cnns(), seed=gst.seeds())
+@given(arch=gst.cnns(), seed=gst.seeds())
 def test_hidden_flow_is_sum_of_w_times_g_over_in_and_out_kernels(arch, seed):
     """Back-propagation's per-channel sum of z * dl/dz over batch and positions equals the
     sum of w * dl/dw over the channel's in-kernels and bias, and (balance identity I2 on the
@@ -273,8 +250,8 @@ def test_from_weights_rejects_bad_weights_and_modifies_nothing(change, error, ma
     [
         ({"kernel_size": 4}, ValueError, "even kernel size 4"),
         ({"kernel_size": [3]}, ValueError, "kernel_size needs one entry per"),
-        ({"strides": [1, 0]}, ValueError, "strides must be >= 1"),
-        ({"strides": [1, 1.5]}, TypeError, "strides must be an integer"),
+        ({"strides": [1, 0]}, ValueError, "strides must be an integer >= 1, got 0"),
+        ({"strides": [1, 1.5]}, ValueError, "strides must be an integer >= 1, got 1.5"),
         ({"pool": [1]}, ValueError, "pool needs one entry"),
         ({"channels": 4}, TypeError, "channels must be a list"),
         ({"channels": []}, ValueError, "at least one convolution"),
