@@ -180,6 +180,12 @@ def inputs(net, X) -> np.ndarray:
     return X
 
 
+def mlp_inputs(net, X) -> np.ndarray:
+    """Inputs for a route written for MLPs only."""
+    mlp(net)
+    return inputs(net, X)
+
+
 def batch(net, X, Y, loss: str):
     """``(X, Y)`` checked for ``net`` and ``loss`` (float targets or integer labels)."""
     loss_name(loss)
@@ -226,6 +232,18 @@ def network(value, what: str = "net") -> None:
         )
 
 
+def mlp(value, what: str = "net") -> None:
+    """A layered network without parallel edges, for the routes written for MLPs only
+    (paths as node tuples, the explicit matrices of :mod:`gspace.explicit`, S1)."""
+    network(value, what)
+    if any(np.ndim(w) != 2 for w in value.weights):
+        raise TypeError(
+            f"{what} must be a gspace.MLP here, got a {type(value).__name__}: its paths run over "
+            f"channels and kernel taps; use the channel graph's routes in gspace.cnn "
+            f"(channel_graph, ChannelMatrices)"
+        )
+
+
 def hidden_node(value, layer, node) -> None:
     network(value)
     if not (1 <= layer <= len(value.widths) - 2 and 0 <= node < value.widths[layer]):
@@ -235,10 +253,11 @@ def hidden_node(value, layer, node) -> None:
 
 
 def same_widths(net_a, net_b, what: str = "networks") -> None:
-    """Two networks of the same widths, both with or both without biases."""
+    """Two MLPs of the same widths, both with or both without biases."""
     for n in (net_a, net_b):
         if not hasattr(n, "weights"):
             raise TypeError(f"expected gspace.MLP {what}, got {type(n).__name__}")
+        mlp(n, what)
     if net_a.widths != net_b.widths:
         raise ValueError(
             f"the two {what} must have the same widths, got {net_a.widths} and {net_b.widths}"
@@ -481,7 +500,7 @@ def paths(ws, value, bias=None) -> np.ndarray:
 
 def net_paths(net, value) -> np.ndarray:
     """Paths of ``net``; bias paths only if it has biases."""
-    network(net)
+    mlp(net)
     P = paths(net.widths, value)
     if (P < 0).any() and net.biases is None:
         raise ValueError("bias paths (leading -1 entries) need a network with biases")
@@ -733,8 +752,8 @@ def choice(value, options, name: str) -> str:
 
 def skeleton_for_net(net, skel, resolve, sigma_nonzero: bool = False):
     """The skeleton (via ``resolve``) of ``net``; names such as ``"paper"`` only for a
-    G transformation (``sigma_nonzero``), whose sigma-edge weights must be nonzero."""
-    network(net)
+    G transformation (``sigma_nonzero``, MLPs only), whose sigma-edge weights must be nonzero."""
+    (mlp if sigma_nonzero else network)(net)
     if not sigma_nonzero:
         if skel is not None and not hasattr(skel, "sigma_mask"):
             raise TypeError(f"skeleton must be a gspace.Skeleton, got {type(skel).__name__}")
@@ -755,7 +774,7 @@ def skeleton_for_net(net, skel, resolve, sigma_nonzero: bool = False):
 
 
 def balance_args(net, tol, max_iter):
-    network(net)
+    mlp(net)
     return positive(tol, "tol"), integer(max_iter, "max_iter")
 
 
@@ -789,7 +808,8 @@ def matrix_route(ws, bias, skel, dense: bool):
 
 
 def explicit_args(net, skel, grads=None, lr=None) -> None:
-    """The matrix route: a network without zero parameters (it works with ``log|w|``)."""
+    """The matrix route: an MLP without zero parameters (it works with ``log|w|``)."""
+    mlp(net)
     gsgd_inputs(net, skel, grads=grads, lr=lr)
     if not all(np.all(p) for p in net.weights + (net.biases or [])):
         raise ValueError(

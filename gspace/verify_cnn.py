@@ -25,7 +25,7 @@ from .fast import GSGD
 from .testing import min_preactivation_margin, rel_error
 from .verify import ClaimResult, format_table
 
-__all__ = ["MAX_PATHS", "parse_cnn", "verify_cnn", "run_cli"]
+__all__ = ["MAX_PATHS", "parse_cnn", "check_image", "verify_cnn", "run_cli"]
 
 #: Largest number of channel-graph paths the dense route lists.
 MAX_PATHS = 200_000
@@ -51,7 +51,7 @@ def parse_cnn(spec: str) -> dict:
     layers = [_LAYER.fullmatch(x) for x in parts[1].split(",")] if len(parts) == 3 else [None]
     if None in layers or not (parts[0].isdigit() and parts[2].isdigit()):
         raise ValueError(
-            f"--cnn expects C0:LAYERS:K with LAYERS like 4k3s1,8k3s2 (channels, k kernel, "
+            f"expected C0:LAYERS:K with LAYERS like 4k3s1,8k3s2 (channels, k kernel, "
             f"s stride, optional p pool), got {spec!r}"
         )
     kw = {"in_channels": int(parts[0]), "channels": [int(m[1]) for m in layers]}
@@ -59,18 +59,33 @@ def parse_cnn(spec: str) -> dict:
         kw[key] = [int(m[group] or default) for m in layers]
     kw["n_classes"] = int(parts[2])
     if min(kw["channels"] + [kw["in_channels"], kw["n_classes"]] + kw["strides"] + kw["pool"]) < 1:
-        raise ValueError(f"--cnn: every count, stride and pool size must be >= 1, got {spec!r}")
+        raise ValueError(f"every count, stride and pool size must be >= 1, got {spec!r}")
     if any(k % 2 == 0 for k in kw["kernel_size"]):
-        raise ValueError(f"--cnn: kernel sizes must be odd, got {kw['kernel_size']}")
+        raise ValueError(f"kernel sizes must be odd, got {kw['kernel_size']} in {spec!r}")
     widths = [kw["in_channels"], *kw["channels"], kw["n_classes"]]
     taps = [k * k for k in kw["kernel_size"]] + [1]
     n_paths = widths[0] * int(np.prod([w * t for w, t in zip(widths[1:], taps)]))
     if n_paths > MAX_PATHS:
         raise ValueError(
-            f"--cnn {spec} has {n_paths:,} channel-graph paths; the dense route lists at most "
+            f"{spec} has {n_paths:,} channel-graph paths; the dense route lists at most "
             f"{MAX_PATHS:,}: use fewer channels or layers"
         )
     return kw
+
+
+def check_image(spec: str, image: int) -> None:
+    """Raise ``ValueError`` if ``image x image`` pictures are too small for the pooling of
+    ``spec``.
+
+    Examples
+    --------
+    >>> check_image("1:2k3s2p2:2", 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: images of 2x2 pixels are too small for this network: conv layer 1 outputs 1x1, ...
+    """
+    net = PlainCNN(**parse_cnn(spec), rng=np.random.default_rng(0))
+    net.forward(np.zeros((1, net.widths[0], image, image)))
 
 
 def _flat(x) -> np.ndarray:
@@ -102,6 +117,7 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
     [('C1', True), ('C2', True), ('C3', True)]
     """
     kw = parse_cnn(spec)
+    check_image(spec, image)
     rng = np.random.default_rng(seed)
     net = PlainCNN(**kw, bias=bias, rng=rng)
     if bias:  # nonzero biases, so that bias paths matter

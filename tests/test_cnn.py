@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import gspace
 from gspace.cnn import channel_graph, draw_channel_graph
-from gspace.testing import min_preactivation_margin, numerical_gradient, rel_error
+from gspace.testing import away_from_kinks, check_gradients, rel_error
 
 from . import strategies as gst
 
@@ -87,26 +87,11 @@ def test_backprop_matches_finite_differences(arch, seed, loss):
     differences (relative error of the whole vector < 1e-6), away from ReLU kinks."""
     net, size = arch
     X, y = images(net, size, 4, seed)
-    keep = [min_preactivation_margin(net, X[i : i + 1]) > 1e-3 for i in range(len(X))]
-    assume(sum(keep) >= 1)
-    X, y = X[keep], y[keep]
-    Y = np.random.default_rng(seed).normal(size=(len(X), net.widths[-1])) if loss == "mse" else y
-    _, g = net.loss_and_gradients(X, Y, loss=loss)
-    params = [*net.weights, *(net.biases or [])]
-    analytic, numeric = [*g.weights, *(g.biases or [])], []
-    for i, p in enumerate(params):
-
-        def f(q, i=i):
-            ps = list(params)
-            ps[i] = q
-            bs = ps[net.L :] if net.has_bias else None
-            return gspace.PlainCNN.from_weights(ps[: net.L], net.strides, bs, net.pool).loss(
-                X, Y, loss
-            )
-
-        numeric.append(numerical_gradient(f, p, h=1e-6))
-    flat = [np.concatenate([a.ravel() for a in v]) for v in (analytic, numeric)]
-    assert rel_error(*flat, norm=True) < 1e-6
+    keep = away_from_kinks(net, X, margin=1e-3)
+    assume(keep.sum() >= 1)
+    Y = np.random.default_rng(seed).normal(size=(4, net.widths[-1])) if loss == "mse" else y
+    err, _, _ = check_gradients(net, X[keep], Y[keep], loss=loss, h=1e-6)
+    assert err < 1e-6
 
 
 @given(arch=gst.cnns(), seed=gst.seeds())
@@ -284,3 +269,42 @@ def test_bad_images_are_rejected_before_any_work():
     assert net.forward(np.ones((2, 2, 5, 5))).shape == (2, 2)  # 5 -> 3 -> 2, pooled to 1
     for w, b in zip(net.weights, before):
         np.testing.assert_array_equal(w, b)
+
+
+def _mlp_only_calls():
+    from gspace import explicit, initialization
+    from gspace.core import paths, sufficiency
+
+    net = gspace.PlainCNN(2, [3, 3], init="skeleton-unit", rng=np.random.default_rng(0))
+    X = np.random.default_rng(1).normal(size=(4, 2, 5, 5))
+    _, g = net.loss_and_gradients(X, np.arange(4))
+    return net, {
+        "explicit_gsgd_step": lambda: explicit.explicit_gsgd_step(net, g, 0.1),
+        "gspace_coordinates": lambda: explicit.gspace_coordinates(net),
+        "path_values": lambda: paths.path_values(net, [(0, 0, 0, 0)]),
+        "network_from_paths": lambda: paths.network_from_paths(net, X),
+        "find_scaling": lambda: sufficiency.find_scaling(net, net),
+        "normalize_skeleton_out_weights": lambda: initialization.normalize_skeleton_out_weights(
+            net
+        ),
+        "balance": lambda: initialization.balance(net),
+    }
+
+
+@pytest.mark.parametrize("name", list(_mlp_only_calls()[1]))
+def test_a_plain_cnn_where_only_an_mlp_is_supported_is_a_clear_type_error(name):
+    """Routes written for MLPs (node paths, their explicit matrices, S1, G transformations
+    by sigma-edges) refuse a PlainCNN by name, pointing to the channel graph's routes."""
+    net, calls = _mlp_only_calls()
+    before = [w.copy() for w in net.weights]
+    with pytest.raises(TypeError, match="must be a gspace.MLP here, got a PlainCNN"):
+        calls[name]()
+    assert all(np.array_equal(w, b) for w, b in zip(net.weights, before))
+
+
+@pytest.mark.parametrize("call", [channel_graph, draw_channel_graph, gspace.cnn.ChannelMatrices])
+def test_an_mlp_where_only_a_plain_cnn_is_supported_is_a_clear_type_error(call):
+    with pytest.raises(TypeError, match="must be a gspace.PlainCNN, got MLP"):
+        call(gspace.MLP([2, 3, 2], rng=np.random.default_rng(0)))
+    with pytest.raises(ValueError, match=r"X must have shape \(n, 2\)"):  # images for an MLP
+        gspace.MLP([2, 3, 2]).forward(np.ones((1, 2, 4, 4)))

@@ -1,6 +1,7 @@
 """G-space of plain CNNs on the channel graph (claims C1-C4) and the MLP claims C4 carries
 (I1, I2, W1, A1-A4), each against the dense route of :class:`gspace.cnn.ChannelMatrices`."""
 
+import json
 import math
 
 import numpy as np
@@ -242,3 +243,45 @@ def test_gsgd_refuses_a_zero_centre_tap_skeleton_weight_and_modifies_nothing():
     assert np.all(
         np.isfinite(flat(gspace.GSGD(lr=0.1).step(gspace.PlainCNN.from_weights(ws), grads)))
     )
+
+
+# ---------------------------------------------------------------------- gspace verify --cnn
+def test_verify_cnn_on_the_command_line_checks_C1_to_C4(capsys):
+    """``gspace verify --cnn ... --json``: exit status 0, every claim listed and holding."""
+    from gspace import cli
+
+    code = cli.main(["verify", "--cnn", "1:2k3s1,2k1s2:2", "--image", "5", "--bias", "--json"])
+    results = json.loads(capsys.readouterr().out)
+    assert code == 0 and all(r["holds"] for r in results)
+    assert [r["claim"] for r in results][:4] == ["C1", "C2", "C3", "C4"]
+    assert {"I1", "I2", "W1", "W2", "A2", "A3", "A4"} <= {r["claim"] for r in results}
+
+
+def test_verify_cnn_exit_status_is_1_when_a_claim_fails(monkeypatch, capsys):
+    """Negative control: with plain SGD in place of G-SGD the C4, W1 and A2 checks fail."""
+    from gspace import cli, verify_cnn
+
+    monkeypatch.setattr(verify_cnn, "GSGD", gspace.SGD)
+    assert cli.main(["verify", "--cnn", "1:2k3s1:2", "--image", "4"]) == 1
+    assert "FAILED: C4, W1, A2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--cnn", "1:2k4:2"], "kernel sizes must be odd"),
+        (["--cnn", "1-2-3"], "expected C0:LAYERS:K"),
+        (["--cnn", "1:0:2"], ">= 1"),
+        (["--cnn", "1:64,64,64:10"], "paths; the dense route lists at most"),
+        (["--cnn", "1:2k3s2p2:2", "--image", "2"], "too small for this network"),
+        (["--cnn", "1:2:2", "--widths", "3,4,2"], "not allowed with"),
+        (["--image", "5"], "--image applies only to --cnn"),
+    ],
+)
+def test_verify_cnn_user_errors_exit_2_with_one_line(argv, words, capsys):
+    from gspace import cli
+
+    with pytest.raises(SystemExit) as info:
+        cli.main(["verify", *argv])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and len(err.splitlines()) == 1 and words in err, err
