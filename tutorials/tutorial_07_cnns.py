@@ -2,10 +2,11 @@
 7. From MLPs to CNNs: channels are the nodes
 =============================================
 
-**Read with:** the paper's experiments on *PlainNet* (ResNet-34 without skip connections),
-where it reports its largest gains, and the note in the authors' released code that the CNN
-skeleton uses the centre tap of each kernel. The paper does not spell out G-space for
-convolutions; claims **C1-C4** on the :doc:`theory page </theory>` do, and this tutorial
+**Read with:** the G-SGD paper (Meng et al., ICLR 2019), section "Experiments" (its
+*PlainNet*, ResNet-34 without skip connections, is where it reports its largest gains), and
+the authors' released code, whose CNN skeleton is the centre tap of each kernel. The paper
+does not spell out G-space for convolutions; claims **C1-C4** on the
+`theory page <../theory.html#plain-cnns-channels-are-the-nodes-c1-c4>`_ do, and this tutorial
 checks each of them on a small plain CNN.
 
 A convolution from :math:`C_{in}` to :math:`C_{out}` channels with a :math:`k \\times k` kernel
@@ -18,7 +19,7 @@ graph*.
 # %%
 # Setup
 # -----
-# :class:`gspace.PlainCNN` stores kernels in-channel first, ``weights[l]`` of shape
+# ``gspace.PlainCNN`` stores kernels in-channel first, ``weights[l]`` of shape
 # ``(C_in, C_out, k, k)``, like an MLP weight ``(h_l, h_{l+1})`` with two tap axes, and the
 # output matrix last. Zero padding ``k // 2``, strides, ReLU, global average pooling, a
 # linear output.
@@ -73,7 +74,7 @@ print(
 # %%
 # C2: paths and the rank of the structure matrix
 # ----------------------------------------------
-# A path picks one edge per layer: a channel *and a tap*. :class:`gspace.cnn.ChannelMatrices`
+# A path picks one edge per layer: a channel *and a tap*. ``gspace.cnn.ChannelMatrices``
 # lists all of them on the channel graph and builds the structure matrix :math:`A` (edges x
 # paths). Its rank is :math:`m - H`, as for an MLP: the :math:`k^2` parallel edges add
 # columns, but the only dependencies are still one per hidden node.
@@ -197,3 +198,9 @@ fig.tight_layout()
 # 4. Time ``gspace.GSGD(lr).step`` against ``gspace.SGD(lr).step`` on a deeper PlainCNN
 #    (``benchmarks/bench_cnn.py`` does it) and explain why the ratio is close to 1.
 #    *Hint:* the convolutions cost O(n H W m), G-SGD's extra work O(m).
+
+# %%
+# Shown when run as a script (``python tutorials/NAME.py``); harmless under Agg and in
+# the docs build, which captures every figure above.
+
+plt.show()
