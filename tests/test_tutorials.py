@@ -30,6 +30,7 @@ EXPECTED = [
     "tutorial_04_basis_paths.py",
     "tutorial_05_gsgd.py",
     "tutorial_06_experiments.py",
+    "tutorial_07_cnns.py",
 ]
 
 ids = [p.stem for p in TUTORIALS]
