@@ -43,13 +43,10 @@ from . import validation as V
 from .core.basis import Skeleton
 from .core.network import MLP, Gradients, loss_and_output_error
 from .core.paths import rank_svd
-from .initialization import skeleton_unit
+from .initialization import INITS, skeleton_unit
 
 __all__ = ["PlainCNN", "im2col", "conv2d_forward", "conv2d_backward", "channel_graph"]
 __all__ += ["draw_channel_graph", "ChannelMatrices"]
-
-INITS = ("he", "skeleton-unit")
-
 
 # ---------------------------------------------------------------------- convolution (im2col)
 #: im2col runs over chunks of images whose unrolled matrix has about this many bytes, so that
@@ -312,10 +309,10 @@ class PlainCNN:
         Raises
         ------
         TypeError
-            ``weights`` not a list of at least two arrays, non-numeric arrays, non-integer
-            strides.
+            ``weights`` not a list of at least two arrays, or non-numeric arrays.
         ValueError
-            Wrong shapes, even kernel sizes, non-finite values, strides or pool sizes < 1.
+            Wrong shapes, even kernel sizes, non-finite values, strides or pool sizes that are
+            not integers >= 1.
 
         Examples
         --------
