@@ -11,6 +11,7 @@ NumPy, so every module of the package may use it.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -870,3 +871,31 @@ def unflatten_args(vec, net, skel, resolve):
     if np.shape(vec) != (n,):
         raise ValueError(f"vec must have shape ({n},), got {np.shape(vec)}")
     return sk
+
+
+# ----------------------------------------------------------------------------- conditioning
+class IllConditionedWarning(UserWarning):
+    """G-SGD from a start whose skeleton paths are far from 1 (see :func:`gsgd_conditioning`)."""
+
+
+def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
+    """Warn (once per optimizer; returns True if it did) when the smallest skeleton-path value
+    ``|v|`` (``v[l]``, l = 1..L-1) is below ``low``.
+
+    Off the skeleton, G-SGD divides a weight's gradient by the square of the chain products
+    ``rho_in(a) rho_out(b)`` around it, of the order of these values: from plain He
+    initialisation some weights move ``1 / v^2`` times as far as under SGD.
+    """
+    sizes = [x for x in v[1:] if x is not None and np.size(x)]
+    smallest = min((float(np.min(np.abs(x))) for x in sizes), default=1.0)
+    if smallest >= low:
+        return False
+    warnings.warn(
+        f"{name}: the smallest skeleton-path value is {smallest:.2g}, far below 1, so some "
+        f"steps are about 1/v^2 = {1 / smallest**2:.1g} times SGD's and training is "
+        f"ill-conditioned; start from the skeleton-unit init (gspace.skeleton_unit, "
+        f"gspace.initialize(..., init='skeleton-unit'), gspace train --init skeleton-unit)",
+        IllConditionedWarning,
+        stacklevel=4,
+    )
+    return True

@@ -5,6 +5,7 @@ wrongly refused or missing."""
 import subprocess
 import sys
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -163,3 +164,25 @@ def test_submodules_the_readme_lists_are_attributes_loaded_on_first_use():
     assert result.returncode == 0, result.stderr
     with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
         gspace.nonsense  # noqa: B018
+
+
+@pytest.mark.parametrize("widths", [[64, 32, 32, 10], [10, 16, 3], [6, 5, 7, 4, 2]])
+def test_gsgd_warns_once_from_a_start_with_tiny_skeleton_paths(widths):
+    """He initialisation: skeleton-path values far below 1 (the issue's run ended at loss 5e5);
+    the warning names the cure, and the skeleton-unit start of the same network is quiet."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(8, widths[0])), rng.integers(0, widths[-1], size=8)
+    for init, expected in (("he", 1), ("skeleton-unit", 0)):
+        net = gspace.initialize(widths, init=init, rng=np.random.default_rng(1))
+        _, grads = net.loss_and_gradients(X, y, loss="cross_entropy")
+        opt = gspace.GSGD(lr=0.01)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(3):
+                opt.step(net, grads)
+        mine = [
+            w for w in caught if issubclass(w.category, gspace.validation.IllConditionedWarning)
+        ]
+        assert len(mine) == expected, [str(w.message) for w in caught]
+        if mine:
+            assert "skeleton-unit" in str(mine[0].message) and "far below 1" in str(mine[0].message)
