@@ -892,7 +892,7 @@ def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
         return False
     warnings.warn(
         f"{name}: the smallest skeleton-path value is {smallest:.2g}, far below 1, so some "
-        f"steps are about 1/v^2 = {1 / smallest**2:.1g} times SGD's and training is "
+        f"steps are about 1/v^2 = 1e{-2 * np.log10(smallest):.0f} times SGD's and training is "
         f"ill-conditioned; start from the skeleton-unit init (gspace.skeleton_unit, "
         f"gspace.initialize(..., init='skeleton-unit'), gspace train --init skeleton-unit)",
         IllConditionedWarning,

@@ -250,6 +250,9 @@ class MLP:
     def backward(self, cache: ForwardCache, delta: np.ndarray) -> Gradients:
         """Back-propagate ``delta^L`` (n, K); gradients with the per-node ``hidden_flow``."""
         V.backward_args(self, cache, delta)
+        return self._backward(cache, np.asarray(delta, dtype=np.float64))
+
+    def _backward(self, cache: ForwardCache, delta: np.ndarray) -> Gradients:
         L, (a, z) = self.L, cache
         dW, db, flow = [None] * L, [None] * L, [None] * (L - 1)
         for l in range(L, 0, -1):
@@ -295,7 +298,9 @@ class MLP:
         X, Y = V.batch(self, X, Y, loss)
         cache = self._forward(X)
         value, delta = loss_and_output_error(cache.a[-1], Y, loss)
-        return float(value), (self.backward(cache, delta) if backward else None)
+        # a non-finite loss (a diverging run) back-propagates unchecked: the caller sees it
+        back = self.backward if np.isfinite(value) else self._backward
+        return float(value), (back(cache, delta) if backward else None)
 
     def predict(self, X) -> np.ndarray:
         """Predicted classes ``argmax_k N_w(X)_k``, shape ``(n,)``."""
