@@ -54,8 +54,8 @@ def skeleton_unit(net, skeleton=None):
     """
     sk = V.skeleton_for_net(net, skeleton, resolve_skeleton)
     weights = [w.copy() for w in net.weights]
-    for l, w in enumerate(weights):
-        w[sk.pi_mask(l) | sk.sigma_mask(l)] = 1.0
+    for l, w in enumerate(weights):  # a convolution: the centre tap of each skeleton pair
+        w[(sk.pi_mask(l) | sk.sigma_mask(l),) + tuple(k // 2 for k in w.shape[2:])] = 1.0
     return net.with_params(weights, None if net.biases is None else [b.copy() for b in net.biases])
 
 

@@ -147,15 +147,20 @@ def layer_arrays(weights, biases=None) -> tuple[list, list | None]:
                 f"{w.shape}: the number of columns must equal the next number of rows"
             )
         ws.append(w)
+    return ws, layer_biases(biases, ws)
+
+
+def layer_biases(biases, ws) -> list | None:
+    """Copies of the biases ``(h_{l+1},)`` of the layers ``ws`` (None stays None)."""
     if biases is None:
-        return ws, None
+        return None
     if len(biases) != len(ws):
         raise ValueError(f"expected {len(ws)} bias vectors, got {len(biases)}")
     bs = [float_array(b, f"biases[{l}]") for l, b in enumerate(biases)]
     for l, (b, w) in enumerate(zip(bs, ws)):
         if b.shape != (w.shape[1],):
             raise ValueError(f"biases[{l}] must have shape ({w.shape[1]},), got {b.shape}")
-    return ws, bs
+    return bs
 
 
 def flat_vector(flat, size: int) -> np.ndarray:
@@ -173,14 +178,22 @@ def loss_name(loss) -> str:
 
 
 def inputs(net, X) -> np.ndarray:
-    """Inputs ``X`` of shape ``(n, d)`` for ``net``, as float64."""
+    """Inputs ``X`` of shape ``(n, d)`` for ``net`` (images for a plain CNN), as float64."""
     X = float_array(X, "X")
+    if hasattr(net, "strides"):
+        return images(net, X)
     d = net.widths[0]
     if X.ndim != 2 or X.shape[1] != d:
         raise ValueError(f"X must have shape (n, {d}) for this network, got {X.shape}")
     if X.shape[0] < 1:
         raise ValueError("X must contain at least one sample")
     return X
+
+
+def mlp_inputs(net, X) -> np.ndarray:
+    """Inputs for a route written for MLPs only."""
+    mlp(net)
+    return inputs(net, X)
 
 
 def batch(net, X, Y, loss: str):
@@ -247,6 +260,18 @@ def network(value, what: str = "net") -> None:
         )
 
 
+def mlp(value, what: str = "net") -> None:
+    """A layered network without parallel edges, for the routes written for MLPs only
+    (paths as node tuples, the explicit matrices of :mod:`gspace.explicit`, S1)."""
+    network(value, what)
+    if any(np.ndim(w) != 2 for w in value.weights):
+        raise TypeError(
+            f"{what} must be a gspace.MLP here, got a {type(value).__name__}: its paths run over "
+            f"channels and kernel taps; use the channel graph's routes in gspace.cnn "
+            f"(channel_graph, ChannelMatrices)"
+        )
+
+
 def hidden_node(value, layer, node) -> None:
     network(value)
     if not (1 <= layer <= len(value.widths) - 2 and 0 <= node < value.widths[layer]):
@@ -256,10 +281,11 @@ def hidden_node(value, layer, node) -> None:
 
 
 def same_widths(net_a, net_b, what: str = "networks") -> None:
-    """Two networks of the same widths, both with or both without biases."""
+    """Two MLPs of the same widths, both with or both without biases."""
     for n in (net_a, net_b):
         if not hasattr(n, "weights"):
             raise TypeError(f"expected gspace.MLP {what}, got {type(n).__name__}")
+        mlp(n, what)
     if net_a.widths != net_b.widths:
         raise ValueError(
             f"the two {what} must have the same widths, got {net_a.widths} and {net_b.widths}"
@@ -503,7 +529,7 @@ def paths(ws, value, bias=None) -> np.ndarray:
 
 def net_paths(net, value) -> np.ndarray:
     """Paths of ``net``; bias paths only if it has biases."""
-    network(net)
+    mlp(net)
     P = paths(net.widths, value)
     if (P < 0).any() and net.biases is None:
         raise ValueError("bias paths (leading -1 entries) need a network with biases")
@@ -778,8 +804,8 @@ def choice(value, options, name: str) -> str:
 
 def skeleton_for_net(net, skel, resolve, sigma_nonzero: bool = False):
     """The skeleton (via ``resolve``) of ``net``; names such as ``"paper"`` only for a
-    G transformation (``sigma_nonzero``), whose sigma-edge weights must be nonzero."""
-    network(net)
+    G transformation (``sigma_nonzero``, MLPs only), whose sigma-edge weights must be nonzero."""
+    (mlp if sigma_nonzero else network)(net)
     if not sigma_nonzero:
         if skel is not None and not hasattr(skel, "sigma_mask"):
             raise TypeError(f"skeleton must be a gspace.Skeleton, got {type(skel).__name__}")
@@ -800,7 +826,7 @@ def skeleton_for_net(net, skel, resolve, sigma_nonzero: bool = False):
 
 
 def balance_args(net, tol, max_iter):
-    network(net)
+    mlp(net)
     return positive(tol, "tol"), integer(max_iter, "max_iter")
 
 
@@ -834,7 +860,8 @@ def matrix_route(ws, bias, skel, dense: bool):
 
 
 def explicit_args(net, skel, grads=None, lr=None) -> None:
-    """The matrix route: a network without zero parameters (it works with ``log|w|``)."""
+    """The matrix route: an MLP without zero parameters (it works with ``log|w|``)."""
+    mlp(net)
     gsgd_inputs(net, skel, grads=grads, lr=lr)
     if not all(np.all(p) for p in net.weights + (net.biases or [])):
         raise ValueError(
@@ -899,3 +926,92 @@ def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
         stacklevel=4,
     )
     return True
+
+
+# ----------------------------------------------------------------------------- plain CNNs
+def per_layer(values, n: int, name: str) -> tuple:
+    """One integer >= 1 per conv layer (a single integer is repeated)."""
+    if isinstance(values, numbers.Integral) and not isinstance(values, bool):
+        values = [values] * n
+    try:
+        values = list(values)
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a list of {n} ints, got {values!r}") from None
+    if len(values) != n:
+        raise ValueError(f"{name} needs one entry per convolution layer ({n}), got {values!r}")
+    return tuple(integer(v, f"every entry of {name}") for v in values)
+
+
+def cnn_args(in_channels, channels, n_classes, kernel_size, bias, generator):
+    """Arguments of ``PlainCNN(...)``: channel widths, odd kernel sizes and the generator."""
+    if isinstance(channels, (numbers.Integral, str)) or not hasattr(channels, "__len__"):
+        raise TypeError(f"channels must be a list of ints [C_1, ...], got {channels!r}")
+    if len(channels) < 1:
+        raise ValueError("channels must list at least one convolution layer")
+    ws, ks = (
+        widths([in_channels, *channels, n_classes]),
+        per_layer(kernel_size, len(channels), "kernel_size"),
+    )
+    for k in ks:
+        if k % 2 == 0:
+            raise ValueError(
+                f"even kernel size {k}: only odd sizes keep the zero padding k // 2 centred"
+            )
+    flag(bias)
+    return ws, ks, rng(generator)
+
+
+def cnn_layers(weights, strides, biases, pool):
+    """Copies of conv kernels ``(C_in, C_out, k, k)`` (k odd) and an output matrix
+    ``(C_last, K)`` that chain, matching biases, and per-layer strides and pool sizes."""
+    if isinstance(weights, np.ndarray) or len(weights) < 2:
+        raise TypeError(
+            "weights must be a list of conv kernels (C_in, C_out, k, k), at least one, "
+            "followed by the output matrix (C_last, K)"
+        )
+    ws, L = [float_array(w, f"weights[{l}]") for l, w in enumerate(weights)], len(weights)
+    for l, w in enumerate(ws):
+        if l < L - 1 and (w.ndim != 4 or w.shape[2] != w.shape[3]):
+            raise ValueError(
+                f"weights[{l}] must be a conv kernel (C_in, C_out, k, k), got {w.shape}"
+            )
+        if l < L - 1 and w.shape[2] % 2 == 0:
+            raise ValueError(
+                f"weights[{l}] has an even kernel size {w.shape[2]}; only odd sizes keep the "
+                f"zero padding k // 2 centred"
+            )
+        if l == L - 1 and w.ndim != 2:
+            raise ValueError(f"weights[{l}] (output layer) must be 2-d (C_last, K), got {w.shape}")
+        if min(w.shape) < 1:
+            raise ValueError(f"weights[{l}] must not be empty, got shape {w.shape}")
+        if l and ws[l - 1].shape[1] != w.shape[0]:
+            raise ValueError(
+                f"weights[{l - 1}] has {ws[l - 1].shape[1]} out-channels but weights[{l}] has "
+                f"{w.shape[0]} in-channels"
+            )
+    strides = per_layer(1 if strides is None else strides, L - 1, "strides")
+    pool = per_layer(1 if pool is None else pool, L - 1, "pool")
+    if biases is not None:
+        _, biases = layer_arrays(
+            [w.reshape(w.shape[0], w.shape[1], -1)[:, :, 0] for w in ws], biases
+        )
+    return ws, strides, biases, pool
+
+
+def images(net, X) -> np.ndarray:
+    """Images ``(n, C_0, H, W)`` for a plain CNN: channels, and room for every pooling."""
+    C0 = net.widths[0]
+    if X.ndim != 4 or X.shape[1] != C0:
+        raise ValueError(f"X must have shape (n, {C0}, H, W) for this network, got {X.shape}")
+    if min(X.shape) < 1:
+        raise ValueError(f"X must hold at least one image of at least 1x1 pixel, got {X.shape}")
+    size = X.shape[2:]
+    for l, (s, p) in enumerate(zip(net.strides, net.pool)):
+        size = tuple((h - 1) // s + 1 for h in size)
+        if min(size) < p:
+            raise ValueError(
+                f"images of {X.shape[2]}x{X.shape[3]} pixels are too small for this network: "
+                f"conv layer {l + 1} outputs {size[0]}x{size[1]}, less than its pool size {p}"
+            )
+        size = tuple(h // p for h in size)
+    return X

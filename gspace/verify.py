@@ -1,4 +1,4 @@
-"""``gspace verify``: check the claims of paper-notes.md on one architecture.
+"""``gspace verify``: check the claims of the theory page (G1 ... A4) on one architecture.
 
 :func:`verify` runs one check per claim on a network of the given widths and returns a list
 of :class:`ClaimResult` (what was checked, the measured error or count, whether it holds, and
@@ -72,7 +72,7 @@ from .fast import GSGD
 __all__ = ["ClaimResult", "verify", "format_table", "run_cli", "THEORY_CLAIMS"]
 
 THEORY_CLAIMS = ("G1", "G2", "G3", "G4", "P1", "S1", "R1", "R2", "B1", "B2", "B3", "B4")
-"""Claims of paper-notes sections 2-6, in the order :func:`verify` checks them."""
+"""Claims G1 ... B4 of the theory page, in the order :func:`verify` checks them."""
 
 SAMPLE_PATHS = 100_000
 """Number of random paths used when all paths cannot be listed."""
@@ -85,7 +85,7 @@ class ClaimResult:
     Attributes
     ----------
     claim : str
-        Claim ID of paper-notes.md (``"G1"`` ...).
+        Claim ID of the theory page (``"G1"`` ...).
     checked : str
         What was checked, in words.
     measured : str
@@ -701,7 +701,7 @@ def verify(
     claims=None,
     progress: bool = False,
 ) -> list[ClaimResult]:
-    """Check the claims of paper-notes.md on one architecture.
+    """Check the claims of the theory page on one architecture.
 
     Parameters
     ----------
@@ -798,7 +798,7 @@ def verify(
 
 
 def _gsgd_checks() -> dict:
-    """The checks of claims I1-A4 (G-SGD, paper-notes section 7)."""
+    """The checks of claims I1-A4 (G-SGD, the theory page, section "G-SGD")."""
     return dict(_GSGD_CHECKS)
 
 

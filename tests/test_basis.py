@@ -1,4 +1,5 @@
-"""Basis paths and G-space (paper-notes section 6): B1-B4, exponents, coordinates, bad input."""
+"""Basis paths and G-space (the theory page's section of that name): B1-B4, exponents,
+coordinates, bad input."""
 
 import numpy as np
 import pytest
@@ -28,7 +29,8 @@ EQUAL = gst.widths(min_layers=2, max_layers=5, min_width=1, max_width=6, equal_h
 
 
 def _paper_basis_from_the_text(widths):
-    """Independent route: the paper's skeleton method as paper-notes section 6 words it."""
+    """Independent route: the paper's skeleton method as the theory page words it (section
+    "Basis paths and G-space")."""
     d, K, L = widths[0], widths[-1], len(widths) - 1
     h = widths[1]
 
@@ -132,7 +134,7 @@ def test_B3_every_path_is_an_integer_combination_of_basis_paths(ws_sk, bias, see
 
 
 def test_B3_exponent_range_seen():
-    """Exponents seen on small networks lie in -2..1 (paper-notes: values seen -2..1)."""
+    """Exponents seen on these small networks lie in -2..1 (an observation, not a theorem)."""
     for widths in ([3, 4, 4, 2], [5, 3, 7, 2, 4], [2, 3, 3, 3, 2]):
         paths = path_array(widths)
         a = path_exponents(widths, paths).toarray()

@@ -1,5 +1,5 @@
-"""G-SGD (paper-notes section 7): every stage of Algorithm 1 against an independent route, the
-claims I1, I2, W1, W2, A2, A3, numerical safety, atomic steps and bad input."""
+"""G-SGD (theory page, section "G-SGD"): every stage of Algorithm 1 against an independent
+route, the claims I1, I2, W1, W2, A2, A3, numerical safety, atomic steps and bad input."""
 
 import dataclasses
 

@@ -1,4 +1,5 @@
-"""Paths (paper-notes sections 1 and 3): enumeration, path values, activation statuses, P1."""
+"""Paths (theory page, sections "Setting" and "Paths"): enumeration, path values, activation
+statuses, P1."""
 
 import itertools
 import math

@@ -1,5 +1,6 @@
-"""Path-SGD (paper-notes section 8): gamma against brute-force path enumeration, the update
-rule, claim A4 (one step commutes with the scaling group), atomic steps and bad input."""
+"""Path-SGD (theory page, claim A4 in section "G-SGD"): gamma against brute-force path
+enumeration, the update rule, claim A4 (one step commutes with the scaling group), atomic steps
+and bad input."""
 
 import numpy as np
 import pytest

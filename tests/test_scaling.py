@@ -1,4 +1,5 @@
-"""The positive scaling group (paper-notes section 2): G1-G4, normalisations, bad input."""
+"""The positive scaling group (the theory page's section of that name): G1-G4, normalisations,
+bad input."""
 
 import itertools
 

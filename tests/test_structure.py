@@ -1,4 +1,5 @@
-"""The structure matrix and its rank (paper-notes section 5): R1, R2 by every route."""
+"""The structure matrix and its rank (the theory page's section of that name): R1, R2 by every
+route."""
 
 import math
 

@@ -1,4 +1,5 @@
-"""Path values represent the network (paper-notes section 4): S1 and its two counterexamples."""
+"""Path values represent the network (theory page, section "Path values determine the
+network"): S1 and its two counterexamples."""
 
 import numpy as np
 import pytest

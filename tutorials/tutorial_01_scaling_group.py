@@ -139,7 +139,7 @@ for ax, F, title in ((axes[0], f_w, "N_w(x)"), (axes[1], f_gw, "N_g(w)(x)")):
     ax.set_ylabel("x_1")
     fig.colorbar(im, ax=ax, shrink=0.8)
 im = axes[2].imshow(f_gw - f_w, extent=(-3, 3, -3, 3), origin="lower", cmap="coolwarm")
-axes[2].set_title("difference (rounding only)")
+axes[2].set_title("N_g(w) - N_w")
 axes[2].set_xlabel("x_0")
 fig.colorbar(im, ax=axes[2], shrink=0.8)
 fig.tight_layout()

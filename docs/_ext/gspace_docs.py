@@ -234,7 +234,7 @@ API_SECTIONS = [
     ("Data and training", ["datasets", "train", "plotting"]),
     ("Baselines beyond the paper (Adam, ENorm)", ["baselines"]),
     ("Plain CNNs: the channel graph (C1-C4)", ["cnn"]),
-    ("Checking the claims", ["verify", "testing"]),
+    ("Checking the claims", ["verify", "verify_cnn", "testing"]),
     ("Experiments", ["experiments"]),
     ("Command line", ["cli"]),
     ("Teaching labs", ["labs"]),

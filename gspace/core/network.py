@@ -322,4 +322,4 @@ class MLP:
         for p in self.weights + (self.biases or []):
             out.append(flat[start : start + p.size].reshape(p.shape))
             start += p.size
-        return type(self).from_weights(out[: self.L], out[self.L :] or None)
+        return self.with_params(out[: self.L], out[self.L :] or None)

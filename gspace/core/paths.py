@@ -160,7 +160,7 @@ def network_from_paths(net, X, limit: int = DEFAULT_PATH_LIMIT) -> np.ndarray:
     ----------
     .. [1] Meng et al., ICLR 2019, section "Background" (the network as a sum over paths).
     """
-    X = V.inputs(net, X)
+    X = V.mlp_inputs(net, X)
     P = path_array(net.widths, limit=limit, bias=net.biases is not None)
     x_factor = np.ones((X.shape[0], P.shape[0]))
     x_factor[:, P[:, 0] >= 0] = X[:, P[P[:, 0] >= 0, 0]]

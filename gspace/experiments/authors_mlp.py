@@ -2,8 +2,8 @@
 
 The authors' code (MSRA-COLT/gsgd) trains a bias-free 784-64-64-64-64-10 ReLU network on
 MNIST with cross-entropy, batch 64, learning rate ``0.1 * exp(-0.01 * epoch)``, no momentum,
-for 300 epochs; their logs end at G-SGD 97.64%, SGD 97.37% test accuracy (paper-notes
-section 9). Their code sets every skeleton weight to 1 before training; here both optimizers
+for 300 epochs; their logs end at G-SGD 97.64%, SGD 97.37% test accuracy (the logs in
+their repository). Their code sets every skeleton weight to 1 before training; here both optimizers
 start from that same skeleton-unit initialization.
 
 When the MNIST files are present (full run only) the experiment runs on MNIST; otherwise on

@@ -5,7 +5,7 @@ initialization (every skeleton weight set to 1, as the authors' code does before
 on a shallow and a deep network. Skeleton-unit changes the network function: it is a
 different starting point, not a rescaling. From He initialization a skeleton path's value is
 a product of ``L`` small weights, and G-SGD's ``dl/dv = u / v`` is large where ``v`` is small
-(paper-notes section 7).
+(the theory page, section "G-SGD").
 """
 
 from __future__ import annotations
