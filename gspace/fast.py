@@ -141,6 +141,7 @@ class GSGD(Optimizer):
         V.gsgd_skeleton(skeleton)
         self.skeleton = skeleton
         self._cache = None
+        self._warned = False  # about an ill-conditioned start (once per optimizer)
 
     def _index_for(self, net) -> _Index:
         key = tuple(w.shape for w in net.weights)
@@ -158,6 +159,7 @@ class GSGD(Optimizer):
         with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
             rin, rout = self._chains(net, ix)
             dv, v = self._skeleton_paths(net, grads, ix, rin, rout)
+            self._warned = self._warned or V.gsgd_conditioning(v, self.name)
             if self.momentum or self.weight_decay:
                 return self._general(net, grads, ix, rin, rout, dv, v)
             R = [None] + [1.0 - self.lr * dv[l] / v[l] for l in range(1, len(dv))]

@@ -71,9 +71,11 @@ class Gradients:
     source: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "weights", _frozen(self.weights))
-        if self.biases is not None:
-            object.__setattr__(self, "biases", _frozen(self.biases))
+        for name in ("weights", "biases"):
+            arrays = getattr(self, name)
+            if arrays is not None:
+                checked = [V.real_array(g, f"grads.{name}[{l}]") for l, g in enumerate(arrays)]
+                object.__setattr__(self, name, _frozen(checked))
 
     @classmethod
     def from_backprop(cls, weights, biases, hidden_flow, source) -> Gradients:
@@ -247,6 +249,10 @@ class MLP:
 
     def backward(self, cache: ForwardCache, delta: np.ndarray) -> Gradients:
         """Back-propagate ``delta^L`` (n, K); gradients with the per-node ``hidden_flow``."""
+        V.backward_args(self, cache, delta)
+        return self._backward(cache, np.asarray(delta, dtype=np.float64))
+
+    def _backward(self, cache: ForwardCache, delta: np.ndarray) -> Gradients:
         L, (a, z) = self.L, cache
         dW, db, flow = [None] * L, [None] * L, [None] * (L - 1)
         for l in range(L, 0, -1):
@@ -270,6 +276,10 @@ class MLP:
             ``(n, K)`` float targets for ``"mse"``; ``(n,)`` integer labels for
             ``"cross_entropy"``.
         loss : {"mse", "cross_entropy"}
+            Default ``"mse"``, the paper's setting and the contract of this method;
+            :func:`gspace.fit` and ``gspace train`` default to ``"cross_entropy"`` because they
+            train classifiers on integer labels. Integer labels with ``"mse"`` are refused with
+            a message that names the fix.
 
         Returns
         -------
@@ -288,7 +298,9 @@ class MLP:
         X, Y = V.batch(self, X, Y, loss)
         cache = self._forward(X)
         value, delta = loss_and_output_error(cache.a[-1], Y, loss)
-        return float(value), (self.backward(cache, delta) if backward else None)
+        # a non-finite loss (a diverging run) back-propagates unchecked: the caller sees it
+        back = self.backward if np.isfinite(value) else self._backward
+        return float(value), (back(cache, delta) if backward else None)
 
     def predict(self, X) -> np.ndarray:
         """Predicted classes ``argmax_k N_w(X)_k``, shape ``(n,)``."""
@@ -296,8 +308,8 @@ class MLP:
 
     def accuracy(self, X, y) -> float:
         """Fraction of samples whose predicted class equals the label ``y``."""
-        pred, y = V.labels_like(self.predict(X), y)
-        return float(np.mean(pred == y))
+        pred = self.predict(X)
+        return float(np.mean(pred == V.labels(self, y, len(pred))))
 
     def flat_params(self) -> np.ndarray:
         """Weights then biases as one vector: the edge numbering of the structure matrix."""

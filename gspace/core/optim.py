@@ -162,7 +162,7 @@ def path_gamma(net):
             g_in.append(g_in[l - 1] @ sq[l - 1] + (np.square(b[l - 1]) if b is not None else 0.0))
         for l in range(L - 1, 0, -1):
             g_out[l] = sq[l] @ g_out[l + 1]
-    V.gammas(g_in, g_out)  # a result check: zero or overflowed sums have no step
+    V.gammas(g_in, g_out, sq)  # a result check: zero or overflowed sums have no step
     gw = [
         np.multiply.outer(np.outer(g_in[l], g_out[l + 1]), np.ones(W[l].shape[2:]))
         for l in range(L)

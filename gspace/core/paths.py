@@ -170,8 +170,9 @@ def network_from_paths(net, X, limit: int = DEFAULT_PATH_LIMIT) -> np.ndarray:
     return terms @ ends
 
 
-def structure_matrix(widths, limit: int = DEFAULT_PATH_LIMIT, bias: bool = False):
-    """The structure matrix ``A`` (lists every path).
+def structure_matrix(widths, limit: int = DEFAULT_PATH_LIMIT, bias: bool | None = None):
+    """The structure matrix ``A`` (lists every path) of widths ``[d, h_1, ..., K]`` or of a
+    network (``bias=None``: with bias paths iff it has biases; for widths, without).
 
     Returns
     -------
@@ -189,6 +190,7 @@ def structure_matrix(widths, limit: int = DEFAULT_PATH_LIMIT, bias: bool = False
     >>> A.toarray().astype(int).tolist()
     [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [1, 0, 1, 0], [0, 1, 0, 1]]
     """
+    widths, _, bias = V.graph_args(widths, bias)
     P = path_array(widths, limit=limit, bias=bias)
     E = path_edges(widths, P)
     keep = E >= 0
