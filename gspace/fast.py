@@ -172,6 +172,7 @@ class GSGD(Optimizer):
         V.gsgd_skeleton(skeleton)
         self.skeleton = skeleton
         self._cache = None
+        self._warned = False  # about an ill-conditioned start (once per optimizer)
 
     def _index_for(self, net) -> _Index:
         key = tuple(w.shape for w in net.weights)
@@ -188,6 +189,7 @@ class GSGD(Optimizer):
         ix = self._index_for(net)
         with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
             s = self._skeleton(net, grads, ix)
+            self._warned = self._warned or V.gsgd_conditioning([None, s["v"][:-1]], self.name)
             if self.momentum or self.weight_decay:
                 return self._general(net, grads, ix, s)
             R = 1.0 - self.lr * s["u"] / (s["v"] * s["v"])  # the skeleton paths' v'/v

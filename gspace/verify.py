@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import json
 import numbers
+import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -699,6 +701,7 @@ def verify(
     limit: int = DEFAULT_PATH_LIMIT,
     gram_limit: int = 3000,
     claims=None,
+    progress: bool = False,
 ) -> list[ClaimResult]:
     """Check the claims of the theory page on one architecture.
 
@@ -718,6 +721,8 @@ def verify(
         matrices are built.
     claims : sequence of str, optional
         Subset of claim IDs; default all.
+    progress : bool, default False
+        A tqdm progress bar over the claims on stderr.
 
     Returns
     -------
@@ -771,10 +776,16 @@ def verify(
         H=sum(widths[1:-1]),
         n_paths=count_paths(widths, bias),
     )
+    from tqdm.auto import tqdm
+
     out = []
-    for c in claims:
+    bar = tqdm(claims, desc="verify", unit="claim", disable=not progress, leave=False)
+    for c in bar:
+        bar.set_postfix_str(c)
         t0 = time.perf_counter()
-        res = checks[c](s)
+        with warnings.catch_warnings():  # the random test network is meant to be He-initialised
+            warnings.simplefilter("ignore", V.IllConditionedWarning)
+            res = checks[c](s)
         out.append(
             ClaimResult(
                 res.claim,
@@ -834,7 +845,8 @@ def run_cli(args) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        ``widths`` (list of int), ``bias`` (bool), ``json`` (bool), optional ``seed`` (int).
+        ``widths`` (list of int), ``bias`` (bool), ``json`` (bool), optional ``seed`` (int)
+        and ``no_progress`` (bool; by default a progress bar shows on a terminal).
 
     Returns
     -------
@@ -854,8 +866,9 @@ def run_cli(args) -> int:
     widths = list(args.widths)
     bias = bool(getattr(args, "bias", False))
     seed = int(getattr(args, "seed", 0) or 0)
+    progress = not getattr(args, "no_progress", False) and sys.stderr.isatty()
     t0 = time.perf_counter()
-    results = verify(widths, bias=bias, seed=seed)
+    results = verify(widths, bias=bias, seed=seed, progress=progress)
     total = time.perf_counter() - t0
     if getattr(args, "json", False):
         print(json.dumps([r.to_dict() for r in results], indent=1))

@@ -2,6 +2,7 @@
 explicit-matrix route: one implementation of the mathematics, a faster variant tested equal."""
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,6 +13,9 @@ from gspace.core.network import Gradients
 
 from . import _gsgd_helpers as H
 from . import strategies as gst
+
+# random weights in [0.3, 1.5] on purpose: equality, not training, is what is tested here
+pytestmark = pytest.mark.filterwarnings("ignore::gspace.validation.IllConditionedWarning")
 
 ARCH = gst.widths(min_layers=2, max_layers=5, min_width=1, max_width=5)
 

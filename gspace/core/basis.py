@@ -99,17 +99,11 @@ class Skeleton:
 
     def in_chain(self, l: int, j: int) -> list[int]:
         """Nodes ``(i_0, ..., i_l)`` of the in-chain of node ``j`` of layer ``l``."""
-        nodes = [j]
-        for k in range(l, 0, -1):
-            nodes.append(int(self.pi[k][nodes[-1]]))
-        return nodes[::-1]
+        return (self.in_chain(l - 1, int(self.pi[l][j])) if l else []) + [j]
 
     def out_chain(self, l: int, j: int) -> list[int]:
         """Nodes ``(i_l, ..., i_L)`` of the out-chain of node ``j`` of layer ``l``."""
-        nodes = [j]
-        for k in range(l, self.L):
-            nodes.append(int(self.sigma[k][nodes[-1]]))
-        return nodes
+        return [j] + (self.out_chain(l + 1, int(self.sigma[l][j])) if l < self.L else [])
 
 
 def resolve_skeleton(widths, skeleton=None) -> Skeleton:

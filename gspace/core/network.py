@@ -51,9 +51,11 @@ class Gradients:
     source: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "weights", _frozen(self.weights))
-        if self.biases is not None:
-            object.__setattr__(self, "biases", _frozen(self.biases))
+        for name in ("weights", "biases"):
+            arrays = getattr(self, name)
+            if arrays is not None:
+                checked = [V.real_array(g, f"grads.{name}[{l}]") for l, g in enumerate(arrays)]
+                object.__setattr__(self, name, _frozen(checked))
 
     @classmethod
     def from_backprop(cls, weights, biases, hidden_flow, source) -> Gradients:
@@ -144,8 +146,7 @@ class MLP:
         return net
 
     def copy(self) -> MLP:
-        """A deep copy of the network."""
-        return type(self).from_weights(self.weights, self.biases)
+        return type(self).from_weights(self.weights, self.biases)  # a deep copy
 
     @property
     def widths(self) -> list[int]:
@@ -186,6 +187,10 @@ class MLP:
 
     def backward(self, cache: ForwardCache, delta: np.ndarray) -> Gradients:
         """Back-propagate ``delta^L`` (n, K); gradients with the per-node ``hidden_flow``."""
+        V.backward_args(self, cache, delta)
+        return self._backward(cache, np.asarray(delta, dtype=np.float64))
+
+    def _backward(self, cache: ForwardCache, delta: np.ndarray) -> Gradients:
         L, (a, z) = self.L, cache
         dW, db, flow = [None] * L, [None] * L, [None] * (L - 1)
         for l in range(L, 0, -1):
@@ -200,7 +205,8 @@ class MLP:
 
     def loss_and_gradients(self, X, Y, loss: str = "mse", backward: bool = True):
         """Loss and its :class:`Gradients` by back-propagation, for ``X`` ``(n, d)`` and ``Y``
-        ``(n, K)`` float targets (``"mse"``) or ``(n,)`` integer labels (``"cross_entropy"``).
+        ``(n, K)`` float targets (``"mse"``, the default: the paper's setting) or ``(n,)``
+        integer labels (``"cross_entropy"``, the default of :func:`gspace.fit`).
 
         Examples
         --------
@@ -213,7 +219,9 @@ class MLP:
         X, Y = V.batch(self, X, Y, loss)
         cache = self._forward(X)
         value, delta = loss_and_output_error(cache.a[-1], Y, loss)
-        return float(value), (self.backward(cache, delta) if backward else None)
+        # a non-finite loss (a diverging run) back-propagates unchecked: the caller sees it
+        back = self.backward if np.isfinite(value) else self._backward
+        return float(value), (back(cache, delta) if backward else None)
 
     def predict(self, X) -> np.ndarray:
         """Predicted classes ``argmax_k N_w(X)_k``, shape ``(n,)``."""
@@ -221,8 +229,8 @@ class MLP:
 
     def accuracy(self, X, y) -> float:
         """Fraction of samples whose predicted class equals the label ``y``."""
-        pred, y = V.labels_like(self.predict(X), y)
-        return float(np.mean(pred == y))
+        pred = self.predict(X)
+        return float(np.mean(pred == V.labels(self, y, len(pred))))
 
     def flat_params(self) -> np.ndarray:
         """Weights then biases as one vector: the edge numbering of the structure matrix."""

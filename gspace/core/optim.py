@@ -99,7 +99,7 @@ class SGD(Optimizer):
 
 
 def _gamma_sweeps(W, b):
-    """``gamma_in`` (layers 0..L-1) and ``gamma_out`` (1..L): sums of squared path values."""
+    """``gamma_in`` (layers 0..L-1), ``gamma_out`` (1..L) and the squared weights."""
     L = len(W)
     sq = [np.square(w).reshape(w.shape[0], w.shape[1], -1).sum(axis=2) for w in W]  # taps
     g_in, g_out = [np.ones(sq[0].shape[0])], [None] * L + [np.ones(sq[-1].shape[1])]
@@ -107,7 +107,7 @@ def _gamma_sweeps(W, b):
         g_in.append(g_in[l - 1] @ sq[l - 1] + (np.square(b[l - 1]) if b is not None else 0.0))
     for l in range(L - 1, 0, -1):
         g_out[l] = sq[l] @ g_out[l + 1]
-    return g_in, g_out
+    return g_in, g_out, sq
 
 
 def path_gamma(net):
@@ -131,8 +131,8 @@ def path_gamma(net):
     """
     V.network(net)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow: reported just below
-        g_in, g_out = _gamma_sweeps(net.weights, net.biases)
-    V.gammas(g_in, g_out)  # a result check: zero or overflowed sums have no step
+        g_in, g_out, sq = _gamma_sweeps(net.weights, net.biases)
+    V.gammas(g_in, g_out, sq)  # a result check: zero or overflowed sums have no step
     taps = [np.ones(w.shape[2:]) for w in net.weights]
     gw = [np.multiply.outer(np.outer(g_in[l], g_out[l + 1]), t) for l, t in enumerate(taps)]
     return gw, None if net.biases is None else [g.copy() for g in g_out[1:]]
@@ -141,11 +141,9 @@ def path_gamma(net):
 class PathSGD(Optimizer):
     r"""Path-SGD: ``w <- w - lr * g / gamma(w, e)``, ``gamma`` recomputed at every step.
 
-    With ``weight_decay = lambda`` the step is Path-SGD on the loss plus
-    :math:`\frac{\lambda}{2} \sum_p v_p^2`, whose gradient :math:`\lambda w_e \gamma(w, e)`
-    becomes :math:`\lambda w_e` after the division by :math:`\gamma`. Exactly equivariant
-    under G (claim A4). The official Path-SGD code trains plain SGD as released (an exhausted
-    parameter generator); this class does not copy that.
+    ``weight_decay`` adds :math:`\frac{\lambda}{2} \sum_p v_p^2` to the loss (its gradient
+    :math:`\lambda w_e \gamma` becomes :math:`\lambda w_e`). Exactly G-equivariant (A4). (The
+    official Path-SGD code, as released, trains plain SGD: an exhausted parameter generator.)
     """
 
     name = "PathSGD"

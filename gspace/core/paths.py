@@ -162,9 +162,10 @@ def network_from_paths(net, X, limit: int = DEFAULT_PATH_LIMIT) -> np.ndarray:
     return terms @ ends
 
 
-def structure_matrix(widths, limit: int = DEFAULT_PATH_LIMIT, bias: bool = False):
+def structure_matrix(widths, limit: int = DEFAULT_PATH_LIMIT, bias: bool | None = None):
     """The paths (tuples) and the structure matrix ``A``, a ``csc_array`` ``(m, n)`` with
-    ``A[e, k] = 1`` iff edge ``e`` is on path ``k`` (Meng et al., "Skeleton method").
+    ``A[e, k] = 1`` iff edge ``e`` is on path ``k`` (Meng et al., "Skeleton method"), of
+    widths or of a network (``bias=None``: bias paths iff it has biases).
 
     Examples
     --------
@@ -172,6 +173,7 @@ def structure_matrix(widths, limit: int = DEFAULT_PATH_LIMIT, bias: bool = False
     >>> A.toarray().astype(int).tolist()
     [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [1, 0, 1, 0], [0, 1, 0, 1]]
     """
+    widths, _, bias = V.graph_args(widths, bias)
     P = path_array(widths, limit=limit, bias=bias)
     E = path_edges(widths, P)
     keep = E >= 0

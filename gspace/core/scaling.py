@@ -31,10 +31,9 @@ class ScalingGroupElement:
     --------
     >>> net = gspace.MLP([2, 3, 1], rng=np.random.default_rng(0))
     >>> g = ScalingGroupElement([2, 3, 1], [[2.0, 0.5, 4.0]])
-    >>> bool(np.allclose(g.apply(net).forward(np.ones((1, 2))), net.forward(np.ones((1, 2)))))
-    True
-    >>> (g @ g.inverse()).c[0].tolist()
-    [1.0, 1.0, 1.0]
+    >>> X = np.ones((1, 2))
+    >>> bool(np.allclose(g.apply(net).forward(X), net.forward(X))), (g @ g.inverse()).c[0].tolist()
+    (True, [1.0, 1.0, 1.0])
     """
 
     def __init__(self, widths, c):

@@ -34,8 +34,7 @@ class EquivalenceResult:
 
 
 def recover_scaling(net_a, net_b, skeleton=None) -> ScalingGroupElement:
-    """The ``c`` with ``log|w_b| - log|w_a| = B^T log c``, read along the pi-edges:
-    ``log c_O = u(pi(O) -> O) + log c_{pi(O)}`` (a forward sweep).
+    """The ``c`` with ``log|w_b| - log|w_a| = B^T log c``, read along the pi-edges.
 
     Examples
     --------
