@@ -122,6 +122,7 @@ def test_C4_I1_inverse_chain_rule_equals_finite_differences_in_path_space(arch, 
     cm = ChannelMatrices(net)
     w = flat(net)
     v, dv = cm.basis_values(w), flat(inverse_chain_rule(net, grads))[~cm.sigma]
+    assume(np.abs(dv).max() > 1e-8)  # all units dead: the gradient is 0, FD only rounding
     picks = np.random.default_rng(seed).choice(len(v), size=min(6, len(v)), replace=False)
     picks = np.union1d(picks, [0])  # basis path 0 is a skeleton path (pi-edge of layer 1)
     fd = []
