@@ -1,4 +1,4 @@
-"""Time PlainCNN's im2col convolution (forward + backward) against its matrix products alone.
+"""Time PlainCNN: the im2col convolution against its matrix products, G-SGD's step against SGD's.
 
 A convolution layer by im2col is three matrix products (``cols @ W`` forward, ``cols^T dz``
 and ``dz W^T`` backward) plus data shuffling: zero padding, unrolling the windows into
@@ -10,6 +10,12 @@ both alike, ``gspace.cnn.conv2d_forward`` + ``gspace.cnn.conv2d_backward`` (with
 gradient; it works in cache-sized chunks of images and unrolls the input twice, once forward
 and once backward) and the same three products on the whole batch with ready-made contiguous
 operands, and prints the median times and their ratio measured in this one run.
+
+Second, a full training step (forward, backward, update) of a PlainCNN with ``gspace.GSGD``
+over the same step with ``gspace.SGD``, on the deepest network of the Fashion-MNIST CNN
+experiment (:data:`DEEPEST`, 28x28 images, from the skeleton-unit start after 3 G-SGD steps),
+batch 128; target (issue 11) <= 1.10. G-SGD's extra work is O(m) on the kernels plus the
+per-channel flow sums back-propagation already holds, against the convolutions' O(n H W m).
 
 Run from the repository root (one BLAS thread, as every timing in the docs)::
 
@@ -27,12 +33,18 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+import gspace  # noqa: E402
 import gspace.cnn  # noqa: E402
 from gspace.cnn import conv2d_backward, conv2d_forward, im2col  # noqa: E402
 
 # (image size, C_in, C_out, kernel, stride): layers of the Fashion-MNIST plain CNNs
 LAYERS = [(28, 8, 8, 3, 1), (28, 16, 16, 3, 1), (28, 16, 16, 3, 2), (14, 16, 16, 3, 1)]
 TARGET = 1.5
+#: the deepest plain CNN of the Fashion-MNIST experiment: 8 conv layers
+DEEPEST = dict(
+    in_channels=1, channels=[8, 8, 16, 16, 16, 16, 16, 16], strides=[1, 1, 2, 1, 1, 2, 1, 1]
+)
+STEP_TARGET = 1.10
 
 
 def main(argv=None) -> None:
@@ -77,6 +89,28 @@ def main(argv=None) -> None:
         flag = "ok" if ratio <= TARGET else f"above target {TARGET}"
         name = f"{size}x{size}, {ci}->{co}, {k}x{k}, stride {s}"
         print(f"{name:38s} {t_conv:8.2f} {t_mm:9.2f} {ratio:5.2f} {flag}")
+    step_ratio(args.batch, max(3, args.repeats // 2))
+
+
+def step_ratio(batch: int, repeats: int) -> None:
+    """Median full-step times of SGD and G-SGD on DEEPEST, interleaved, and their ratio."""
+    rng = np.random.default_rng(0)
+    net = gspace.PlainCNN(**DEEPEST, init="skeleton-unit", rng=rng)
+    X, y = rng.normal(size=(batch, 1, 28, 28)), rng.integers(0, 10, batch)
+    for _ in range(3):  # away from the start, where every skeleton factor is 1
+        net = gspace.GSGD(lr=0.01).step(net, net.loss_and_gradients(X, y)[1])
+    opts = {"SGD": gspace.SGD(lr=0.01), "GSGD": gspace.GSGD(lr=0.01)}
+    times = {k: [] for k in opts}
+    for _ in range(repeats):
+        for k, opt in opts.items():
+            t0 = time.perf_counter()
+            opt.step(net, net.loss_and_gradients(X, y)[1])
+            times[k].append(time.perf_counter() - t0)
+    t = {k: 1e3 * np.median(v) for k, v in times.items()}
+    ratio = t["GSGD"] / t["SGD"]
+    flag = "ok" if ratio <= STEP_TARGET else f"above target {STEP_TARGET}"
+    print(f"\nfull step, {net!r}, batch {batch}:")
+    print(f"SGD {t['SGD']:.1f} ms, GSGD {t['GSGD']:.1f} ms, GSGD/SGD {ratio:.3f} {flag}")
 
 
 if __name__ == "__main__":

@@ -27,14 +27,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from gspace.paths import count_paths, path_array  # noqa: E402
-from gspace.structure import (  # noqa: E402
-    num_params,
-    rank_by_counting,
-    rank_certificate,
-    rank_of_structure_matrix,
-    structure_matrix,
-)
+from gspace.core.paths import count_paths, num_params, path_array, structure_matrix
+from gspace.explicit import rank_by_counting, rank_certificate, rank_of_structure_matrix
 
 
 def timed(fn, *args, **kwargs):

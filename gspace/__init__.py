@@ -2,30 +2,40 @@
 
 ReLU networks are invariant under positive rescaling of their hidden nodes; gspace makes the
 paper's objects explicit (the scaling group, paths, the structure matrix, basis paths) and
-optimizes in the positively scale-invariant space with G-SGD (Algorithm 1).
+optimizes in the positively scale-invariant space with G-SGD (Algorithm 1). The paper in
+code is :mod:`gspace.core`, read in its order; the rest is tooling around it.
 """
 
-from . import datasets
-from .basis import basis_paths
+from . import core, datasets
+from .baselines import Adam, ENorm
 from .cnn import PlainCNN
-from .gsgd import GSGD
-from .initialization import initialize, skeleton_unit
-from .network import MLP, Gradients
-from .optim import SGD, Optimizer
-from .paths import path_values
-from .pathsgd import PathSGD
-from .scaling import ScalingGroupElement, balance, normalize_skeleton_out_weights, random_scaling
-from .skeleton import Skeleton
-from .structure import structure_matrix
+from .core.basis import Skeleton, basis_paths
+from .core.network import MLP, Gradients
+from .core.optim import SGD, Optimizer, PathSGD
+from .core.paths import path_values, structure_matrix
+from .core.scaling import ScalingGroupElement, random_scaling
+from .fast import GSGD
+from .initialization import balance, initialize, normalize_skeleton_out_weights, skeleton_unit
 from .train import History, TrainingDiverged, fit, make_schedule
 
 __version__ = "0.1.0"
 
-from .baselines import Adam, ENorm  # noqa: E402 - built on SGD, Optimizer and balance above
-
 __all__ = ["MLP", "Gradients", "Optimizer", "SGD", "Skeleton", "__version__"]
-__all__ += ["datasets", "History", "TrainingDiverged", "fit", "make_schedule"]
+__all__ += ["core", "datasets", "History", "TrainingDiverged", "fit", "make_schedule"]
 __all__ += ["initialize", "skeleton_unit"]
 __all__ += ["ScalingGroupElement", "random_scaling", "balance", "normalize_skeleton_out_weights"]
 __all__ += ["structure_matrix", "basis_paths", "path_values"]
 __all__ += ["GSGD", "PathSGD", "PlainCNN", "Adam", "ENorm"]
+
+#: Submodules imported on first use as attributes (``gspace.plotting``): importing them all
+#: up front would load matplotlib and the experiments for every ``import gspace``.
+_LAZY = ("plotting", "verify", "explicit", "fast", "testing", "validation", "experiments")
+_LAZY += ("labs", "initialization", "baselines", "cnn", "train", "cli")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'gspace' has no attribute {name!r}")

@@ -8,7 +8,8 @@ momentum in G-space is :class:`gspace.GSGD` with ``momentum=0.9``.
 
 Both follow the optimizers' contract: ``new_net = opt.step(net, grads)``, ``net`` and
 ``grads`` unmodified, state held in the optimizer, ``opt.lr`` read at every step, a step that
-raises leaves the state unchanged.
+raises leaves the state unchanged; both step a :class:`gspace.MLP` or a
+:class:`gspace.PlainCNN` (whose hidden nodes are channels).
 
 Invariance (the theory page, section "G-SGD", claims A2 and A3): Adam, like SGD, is *not*
 invariant under a positive rescaling ``g``: trained from ``w`` and from ``g(w)`` it computes
@@ -23,14 +24,10 @@ import numbers
 
 import numpy as np
 
-from gspace import MLP, SGD, Optimizer, balance
-from gspace.optim import check_grads
+from . import validation as V
+from .core.optim import SGD, Optimizer
 
 __all__ = ["Adam", "ENorm", "enorm_sweep"]
-
-
-def _params(net):
-    return list(net.weights) + (list(net.biases) if net.biases is not None else [])
 
 
 class Adam(Optimizer):
@@ -51,7 +48,7 @@ class Adam(Optimizer):
     ------
     TypeError, ValueError
         Bad hyper-parameters at construction; from :meth:`step`, ``grads`` without the
-        structure of ``net`` or non-finite (:func:`gspace.optim.check_grads`).
+        structure of ``net`` or non-finite (:func:`gspace.validation.gradients`).
     FloatingPointError
         From :meth:`step`: the update gave non-finite weights; the state is unchanged.
 
@@ -102,10 +99,13 @@ class Adam(Optimizer):
             raise ValueError(f"eps must be a finite real number > 0, got {eps!r}")
         self.betas, self.eps = (float(betas[0]), float(betas[1])), float(eps)
 
-    def step(self, net: MLP, grads) -> MLP:
-        check_grads(net, grads)
+    def step(self, net, grads):
+        V.gradients(net, grads)
         (b1, b2), lr, wd = self.betas, self.lr, self.weight_decay
-        params, gs = _params(net), _params(grads)
+        params, gs = (
+            net.weights + (net.biases or []),
+            list(grads.weights) + list(grads.biases or []),
+        )
         t = self.state.get("t", 0) + 1
         m_old = self.state.get("m", [np.zeros_like(p) for p in params])
         v_old = self.state.get("v", [np.zeros_like(p) for p in params])
@@ -120,8 +120,8 @@ class Adam(Optimizer):
                 m_hat, v_hat = m[-1] / (1 - b1**t), v[-1] / (1 - b2**t)
                 new.append(p - lr * m_hat / (np.sqrt(v_hat) + self.eps))
         L = net.L
-        new_net = MLP.from_weights(new[:L], new[L:] if net.biases is not None else None)
-        self._check_finite_result(new_net)
+        new_net = net.with_params(new[:L], new[L:] if net.biases is not None else None)
+        V.finite_step(self, new_net)
         self.state.update(t=t, m=m, v=v)  # committed only once the step has succeeded
         return new_net
 
@@ -132,16 +132,19 @@ class Adam(Optimizer):
         )
 
 
-def enorm_sweep(net: MLP) -> MLP:
+def enorm_sweep(net):
     r"""One Equi-normalization sweep: rescale each hidden layer in turn to balance its norms.
 
     Parameters
     ----------
-    net : MLP
+    net : MLP or PlainCNN
+        For a :class:`gspace.PlainCNN` the nodes are the channels: the in-weights of channel
+        :math:`j` of a hidden layer are its kernel ``weights[l-1][:, j]`` (and bias), its
+        out-weights ``weights[l][j]`` (the next kernels' input channel, or the output row).
 
     Returns
     -------
-    MLP
+    MLP or PlainCNN
         ``g(net)`` for a positive rescaling ``g``: the same function (claim G2).
 
     Notes
@@ -165,7 +168,8 @@ def enorm_sweep(net: MLP) -> MLP:
     (the paper's released code leaves biases out), so that the sweep is an exact rescaling
     :math:`g` and keeps the function. A node whose in- or out-norm is 0 is left unscaled.
 
-    It is one sweep of :func:`gspace.balance` (which repeats sweeps until they converge).
+    For an MLP this is one sweep of :func:`gspace.balance`, which repeats sweeps until they
+    converge (a test checks that they agree); this one also serves plain CNNs.
 
     References
     ----------
@@ -174,13 +178,26 @@ def enorm_sweep(net: MLP) -> MLP:
 
     Examples
     --------
-    >>> net = MLP.from_weights([[[4.0]], [[0.25]]])
+    >>> import gspace
+    >>> net = gspace.MLP.from_weights([[[4.0]], [[0.25]]])
     >>> enorm_sweep(net).weights[0].tolist(), enorm_sweep(net).weights[1].tolist()
     ([[1.0]], [[1.0]])
     """
-    # one sweep; a tolerance no sweep can exceed, so that balance does not warn that it
-    # stopped before convergence
-    return balance(net, tol=np.finfo(np.float64).max, max_iter=1)[0]
+    ws = [np.array(w, dtype=np.float64) for w in net.weights]
+    bs = None if net.biases is None else [np.array(b, dtype=np.float64) for b in net.biases]
+    for l in range(1, len(ws)):
+        w_in, w_out = ws[l - 1], ws[l]  # node j: w_in[:, j, ...] and w_out[j, ...]
+        sq_in = np.sum(w_in**2, axis=tuple(a for a in range(w_in.ndim) if a != 1))
+        sq_in = sq_in + (bs[l - 1] ** 2 if bs is not None else 0.0)
+        sq_out = np.sum(w_out**2, axis=tuple(range(1, w_out.ndim)))
+        ok = (sq_in > 0) & (sq_out > 0)
+        c = np.ones_like(sq_in)
+        c[ok] = np.sqrt(np.sqrt(sq_out[ok] / sq_in[ok]))
+        w_in *= c.reshape((1, -1) + (1,) * (w_in.ndim - 2))
+        w_out /= c.reshape((-1,) + (1,) * (w_out.ndim - 1))
+        if bs is not None:
+            bs[l - 1] *= c
+    return net.with_params(ws, bs)
 
 
 class ENorm(Optimizer):
@@ -235,9 +252,11 @@ class ENorm(Optimizer):
     def __init__(self, lr=0.1, weight_decay=0.0):
         super().__init__(lr, weight_decay=weight_decay)
 
-    def step(self, net: MLP, grads) -> MLP:
+    def step(self, net, grads):
         stepped = SGD(self.lr, weight_decay=self.weight_decay).step(net, grads)
-        return self._check_finite_result(enorm_sweep(stepped))
+        new = enorm_sweep(stepped)
+        V.finite_step(self, new)
+        return new
 
     def __repr__(self) -> str:
         return f"ENorm(lr={self.lr}, weight_decay={self.weight_decay})"

@@ -436,6 +436,17 @@ def _delegate(module: str, what: str, args) -> int:
 
 # ---------------------------------------------------------------------------- verify, experiment
 def _cmd_verify(args) -> int:
+    if args.cnn is None and args.image is not None:
+        raise UsageError("--image applies only to --cnn")
+    if args.cnn is not None:  # a plain CNN: small by construction (parse_cnn limits its paths)
+        from .verify_cnn import check_image
+
+        args.image = 8 if args.image is None else args.image
+        try:
+            check_image(args.cnn, args.image)
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+        return _delegate("verify_cnn", "verify --cnn", args)
     # networks, gradients, sparse matrices of the routes: the peak memory of verify on
     # 784,256,256,256,10 was that of about 100 copies of the weights
     _check_memory(args.widths, "--widths", copies=100)
@@ -467,9 +478,9 @@ def _experiment_list() -> str:
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``gspace`` command (subcommands demo, train, verify,
     experiment)."""
+    from .core.network import LOSSES
     from .datasets import DATASETS
     from .initialization import DEFAULT_INIT, INITS
-    from .network import LOSSES
     from .train import OPTIMIZERS, SCHEDULES
 
     fmt = argparse.HelpFormatter
@@ -607,11 +618,23 @@ def build_parser() -> argparse.ArgumentParser:
         "the route.",
         formatter_class=fmt,
     )
-    p.add_argument(
+    net = p.add_mutually_exclusive_group()
+    net.add_argument(
         "--widths",
         type=_verify_widths,
         default=[3, 4, 4, 2],
         help="layer widths d,h1,...,K, at least one hidden layer (default: 3,4,4,2)",
+    )
+    net.add_argument(
+        "--cnn",
+        type=_cnn_spec,
+        default=None,
+        metavar="C0:LAYERS:K",
+        help="a plain CNN instead: claims C1-C4 and those they carry, e.g. 1:4k3s1,8k3s2:10 "
+        "(per conv layer: channels, k kernel, s stride, optional p pool)",
+    )
+    p.add_argument(
+        "--image", type=positive_int, default=None, help="image side for --cnn (default: 8)"
     )
     p.add_argument("--bias", action="store_true", help="networks with biases")
     p.add_argument(
@@ -709,6 +732,16 @@ def _verify_widths(text: str) -> list[int]:
             f"3,4,4,2, got {text!r}"
         )
     return values
+
+
+def _cnn_spec(text: str) -> str:
+    from .verify_cnn import parse_cnn
+
+    try:
+        parse_cnn(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
 
 
 def _limit(text: str) -> int:

@@ -36,16 +36,17 @@ from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
+import scipy as sp
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .network import MLP, Gradients, _as_float_array, check_widths
-from .skeleton import Skeleton
+from . import validation as V
+from .core.basis import Skeleton
+from .core.network import MLP, Gradients, loss_and_output_error
+from .core.paths import rank_svd
+from .initialization import INITS, skeleton_unit
 
 __all__ = ["PlainCNN", "im2col", "conv2d_forward", "conv2d_backward", "channel_graph"]
-__all__ += ["draw_channel_graph"]
-
-INITS = ("he", "skeleton-unit")
-
+__all__ += ["draw_channel_graph", "ChannelMatrices"]
 
 # ---------------------------------------------------------------------- convolution (im2col)
 #: im2col runs over chunks of images whose unrolled matrix has about this many bytes, so that
@@ -178,66 +179,6 @@ def _avgpool_backward(d: np.ndarray, shape, p: int) -> np.ndarray:
     return out
 
 
-# ---------------------------------------------------------------------- input checks
-def _int_list(values, n: int, name: str) -> tuple:
-    """``values`` as a tuple of ``n`` ints >= 1 (an int is repeated ``n`` times)."""
-    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
-        values = [values] * n
-    try:
-        values = list(values)
-    except TypeError:
-        raise TypeError(f"{name} must be an int or a list of {n} ints, got {values!r}") from None
-    if len(values) != n:
-        raise ValueError(f"{name} needs one entry per convolution layer ({n}), got {values!r}")
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"every entry of {name} must be an integer, got {v!r} in {values!r}")
-        if v < 1:
-            raise ValueError(f"every entry of {name} must be >= 1, got {v} in {values!r}")
-    return tuple(int(v) for v in values)
-
-
-def _check_cnn(weights, strides, biases, pool):
-    """Validated float64 copies ``(weights, strides, biases, pool)`` of a PlainCNN's parameters."""
-    if isinstance(weights, np.ndarray) or len(weights) < 2:
-        raise TypeError(
-            "weights must be a list of conv kernels (C_in, C_out, k, k), at least one, "
-            "followed by the output matrix (C_last, K)"
-        )
-    ws, L = [], len(weights)
-    for l, w in enumerate(weights):
-        w = _as_float_array(w, f"weights[{l}]")
-        if l < L - 1 and (w.ndim != 4 or w.shape[2] != w.shape[3]):
-            raise ValueError(
-                f"weights[{l}] must be a conv kernel of shape (C_in, C_out, k, k), got {w.shape}"
-            )
-        if l < L - 1 and w.shape[2] % 2 == 0:
-            raise ValueError(
-                f"weights[{l}] has an even kernel size {w.shape[2]}; only odd sizes are "
-                f"supported (zero padding k // 2 must centre the kernel)"
-            )
-        if l == L - 1 and w.ndim != 2:
-            raise ValueError(f"weights[{l}] (output layer) must be 2-d (C_last, K), got {w.shape}")
-        if min(w.shape) < 1:
-            raise ValueError(f"weights[{l}] must not be empty, got shape {w.shape}")
-        if ws and ws[-1].shape[1] != w.shape[0]:
-            raise ValueError(
-                f"weights[{l - 1}] has {ws[-1].shape[1]} out-channels but weights[{l}] has "
-                f"{w.shape[0]} in-channels"
-            )
-        ws.append(w)
-    strides = _int_list(1 if strides is None else strides, L - 1, "strides")
-    pool = _int_list(1 if pool is None else pool, L - 1, "pool")
-    if biases is not None:
-        if isinstance(biases, np.ndarray) or len(biases) != L:
-            raise ValueError(f"biases must be a list of {L} vectors, one per layer")
-        biases = [_as_float_array(b, f"biases[{l}]") for l, b in enumerate(biases)]
-        for l, (b, w) in enumerate(zip(biases, ws, strict=True)):
-            if b.shape != (w.shape[1],):
-                raise ValueError(f"biases[{l}] must have shape ({w.shape[1]},), got {b.shape}")
-    return ws, strides, biases, pool
-
-
 # ---------------------------------------------------------------------- the network
 @dataclass(frozen=True)
 class CNNCache:
@@ -280,7 +221,8 @@ class PlainCNN:
         (the default).
     init : {"he", "skeleton-unit"}, default "he"
         ``"he"``: ``W^l ~ N(0, 2 / (C_{l-1} k^2))``, output ``N(0, 2 / C_{L-1})``.
-        ``"skeleton-unit"``: the same, then :meth:`skeleton_unit`.
+        ``"skeleton-unit"``: the same, then :func:`gspace.skeleton_unit` (the centre taps of
+        the skeleton channel pairs set to 1, as the authors' code does).
     rng : numpy.random.Generator, optional
         The only source of randomness; a fresh unseeded generator if None.
 
@@ -333,31 +275,18 @@ class PlainCNN:
         init: str = "he",
         rng=None,
     ):
-        if isinstance(channels, (int, np.integer)) or not isinstance(channels, Sequence):
-            raise TypeError(f"channels must be a list of ints [C_1, ...], got {channels!r}")
-        widths = check_widths([in_channels, *channels, n_classes])
-        if len(widths) < 3:
-            raise ValueError("channels must list at least one convolution layer")
-        ks = _int_list(kernel_size, len(channels), "kernel_size")
-        if not isinstance(bias, (bool, np.bool_)):
-            raise TypeError(f"bias must be True or False, got {bias!r}")
-        if init not in INITS:
-            raise ValueError(f"unknown init {init!r}; accepted: {', '.join(INITS)}")
-        if rng is None:
-            rng = np.random.default_rng()
-        elif not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        widths, ks, rng = V.cnn_args(in_channels, channels, n_classes, kernel_size, bias, rng)
+        V.choice(init, INITS, "init")
         weights = [
             rng.normal(0.0, np.sqrt(2.0 / (ci * k * k)), size=(ci, co, k, k))
-            for ci, co, k in zip(widths[:-2], widths[1:-1], ks, strict=True)
+            for ci, co, k in zip(widths[:-2], widths[1:-1], ks)
         ]
         weights.append(rng.normal(0.0, np.sqrt(2.0 / widths[-2]), size=widths[-2:]))
         biases = [np.zeros(c) for c in widths[1:]] if bias else None
-        self.weights, self.strides, self.biases, self.pool = _check_cnn(
-            weights, strides, biases, pool
-        )
+        layers = V.cnn_layers(weights, strides, biases, pool)
+        self.weights, self.strides, self.biases, self.pool = layers
         if init == "skeleton-unit":
-            self.weights = self.skeleton_unit().weights
+            self.weights = skeleton_unit(self).weights
 
     @classmethod
     def from_weights(cls, weights, strides=None, biases=None, pool=None) -> PlainCNN:
@@ -380,10 +309,10 @@ class PlainCNN:
         Raises
         ------
         TypeError
-            ``weights`` not a list of at least two arrays, non-numeric arrays, non-integer
-            strides.
+            ``weights`` not a list of at least two arrays, or non-numeric arrays.
         ValueError
-            Wrong shapes, even kernel sizes, non-finite values, strides or pool sizes < 1.
+            Wrong shapes, even kernel sizes, non-finite values, strides or pool sizes that are
+            not integers >= 1.
 
         Examples
         --------
@@ -392,81 +321,39 @@ class PlainCNN:
         6.0
         """
         net = cls.__new__(cls)
-        net.weights, net.strides, net.biases, net.pool = _check_cnn(weights, strides, biases, pool)
+        net.weights, net.strides, net.biases, net.pool = V.cnn_layers(
+            weights, strides, biases, pool
+        )
+        return net
+
+    def with_params(self, weights: list, biases: list | None) -> PlainCNN:
+        """A network with this one's strides and pooling holding the given arrays (not copied,
+        not checked): how the optimizers build their result."""
+        net = PlainCNN.__new__(PlainCNN)
+        net.weights, net.biases, net.strides, net.pool = weights, biases, self.strides, self.pool
         return net
 
     def copy(self) -> PlainCNN:
         """A deep copy of the network."""
         return PlainCNN.from_weights(self.weights, self.strides, self.biases, self.pool)
 
-    def skeleton_unit(self) -> PlainCNN:
-        """A copy with every skeleton weight (centre tap) set to 1, as the authors' code does.
-
-        The skeleton is :meth:`gspace.Skeleton.default` on the channel graph's widths; a conv
-        layer's pi- and sigma-edges are the centre taps ``W^l[i, j, k // 2, k // 2]`` of the
-        skeleton channel pairs. Like the MLP's :func:`gspace.skeleton_unit` this changes the
-        function: it is an initialization, not a G transformation.
-        """
-        sk = Skeleton.default(self.widths)
-        weights = [w.copy() for w in self.weights]
-        for l, w in enumerate(weights):
-            centre = tuple(s // 2 for s in w.shape[2:])
-            w[(sk.pi_mask(l) | sk.sigma_mask(l), *centre)] = 1.0
-        return PlainCNN.from_weights(weights, self.strides, self.biases, self.pool)
-
     # ------------------------------------------------------------------ shape facts
-    @property
-    def widths(self) -> list[int]:
-        """Channel graph widths ``[C_0, C_1, ..., C_{L-1}, K]``."""
-        return [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
+    # The MLP's, read from the weights: widths [C_0, C_1, ..., K] of the channel graph, L weight
+    # layers, m edges (all kernel entries and output weights), H hidden channels; weights then
+    # biases as one flat vector in the channel graph's edge order; predictions.
+    widths, L, m, H, has_bias = MLP.widths, MLP.L, MLP.m, MLP.H, MLP.has_bias
+    flat_params, with_flat_params = MLP.flat_params, MLP.with_flat_params
+    predict, accuracy = MLP.predict, MLP.accuracy
 
     @property
     def kernel_sizes(self) -> list[int]:
         return [w.shape[2] for w in self.weights[:-1]]
-
-    @property
-    def L(self) -> int:
-        """Number of weight layers (conv layers + the output layer)."""
-        return len(self.weights)
-
-    @property
-    def m(self) -> int:
-        """Number of edges of the channel graph: all kernel entries and output weights."""
-        return sum(w.size for w in self.weights)
-
-    @property
-    def H(self) -> int:
-        """Number of hidden channels ``C_1 + ... + C_{L-1}``."""
-        return sum(self.widths[1:-1])
-
-    @property
-    def has_bias(self) -> bool:
-        return self.biases is not None
 
     def __repr__(self) -> str:
         return (
             f"PlainCNN(widths={self.widths}, kernel_sizes={self.kernel_sizes}, "
             f"strides={list(self.strides)}, pool={list(self.pool)}, bias={self.has_bias})"
         )
-
-    def _check_X(self, X) -> np.ndarray:
-        """X as float64 channels-last ``(n, H, W, C_0)``, after checking shape and sizes."""
-        X = _as_float_array(X, "X")
-        C0 = self.widths[0]
-        if X.ndim != 4 or X.shape[1] != C0:
-            raise ValueError(f"X must have shape (n, {C0}, H, W) for this network, got {X.shape}")
-        if min(X.shape) < 1:
-            raise ValueError(f"X must hold at least one image of at least 1x1 pixel, got {X.shape}")
-        size = X.shape[2:]
-        for l, (s, p) in enumerate(zip(self.strides, self.pool, strict=True)):
-            size = tuple((h - 1) // s + 1 for h in size)
-            if min(size) < p:
-                raise ValueError(
-                    f"images of {X.shape[2]}x{X.shape[3]} pixels are too small for this network: "
-                    f"conv layer {l + 1} outputs {size[0]}x{size[1]}, less than its pool size {p}"
-                )
-            size = tuple(h // p for h in size)
-        return X.transpose(0, 2, 3, 1)
 
     # ------------------------------------------------------------------ forward, backward
     def forward_cache(self, X) -> CNNCache:
@@ -480,7 +367,10 @@ class PlainCNN:
         -------
         CNNCache
         """
-        a, z = [self._check_X(X)], [None]
+        return self._forward(V.inputs(self, X))
+
+    def _forward(self, X: np.ndarray) -> CNNCache:
+        a, z = [X.transpose(0, 2, 3, 1)], [None]  # channels-last inside
         for l, W in enumerate(self.weights[:-1]):
             z_l = conv2d_forward(a[l], W, self.strides[l])  # z^l = conv(a^{l-1}, W^l)
             if self.biases is not None:
@@ -529,14 +419,14 @@ class PlainCNN:
                 db[l - 1] = delta.sum(axis=(0, 1, 2))
         if db is not None:
             db[L - 1] = delta_L.sum(axis=0)
-        return Gradients(weights=dW, biases=db, hidden_flow=flow)
+        return Gradients.from_backprop(dW, db, flow, self.weights)
 
     # ------------------------------------------------------------------ losses (as the MLP's)
     def loss(self, X, Y, loss: str = "cross_entropy") -> float:
         """Mean loss over the images (definitions as :meth:`gspace.MLP.loss_and_gradients`)."""
-        return self.loss_and_gradients(X, Y, loss, gradients=False)[0]
+        return self.loss_and_gradients(X, Y, loss, backward=False)[0]
 
-    def loss_and_gradients(self, X, Y, loss: str = "cross_entropy", gradients: bool = True):
+    def loss_and_gradients(self, X, Y, loss: str = "cross_entropy", backward: bool = True):
         """Loss and its gradients by back-propagation.
 
         Parameters
@@ -546,7 +436,7 @@ class PlainCNN:
             ``(n,)`` integer labels for ``"cross_entropy"``; ``(n, K)`` targets for ``"mse"``.
         loss : {"cross_entropy", "mse"}
             As for :meth:`gspace.MLP.loss_and_gradients`.
-        gradients : bool, default True
+        backward : bool, default True
             False skips back-propagation (returns ``(loss, None)``).
 
         Returns
@@ -562,20 +452,10 @@ class PlainCNN:
         >>> [w.shape for w in g.weights], g.hidden_flow[0].shape
         ([(2, 3, 3, 3), (3, 2)], (3,))
         """
-        # the losses are the MLP's: same definitions, same checks, one implementation
-        loss = MLP._check_loss(loss)
-        cache = self.forward_cache(X)
-        Y = MLP._check_Y(self, Y, cache.a[0].shape[0], loss)
-        value, delta_L = MLP._loss_and_output_error(self, cache.a[-1], Y, loss)
-        return float(value), (self.backward(cache, delta_L) if gradients else None)
-
-    def predict(self, X) -> np.ndarray:
-        """Predicted classes ``argmax_k`` of the logits, shape ``(n,)``."""
-        return np.argmax(self.forward(X), axis=1)
-
-    def accuracy(self, X, y) -> float:
-        """Fraction of images whose predicted class equals the label ``y``."""
-        return MLP.accuracy(self, X, y)
+        X, Y = V.batch(self, X, Y, loss)
+        cache = self._forward(X)
+        value, delta = loss_and_output_error(cache.a[-1], Y, loss)  # the MLP's losses
+        return float(value), (self.backward(cache, delta) if backward else None)
 
 
 # ---------------------------------------------------------------------- the channel graph
@@ -697,3 +577,127 @@ def draw_channel_graph(net: PlainCNN, ax=None, max_nodes: int = 80):
     n_w = sum(w.size for w in net.weights)
     ax.set_title(f"channel graph {widths}: {n_w} edges in {len(bundles)} bundles")
     return ax
+
+
+# ---------------------------------------------------------------------- explicit matrices
+class ChannelMatrices:
+    r"""The channel graph's explicit matrices: an independent, dense route (claims C2-C4).
+
+    Paths are listed by ``networkx.all_simple_edge_paths`` on :func:`channel_graph` (one edge,
+    that is a channel pair and a tap, per layer; bias paths start at a bias node); rows are the
+    ``M`` parameters in the flat numbering (weights, then biases). For small networks only: the
+    matrices are dense.
+
+    Attributes
+    ----------
+    A : scipy.sparse.csc_array of shape (M, n_paths)
+        The structure matrix, ``A[e, p] = 1`` iff edge ``e`` is on path ``p``; its rank is
+        ``M - H`` (claim C2, :meth:`rank`).
+    basis : list of tuple
+        The centre-tap basis (claim C3): for every edge ``e = (a -> b)`` that is not a
+        sigma-edge, in edge order, the edges of in-chain(a) + e + out-chain(b).
+    Ab, B : ndarray
+        ``A'`` ``(M, M - H)``, the basis columns, and ``B`` ``(M, H)``, a unit column per
+        sigma-edge.
+    sigma : ndarray of bool, shape (M,)
+
+    Notes
+    -----
+    G-SGD the way the paper writes it: ICR solves :math:`F = A' u` with :math:`F = w \odot g`
+    on the rows of the non-sigma edges (a square system; the other ``H`` rows hold iff the
+    balance identity I2 does, see :meth:`icr_residual`) and
+    :math:`\partial l / \partial v = u / v`; Weight-Allocation solves
+    :math:`[B, A']^T \log|w'| = (\log|w_\sigma|, \log|v'|)`, and since ``[B, A']`` is
+    unimodular the sign bits solve the same system over the integers.
+
+    Examples
+    --------
+    >>> net = PlainCNN(1, [2], n_classes=2, rng=np.random.default_rng(0))
+    >>> cm = ChannelMatrices(net)
+    >>> cm.A.shape, cm.rank(), net.m - net.H
+    ((22, 36), 20, 20)
+    """
+
+    def __init__(self, net: PlainCNN):
+        G = channel_graph(net)
+        nodes = G.nodes(data=True)
+        outs = [n for n, d in nodes if d["layer"] == net.L and not d["bias"]]
+        srcs = [n for n, d in nodes if d["bias"] or d["layer"] == 0]
+        self.paths = [tuple(G.edges[e]["edge"] for e in p) for s in srcs
+                      for p in nx.all_simple_edge_paths(G, s, outs)]  # fmt: skip
+        self.M, self.H = G.number_of_edges(), net.H
+        self.A = self._columns(self.paths, sparse=True)
+        pi_in = {v: (u, d["edge"]) for u, v, d in G.edges(data=True) if d["pi"]}
+        sigma_out = {u: (v, d["edge"]) for u, v, d in G.edges(data=True) if d["sigma"]}
+        self.sigma = np.isin(np.arange(self.M), [e for _, e in sigma_out.values()])
+
+        def in_chain(n):  # the pi-edges from an input up to channel n
+            return in_chain(pi_in[n][0]) + [pi_in[n][1]] if n in pi_in else []
+
+        def out_chain(n):  # the sigma-edges from channel n up to an output
+            return [sigma_out[n][1]] + out_chain(sigma_out[n][0]) if n in sigma_out else []
+
+        ends = {d["edge"]: (u, v) for u, v, d in G.edges(data=True)}
+        self.basis = [
+            tuple(in_chain(ends[e][0]) + [e] + out_chain(ends[e][1]))
+            for e in range(self.M)
+            if not self.sigma[e]
+        ]
+        self.Ab, self.B = self._columns(self.basis), np.eye(self.M)[:, self.sigma]
+
+    def _columns(self, paths, sparse=False):
+        rows = np.concatenate(paths).astype(np.int64)
+        cols = np.repeat(np.arange(len(paths)), [len(p) for p in paths])
+        A = sp.sparse.csc_array((np.ones(rows.size), (rows, cols)), shape=(self.M, len(paths)))
+        return A if sparse else A.toarray()
+
+    def rank(self) -> int:
+        """Rank of ``A``, as that of ``A A^T`` (``M x M``, paths through pairs of edges)."""
+        return rank_svd((self.A @ self.A.T).toarray())[0]
+
+    def exponents(self) -> np.ndarray:
+        """Integer ``alpha`` ``(M - H, n_paths)`` with ``A = A' alpha``: every path value is a
+        product of integer powers of basis-path values (claim C3). Solved on the non-sigma rows
+        (unit upper triangular: an edge lies on its own basis path and, as a pi-edge, on
+        basis paths of later edges only); raises if a path is not such a combination."""
+        own = sp.sparse.csr_array(self.Ab[~self.sigma])
+        b = self.A.toarray()[~self.sigma]
+        alpha = sp.sparse.linalg.spsolve_triangular(own, b, lower=False, unit_diagonal=True)
+        alpha = np.rint(alpha).astype(np.int64)
+        if (sp.sparse.csr_array(self.Ab) @ alpha != self.A.toarray()).any():
+            raise ArithmeticError("a path is not an integer combination of the basis paths")
+        return alpha
+
+    def basis_values(self, w: np.ndarray) -> np.ndarray:
+        """``v_j``: the product of the parameters ``w`` (flat) on basis path ``j``."""
+        return np.array([np.prod(w[list(p)]) for p in self.basis])
+
+    def _u(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
+        return np.linalg.solve(self.Ab[~self.sigma], (w * g)[~self.sigma])
+
+    def inverse_chain_rule(self, w: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """``dl/dv`` (basis order) from ``F = A' u``, given flat parameters and gradients."""
+        return self._u(w, g) / self.basis_values(w)
+
+    def icr_residual(self, w: np.ndarray, g: np.ndarray) -> float:
+        """``|A' u - F| / |F|`` over all rows: about 1e-16 iff I2 holds for ``g`` at ``w``."""
+        F = w * g
+        return float(np.linalg.norm(self.Ab @ self._u(w, g) - F) / max(1e-300, np.linalg.norm(F)))
+
+    def weight_allocation(self, w: np.ndarray, v_new: np.ndarray) -> np.ndarray:
+        """Flat parameters that keep the sigma-edges of ``w`` and have basis values ``v_new``."""
+        C = np.vstack([self.B.T, self.Ab.T])
+        log_abs = np.linalg.solve(C, np.log(np.abs(np.concatenate([w[self.sigma], v_new]))))
+        bits = np.linalg.solve(C, np.concatenate([w[self.sigma] < 0, v_new < 0]).astype(float))
+        return np.exp(log_abs) * (-1.0) ** (np.rint(bits).astype(np.int64) % 2)
+
+    def gsgd_step(self, w: np.ndarray, g: np.ndarray, lr: float) -> np.ndarray:
+        """One G-SGD step on flat parameters: ICR, ``v' = v - lr dl/dv``, WA (claim A1)."""
+        v = self.basis_values(w)
+        return self.weight_allocation(w, v - lr * self.inverse_chain_rule(w, g))
+
+    def path_sgd_gamma(self, w: np.ndarray) -> np.ndarray:
+        """Path-SGD's ``gamma(w, e)`` for every parameter: the sum over the paths through
+        ``e`` of the product of the other squared parameters."""
+        sq = np.array([np.prod(w[list(p)] ** 2) for p in self.paths])
+        return (self.A @ sq) / w**2

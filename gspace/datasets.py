@@ -558,7 +558,7 @@ def _make(name, X, y, idx, X_test, y_test, n_classes, description):
 
 
 def _teacher_pool(n_samples, n_features, n_classes, hidden, teacher_seed):
-    from .network import MLP  # local import: datasets does not otherwise need the network
+    from .core.network import MLP  # local import: datasets does not otherwise need the network
 
     for value, what in ((n_samples, "n_samples"), (n_features, "n_features")):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:

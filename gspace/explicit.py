@@ -1,192 +1,107 @@
-r"""G-SGD with explicit matrices, for teaching (and as the independent route of claim A1).
+r"""Independent routes, for checking the core and for teaching: explicit matrices and ranks.
 
-:class:`gspace.GSGD` never forms a matrix: its Inverse-Chain-Rule is a backward sweep and its
-Weight-Allocation a forward sweep, O(m) in all. This module does the same step the way the
-paper writes it, with dense matrices, so that every stage can be printed and checked:
+:mod:`gspace.core` never forms a matrix: its Inverse-Chain-Rule is a backward sweep and its
+Weight-Allocation a forward sweep, O(m) in all. This module does the same mathematics the
+way the paper writes it, with matrices, so every stage can be printed and checked (claim A1),
+and it checks the rank claims by routes that do not list paths. :func:`gspace.verify.verify`
+uses these routes.
 
-* ``A'`` (:func:`basis_matrix`): the basis columns of the structure matrix, ``M x (M - H)``,
-  ``A'[e, j] = 1`` iff edge ``e`` lies on basis path ``j``;
-* ``B`` (:func:`free_matrix`): ``M x H``, one unit column per free weight (the sigma-edge out of
-  each hidden node);
-* ICR: ``F = A' u`` with ``F_e = w_e dl/dw_e`` and ``u_j = v_j dl/dv_j``: ``M`` equations for
-  ``M - H`` unknowns, consistent (the ``H`` extra equations are the balance identity, I2). It
-  is solved exactly: the rows of the non-sigma edges form a square, unit upper-triangular
-  system (edge ``e`` lies on its own basis path and, if it is a pi-edge, on basis paths of later
-  edges only), solved by back-substitution; the remaining ``H`` rows are then checked;
-* WA: the ratios ``r_e = w'_e / w_e`` satisfy ``[B, A']^T log|r| = (0_H, log|R|)``, a square
-  system of full rank (W2), solved by LU (``np.linalg.solve``). Signs follow from the same
-  matrix over the integers: the matrix has determinant +-1 (with the sigma rows first it is
-  block triangular, ``[[I_H, *], [0, unit upper-triangular]]``: the ``B`` columns are unit
-  vectors at the sigma rows, and the non-sigma rows of ``A'`` are the triangular system of
-  ICR), so ``[B, A']^T k = (0_H, [R < 0])`` has an integer solution ``k`` and ``(-1)^k`` are
-  the sign flips.
+G-SGD with matrices (``M`` parameters: weights, then biases; ``H`` hidden nodes):
 
-Sizes: ``M`` = number of weights plus biases, ``H`` = number of hidden nodes. Vectors of
-basis-path quantities are in *basis order*, that of :func:`gspace.basis.basis_paths`: the
-non-sigma weights in edge order (layer by layer, row-major in ``weights[l]``), then one path
-per bias (``biases[0]`` first; a bias path carries ``-1`` below the layer it feeds). The dense
-route needs every weight and bias to be nonzero (it works with
-``w * g`` and ``log|w|``); :class:`gspace.GSGD` does not.
+* ``A'`` (:func:`basis_matrix`): the basis columns of the structure matrix, ``M x (M - H)``;
+  ``B`` (:func:`free_matrix`): one unit column per free (sigma) weight; ``[B, A']``
+  (:func:`augmented_matrix`) has rank ``M`` (W2);
+* ICR: ``F = A' u`` (``F = w g``, ``u = v dl/dv``). The rows of the non-sigma edges form a
+  unit upper-triangular square system (an edge lies on its own basis path and, as a pi-edge,
+  on basis paths of later edges only), solved by sparse back-substitution; the ``H`` other
+  rows are checked (they hold iff the balance identity I2 holds);
+* WA: with the sigma weights fixed (``r = 1``), ``A'_ns^T log|r_ns| = log|R|`` is the
+  transposed triangular system; the same system over the integers gives the sign flips
+  (its determinant is 1).
+
+Ranks (R1, R2): pivoted QR of ``A`` (:func:`rank_qr`), ``A A^T`` by counting the paths
+through pairs of edges without listing any (:func:`gram_by_counting`,
+:func:`rank_by_counting`), and an exact certificate with integers only
+(:func:`rank_certificate`).
+
+Vectors of basis-path quantities are in *basis order* (that of
+:func:`gspace.core.basis.basis_paths`). The matrix route works with ``w g`` and ``log|w|``
+and needs every weight and bias nonzero; :class:`gspace.GSGD` does not.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
 import numpy as np
 import scipy as sp
 
-from . import basis as _basis
-from .gsgd import PathArrays, _check_lr, _resolve_skeleton
-from .network import MLP, Gradients, check_widths
-from .optim import check_grads
-from .skeleton import Skeleton
+from . import validation as V
+from .core.basis import Skeleton, basis_path_array, resolve_skeleton, sigma_edge_mask
+from .core.gsgd import PathArrays
+from .core.network import MLP
+from .core.paths import (
+    DEFAULT_PATH_LIMIT,
+    edge_offsets,
+    num_params,
+    path_edges,
+    path_values,
+    rank_svd,
+    structure_matrix,
+)
+from .core.scaling import scaling_vectors
 
-__all__ = [
-    "MAX_PARAMS",
-    "basis_matrix",
-    "free_matrix",
-    "augmented_matrix",
-    "flatten",
-    "unflatten",
-    "explicit_basis_path_values",
-    "explicit_inverse_chain_rule",
-    "explicit_weight_allocation",
-    "explicit_gsgd_step",
-]
+__all__ = ["MAX_PARAMS", "basis_matrix", "free_matrix", "augmented_matrix", "flatten"]
+__all__ += ["unflatten", "explicit_basis_path_values", "explicit_inverse_chain_rule"]
+__all__ += ["explicit_weight_allocation", "explicit_gsgd_step", "rank_qr", "explicit_rank"]
+__all__ += ["rank_of_structure_matrix", "gram_by_counting", "rank_by_counting"]
+__all__ += ["path_sum_range", "RankCertificate", "rank_certificate"]
+__all__ += ["GSpaceCoordinates", "gspace_coordinates"]
 
-#: Largest ``M`` (weights plus biases) the dense route accepts: ``[B, A']`` is ``M x M``.
+#: Largest ``M`` for which :func:`basis_matrix`, :func:`free_matrix` and
+#: :func:`augmented_matrix` return dense arrays (``[B, A']`` is ``M x M``).
 MAX_PARAMS = 3000
 
 
-def _setup(widths, bias: bool, skeleton) -> tuple[list, Skeleton, int]:
-    widths = check_widths(widths)
-    if not isinstance(bias, (bool, np.bool_)):
-        raise TypeError(f"bias must be True or False, got {bias!r}")
-    sk = _resolve_skeleton(widths, skeleton)
-    M = sum(a * b for a, b in zip(widths[:-1], widths[1:])) + (sum(widths[1:]) if bias else 0)
-    if M > MAX_PARAMS:
-        raise ValueError(
-            f"the explicit-matrix route builds M x M dense matrices; M = {M} parameters exceeds "
-            f"MAX_PARAMS = {MAX_PARAMS}. Use gspace.GSGD, which needs no matrix."
-        )
-    return widths, sk, M
+def basis_matrix(widths, bias: bool = False, skeleton=None, sparse: bool = False):
+    r"""``A'``: the columns of the structure matrix for the basis paths, ``(M, M - H)``.
 
-
-def _edge_offsets(widths: list, bias: bool) -> tuple[list, list]:
-    """Row offset of weights[l] and of biases[l] in the edge numbering."""
-    w_off, o = [], 0
-    for a, b in zip(widths[:-1], widths[1:]):
-        w_off.append(o)
-        o += a * b
-    b_off = []
-    if bias:
-        for h in widths[1:]:
-            b_off.append(o)
-            o += h
-    return w_off, b_off
-
-
-def basis_matrix(widths, bias: bool = False, skeleton: Skeleton | None = None) -> np.ndarray:
-    r"""Dense ``A'``: the basis columns of the structure matrix.
-
-    Parameters
-    ----------
-    widths : sequence of int
-    bias : bool, default False
-    skeleton : Skeleton, optional
-
-    Returns
-    -------
-    ndarray of shape (M, M - H)
-        ``A'[e, j] = 1`` iff edge ``e`` (weights in edge order, then biases) is on basis path
-        ``j`` (order of :func:`gspace.basis.basis_paths`): the dense, float form of
-        :func:`gspace.basis.basis_matrix`, with a size guard.
-
-    Raises
-    ------
-    ValueError
-        If ``M > MAX_PARAMS`` or the skeleton does not fit.
-
-    Notes
-    -----
-    :math:`\log|v| = A'^T \log|w|` for the basis-path values.
-
-    References
-    ----------
-    .. [1] Meng et al., ICLR 2019, sections "Skeleton method" and "Inverse-Chain-Rule".
+    ``A'[e, j] = 1`` iff edge ``e`` is on basis path ``j``; :math:`\log|v| = A'^T \log|w|`.
+    Dense float64 (at most ``MAX_PARAMS`` rows), or a sparse int64 ``csc_array``.
 
     Examples
     --------
     >>> basis_matrix([1, 2, 1]).astype(int).tolist()
     [[1, 0], [0, 1], [1, 0], [0, 1]]
     """
-    widths, sk, M = _setup(widths, bias, skeleton)
-    A = _basis.basis_matrix(widths, sk, bias).toarray().astype(np.float64)
-    if A.shape[0] != M:  # pragma: no cover - both count weights plus biases
-        raise AssertionError(f"basis matrix has {A.shape[0]} rows, expected {M}")
-    return A
+    widths, sk, M = V.matrix_route(widths, bias, skeleton, dense=not sparse)
+    E = path_edges(widths, basis_path_array(widths, resolve_skeleton(widths, sk), bias))
+    cols, layers = np.nonzero(E >= 0)
+    A = sp.sparse.csc_array(
+        (np.ones(cols.size, np.int64), (E[cols, layers], cols)), shape=(M, E.shape[0])
+    )
+    return A if sparse else A.toarray().astype(np.float64)
 
 
-def free_matrix(widths, bias: bool = False, skeleton: Skeleton | None = None) -> np.ndarray:
-    """Dense ``B``: one unit column per free weight (the sigma-edge out of each hidden node).
-
-    Parameters
-    ----------
-    widths : sequence of int
-    bias : bool, default False
-    skeleton : Skeleton, optional
-
-    Returns
-    -------
-    ndarray of shape (M, H)
-        Columns in hidden-node order (layer by layer).
-
-    Raises
-    ------
-    ValueError
-        If ``M > MAX_PARAMS`` or the skeleton does not fit.
-
-    References
-    ----------
-    .. [1] Meng et al., ICLR 2019, section "Weight-Allocation".
+def free_matrix(widths, bias: bool = False, skeleton=None) -> np.ndarray:
+    """Dense ``B`` ``(M, H)``: one unit column per sigma-edge (hidden nodes in order).
 
     Examples
     --------
     >>> free_matrix([1, 2, 1]).astype(int).tolist()
     [[0, 0], [0, 0], [1, 0], [0, 1]]
     """
-    widths, sk, M = _setup(widths, bias, skeleton)
-    w_off, _ = _edge_offsets(widths, bias)
-    L = len(widths) - 1
-    cols = []
-    for l in range(1, L):
-        for a in range(widths[l]):
-            cols.append(w_off[l] + a * widths[l + 1] + int(sk.sigma[l][a]))
-    B = np.zeros((M, len(cols)))
-    B[cols, np.arange(len(cols))] = 1.0
+    widths, sk, M = V.matrix_route(widths, bias, skeleton, dense=True)
+    rows = np.flatnonzero(sigma_edge_mask(resolve_skeleton(widths, sk), bias))
+    B = np.zeros((M, rows.size))
+    B[rows, np.arange(rows.size)] = 1.0
     return B
 
 
-def augmented_matrix(widths, bias: bool = False, skeleton: Skeleton | None = None) -> np.ndarray:
-    """``[B, A']`` of shape ``(M, M)``: the matrix of Weight-Allocation (rank M, claim W2).
-
-    Parameters
-    ----------
-    widths : sequence of int
-    bias : bool, default False
-    skeleton : Skeleton, optional
-
-    Returns
-    -------
-    ndarray of shape (M, M)
-
-    Raises
-    ------
-    ValueError
-        If ``M > MAX_PARAMS`` or the skeleton does not fit.
-
-    References
-    ----------
-    .. [1] Meng et al., ICLR 2019, section "Weight-Allocation".
+def augmented_matrix(widths, bias: bool = False, skeleton=None) -> np.ndarray:
+    """``[B, A']`` ``(M, M)``: the matrix of Weight-Allocation (rank ``M``, claim W2).
 
     Examples
     --------
@@ -198,24 +113,8 @@ def augmented_matrix(widths, bias: bool = False, skeleton: Skeleton | None = Non
 
 
 def flatten(pa: PathArrays, skeleton: Skeleton) -> np.ndarray:
-    """A :class:`~gspace.gsgd.PathArrays` as a vector in basis order (sigma entries dropped).
-
-    Parameters
-    ----------
-    pa : PathArrays
-    skeleton : Skeleton
-        The skeleton whose sigma-edges are dropped.
-
-    Returns
-    -------
-    ndarray of shape (M - H,)
-
-    Raises
-    ------
-    TypeError
-        If ``pa`` is not a PathArrays or ``skeleton`` not a Skeleton.
-    ValueError
-        If the layers of ``pa`` do not have the skeleton's shapes.
+    """A :class:`~gspace.core.gsgd.PathArrays` as a vector in basis order (sigma entries
+    dropped).
 
     Examples
     --------
@@ -223,256 +122,76 @@ def flatten(pa: PathArrays, skeleton: Skeleton) -> np.ndarray:
     >>> flatten(PathArrays([np.array([[1.0, 2.0]]), np.array([[3.0], [4.0]])]), sk)
     array([1., 2.])
     """
-    if not isinstance(pa, PathArrays):
-        raise TypeError(f"pa must be a PathArrays, got {type(pa).__name__}")
-    if not isinstance(skeleton, Skeleton):
-        raise TypeError(f"skeleton must be a gspace.Skeleton, got {type(skeleton).__name__}")
-    widths = list(skeleton.widths)
-    shapes = [np.shape(x) for x in pa.weights]
-    if shapes != list(zip(widths[:-1], widths[1:])):
-        raise ValueError(
-            f"pa.weights has shapes {shapes}, the skeleton's widths {widths} need "
-            f"{list(zip(widths[:-1], widths[1:]))}"
-        )
+    V.flatten_args(pa, skeleton)
     parts = [np.asarray(x)[~skeleton.sigma_mask(l)] for l, x in enumerate(pa.weights)]
-    parts += [np.asarray(b) for b in (pa.biases or [])]
-    return np.concatenate(parts)
+    return np.concatenate(parts + [np.asarray(b) for b in (pa.biases or [])])
 
 
-def unflatten(vec, net: MLP, skeleton: Skeleton | None = None, fill: float = 0.0) -> PathArrays:
-    """Inverse of :func:`flatten`: a basis-order vector laid out like ``net``.
-
-    Parameters
-    ----------
-    vec : array_like of shape (M - H,)
-    net : MLP
-        Gives the widths and whether there are biases.
-    skeleton : Skeleton, optional
-    fill : float, default 0
-        Value put at the sigma entries (not coordinates).
-
-    Returns
-    -------
-    PathArrays
-
-    Raises
-    ------
-    TypeError
-        If ``net`` is not an MLP or ``skeleton`` not a Skeleton.
-    ValueError
-        If ``vec`` has the wrong length or the skeleton does not fit the network.
+def unflatten(vec, net, skeleton=None, fill: float = 0.0) -> PathArrays:
+    """Inverse of :func:`flatten`: a basis-order vector laid out like ``net`` (``fill`` at
+    the sigma entries).
 
     Examples
     --------
-    >>> net = MLP.from_weights([[[1.0, 1.0]], [[1.0], [1.0]]])
-    >>> unflatten([5.0, 6.0], net).weights[0].tolist()
-    [[5.0, 6.0]]
+    >>> unflatten([5.0, 6.0], MLP.from_weights([[[1.0, 1.0]], [[1.0], [1.0]]])).weights[0]
+    array([[5., 6.]])
     """
-    if not isinstance(net, MLP):
-        raise TypeError(f"net must be a gspace.MLP, got {type(net).__name__}")
-    sk = _resolve_skeleton(net.widths, skeleton)
-    vec = np.asarray(vec, dtype=np.float64)
-    n_expected = sum(int((~sk.sigma_mask(l)).sum()) for l in range(net.L))
-    if net.biases is not None:
-        n_expected += sum(b.size for b in net.biases)
-    if vec.shape != (n_expected,):
-        raise ValueError(f"vec must have shape ({n_expected},), got {vec.shape}")
-    out, o = [], 0
-    for l, w in enumerate(net.weights):
-        x = np.full(w.shape, float(fill))
-        mask = ~sk.sigma_mask(l)
-        k = int(mask.sum())
-        x[mask] = vec[o : o + k]
-        o += k
-        out.append(x)
-    bs = None
-    if net.biases is not None:
-        bs = []
-        for b in net.biases:
-            bs.append(vec[o : o + b.size].copy())
-            o += b.size
-    return PathArrays(out, bs)
+    sk = V.unflatten_args(vec, net, skeleton, resolve_skeleton)
+    masks = [~sk.sigma_mask(l) for l in range(len(net.weights))]
+    sizes = [int(m.sum()) for m in masks] + [b.size for b in (net.biases or [])]
+    parts = np.split(np.asarray(vec, dtype=np.float64), np.cumsum(sizes)[:-1])
+    out = [np.full(w.shape, float(fill)) for w in net.weights]
+    for x, m, part in zip(out, masks, parts):
+        x[m] = part
+    return PathArrays(out, None if net.biases is None else parts[len(masks) :])
 
 
-def _params(net: MLP) -> np.ndarray:
-    return np.concatenate([w.ravel() for w in net.weights] + [b for b in (net.biases or [])])
+def _route(net, skeleton):
+    """The skeleton, the sparse ``A'`` (csr), the own (non-sigma) rows and ``w`` (nonzero)."""
+    sk = resolve_skeleton(net.widths, skeleton)
+    A = basis_matrix(net.widths, net.biases is not None, sk, sparse=True).astype(float).tocsr()
+    return sk, A, np.flatnonzero(~sigma_edge_mask(sk, net.biases is not None)), net.flat_params()
 
 
-def _from_params(flat: np.ndarray, net: MLP) -> MLP:
-    ws, o = [], 0
-    for w in net.weights:
-        ws.append(flat[o : o + w.size].reshape(w.shape).copy())
-        o += w.size
-    bs = None
-    if net.biases is not None:
-        bs = []
-        for b in net.biases:
-            bs.append(flat[o : o + b.size].copy())
-            o += b.size
-    return MLP.from_weights(ws, bs)
-
-
-def _nonzero_params(net: MLP) -> np.ndarray:
-    w = _params(net)
-    if not np.all(w):
-        raise ValueError(
-            "the explicit-matrix route works with w * g and log|w| and needs every weight and "
-            "bias nonzero; gspace.GSGD handles zero non-skeleton weights"
-        )
-    return w
-
-
-def explicit_basis_path_values(net: MLP, skeleton: Skeleton | None = None) -> np.ndarray:
-    r"""Basis-path values as products over the columns of ``A'``.
-
-    Parameters
-    ----------
-    net : MLP
-    skeleton : Skeleton, optional
-
-    Returns
-    -------
-    ndarray of shape (M - H,)
-        ``v_j = prod_e w_e^{A'[e, j]}``, basis order.
-
-    Raises
-    ------
-    TypeError, ValueError
-        Not an MLP, too large, or a skeleton that does not fit.
-
-    Notes
-    -----
-    :math:`v_j = \prod_e w_e^{A'_{ej}}`, i.e. :math:`\log|v| = A'^T \log|w|` with the sign
-    the product of the signs.
-
-    References
-    ----------
-    .. [1] Meng et al., ICLR 2019, section "Skeleton method".
+def explicit_basis_path_values(net, skeleton=None) -> np.ndarray:
+    r"""Basis-path values by listing the basis paths and multiplying the weights along each
+    (:func:`gspace.core.paths.path_values`), in basis order: the independent route of
+    :func:`gspace.core.gsgd.basis_path_values` (chain products, O(m)).
 
     Examples
     --------
-    >>> net = MLP.from_weights([[[2.0, 3.0]], [[4.0], [5.0]]])
-    >>> explicit_basis_path_values(net)
+    >>> explicit_basis_path_values(MLP.from_weights([[[2.0, 3.0]], [[4.0], [5.0]]]))
     array([ 8., 15.])
     """
-    if not isinstance(net, MLP):
-        raise TypeError(f"net must be a gspace.MLP, got {type(net).__name__}")
-    A = basis_matrix(net.widths, net.has_bias, skeleton)
-    w = _params(net)
-    return np.prod(np.where(A > 0, w[:, None], 1.0), axis=0)
+    V.network(net)
+    return path_values(net, basis_path_array(net.widths, skeleton, bias=net.biases is not None))
 
 
-def explicit_inverse_chain_rule(
-    net: MLP, grads: Gradients, skeleton: Skeleton | None = None, rtol: float = 1e-8
-) -> np.ndarray:
-    r"""Inverse-Chain-Rule as the linear system ``F = A' u``, solved exactly.
+def explicit_inverse_chain_rule(net, grads, skeleton=None, rtol: float = 1e-8) -> np.ndarray:
+    r"""Inverse-Chain-Rule as the linear system :math:`F = A' u`, solved exactly.
 
-    Parameters
-    ----------
-    net : MLP
-        Every weight and bias nonzero.
-    grads : Gradients
-        ``dl/dw`` of a loss of the network function (so that the system is consistent).
-    skeleton : Skeleton, optional
-    rtol : float, default 1e-8
-        Tolerance of the consistency check of the ``H`` sigma-edge rows.
-
-    Returns
-    -------
-    ndarray of shape (M - H,)
-        ``dl/dv`` in basis order.
-
-    Raises
-    ------
-    ValueError
-        Bad or non-finite grads, a zero weight, too large a network, or an inconsistent
-        system (``grads`` is not the gradient of a G-invariant loss: the balance identity I2
-        fails).
-
-    Notes
-    -----
-    :math:`\partial l/\partial w_e = \sum_j \partial l/\partial v_j\, v_j / w_e\,
-    [e \in p^j]`, i.e. :math:`F = A' u` with :math:`F = w \odot g`,
-    :math:`u = v \odot \partial l/\partial v`. The ``M - H`` rows of the non-sigma edges form a
-    unit upper-triangular square matrix (an edge lies on its own basis path and, as a pi-edge,
-    on basis paths of later edges), so ``u`` comes from back-substitution
-    (``scipy.linalg.solve_triangular``); the remaining ``H`` rows are redundant and checked:
-    they hold iff the balance identity holds. Then :math:`\partial l/\partial v = u / v`.
+    The non-sigma rows are unit upper-triangular (back-substitution); the ``H`` sigma rows
+    are checked: they hold iff the gradients satisfy the balance identity (claim I2), i.e.
+    are the gradient of a loss of the network function. Returns ``dl/dv = u / v``.
 
     References
     ----------
     .. [1] Meng et al., ICLR 2019, section "Inverse-Chain-Rule".
-
-    Examples
-    --------
-    >>> net = MLP([2, 3, 2], rng=np.random.default_rng(0))
-    >>> _, grads = net.loss_and_gradients(np.ones((4, 2)), np.zeros((4, 2)))
-    >>> explicit_inverse_chain_rule(net, grads).shape
-    (9,)
     """
-    if not isinstance(net, MLP):
-        raise TypeError(f"net must be a gspace.MLP, got {type(net).__name__}")
-    check_grads(net, grads)
-    sk = _resolve_skeleton(net.widths, skeleton)
-    A = basis_matrix(net.widths, net.has_bias, sk)
-    w = _nonzero_params(net)
-    g = np.concatenate([x.ravel() for x in grads.weights] + list(grads.biases or []))
-    F = w * g
-    own = np.concatenate(
-        [~sk.sigma_mask(l).ravel() for l in range(net.L)]
-        + [np.ones(b.size, dtype=bool) for b in (net.biases or [])]
-    )
-    A_sq = A[own]  # square: one row per basis path, its own edge
-    if np.any(np.tril(A_sq, -1)):  # pragma: no cover - a property of the construction
-        raise AssertionError("the non-sigma rows of A' should be upper triangular")
-    u = sp.linalg.solve_triangular(A_sq, F[own], lower=False, unit_diagonal=True)
-    residual = A @ u - F
-    if np.linalg.norm(residual) > rtol * (np.linalg.norm(F) + 1e-300):
-        raise ValueError(
-            f"F = w * g is not in the column space of A' (residual "
-            f"{np.linalg.norm(residual):.3g}): these gradients violate the balance identity "
-            f"(claim I2), so they are not the gradient of a loss of the network function"
-        )
-    v = explicit_basis_path_values(net, sk)
-    return u / v
+    V.explicit_args(net, skeleton, grads=grads)
+    sk, A, own, w = _route(net, skeleton)
+    F = w * np.concatenate([g.ravel() for g in grads.weights] + list(grads.biases or []))
+    u = sp.sparse.linalg.spsolve_triangular(A[own], F[own], lower=False, unit_diagonal=True)
+    V.consistent(A @ u - F, F, rtol)
+    return u / explicit_basis_path_values(net, sk)
 
 
-def explicit_weight_allocation(
-    net: MLP, v_new, skeleton: Skeleton | None = None, atol: float = 1e-6
-) -> MLP:
-    r"""Weight-Allocation as the linear system ``[B, A']^T log|r| = (0, log|R|)``.
+def explicit_weight_allocation(net, v_new, skeleton=None):
+    r"""Weight-Allocation as the system :math:`[B, A']^T \log|r| = (0_H, \log|R|)`.
 
-    Parameters
-    ----------
-    net : MLP
-        The network before the update; every weight and bias nonzero.
-    v_new : array_like of shape (M - H,)
-        New basis-path values in basis order, all nonzero.
-    skeleton : Skeleton, optional
-    atol : float, default 1e-6
-        Tolerance for the integrality of the sign solution.
-
-    Returns
-    -------
-    MLP
-        ``w' = w * r``; the free (sigma) weights keep their values.
-
-    Raises
-    ------
-    ValueError
-        Wrong length, non-finite or zero entries of ``v_new``, a zero weight, too large a
-        network.
-
-    Notes
-    -----
-    With :math:`R = v'/v` and :math:`r = w'/w`, each basis path asks
-    :math:`\prod_{e \in p^j} r_e = R_j` and each free weight :math:`r_\sigma = 1`: in logs,
-    :math:`[B, A']^T \log|r| = (0_H, \log|R|)`, square of rank ``M`` (claim W2), solved by
-    ``np.linalg.solve``. Signs: with :math:`s_e = [r_e < 0]` the same equations hold mod 2,
-    :math:`[B, A']^T s \equiv (0_H, [R < 0])`. The matrix has determinant :math:`\pm 1`
-    (sigma rows first, it is block triangular with an identity block and the unit triangular
-    non-sigma rows of :math:`A'`), so the real solution :math:`k` of
-    :math:`[B, A']^T k = (0_H, [R < 0])` is an integer vector and :math:`s = k \bmod 2`.
+    With the sigma weights fixed (``r = 1``) it is :math:`A'^T_{ns} \log|r_{ns}| = \log|R|`,
+    lower unit triangular; the sign flips solve the same system over the integers. Returns the
+    network with ``w' = w r``.
 
     References
     ----------
@@ -480,62 +199,29 @@ def explicit_weight_allocation(
 
     Examples
     --------
-    >>> net = MLP.from_weights([[[2.0, 3.0]], [[4.0], [5.0]]])
-    >>> new = explicit_weight_allocation(net, [-16.0, 15.0])
+    >>> new = explicit_weight_allocation(MLP.from_weights([[[2.0, 3.0]], [[4.0], [5.0]]]),
+    ...                                  [-16.0, 15.0])
     >>> new.weights[0].tolist(), new.weights[1].tolist()
     ([[-4.0, 3.0]], [[4.0], [5.0]])
     """
-    if not isinstance(net, MLP):
-        raise TypeError(f"net must be a gspace.MLP, got {type(net).__name__}")
-    sk = _resolve_skeleton(net.widths, skeleton)
-    w = _nonzero_params(net)
-    BA = augmented_matrix(net.widths, net.has_bias, sk)
-    H = net.H
-    v = explicit_basis_path_values(net, sk)
-    v_new = np.asarray(v_new, dtype=np.float64)
-    if v_new.shape != v.shape:
-        raise ValueError(f"v_new must have shape {v.shape} (basis order), got {v_new.shape}")
-    if not np.all(np.isfinite(v_new)) or not np.all(v_new):
-        raise ValueError("v_new must be finite and nonzero (the system is solved in log space)")
-    R = v_new / v
-    log_r = np.linalg.solve(BA.T, np.concatenate([np.zeros(H), np.log(np.abs(R))]))
-    k = np.linalg.solve(BA.T, np.concatenate([np.zeros(H), (R < 0).astype(float)]))
-    k_int = np.rint(k)
-    if np.max(np.abs(k - k_int), initial=0.0) > atol:  # pragma: no cover - det = +-1
-        raise AssertionError("sign system has a non-integer solution")
-    sign = 1.0 - 2.0 * (k_int.astype(np.int64) % 2)
-    return _from_params(w * np.exp(log_r) * sign, net)
+    V.explicit_args(net, skeleton)
+    sk, A, own, w = _route(net, skeleton)
+    R = V.new_values(v_new, own.size) / explicit_basis_path_values(net, sk)
+    AT = A[own].T.tocsr()
+    log_r = sp.sparse.linalg.spsolve_triangular(
+        AT, np.log(np.abs(R)), lower=True, unit_diagonal=True
+    )
+    k = sp.sparse.linalg.spsolve_triangular(
+        AT, (R < 0).astype(float), lower=True, unit_diagonal=True
+    )
+    w = w.copy()
+    w[own] *= np.exp(log_r) * (1.0 - 2.0 * (np.rint(k).astype(np.int64) % 2))
+    return net.with_flat_params(w)
 
 
-def explicit_gsgd_step(net: MLP, grads: Gradients, lr: float, skeleton: Skeleton | None = None):
-    """One G-SGD step with dense matrices: ICR solve, update, WA solve.
-
-    Parameters
-    ----------
-    net : MLP
-        Every weight and bias nonzero.
-    grads : Gradients
-    lr : float
-        > 0.
-    skeleton : Skeleton, optional
-
-    Returns
-    -------
-    MLP
-
-    Raises
-    ------
-    TypeError, ValueError
-        As :func:`explicit_inverse_chain_rule` and :func:`explicit_weight_allocation`.
-
-    Notes
-    -----
-    :math:`v' = v - \\eta\\, \\partial l/\\partial v` between the two solves; claim A1 says the
-    result equals :meth:`gspace.GSGD.step` to rounding.
-
-    References
-    ----------
-    .. [1] Meng et al., ICLR 2019, section "Algorithm 1".
+def explicit_gsgd_step(net, grads, lr: float, skeleton=None):
+    """One G-SGD step with matrices: ICR solve, ``v' = v - lr dl/dv``, WA solve (claim A1:
+    equal to :func:`gspace.core.gsgd.gsgd_step` and :class:`gspace.GSGD` to rounding).
 
     Examples
     --------
@@ -547,8 +233,555 @@ def explicit_gsgd_step(net: MLP, grads: Gradients, lr: float, skeleton: Skeleton
     >>> bool(all(np.allclose(x, y) for x, y in zip(a.weights, b.weights)))
     True
     """
-    lr = _check_lr(lr)
-    sk = _resolve_skeleton(net.widths, skeleton) if isinstance(net, MLP) else None
-    v = explicit_basis_path_values(net, sk)
-    dv = explicit_inverse_chain_rule(net, grads, sk)
-    return explicit_weight_allocation(net, v - lr * dv, sk)
+    V.explicit_args(net, skeleton, grads=grads, lr=lr)
+    v = explicit_basis_path_values(net, skeleton)
+    return explicit_weight_allocation(
+        net, v - lr * explicit_inverse_chain_rule(net, grads, skeleton), skeleton
+    )
+
+
+# ============================================================ rank routes (R1, R2)
+def rank_qr(M, rtol: float | None = None) -> tuple[int, np.ndarray]:
+    """Numerical rank by a column-pivoted QR decomposition (``scipy.linalg.qr``).
+
+    Parameters
+    ----------
+    M : ndarray or scipy.sparse array of shape (p, q)
+    rtol : float, optional
+        ``|R_ii| <= rtol * |R_00|`` counts as 0; default ``max(p, q) * eps``.
+
+    Returns
+    -------
+    rank : int
+    r : ndarray
+        ``|diag(R)|`` (non-increasing thanks to the pivoting).
+
+    Examples
+    --------
+    >>> rank_qr(np.array([[1.0, 2.0], [2.0, 4.0]]))[0]
+    1
+    """
+    D = M.toarray() if sp.sparse.issparse(M) else np.asarray(M, dtype=np.float64)
+    if not D.size:
+        return 0, np.zeros(0)
+    R = sp.linalg.qr(D, mode="r", pivoting=True)[0]
+    r = np.abs(np.diag(R))
+    if rtol is None:
+        rtol = max(D.shape) * np.finfo(np.float64).eps
+    return int(np.sum(r > rtol * r[0])), r
+
+
+def explicit_rank(widths, method: str = "svd", limit: int = DEFAULT_PATH_LIMIT, bias=False):
+    """``rank(A)`` by the explicit route (paths listed, ``A`` built).
+
+    For small ``A`` the decomposition runs on the dense ``A^T`` (``n x m``); when that would
+    exceed ``2 * 10**5`` entries it runs on the sparse product ``A A^T`` (``m x m``, exact
+    integer counts in float64 while they stay below ``2^53``), rescaled to unit diagonal.
+
+    Parameters
+    ----------
+    widths : sequence of int
+    method : {"svd", "qr"}
+    limit : int
+    bias : bool
+
+    Returns
+    -------
+    rank : int
+    spectrum : ndarray
+        Singular values (or ``|diag R|``) of the matrix decomposed.
+    on : str
+        ``"A"`` or ``"A A^T"``.
+
+    Examples
+    --------
+    >>> explicit_rank([3, 4, 4, 2])[0]  # m - H = 36 - 8
+    28
+    """
+    widths = V.rank_method(method, widths)
+    A = structure_matrix(widths, limit=limit, bias=bias)[1]
+    return rank_of_structure_matrix(A, method)
+
+
+def rank_of_structure_matrix(A, method: str = "svd"):
+    """``rank(A)`` of a given structure matrix (see :func:`explicit_rank`).
+
+    Parameters
+    ----------
+    A : scipy.sparse array of shape (p, n)
+        From :func:`structure_matrix`.
+    method : {"svd", "qr"}
+
+    Returns
+    -------
+    rank : int
+    spectrum : ndarray
+    on : str
+        ``"A"`` or ``"A A^T"``.
+
+    Examples
+    --------
+    >>> _, A = structure_matrix([3, 4, 4, 2])
+    >>> rank_of_structure_matrix(A, "qr")[0]
+    28
+    """
+    V.rank_method(method)
+    rank_fn = rank_svd if method == "svd" else rank_qr
+    if A.shape[0] * A.shape[1] <= 2 * 10**5:
+        r, s = rank_fn(A.T)
+        return r, s, "A"
+    G = (A @ A.T).toarray()
+    d = 1.0 / np.sqrt(np.diag(G))
+    r, s = rank_fn(G * d[:, None] * d[None, :])
+    return r, s, "A A^T"
+
+
+# --------------------------------------------------------------------- the counting route
+def _through_counts(widths, bias: bool):
+    """``N_in[l]``: partial paths ending at a fixed node of layer ``l`` (from an input or, with
+    biases, from a bias); ``N_out[l]``: partial paths from a fixed node of layer ``l`` to an
+    output. Exact Python ints."""
+    L = len(widths) - 1
+    n_in = [1] * (L + 1)
+    for l in range(1, L + 1):
+        n_in[l] = widths[l - 1] * n_in[l - 1] + (1 if bias else 0)
+    n_out = [1] * (L + 1)
+    for l in range(L - 1, -1, -1):
+        n_out[l] = widths[l + 1] * n_out[l + 1]
+    return n_in, n_out
+
+
+def gram_by_counting(widths, bias: bool = False, exact: bool = False, scaled: bool = False):
+    """``A A^T`` built by counting paths through pairs of edges; no path is listed.
+
+    Parameters
+    ----------
+    widths : sequence of int
+    bias : bool, default False
+        Include the bias edges (rows and columns ``m..``).
+    exact : bool, default False
+        Return exact Python integers (an ``object`` array); only for small ``m``.
+    scaled : bool, default False
+        Return ``D^{-1/2} A A^T D^{-1/2}`` with ``D = diag(A A^T)``, computed from logarithms
+        of the counts (same rank, entries in ``[0, 1]``, no overflow whatever the path count).
+
+    Returns
+    -------
+    ndarray of shape (p, p)
+        ``p = m`` (plus the number of biases). Entry ``(e, f)`` = number of paths through both
+        ``e`` and ``f`` (or its rescaled value).
+
+    Notes
+    -----
+    Let ``N_in(l)`` be the number of partial paths ending at a given node of layer ``l`` and
+    ``N_out(l)`` those leaving a given node of layer ``l`` for an output. For edges
+    ``e = (a -> b)`` from layer ``l`` and ``f = (c -> d)`` from layer ``l' > l``::
+
+        (A A^T)_{ee} = N_in(l) N_out(l + 1)
+        (A A^T)_{ef} = N_in(l) [b = c] N_out(l' + 1)                      if l' = l + 1
+                     = N_in(l) h_{l+2} ... h_{l'-1} N_out(l' + 1)          if l' > l + 1
+
+    and 0 for two different edges of the same layer. A bias edge into node ``b`` of layer
+    ``s`` counts as an edge from layer ``s - 1`` with ``N_in = 1``; no path crosses a bias
+    edge after another edge.
+
+    Examples
+    --------
+    >>> from gspace.core.paths import structure_matrix
+    >>> _, A = structure_matrix([2, 3, 2])
+    >>> G = gram_by_counting([2, 3, 2], exact=True)
+    >>> bool(np.array_equal(G.astype(np.int64), (A @ A.T).toarray().astype(np.int64)))
+    True
+    """
+    widths = V.gram_args(widths, exact, scaled)
+    p = num_params(widths, bias)
+    diag, blocks = _gram_blocks(widths, bias)
+    if scaled:
+        # count / sqrt(D_e D_f), from logarithms of the exact integers: no overflow
+        G = np.eye(p)
+        log_d = {key: math.log(v) for key, (_, v) in diag.items()}
+        for ke, kf, sl_e, sl_f, count, pattern in blocks:
+            val = math.exp(math.log(count) - 0.5 * (log_d[ke] + log_d[kf]))
+            _put(G, sl_e, sl_f, val, pattern)
+        return G
+    G = np.zeros((p, p), dtype=object) if exact else np.zeros((p, p))
+    if exact:
+        G[...] = 0
+    for sl, count in diag.values():
+        idx = np.arange(sl.start, sl.stop)
+        G[idx, idx] = count if exact else float(count)
+    for _, _, sl_e, sl_f, count, pattern in blocks:
+        _put(G, sl_e, sl_f, count if exact else float(count), pattern)
+    return G
+
+
+def _put(G, sl_e, sl_f, value, pattern) -> None:
+    """Set the symmetric blocks (sl_e, sl_f) and (sl_f, sl_e) to value * pattern."""
+    shape = (sl_e.stop - sl_e.start, sl_f.stop - sl_f.start)
+    blk = np.empty(shape, dtype=G.dtype)
+    if pattern is None:
+        blk[...] = value
+    else:
+        blk[...] = 0
+        blk[pattern] = value
+    G[sl_e, sl_f] = blk
+    G[sl_f, sl_e] = blk.T
+
+
+def _gram_blocks(widths, bias: bool):
+    """The non-zero blocks of ``A A^T`` as exact integer counts.
+
+    Returns ``diag``: {group: (slice, count on the diagonal)} and ``blocks``: a list of
+    ``(group_e, group_f, slice_e, slice_f, count, pattern)`` with ``pattern`` a boolean
+    array (``[b = c]`` for adjacent layers) or None (the whole block), for ``e`` below ``f``.
+    A group is ``("w", l)`` (the edges of weights[l]) or ``("b", l)`` (biases[l], edges
+    from the constant node into layer ``l + 1``).
+    """
+    L = len(widths) - 1
+    n_in, n_out = _through_counts(widths, bias)
+    offs = edge_offsets(widths)
+    m = int(offs[-1])
+    boffs = m + np.concatenate([[0], np.cumsum(widths[1:])]).astype(np.int64)
+    groups = [(("w", l), slice(int(offs[l]), int(offs[l + 1]))) for l in range(L)]
+    if bias:
+        groups += [(("b", l), slice(int(boffs[l]), int(boffs[l + 1]))) for l in range(L)]
+
+    def start_count(key):  # partial paths ending at the source of an edge of this group
+        return n_in[key[1]] if key[0] == "w" else 1
+
+    diag = {key: (sl, start_count(key) * n_out[key[1] + 1]) for key, sl in groups}
+    blocks = []
+    for ke, sl_e in groups:
+        l = ke[1]
+        for kf, sl_f in groups:
+            l2 = kf[1]
+            if kf[0] == "b" or l2 <= l:
+                continue  # a path never crosses a bias edge after another edge
+            if l2 == l + 1:
+                # e = (a -> b), f = (c -> d): both on a path iff b == c
+                links = np.kron(
+                    np.eye(widths[l + 1], dtype=bool), np.ones((1, widths[l2 + 1]), bool)
+                )
+                if ke[0] == "w":
+                    links = np.kron(np.ones((widths[l], 1), dtype=bool), links)
+                count = start_count(ke) * n_out[l2 + 1]
+                blocks.append((ke, kf, sl_e, sl_f, count, links))
+            else:
+                count = start_count(ke) * math.prod(widths[l + 2 : l2]) * n_out[l2 + 1]
+                blocks.append((ke, kf, sl_e, sl_f, count, None))
+    return diag, blocks
+
+
+def rank_by_counting(widths, bias: bool = False, rtol: float | None = None):
+    """``rank(A)`` by the scalable route: eigenvalues of the rescaled ``A A^T``.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        Any number of paths; needs the ``m x m`` matrix in memory (``8 m^2`` bytes).
+    bias : bool, default False
+    rtol : float, optional
+        Eigenvalues ``<= rtol * lambda_max`` count as 0; default ``m * eps * 10``.
+
+    Returns
+    -------
+    rank : int
+    eigenvalues : ndarray
+        Of the rescaled ``A A^T``, descending.
+
+    Examples
+    --------
+    >>> rank_by_counting([10] * 13)[0]  # 10**13 paths, m = 1200, H = 110
+    1090
+    """
+    G = gram_by_counting(widths, bias=bias, scaled=True)
+    lam = sp.linalg.eigh(G, eigvals_only=True)[::-1]
+    if rtol is None:
+        rtol = 10 * G.shape[0] * np.finfo(np.float64).eps
+    return int(np.sum(lam > rtol * lam[0])), lam
+
+
+# --------------------------------------------------------------------- the exact certificate
+def path_sum_range(widths, u, bias: bool = False) -> tuple:
+    """Smallest and largest value of ``p @ u`` over all paths ``p``, by dynamic programming.
+
+    Parameters
+    ----------
+    widths : sequence of int
+    u : array_like of shape (m,) (or (m + number of biases,) if ``bias``)
+        Integer entries give an exact integer answer.
+    bias : bool
+        Also range over the bias paths.
+
+    Returns
+    -------
+    (min, max)
+
+    Raises
+    ------
+    TypeError
+        If ``u`` is not a real numeric array.
+    ValueError
+        If ``u`` has the wrong shape.
+
+    Notes
+    -----
+    ``hi_0 = 0`` on the inputs; ``hi_{l+1}(j) = max(max_i hi_l(i) + u(i -> j), u(bias_j))``;
+    the answer is ``max_k hi_L(k)`` (likewise for the minimum). ``O(m)`` operations.
+
+    Examples
+    --------
+    >>> from gspace.core.scaling import scaling_vectors
+    >>> path_sum_range([2, 3, 2], scaling_vectors([2, 3, 2])[0].astype(int))
+    (0, 0)
+    """
+    widths, u = V.edge_vector(widths, u, num_params(widths, bias))
+    offs = edge_offsets(widths)
+    m = int(offs[-1])
+    L = len(widths) - 1
+    wblocks = [u[offs[l] : offs[l + 1]].reshape(widths[l], widths[l + 1]) for l in range(L)]
+    bblocks = None
+    if bias:
+        boffs = m + np.concatenate([[0], np.cumsum(widths[1:])])
+        bblocks = [u[boffs[l] : boffs[l + 1]] for l in range(L)]
+    lo, hi = _path_sum_dp(widths, wblocks, bblocks, start=0)
+    return _py(lo), _py(hi)
+
+
+def _py(x):
+    return int(x) if np.issubdtype(np.asarray(x).dtype, np.integer) else float(x)
+
+
+def _path_sum_dp(widths, wblocks, bblocks, start: int, lo=None, hi=None):
+    """DP over layers ``start..L``; ``wblocks[l]`` None means a zero block (O(h) step)."""
+    L = len(widths) - 1
+    if lo is None:
+        lo = np.zeros(widths[start], dtype=np.int64)
+        hi = np.zeros(widths[start], dtype=np.int64)
+    for l in range(start, L):
+        w = wblocks[l]
+        if w is None:
+            new_lo = np.full(widths[l + 1], lo.min())
+            new_hi = np.full(widths[l + 1], hi.max())
+        else:
+            new_lo = (lo[:, None] + w).min(axis=0)
+            new_hi = (hi[:, None] + w).max(axis=0)
+        if bblocks is not None:
+            b = bblocks[l] if bblocks[l] is not None else 0
+            new_lo = np.minimum(new_lo, b)
+            new_hi = np.maximum(new_hi, b)
+        lo, hi = new_lo, new_hi
+    return lo.min(), hi.max()
+
+
+@dataclass(frozen=True)
+class RankCertificate:
+    """Outcome of :func:`rank_certificate`.
+
+    Attributes
+    ----------
+    widths : list of int
+    bias : bool
+    p : int
+        Number of parameters (rows of ``A``): ``m``, plus the biases if ``bias``.
+    H : int
+        Number of hidden nodes.
+    b_zero_on_paths : bool
+        Every ``b_O`` has smallest and largest path sum 0 (so ``A^T b_O = 0``).
+    b_independent : bool
+        The ``b_O`` restricted to their pi in-edges form a unit upper-triangular matrix.
+    basis_triangular : bool
+        The ``p - H`` basis paths, restricted to their own non-sigma edges, form a unit
+        triangular matrix.
+    rank : int or None
+        ``p - H`` if all three hold (then exactly ``rank(A)``), else None.
+    """
+
+    widths: list
+    bias: bool
+    p: int
+    H: int
+    b_zero_on_paths: bool
+    b_independent: bool
+    basis_triangular: bool
+    rank: int | None
+
+    @property
+    def holds(self) -> bool:
+        """True iff the certificate proves ``rank(A) = p - H`` and ``ker(A^T) = span{b_O}``."""
+        return self.rank is not None
+
+
+def _edge_layer(widths, bias: bool) -> np.ndarray:
+    """Lower layer of every edge (a bias into layer ``s`` counts as an edge from ``s - 1``)."""
+    L = len(widths) - 1
+    parts = [np.full(widths[l] * widths[l + 1], l) for l in range(L)]
+    if bias:
+        parts += [np.full(widths[l + 1], l) for l in range(L)]
+    return np.concatenate(parts).astype(np.int64)
+
+
+def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = False):
+    """Exact proof that ``rank(A) = m - H`` (R1) and ``ker(A^T) = span{b_O}`` (R2).
+
+    No path is listed and no floating-point rank is taken.
+
+    Parameters
+    ----------
+    widths : sequence of int
+    skeleton : Skeleton or {"default", "paper"}, optional
+        pi/sigma used for the pivots; default :meth:`Skeleton.default`.
+    bias : bool, default False
+
+    Returns
+    -------
+    RankCertificate
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``skeleton`` is not a skeleton of these widths (see
+        :func:`gspace.core.basis.resolve_skeleton`).
+
+    Notes
+    -----
+    1. *Upper bound.* For each hidden node ``O`` the dynamic programme of
+       :func:`path_sum_range`, run only over the two weight layers where ``b_O`` is non-zero
+       (elsewhere a layer step is a constant, ``O(h)``), finds the smallest and the largest
+       path sum; both 0 means ``A^T b_O = 0``. Integer arithmetic.
+    2. ``b_O`` is ``+1`` on its pi in-edge ``pi(O) -> O``; the only other ``b`` non-zero there
+       is ``b_{pi(O)}`` (a node of the layer below). Ordering nodes by layer, the ``H x H``
+       matrix ``[b_O'(pivot(O))]`` is unit triangular, so the ``b_O`` are independent and
+       ``rank(A) <= p - H``.
+    3. *Lower bound.* The basis path of a non-sigma edge ``e`` is in-chain + ``e`` +
+       out-chain; its out-chain is made of sigma-edges and its in-chain lies below ``e``. So
+       the basis paths restricted to the non-sigma rows form a unit triangular matrix (layer
+       order), and ``rank(A) >= p - H``. Checked edge by edge: ``O(p L)``.
+
+    The cost is ``O(p L)`` for step 3 and ``O(sum_l h_l (m_{l-1} + m_l))`` for step 1 (each
+    ``b_O`` touches its two adjacent weight layers); timings are in the docs ("Read the
+    core", measurements).
+
+    Examples
+    --------
+    >>> cert = rank_certificate([784, 64, 64, 64, 64, 10])
+    >>> cert.holds, cert.rank, cert.p - cert.H
+    (True, 62848, 62848)
+    """
+    widths = V.widths(widths)
+    sk = resolve_skeleton(widths, skeleton)
+    L = len(widths) - 1
+    H = sum(widths[1:-1])
+    p = num_params(widths, bias)
+
+    # 1. every b_O sums to zero along every path (DP over the largest and smallest sums)
+    zero_ok = True
+    for l in range(1, L):
+        for j in range(widths[l]):
+            w_in = np.zeros((widths[l - 1], widths[l]), dtype=np.int64)
+            w_in[:, j] = 1
+            w_out = np.zeros((widths[l], widths[l + 1]), dtype=np.int64)
+            w_out[j, :] = -1
+            wblocks = [None] * L
+            wblocks[l - 1], wblocks[l] = w_in, w_out
+            bblocks = None
+            if bias:
+                bblocks = [None] * L
+                b = np.zeros(widths[l], dtype=np.int64)
+                b[j] = 1
+                bblocks[l - 1] = b
+            lo, hi = _path_sum_dp(widths, wblocks, bblocks, start=0)
+            if lo != 0 or hi != 0:
+                zero_ok = False
+                break
+        if not zero_ok:
+            break
+
+    # 2. the b_O are independent: unit triangular on the pi in-edges
+    B = scaling_vectors(widths, bias, sparse=True)
+    offs = edge_offsets(widths)
+    pivots = (
+        np.concatenate(
+            [
+                offs[l - 1] + np.asarray(sk.pi[l]) * widths[l] + np.arange(widths[l])
+                for l in range(1, L)
+            ]
+        )
+        if H
+        else np.zeros(0, dtype=np.int64)
+    )
+    T = B[:, pivots].toarray() if H else np.zeros((0, 0), dtype=np.int64)
+    b_indep = bool(np.array_equal(np.diag(T), np.ones(H, dtype=np.int64))) and not np.any(
+        np.tril(T, -1)
+    )
+
+    # 3. the basis paths are unit triangular on their own non-sigma edges
+    P = basis_path_array(widths, sk, bias=bias)
+    E = path_edges(widths, P)
+    sigma = sigma_edge_mask(sk, bias)
+    layer = _edge_layer(widths, bias)
+    own = np.flatnonzero(~sigma)  # basis path k belongs to the k-th non-sigma edge
+    tri = len(own) == P.shape[0] == p - H
+    if tri:
+        has_own = np.any(E == own[:, None], axis=1)
+        valid = E >= 0
+        safe = np.where(valid, E, 0)
+        others_ok = (~valid) | (E == own[:, None]) | sigma[safe]
+        others_ok |= layer[safe] < layer[own][:, None]
+        tri = bool(has_own.all() and others_ok.all())
+    ok = zero_ok and b_indep and tri
+    return RankCertificate(
+        widths=widths,
+        bias=bias,
+        p=p,
+        H=H,
+        b_zero_on_paths=zero_ok,
+        b_independent=b_indep,
+        basis_triangular=tri,
+        rank=p - H if ok else None,
+    )
+
+
+class GSpaceCoordinates(NamedTuple):
+    """G-space coordinates of a network.
+
+    Attributes
+    ----------
+    values : ndarray of shape (m - H,)
+        Basis-path values (plus one per bias), in basis order; G-invariant (G3).
+    signs : list of ndarray
+        ``np.sign(weights[l])`` (then the bias signs): the sign pattern, also G-invariant.
+        Values and signs together determine the network up to G (S1) when no weight is 0.
+    """
+
+    values: np.ndarray
+    signs: list
+
+
+def gspace_coordinates(net: MLP, skeleton=None) -> GSpaceCoordinates:
+    """Basis-path values and sign pattern of ``net``.
+
+    Parameters
+    ----------
+    net : MLP
+    skeleton : Skeleton, optional
+
+    Returns
+    -------
+    GSpaceCoordinates
+        ``values`` of shape ``(m - H,)`` (plus one per bias) and ``signs``; both G-invariant.
+
+    Examples
+    --------
+    >>> import gspace
+    >>> net = gspace.MLP([3, 4, 2], rng=np.random.default_rng(0))
+    >>> g = gspace.random_scaling(net.widths, np.random.default_rng(1))
+    >>> a, b = gspace_coordinates(net), gspace_coordinates(g.apply(net))
+    >>> bool(np.allclose(a.values, b.values)), a.values.shape
+    (True, (16,))
+    """
+    values = explicit_basis_path_values(net, skeleton)
+    signs = [np.sign(w) for w in net.weights]
+    if net.has_bias:
+        signs += [np.sign(b) for b in net.biases]
+    return GSpaceCoordinates(values, signs)

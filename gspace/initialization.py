@@ -1,23 +1,32 @@
-"""Initializations: He, and He with the skeleton weights set to 1 (the authors' choice).
+"""Where a network starts: initializations, and two function-preserving G transformations.
 
-Where a network starts matters in G-space. G-SGD updates basis-path values ``v`` with
-``dl/dv = u / v`` (Inverse-Chain-Rule), so a path whose value is tiny gets a huge step. From
-He initialization every skeleton path's value is a product of ``L`` small weights. The
-authors' released code therefore sets every skeleton weight to 1 before training, for SGD and
-G-SGD alike; :func:`skeleton_unit` does the same for any widths (pi-edges and sigma-edges, claim
-B4).
+Where a network starts matters in G-space: G-SGD updates a basis-path value ``v`` with
+``dl/dv = u / v``, so a tiny path value gets a huge step, and from He initialization every
+skeleton path's value is a product of ``L`` small weights. Say which is which:
+
+* :func:`skeleton_unit` (an *initialization*: the function changes) sets every skeleton weight
+  to 1, as the authors' released code does before training SGD and G-SGD alike;
+* :func:`normalize_skeleton_out_weights` and :func:`balance` are *G transformations* (the
+  function, the path values and, by claim A2, G-SGD's trajectory stay the same): useful for
+  reading weights, useless as a cure.
+
+Measurements of the effect on training are in the docs ("Initialisation" in the theory
+page).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
 
 import numpy as np
 
-from .network import MLP
-from .skeleton import Skeleton
+from . import validation as V
+from .core.basis import resolve_skeleton
+from .core.network import MLP
+from .core.scaling import ScalingGroupElement
 
 __all__ = ["INITS", "DEFAULT_INIT", "skeleton_unit", "initialize"]
+__all__ += ["normalize_skeleton_out_weights", "balance", "BalanceWarning"]
 
 INITS = ("he", "skeleton-unit")
 
@@ -25,138 +34,35 @@ INITS = ("he", "skeleton-unit")
 DEFAULT_INIT = "skeleton-unit"
 
 
-def skeleton_unit(net: MLP, skeleton: Skeleton | None = None) -> MLP:
-    """A copy of ``net`` with every pi-edge and sigma-edge weight set to 1.
+class BalanceWarning(UserWarning):
+    """:func:`balance` stopped at ``max_iter`` before reaching its tolerance."""
 
-    For equal hidden widths and the default skeleton these are exactly the paper's skeleton
-    weights (input ``j mod d`` -> hidden ``j``, the hidden-to-hidden diagonal, hidden ``j`` ->
-    output ``j mod K``), which is what the authors' code does before training.
 
-    Parameters
-    ----------
-    net : MLP
-        Not modified. Biases are copied unchanged.
-    skeleton : Skeleton, optional
-        Which edges to set; default ``Skeleton.default(net.widths)``.
+def skeleton_unit(net, skeleton=None):
+    """A copy of ``net`` with every pi-edge and sigma-edge weight set to 1 (biases copied).
 
-    Returns
-    -------
-    MLP
-        A new network: ``weights[l][pi_mask(l) | sigma_mask(l)] = 1``, other weights as in
-        ``net``.
-
-    Raises
-    ------
-    TypeError
-        If ``net`` is not an :class:`~gspace.MLP` or ``skeleton`` not a
-        :class:`~gspace.Skeleton`.
-    ValueError
-        If the skeleton's widths differ from the network's.
-
-    Notes
-    -----
-    This changes the network function, so it is an *initialization*, not a G transformation:
-    it moves the network to a different point of G-space, where every skeleton path has value
-    1 and each non-skeleton basis path is worth its single He-initialized weight times 1s.
-    From plain He initialization the skeleton-path values are products of ``L`` weights of
-    size about ``sqrt(2 / h)``, and G-SGD's ``dl/dv = u / v`` blows the step up where ``v`` is
-    small. The measurement quoted in paper-notes section 7 (a prototype on digits,
-    64-16-16-16-10, 15 epochs, batch 32, 3 seeds, learning rate tuned on validation): G-SGD
-    reached 0.53 +- 0.14 test accuracy from He initialization and 0.93 with the skeleton
-    weights set to 1, while SGD reached 0.93-0.94 either way.
-
-    By contrast, making the skeleton out-weights 1 in absolute value by a G transformation
-    (rescaling hidden nodes) keeps the function and, by claim A2, leaves G-SGD's trajectory
-    exactly as it was.
-
-    References
-    ----------
-    .. [1] Q. Meng et al., "G-SGD: Optimizing ReLU Neural Networks in its Positively
-       Scale-Invariant Space", ICLR 2019, sections "Skeleton method" and "Algorithm 1"; the
-       authors' released code, MSRA-COLT/gsgd.
+    For equal hidden widths and the default skeleton these are the paper's skeleton weights.
+    An initialization, not a G transformation: every skeleton path gets value 1 and each
+    non-skeleton basis path is worth its single weight.
 
     Examples
     --------
     >>> import numpy as np
     >>> net = skeleton_unit(MLP([2, 3, 3, 2], rng=np.random.default_rng(0)))
-    >>> net.weights[1].diagonal().tolist()
-    [1.0, 1.0, 1.0]
-    >>> [float(net.weights[0][j % 2, j]) for j in range(3)]
-    [1.0, 1.0, 1.0]
+    >>> net.weights[1].diagonal().tolist(), [float(net.weights[0][j % 2, j]) for j in range(3)]
+    ([1.0, 1.0, 1.0], [1.0, 1.0, 1.0])
     """
-    if not isinstance(net, MLP):
-        raise TypeError(f"net must be a gspace.MLP, got {type(net).__name__}")
-    if skeleton is None:
-        skeleton = Skeleton.default(net.widths)
-    elif not isinstance(skeleton, Skeleton):
-        raise TypeError(f"skeleton must be a gspace.Skeleton, got {type(skeleton).__name__}")
-    if list(skeleton.widths) != net.widths:
-        raise ValueError(
-            f"the skeleton is for widths {list(skeleton.widths)}, the network has {net.widths}"
-        )
-    weights = []
-    for l, w in enumerate(net.weights):
-        w = w.copy()
-        w[skeleton.pi_mask(l) | skeleton.sigma_mask(l)] = 1.0
-        weights.append(w)
-    return MLP.from_weights(weights, net.biases)
+    sk = V.skeleton_for_net(net, skeleton, resolve_skeleton)
+    weights = [w.copy() for w in net.weights]
+    for l, w in enumerate(weights):  # a convolution: the centre tap of each skeleton pair
+        w[(sk.pi_mask(l) | sk.sigma_mask(l),) + tuple(k // 2 for k in w.shape[2:])] = 1.0
+    return net.with_params(weights, None if net.biases is None else [b.copy() for b in net.biases])
 
 
-def initialize(
-    widths: Sequence[int],
-    *,
-    init: str = DEFAULT_INIT,
-    bias: bool = False,
-    rng: np.random.Generator | None = None,
-) -> MLP:
-    """A new network: He initialization, optionally with the skeleton weights set to 1.
-
-    Parameters
-    ----------
-    widths : sequence of int
-        ``[d, h_1, ..., K]``.
-    init : {"skeleton-unit", "he"}, default "skeleton-unit"
-        ``"he"``: ``weights[l][i, j] ~ N(0, 2 / h_l)``. ``"skeleton-unit"``: the same, then
-        :func:`skeleton_unit`.
-    bias : bool, default False
-    rng : numpy.random.Generator, optional
-
-    Returns
-    -------
-    MLP
-
-    Raises
-    ------
-    ValueError
-        Unknown ``init`` (the message lists the accepted names) or bad widths.
-    TypeError
-        A width that is not an integer, ``bias`` not a bool or ``rng`` not a
-        ``numpy.random.Generator`` (as for :class:`~gspace.MLP`).
-
-    Notes
-    -----
-    The default is ``"skeleton-unit"``, for every optimizer: it is what the authors' released
-    code does before training SGD and G-SGD alike, and G-SGD needs it (see
-    :func:`skeleton_unit`), while SGD does as well from either start in the measurement quoted
-    there. A comparison between optimizers must start them all from the same network, so the
-    default does not depend on the optimizer.
-
-    Measured with gspace (``gspace train --dataset digits --hidden 32,32 --epochs 20 --lr 0.1
-    --batch-size 32``, seeds 0, 1, 2; test accuracy, mean over the seeds):
-
-    ===========  ======  ==============
-    optimizer    ``he``  skeleton-unit
-    ===========  ======  ==============
-    SGD          0.973   0.958
-    Path-SGD     0.965   0.946
-    G-SGD        0.622   0.958
-    ===========  ======  ==============
-
-    G-SGD from plain He initialization ranged from 0.170 to 0.907 over the three seeds, and
-    is sensitive to rounding there: seed 0 gave 0.289 with an earlier version of the G-SGD
-    code (re-measured on this version, 2 cores, about 14 s for all 18 runs). SGD
-    and Path-SGD alone did slightly better from ``he`` in this measurement; pass
-    ``init="he"`` (``--init he``) when no G-SGD run is part of the comparison.
+def initialize(widths, *, init: str = DEFAULT_INIT, bias: bool = False, rng=None) -> MLP:
+    """A new network: He initialization (``"he"``), then :func:`skeleton_unit` for the default
+    ``"skeleton-unit"``, for every optimizer (a comparison starts all of them from the same
+    network; measurements: docs).
 
     Examples
     --------
@@ -166,9 +72,78 @@ def initialize(
     >>> int(np.sum(a.weights[0] != b.weights[0]))  # the 4 pi-edges of layer 1
     4
     """
-    if init not in INITS:
-        raise ValueError(f"unknown init {init!r}; accepted: {', '.join(INITS)}")
+    V.choice(init, INITS, "init")
     net = MLP(widths, bias=bias, rng=rng)
-    if init == "skeleton-unit":
-        net = skeleton_unit(net)
-    return net
+    return skeleton_unit(net) if init == "skeleton-unit" else net
+
+
+def normalize_skeleton_out_weights(net, skeleton=None):
+    """The G transformation making every sigma-edge (skeleton out-weight) ``+-1``.
+
+    Processed from the last hidden layer down: node ``j`` of layer ``l`` gets
+    ``c_l(j) = |w_l(j, sigma(j))| * c_{l+1}(sigma(j))`` (``c_L = 1``). Returns
+    ``(g.apply(net), g)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> new, g = normalize_skeleton_out_weights(MLP([3, 4, 4, 2], rng=np.random.default_rng(0)))
+    >>> np.abs(new.weights[2][[0, 1, 2, 3], [0, 1, 0, 1]]).round(12).tolist()
+    [1.0, 1.0, 1.0, 1.0]
+    """
+    sk = V.skeleton_for_net(net, skeleton, resolve_skeleton, sigma_nonzero=True)
+    cs, c_next = [None] * (len(net.weights) - 1), np.ones(net.widths[-1])
+    for l in range(len(net.weights) - 1, 0, -1):
+        w = net.weights[l][np.arange(net.widths[l]), sk.sigma[l]]
+        cs[l - 1] = c_next = np.abs(w) * c_next[sk.sigma[l]]
+    g = ScalingGroupElement(net.widths, cs)
+    return g.apply(net), g
+
+
+def balance(net, tol: float = 1e-10, max_iter: int = 10_000):
+    """The G transformation minimising the sum of squared parameters; ``(g(net), g)``.
+
+    ``f(c) = sum_e w_e^2 c_b^2 / c_a^2`` is convex in ``log c``; nodes of one layer share no
+    edge, so a layer is minimised at once: node ``j`` gets ``(O_j / I_j)^(1/4)`` with ``I_j``,
+    ``O_j`` the squared norms of its in- and out-parameters (a node with all-zero in- or
+    out-parameters is left alone). Warns :class:`BalanceWarning` if ``max_iter`` sweeps do not
+    reach ``tol``.
+
+    Examples
+    --------
+    >>> new, g = balance(MLP.from_weights([[[4.0]], [[0.25]]]))
+    >>> new.weights[0].round(12).tolist(), new.weights[1].round(12).tolist()
+    ([[1.0]], [[1.0]])
+    """
+    tol, max_iter = V.balance_args(net, tol, max_iter)
+    ws = [w.copy() for w in net.weights]
+    bs = None if net.biases is None else [b.copy() for b in net.biases]
+    log_c = [np.zeros(h) for h in net.widths[1:-1]]
+    for _ in range(max_iter if len(ws) >= 2 else 0):
+        biggest = 0.0
+        for l in range(1, len(ws)):
+            sq_in = np.sum(ws[l - 1] ** 2, axis=0) + (bs[l - 1] ** 2 if bs is not None else 0.0)
+            sq_out = np.sum(ws[l] ** 2, axis=1)
+            ok = (sq_in > 0) & (sq_out > 0)
+            step = np.where(
+                ok,
+                0.25 * (np.log(np.where(ok, sq_out, 1.0)) - np.log(np.where(ok, sq_in, 1.0))),
+                0.0,
+            )
+            ws[l - 1] *= np.exp(step)[None, :]
+            ws[l] /= np.exp(step)[:, None]
+            if bs is not None:
+                bs[l - 1] *= np.exp(step)
+            log_c[l - 1] += step
+            biggest = max(biggest, float(np.max(np.abs(step))))
+        if biggest <= tol:
+            break
+    else:
+        if len(ws) >= 2:
+            warnings.warn(
+                f"balance did not converge to tol={tol} within max_iter={max_iter} sweeps",
+                BalanceWarning,
+                stacklevel=2,
+            )
+    g = ScalingGroupElement(net.widths, [np.exp(x) for x in log_c])
+    return g.apply(net), g

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from . import validation as V
+from .core.basis import network_graph
 from .train import History
 
-__all__ = ["plot_history", "history_figure", "history_label"]
+__all__ = ["plot_history", "history_figure", "history_label", "draw_network"]
 
 _SPLIT_STYLES = {"train": "-", "val": "--", "test": ":"}
 
@@ -138,3 +140,79 @@ def history_figure(
     ax_acc.legend(fontsize="small")
     fig.suptitle(title)
     return fig
+
+
+_EDGE_COLORS = {(True, True): "tab:purple", (True, False): "tab:red", (False, True): "tab:blue"}
+
+
+def draw_network(net_or_widths, skeleton=None, ax=None, max_nodes: int = 200, show_bias=None):
+    """Draw the layered network with the skeleton highlighted (the paper's figure).
+
+    Layers run left to right; pi-edges (skeleton in-edges) are blue, sigma-edges (the weights
+    Weight-Allocation keeps) red, both purple, other weights thin grey; with a network, line
+    widths follow ``|w|`` and negative weights are dashed. Refuses more than ``max_nodes``.
+
+    Examples
+    --------
+    >>> ax = draw_network([3, 4, 4, 2])
+    >>> ax.get_title()
+    'widths [3, 4, 4, 2]: skeleton pi-edges (blue), sigma-edges (red)'
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    widths = V.drawable(net_or_widths, show_bias, max_nodes)
+    G = network_graph(net_or_widths, skeleton, bias=show_bias)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.6 + 1.4 * len(widths), 1.0 + 0.45 * max(widths)))
+    pos = {
+        n: (d["layer"], (widths[d["layer"]] - 1) / 2 + (1.0 if d["bias"] else -d["index"]))
+        for n, d in G.nodes(data=True)
+    }
+    wmax = max((abs(d.get("weight", 1.0)) for *_, d in G.edges(data=True)), default=1.0) or 1.0
+    for u, v, d in sorted(G.edges(data=True), key=lambda e: e[2]["skeleton"]):
+        lw = (2.5 if d["skeleton"] else 0.7) * (
+            0.4 + 1.2 * abs(d["weight"]) / wmax if "weight" in d else 1.0
+        )
+        ax.plot(
+            *zip(pos[u], pos[v]),
+            "--" if d.get("weight", 1.0) < 0 else "-",
+            color=_EDGE_COLORS.get((d["sigma"], d["pi"]), "0.75"),
+            lw=lw,
+            zorder=1 + d["skeleton"],
+        )
+    xs, ys = zip(*(pos[n] for n in G.nodes))
+    ax.scatter(
+        xs,
+        ys,
+        s=160,
+        c=["0.85" if G.nodes[n]["bias"] else "white" for n in G.nodes],
+        edgecolors="black",
+        zorder=3,
+    )
+    for n in (n for n in G.nodes if G.nodes[n]["bias"]):
+        ax.annotate("1", pos[n], ha="center", va="center", fontsize=7, zorder=4)
+    ax.set_xticks(range(len(widths)), [f"layer {l}" for l in range(len(widths))])
+    ax.set_yticks([])
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(f"widths {list(widths)}: skeleton pi-edges (blue), sigma-edges (red)")
+    handles = [
+        Line2D([], [], color=c, lw=2.5, label=t)
+        for c, t in (
+            ("tab:blue", "pi-edge (skeleton in-edge)"),
+            ("tab:red", "sigma-edge (skeleton out-edge)"),
+            ("tab:purple", "both"),
+        )
+    ] + [Line2D([], [], color="0.75", lw=0.7, label="other weight")]
+    if "weight" in next(iter(G.edges.values()), {}):
+        handles.append(Line2D([], [], color="black", ls="--", label="negative weight"))
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.08),
+        ncol=3,
+        frameon=False,
+        fontsize=8,
+    )
+    return ax

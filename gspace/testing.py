@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .network import MLP, Gradients
+from .core.network import MLP, Gradients
 
 __all__ = [
     "rel_error",
@@ -110,7 +110,7 @@ def min_preactivation_margin(net: MLP, X) -> float:
 
     Parameters
     ----------
-    net : MLP
+    net : MLP or PlainCNN
     X : array_like of shape (n, d)
 
     Returns
@@ -136,7 +136,7 @@ def away_from_kinks(net: MLP, X, margin: float = 1e-3) -> np.ndarray:
 
     Parameters
     ----------
-    net : MLP
+    net : MLP or PlainCNN
     X : array_like of shape (n, d)
     margin : float, default 1e-3
 
@@ -154,7 +154,7 @@ def away_from_kinks(net: MLP, X, margin: float = 1e-3) -> np.ndarray:
     n = cache.a[0].shape[0]
     ok = np.ones(n, dtype=bool)
     for z in cache.z[1:-1]:
-        ok &= np.all(np.abs(z) > margin, axis=1)
+        ok &= np.all(np.abs(z).reshape(n, -1) > margin, axis=1)  # (n, h) or (n, H, W, C)
     return ok
 
 
@@ -165,7 +165,7 @@ def check_gradients(
 
     Parameters
     ----------
-    net : MLP
+    net : MLP or PlainCNN
     X, Y : array_like
         As for :meth:`MLP.loss_and_gradients`.
     loss : {"mse", "cross_entropy"}
@@ -194,7 +194,7 @@ def check_gradients(
         def f_w(wl, l=l):
             ws = list(net.weights)
             ws[l] = wl
-            return MLP.from_weights(ws, net.biases).loss(X, Y, loss)
+            return net.with_params(ws, net.biases).loss(X, Y, loss)
 
         num_w.append(numerical_gradient(f_w, net.weights[l], h))
     num_b = None
@@ -205,7 +205,7 @@ def check_gradients(
             def f_b(bl, l=l):
                 bs = list(net.biases)
                 bs[l] = bl
-                return MLP.from_weights(net.weights, bs).loss(X, Y, loss)
+                return net.with_params(net.weights, bs).loss(X, Y, loss)
 
             num_b.append(numerical_gradient(f_b, net.biases[l], h))
     numeric = Gradients(weights=num_w, biases=num_b)

@@ -25,8 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .core.network import LOSSES, MLP, loss_and_output_error
+from .core.optim import SGD, PathSGD
 from .datasets import Dataset
-from .network import LOSSES, MLP
+from .fast import GSGD
 
 __all__ = [
     "SCHEDULES",
@@ -78,8 +80,6 @@ def make_optimizer(name: str, lr: float, momentum: float = 0.0, weight_decay: fl
     ------
     ValueError
         Unknown name (the message lists the accepted ones) or bad hyper-parameters.
-    NotImplementedError
-        If the optimizer's module is not part of this version of gspace yet.
 
     Examples
     --------
@@ -88,15 +88,7 @@ def make_optimizer(name: str, lr: float, momentum: float = 0.0, weight_decay: fl
     """
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; accepted: {', '.join(OPTIMIZERS)}")
-    import gspace  # lazily: PathSGD and GSGD live in modules that import this one
-
-    cls_name = {"sgd": "SGD", "pathsgd": "PathSGD", "gsgd": "GSGD"}[name]
-    cls = getattr(gspace, cls_name, None)
-    if cls is None:
-        raise NotImplementedError(
-            f"optimizer {name!r} (gspace.{cls_name}) is not available yet in this version of "
-            f"gspace; available: sgd"
-        )
+    cls = {"sgd": SGD, "pathsgd": PathSGD, "gsgd": GSGD}[name]
     return cls(lr=lr, momentum=momentum, weight_decay=weight_decay)
 
 
@@ -457,7 +449,7 @@ def evaluate(net: MLP, X, y, loss: str = "cross_entropy", chunk: int = 4096):
         for start in range(0, n, chunk):
             Xc, yc = X[start : start + chunk], y[start : start + chunk]
             logits = net.forward(Xc)
-            value, _ = net._loss_and_output_error(logits, _targets(yc, loss, K), loss)
+            value, _ = loss_and_output_error(logits, _targets(yc, loss, K), loss)
             total += float(value) * len(yc)
             correct += int(np.sum(np.argmax(logits, axis=1) == yc))
     return total / n, correct / n
@@ -486,11 +478,9 @@ def _resolve_schedule(schedule, lr0: float) -> Callable[[int], float]:
 
 def _diverged(what: str, epoch: int, step: int | None, lr: float, optimizer) -> TrainingDiverged:
     where = f"at the end of epoch {epoch}" if step is None else f"at epoch {epoch}, step {step}"
-    import gspace  # lazily, as in make_optimizer
-
     name = type(optimizer).__name__
     hint = "lower the learning rate (--lr)"
-    if isinstance(optimizer, getattr(gspace, "GSGD", ())):
+    if isinstance(optimizer, GSGD):
         hint += "; G-SGD also needs a start without small skeleton weights (--init skeleton-unit)"
     return TrainingDiverged(f"{name} training diverged {where} (lr={lr:g}): {what}. Hint: {hint}.")
 

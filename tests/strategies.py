@@ -77,3 +77,26 @@ def skeletons(draw, widths_strategy=None):
         pi[l] = rng.integers(0, ws[l - 1], size=ws[l])
         sigma[l] = rng.integers(0, ws[l + 1], size=ws[l])
     return ws, gspace.Skeleton(ws, pi, sigma)
+
+
+@st.composite
+def cnns(draw, bias=None, pool=None, max_conv=3, max_channels=3):
+    """A small PlainCNN (kernels 1 or 3, strides 1 or 2, optional pooling) and an image size
+    large enough for it; weights ``0.1 <= |w| <= 1.5`` with random signs, biases in [-1, 1]."""
+    n_conv = draw(st.integers(1, max_conv))
+    widths = draw(st.lists(st.integers(1, max_channels), min_size=n_conv + 2, max_size=n_conv + 2))
+    ks = draw(st.lists(st.sampled_from([1, 3]), min_size=n_conv, max_size=n_conv))
+    strides = draw(st.lists(st.sampled_from([1, 2]), min_size=n_conv, max_size=n_conv))
+    if pool is None:
+        pool = draw(st.booleans())
+    pools = [1] * n_conv
+    if pool:
+        pools[draw(st.integers(0, n_conv - 1))] = 2
+    bias = draw(st.booleans()) if bias is None else bias
+    rng = np.random.default_rng(draw(seeds()))
+    shapes = [(a, b, k, k) for a, b, k in zip(widths[:-2], widths[1:-1], ks)] + [widths[-2:]]
+    weights = [rng.uniform(0.1, 1.5, s) * rng.choice([-1.0, 1.0], s) for s in shapes]
+    biases = [rng.uniform(-1, 1, b) for b in widths[1:]] if bias else None
+    size = draw(st.integers(2 if pool else 1, 6))
+    size = max(size, int(np.prod(strides)) * 2 if pool else size)  # room for the pooling
+    return gspace.PlainCNN.from_weights(weights, strides, biases, pools), size

@@ -25,6 +25,25 @@ def flat(net):
     return np.concatenate([p.ravel() for p in parts])
 
 
+IMAGES = RNG.normal(size=(16, 2, 6, 6))
+
+
+def cnn_with(bias, seed=0):
+    return gspace.PlainCNN(
+        in_channels=2,
+        channels=[3, 4, 4],
+        kernel_size=3,
+        strides=[1, 2, 1],
+        n_classes=3,
+        bias=bias,
+        rng=np.random.default_rng(seed),
+    )
+
+
+def cnn_grads(net, rows=slice(None)):
+    return net.loss_and_gradients(IMAGES[rows], Y[rows], loss="cross_entropy")[1]
+
+
 def grads_at(net, rows=slice(None)):
     return net.loss_and_gradients(X[rows], Y[rows], loss="cross_entropy")[1]
 
@@ -40,22 +59,25 @@ def rel_error(a, b):
 # ----------------------------------------------------------------------------- Adam
 @pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("weight_decay", [0.0, 0.01])
-def test_adam_formula_against_a_flat_vector_loop(bias, weight_decay):
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_adam_formula_against_a_flat_vector_loop(bias, weight_decay, kind):
     """Five steps of gspace.Adam equal Kingma and Ba's Algorithm 1 written over one flat
-    parameter vector (bias-corrected moments, L2 penalty added to the gradient)."""
+    parameter vector (bias-corrected moments, L2 penalty added to the gradient), for an MLP
+    and for a plain CNN."""
     lr, (b1, b2), eps = 0.01, (0.8, 0.99), 1e-7
     opt = gspace.Adam(lr=lr, betas=(b1, b2), eps=eps, weight_decay=weight_decay)
-    net = net_with(bias)
+    net = net_with(bias) if kind == "mlp" else cnn_with(bias)
     theta, m, v = flat(net), 0.0, 0.0
     for t in range(1, 6):
         rows = batches(t)[0]
-        grads = grads_at(net, rows)
+        grads = grads_at(net, rows) if kind == "mlp" else cnn_grads(net, rows)
         g = flat(grads) + weight_decay * theta
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g**2
         theta = theta - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
-        net = opt.step(net, grads)
-        assert rel_error(flat(net), theta) < 1e-13
+        new = opt.step(net, grads)
+        assert type(new) is type(net) and rel_error(flat(new), theta) < 1e-13
+        net = new
     assert opt.state["t"] == 5
 
 
@@ -68,9 +90,10 @@ def test_adam_keeps_inputs_and_state_on_error():
     np.testing.assert_array_equal(flat(net), before_w)
     np.testing.assert_array_equal(flat(grads), before_g)
     state = {k: (list(v) if isinstance(v, list) else v) for k, v in opt.state.items()}
-    grads.weights[0][0, 0] = np.nan
+    bad = grads.weights[0].copy()  # gradients are read-only: an edit makes new ones
+    bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="non-finite"):
-        opt.step(net, grads)
+        opt.step(net, gspace.Gradients([bad, *grads.weights[1:]], grads.biases))
     assert opt.state["t"] == state["t"] == 1
     assert all(a is b for a, b in zip(opt.state["m"], state["m"], strict=True))
     with pytest.raises(ValueError, match="another shape"):
@@ -123,6 +146,49 @@ def test_enorm_sweep_against_node_by_node_computation(bias):
     # the last hidden layer is balanced exactly (no later layer rescales it)
     n_in = np.sum(swept.weights[1] ** 2, axis=0) + (swept.biases[1] ** 2 if bias else 0.0)
     np.testing.assert_allclose(n_in, np.sum(swept.weights[2] ** 2, axis=1), rtol=1e-12)
+
+
+def test_enorm_sweep_of_an_mlp_is_one_sweep_of_balance():
+    """For an MLP the sweep is one sweep of gspace.balance (an independent implementation,
+    with its factors through logarithms); many sweeps converge to balance's result."""
+    net = gspace.random_scaling([5, 6, 4, 3], np.random.default_rng(7), sigma=1.0).apply(
+        net_with(True)
+    )
+    one = gspace.balance(net, tol=np.finfo(np.float64).max, max_iter=1)[0]
+    assert rel_error(flat(enorm_sweep(net)), flat(one)) < 1e-13
+    many = net
+    for _ in range(300):
+        many = enorm_sweep(many)
+    assert rel_error(flat(many), flat(gspace.balance(net)[0])) < 1e-8
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_enorm_sweep_of_a_plain_cnn_balances_channels_and_keeps_the_function(bias):
+    """Channels are the nodes: the sweep equals a channel-by-channel computation on the
+    kernels, leaves the CNN's outputs unchanged to rounding and balances the last hidden
+    layer exactly; ENorm.step steps a PlainCNN as SGD then the sweep."""
+    net = cnn_with(bias, seed=8)
+    ws = [w.copy() for w in net.weights]
+    bs = [b.copy() for b in net.biases] if bias else None
+    for l in range(1, len(ws)):
+        for j in range(ws[l].shape[0]):
+            n_in = np.sqrt(np.sum(ws[l - 1][:, j] ** 2) + (bs[l - 1][j] ** 2 if bias else 0.0))
+            c = np.sqrt(np.sqrt(np.sum(ws[l][j] ** 2)) / n_in)
+            ws[l - 1][:, j] *= c
+            ws[l][j] /= c
+            if bias:
+                bs[l - 1][j] *= c
+    swept = enorm_sweep(net)
+    assert type(swept) is gspace.PlainCNN and swept.strides == net.strides
+    assert rel_error(flat(swept), np.concatenate([a.ravel() for a in ws + (bs or [])])) < 1e-13
+    assert rel_error(swept.forward(IMAGES), net.forward(IMAGES)) < 1e-13
+    last_in = np.sum(swept.weights[2] ** 2, axis=(0, 2, 3)) + (swept.biases[2] ** 2 if bias else 0)
+    np.testing.assert_allclose(last_in, np.sum(swept.weights[3] ** 2, axis=1), rtol=1e-12)
+    grads = cnn_grads(net)
+    new = gspace.ENorm(lr=0.1).step(net, grads)
+    sgd = gspace.SGD(lr=0.1).step(net, grads)
+    assert rel_error(flat(new), flat(enorm_sweep(sgd))) == 0.0
+    assert rel_error(new.forward(IMAGES), sgd.forward(IMAGES)) < 1e-13
 
 
 def test_enorm_exponent_minimizes_the_layer_cost_by_brute_force():

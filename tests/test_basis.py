@@ -1,4 +1,5 @@
-"""Basis paths and G-space (paper-notes section 6): B1-B4, exponents, coordinates, bad input."""
+"""Basis paths and G-space (the theory page's section of that name): B1-B4, exponents,
+coordinates, bad input."""
 
 import numpy as np
 import pytest
@@ -7,22 +8,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gspace
-from gspace.basis import (
-    basis_matrix,
+from gspace.core.basis import (
+    Skeleton,
     basis_path_array,
     basis_paths,
-    gspace_coordinates,
-    listed_basis_path_values,
-    non_sigma_edges,
     path_exponents,
+    sigma_edge_mask,
     skeleton_method_basis,
     skeleton_paths,
     values_from_basis,
 )
-from gspace.paths import path_array, path_values
-from gspace.scaling import random_scaling
-from gspace.skeleton import Skeleton
-from gspace.structure import num_params, rank_svd, structure_matrix
+from gspace.core.paths import num_params, path_array, path_values, rank_svd, structure_matrix
+from gspace.core.scaling import random_scaling
+from gspace.explicit import basis_matrix, explicit_basis_path_values, gspace_coordinates
 
 from . import strategies as gst
 
@@ -31,7 +29,8 @@ EQUAL = gst.widths(min_layers=2, max_layers=5, min_width=1, max_width=6, equal_h
 
 
 def _paper_basis_from_the_text(widths):
-    """Independent route: the paper's skeleton method as paper-notes section 6 words it."""
+    """Independent route: the paper's skeleton method as the theory page words it (section
+    "Basis paths and G-space")."""
     d, K, L = widths[0], widths[-1], len(widths) - 1
     h = widths[1]
 
@@ -73,7 +72,7 @@ def test_skeleton_method_is_the_papers_construction(widths):
 def test_B1_basis_paths_are_independent(widths, bias):
     """B1: the m - H basis paths are linearly independent; with R1 they are a basis of the
     column space of A."""
-    Ap = basis_matrix(widths, bias=bias)
+    Ap = basis_matrix(widths, bias, sparse=True)
     H = sum(widths[1:-1])
     assert Ap.shape == (num_params(widths, bias), num_params(widths, bias) - H)
     assert rank_svd(Ap.astype(float))[0] == Ap.shape[1]
@@ -91,14 +90,14 @@ def test_B2_each_non_skeleton_weight_lies_in_exactly_one_basis_path(ws_sk, bias)
     """B2: each non-skeleton weight lies in exactly one basis path (its own); for the general
     construction, every edge that is neither a pi- nor a sigma-edge."""
     widths, sk = ws_sk
-    Ap = basis_matrix(widths, sk, bias=bias).toarray()
+    Ap = basis_matrix(widths, bias, sk, sparse=True).toarray()
     in_how_many = Ap.sum(axis=1)
     skel = np.concatenate(
         [(sk.sigma_mask(l) | sk.pi_mask(l)).ravel() for l in range(len(widths) - 1)]
         + ([np.zeros(sum(widths[1:]), bool)] if bias else [])
     )
     np.testing.assert_array_equal(in_how_many[~skel], 1)
-    own = non_sigma_edges(widths, sk, bias)
+    own = np.flatnonzero(~sigma_edge_mask(sk, bias))
     for k, e in enumerate(own):
         if not skel[e]:
             assert Ap[e, k] == 1
@@ -112,7 +111,7 @@ def test_B3_every_path_is_an_integer_combination_of_basis_paths(ws_sk, bias, see
     paths, A = structure_matrix(widths, bias=bias)
     alpha = path_exponents(widths, paths, sk, bias=bias)
     assert alpha.dtype.kind == "i"
-    Ap = basis_matrix(widths, sk, bias=bias)
+    Ap = basis_matrix(widths, bias, sk, sparse=True)
     np.testing.assert_array_equal((Ap @ alpha.T).toarray(), A.toarray().astype(np.int64))
     # independent route: least squares in floating point gives the same alpha (on up to
     # 200 paths spread over the list, to keep the test fast)
@@ -135,7 +134,7 @@ def test_B3_every_path_is_an_integer_combination_of_basis_paths(ws_sk, bias, see
 
 
 def test_B3_exponent_range_seen():
-    """Exponents seen on small networks lie in -2..1 (paper-notes: values seen -2..1)."""
+    """Exponents seen on these small networks lie in -2..1 (an observation, not a theorem)."""
     for widths in ([3, 4, 4, 2], [5, 3, 7, 2, 4], [2, 3, 3, 3, 2]):
         paths = path_array(widths)
         a = path_exponents(widths, paths).toarray()
@@ -152,11 +151,11 @@ def test_B4_general_construction_gives_a_basis_for_any_pi_sigma(ws_sk, bias):
     p, H = num_params(widths, bias), sum(widths[1:-1])
     assert len(basis) == len(set(basis)) == p - H
     _, A = structure_matrix(widths, bias=bias)
-    Ap = basis_matrix(widths, sk, bias=bias).astype(float)
+    Ap = basis_matrix(widths, bias, sk, sparse=True).astype(float)
     assert rank_svd(Ap)[0] == p - H
     # in-chains follow pi, out-chains follow sigma
-    offs = gspace.paths.edge_offsets(widths)
-    for k, e in enumerate(non_sigma_edges(widths, sk)):
+    offs = gspace.core.paths.edge_offsets(widths)
+    for k, e in enumerate(np.flatnonzero(~sigma_edge_mask(sk))):
         l = int(np.searchsorted(offs, e, side="right") - 1)
         a, b = divmod(int(e - offs[l]), widths[l + 1])
         assert list(basis[k][: l + 1]) == sk.in_chain(l, a)
@@ -167,7 +166,7 @@ def test_B4_general_construction_gives_a_basis_for_any_pi_sigma(ws_sk, bias):
 def test_basis_path_values_are_rho_in_w_rho_out_and_G_invariant(net, seed):
     """v_e = rho_in(a) w_e rho_out(b) for e = (a -> b); G-space coordinates are G-invariant."""
     sk = Skeleton.default(net.widths)
-    v = listed_basis_path_values(net)
+    v = explicit_basis_path_values(net)
     k = 0
     for l in range(net.L):
         for a in range(net.widths[l]):
@@ -193,7 +192,7 @@ def test_negative_control_non_G_perturbation_changes_basis_values():
     net = gspace.MLP([3, 4, 4, 2], rng=np.random.default_rng(0))
     other = net.copy()
     other.weights[1][2, 3] *= 1.5
-    assert not np.allclose(listed_basis_path_values(net), listed_basis_path_values(other))
+    assert not np.allclose(explicit_basis_path_values(net), explicit_basis_path_values(other))
 
 
 def test_zero_skeleton_weight_where_a_basis_value_is_needed():
@@ -202,7 +201,7 @@ def test_zero_skeleton_weight_where_a_basis_value_is_needed():
     paths = path_array(net.widths)
     alpha = path_exponents(net.widths, paths)
     with pytest.raises(ValueError, match="zero skeleton weight"):
-        values_from_basis(listed_basis_path_values(net), alpha)
+        values_from_basis(explicit_basis_path_values(net), alpha)
 
 
 def test_bad_input():
@@ -225,10 +224,10 @@ def test_bad_input():
 
 @given(gst.skeletons(ARCH), st.booleans(), gst.seeds())
 def test_basis_path_values_agree_with_gsgd_module(ws_sk, bias, seed):
-    """gspace.gsgd computes basis-path values by rho_in * w * rho_out in the weights' layout;
+    """gspace.core.gsgd computes basis-path values by rho_in * w * rho_out in the weights' layout;
     read in basis order (non-sigma edges row-major, then the biases) they equal the values of
     the listed basis paths."""
-    from gspace import gsgd
+    from gspace.core import gsgd
 
     widths, sk = ws_sk
     net = gspace.MLP(widths, bias=bias, rng=np.random.default_rng(seed))
@@ -238,7 +237,9 @@ def test_basis_path_values_agree_with_gsgd_module(ws_sk, bias, seed):
     flat = [v.weights[l][~sk.sigma_mask(l)] for l in range(net.L)]
     if bias:
         flat += list(v.biases)
-    np.testing.assert_allclose(np.concatenate(flat), listed_basis_path_values(net, sk), rtol=1e-13)
+    np.testing.assert_allclose(
+        np.concatenate(flat), explicit_basis_path_values(net, sk), rtol=1e-13
+    )
 
 
 def test_skeleton_keeps_read_only_copies_and_compares_by_value():

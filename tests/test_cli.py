@@ -31,6 +31,14 @@ def test_help_on_every_command(command, capsys):
     assert "usage: gspace" in capsys.readouterr().out
 
 
+def test_train_gsgd_from_he_init_warns_on_one_line(tmp_path, capsys):
+    argv = ["train", "--dataset", "teacher", "--optimizer", "gsgd", "--init", "he"]
+    code, _, err = run([*argv, "--epochs", "1", "--out", str(tmp_path), "--no-progress"], capsys)
+    warned = [line for line in err.splitlines() if "warning" in line]
+    assert code == 0 and len(warned) == 1, err
+    assert warned[0].startswith("gspace train: warning: GSGD") and "--init skeleton-unit" in err
+
+
 def test_experiment_help_says_what_each_does_how_long_and_where_it_writes(capsys):
     from gspace import experiments
 
@@ -105,12 +113,6 @@ def test_train_missing_mnist_data_exits_1_with_what_to_do(tmp_path, monkeypatch,
     assert code == 1 and "GSPACE_DATA" in err and "dataset-fashion-mnist" in err
     code, _, err = run(["train", "--dataset", "mnist", "--data-dir", str(tmp_path)], capsys)
     assert code == 1 and "train-images-idx3-ubyte" in err
-
-
-def test_optimizer_not_available_yet_is_a_clear_error(tmp_path, monkeypatch, capsys):
-    monkeypatch.delattr(gspace, "GSGD", raising=False)
-    code, _, err = run(["train", "--optimizer", "gsgd", "--out", str(tmp_path)], capsys)
-    assert code == 1 and "not available yet" in err
 
 
 @pytest.mark.parametrize(
@@ -241,6 +243,7 @@ def test_user_error_from_the_console_has_no_traceback(tmp_path):
         ("verify", ["verify", "--widths", "3,4,4,2", "--bias", "--json"],
          {"widths": [3, 4, 4, 2], "bias": True, "json": True}),
         ("verify", ["verify"], {"widths": [3, 4, 4, 2], "bias": False, "json": False}),
+        ("verify", ["verify", "--seed", "5", "--no-progress"], {"seed": 5, "no_progress": True}),
         ("experiments", ["experiment", "width", "--quick", "--out", "D", "--seed", "3"],
          {"name": "width", "quick": True, "out": "D", "seed": 3}),
     ],

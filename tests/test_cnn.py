@@ -9,32 +9,9 @@ from hypothesis import strategies as st
 
 import gspace
 from gspace.cnn import channel_graph, draw_channel_graph
-from gspace.testing import min_preactivation_margin, numerical_gradient, rel_error
+from gspace.testing import away_from_kinks, check_gradients, rel_error
 
 from . import strategies as gst
-
-
-@st.composite
-def cnns(draw, bias=None, pool=None):
-    """A small PlainCNN (kernels 1 or 3, strides 1 or 2, optional pooling) and an image size
-    large enough for it; weights ``0.1 <= |w| <= 1.5`` with random signs, biases in [-1, 1]."""
-    n_conv = draw(st.integers(1, 3))
-    widths = draw(st.lists(st.integers(1, 3), min_size=n_conv + 2, max_size=n_conv + 2))
-    ks = draw(st.lists(st.sampled_from([1, 3]), min_size=n_conv, max_size=n_conv))
-    strides = draw(st.lists(st.sampled_from([1, 2]), min_size=n_conv, max_size=n_conv))
-    if pool is None:
-        pool = draw(st.booleans())
-    pools = [1] * n_conv
-    if pool:
-        pools[draw(st.integers(0, n_conv - 1))] = 2
-    bias = draw(st.booleans()) if bias is None else bias
-    rng = np.random.default_rng(draw(gst.seeds()))
-    shapes = [(a, b, k, k) for a, b, k in zip(widths[:-2], widths[1:-1], ks)] + [widths[-2:]]
-    weights = [rng.uniform(0.1, 1.5, s) * rng.choice([-1.0, 1.0], s) for s in shapes]
-    biases = [rng.uniform(-1, 1, b) for b in widths[1:]] if bias else None
-    size = draw(st.integers(2 if pool else 1, 6))
-    size = max(size, int(np.prod(strides)) * 2 if pool else size)  # room for the pooling
-    return gspace.PlainCNN.from_weights(weights, strides, biases, pools), size
 
 
 def images(net, size, n, seed):
@@ -69,7 +46,7 @@ def loop_forward(net, X):
     return out + net.biases[-1] if net.has_bias else out
 
 
-@given(arch=cnns(), seed=gst.seeds())
+@given(arch=gst.cnns(), seed=gst.seeds())
 def test_forward_matches_loop_convolution(arch, seed):
     """im2col forward equals the convolution written as loops over output positions."""
     net, size = arch
@@ -104,35 +81,20 @@ def test_chunked_im2col_equals_one_chunk(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
 
 
-@given(arch=cnns(), seed=gst.seeds(), loss=st.sampled_from(["mse", "cross_entropy"]))
+@given(arch=gst.cnns(), seed=gst.seeds(), loss=st.sampled_from(["mse", "cross_entropy"]))
 def test_backprop_matches_finite_differences(arch, seed, loss):
     """Back-propagated gradients of every kernel entry and bias equal centred finite
     differences (relative error of the whole vector < 1e-6), away from ReLU kinks."""
     net, size = arch
     X, y = images(net, size, 4, seed)
-    keep = [min_preactivation_margin(net, X[i : i + 1]) > 1e-3 for i in range(len(X))]
-    assume(sum(keep) >= 1)
-    X, y = X[keep], y[keep]
-    Y = np.random.default_rng(seed).normal(size=(len(X), net.widths[-1])) if loss == "mse" else y
-    _, g = net.loss_and_gradients(X, Y, loss=loss)
-    params = [*net.weights, *(net.biases or [])]
-    analytic, numeric = [*g.weights, *(g.biases or [])], []
-    for i, p in enumerate(params):
-
-        def f(q, i=i):
-            ps = list(params)
-            ps[i] = q
-            bs = ps[net.L :] if net.has_bias else None
-            return gspace.PlainCNN.from_weights(ps[: net.L], net.strides, bs, net.pool).loss(
-                X, Y, loss
-            )
-
-        numeric.append(numerical_gradient(f, p, h=1e-6))
-    flat = [np.concatenate([a.ravel() for a in v]) for v in (analytic, numeric)]
-    assert rel_error(*flat, norm=True) < 1e-6
+    keep = away_from_kinks(net, X, margin=1e-3)
+    assume(keep.sum() >= 1)
+    Y = np.random.default_rng(seed).normal(size=(4, net.widths[-1])) if loss == "mse" else y
+    err, _, _ = check_gradients(net, X[keep], Y[keep], loss=loss, h=1e-6)
+    assert err < 1e-6
 
 
-@given(arch=cnns(), seed=gst.seeds())
+@given(arch=gst.cnns(), seed=gst.seeds())
 def test_C1_channel_scaling_invariance(arch, seed):
     """C1: multiplying the in-kernels and bias of hidden channel j by c_j > 0 and its
     out-kernels (or output-matrix row) by 1/c_j leaves the function unchanged, with zero
@@ -153,7 +115,7 @@ def test_C1_channel_scaling_invariance(arch, seed):
     assert rel_error(scaled.weights[0], net.weights[0]) > 1e-3  # the weights did change
 
 
-@given(arch=cnns(), seed=gst.seeds())
+@given(arch=gst.cnns(), seed=gst.seeds())
 def test_hidden_flow_is_sum_of_w_times_g_over_in_and_out_kernels(arch, seed):
     """Back-propagation's per-channel sum of z * dl/dz over batch and positions equals the
     sum of w * dl/dw over the channel's in-kernels and bias, and (balance identity I2 on the
@@ -273,8 +235,8 @@ def test_from_weights_rejects_bad_weights_and_modifies_nothing(change, error, ma
     [
         ({"kernel_size": 4}, ValueError, "even kernel size 4"),
         ({"kernel_size": [3]}, ValueError, "kernel_size needs one entry per"),
-        ({"strides": [1, 0]}, ValueError, "strides must be >= 1"),
-        ({"strides": [1, 1.5]}, TypeError, "strides must be an integer"),
+        ({"strides": [1, 0]}, ValueError, "strides must be an integer >= 1, got 0"),
+        ({"strides": [1, 1.5]}, ValueError, "strides must be an integer >= 1, got 1.5"),
         ({"pool": [1]}, ValueError, "pool needs one entry"),
         ({"channels": 4}, TypeError, "channels must be a list"),
         ({"channels": []}, ValueError, "at least one convolution"),
@@ -307,3 +269,42 @@ def test_bad_images_are_rejected_before_any_work():
     assert net.forward(np.ones((2, 2, 5, 5))).shape == (2, 2)  # 5 -> 3 -> 2, pooled to 1
     for w, b in zip(net.weights, before):
         np.testing.assert_array_equal(w, b)
+
+
+def _mlp_only_calls():
+    from gspace import explicit, initialization
+    from gspace.core import paths, sufficiency
+
+    net = gspace.PlainCNN(2, [3, 3], init="skeleton-unit", rng=np.random.default_rng(0))
+    X = np.random.default_rng(1).normal(size=(4, 2, 5, 5))
+    _, g = net.loss_and_gradients(X, np.arange(4))
+    return net, {
+        "explicit_gsgd_step": lambda: explicit.explicit_gsgd_step(net, g, 0.1),
+        "gspace_coordinates": lambda: explicit.gspace_coordinates(net),
+        "path_values": lambda: paths.path_values(net, [(0, 0, 0, 0)]),
+        "network_from_paths": lambda: paths.network_from_paths(net, X),
+        "find_scaling": lambda: sufficiency.find_scaling(net, net),
+        "normalize_skeleton_out_weights": lambda: initialization.normalize_skeleton_out_weights(
+            net
+        ),
+        "balance": lambda: initialization.balance(net),
+    }
+
+
+@pytest.mark.parametrize("name", list(_mlp_only_calls()[1]))
+def test_a_plain_cnn_where_only_an_mlp_is_supported_is_a_clear_type_error(name):
+    """Routes written for MLPs (node paths, their explicit matrices, S1, G transformations
+    by sigma-edges) refuse a PlainCNN by name, pointing to the channel graph's routes."""
+    net, calls = _mlp_only_calls()
+    before = [w.copy() for w in net.weights]
+    with pytest.raises(TypeError, match="must be a gspace.MLP here, got a PlainCNN"):
+        calls[name]()
+    assert all(np.array_equal(w, b) for w, b in zip(net.weights, before))
+
+
+@pytest.mark.parametrize("call", [channel_graph, draw_channel_graph, gspace.cnn.ChannelMatrices])
+def test_an_mlp_where_only_a_plain_cnn_is_supported_is_a_clear_type_error(call):
+    with pytest.raises(TypeError, match="must be a gspace.PlainCNN, got MLP"):
+        call(gspace.MLP([2, 3, 2], rng=np.random.default_rng(0)))
+    with pytest.raises(ValueError, match=r"X must have shape \(n, 2\)"):  # images for an MLP
+        gspace.MLP([2, 3, 2]).forward(np.ones((1, 2, 4, 4)))

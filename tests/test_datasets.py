@@ -13,7 +13,7 @@ from sklearn.datasets import load_digits
 
 import gspace
 from gspace import datasets
-from gspace.network import MLP
+from gspace.core.network import MLP
 
 # ---------------------------------------------------------------------------- helpers
 

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 import gspace
 from gspace import explicit as ex
-from gspace.gsgd import basis_path_values, inverse_chain_rule, weight_allocation
-from gspace.network import Gradients
+from gspace.core.gsgd import basis_path_values, inverse_chain_rule, weight_allocation
+from gspace.core.network import Gradients
 from gspace.testing import rel_error
 
 from . import _gsgd_helpers as H

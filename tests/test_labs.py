@@ -124,6 +124,12 @@ def test_cli_user_errors_one_line_exit_2(argv, words, capsys):
     assert code == 2 and words in err and len(err.strip().splitlines()) == 1 and not out
 
 
+def test_cli_writes_into_the_current_folder_by_default(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["lab", "experiment"], capsys)
+    assert code == 0 and (tmp_path / "lab_experiment.py").is_file()
+
+
 def test_cli_never_overwrites_a_file(tmp_path, capsys):
     path = tmp_path / "lab_scaling.py"
     path.write_text("my work")

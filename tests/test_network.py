@@ -41,7 +41,7 @@ def test_check_gradients_reports_a_wrong_backward_pass():
             for l in range(self.L, 0, -1):
                 dW[l - 1] = cache.a[l - 1].T @ delta
                 delta = delta @ self.weights[l - 1].T  # the mask 1[z > 0] is missing
-            return gspace.network.Gradients(weights=dW)
+            return gspace.core.network.Gradients(weights=dW)
 
     good = gspace.MLP([3, 4, 2], rng=np.random.default_rng(0))
     X, Y = gst.batch(good, 6, 1, "mse")
@@ -196,19 +196,22 @@ def test_bad_from_weights_types(weights, words):
         gspace.MLP.from_weights(weights)
 
 
-def test_with_flat_weights_round_trip_and_bad_input():
+def test_with_flat_params_round_trip_and_bad_input():
+    """flat_params: weights row-major layer by layer, then biases (the edge numbering)."""
     net = gspace.MLP([3, 4, 2], bias=True, rng=np.random.default_rng(0))
-    flat = net.flat_weights()
-    back = net.with_flat_weights(flat)
-    for a, b in zip(back.weights, net.weights):
+    net.biases = [np.arange(4.0), np.arange(2.0)]
+    flat = net.flat_params()
+    np.testing.assert_array_equal(flat[net.m :], [0, 1, 2, 3, 0, 1])
+    back = net.with_flat_params(flat)
+    for a, b in zip(back.weights + back.biases, net.weights + net.biases):
         np.testing.assert_array_equal(a, b)
-    assert back.biases[0] is not net.biases[0]
+        assert a is not b
     with pytest.raises(TypeError, match="numeric"):
-        net.with_flat_weights(["a"] * net.m)
-    with pytest.raises(ValueError, match=r"shape \(20,\)"):
-        net.with_flat_weights(flat[:-1])
+        net.with_flat_params(["a"] * flat.size)
+    with pytest.raises(ValueError, match=r"shape \(26,\)"):
+        net.with_flat_params(flat[:-1])
     with pytest.raises(ValueError, match="non-finite"):
-        net.with_flat_weights(np.full(net.m, np.nan))
+        net.with_flat_params(np.full(flat.size, np.nan))
 
 
 @pytest.mark.parametrize("h", [0.0, -1e-6, float("nan"), "1e-6"])

@@ -7,8 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gspace
-from gspace.path_graph import count_paths_dp, draw_network, graph_paths, network_graph
-from gspace.paths import count_paths, enumerate_paths
+from gspace.core.basis import count_paths_dp, graph_paths, network_graph
+from gspace.core.paths import count_paths, enumerate_paths
+from gspace.plotting import draw_network
 
 from . import strategies as gst
 

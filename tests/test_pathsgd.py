@@ -1,5 +1,6 @@
-"""Path-SGD (paper-notes section 8): gamma against brute-force path enumeration, the update
-rule, claim A4 (one step commutes with the scaling group), atomic steps and bad input."""
+"""Path-SGD (theory page, claim A4 in section "G-SGD"): gamma against brute-force path
+enumeration, the update rule, claim A4 (one step commutes with the scaling group), atomic steps
+and bad input."""
 
 import numpy as np
 import pytest
@@ -7,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gspace
-from gspace.network import Gradients
-from gspace.pathsgd import path_gamma
+from gspace.core.network import Gradients
+from gspace.core.optim import path_gamma
 from gspace.testing import rel_error
 
 from . import _gsgd_helpers as H

@@ -7,6 +7,7 @@ and ``--jobs``/``--restart`` on the command line.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -32,6 +33,12 @@ def record_call(spec):
 def _reset():
     CALLS.clear()
     FAIL.clear()
+
+
+def sleep_then_time(spec):
+    """Sleep spec["sleep"] seconds; return when this run finished (in a worker process)."""
+    time.sleep(spec["sleep"])
+    return {"i": spec["i"], "finished": time.time()}
 
 
 def grid(n=6, epochs=(3, 1)):
@@ -75,6 +82,15 @@ def test_run_grid_two_jobs_equals_one_job_in_spec_order():
     assert serial[0] != serial[1]  # the seeds differ, so the runs do
 
 
+def test_results_come_in_spec_order_when_runs_finish_out_of_order():
+    """With two jobs the first run finishes last, yet it comes first in the results."""
+    specs = [{"i": 0, "sleep": 2.0}] + [{"i": i, "sleep": 0.0} for i in range(1, 5)]
+    runner.run_grid(specs[1:], sleep_then_time, jobs=2, progress=False)  # start both workers
+    out = runner.run_grid(specs, sleep_then_time, jobs=2, progress=False)
+    assert [r["i"] for r in out] == [0, 1, 2, 3, 4]
+    assert out[0]["finished"] > max(r["finished"] for r in out[1:])
+
+
 def test_backend_without_generators_runs_in_cached_chunks(tmp_path):
     """joblib's multiprocessing backend (like Ray's) cannot return results as they finish:
     the runs go in chunks (4 per worker), with the same results, all cached."""
@@ -88,13 +104,15 @@ def test_backend_without_generators_runs_in_cached_chunks(tmp_path):
     assert len(list(tmp_path.glob("*.json"))) == len(specs)
 
 
-def test_cache_skips_finished_runs_and_restart_recomputes(tmp_path):
+def test_cache_skips_finished_runs_and_restart_recomputes(tmp_path, capsys):
     specs = [{"x": i} for i in range(5)]
     first = runner.run_grid(specs, record_call, cache_dir=tmp_path, progress=False)
     assert first == [{"x": i, "square": i * i} for i in range(5)] and len(CALLS) == 5
     assert len(list(tmp_path.glob("*.json"))) == 5
     CALLS.clear()
+    capsys.readouterr()
     again = runner.run_grid([*specs, {"x": 7}], record_call, cache_dir=tmp_path, progress=False)
+    assert "runs: 5 of 6 runs taken from the cache in" in capsys.readouterr().err
     assert again == [*first, {"x": 7, "square": 49}]
     assert CALLS == [{"x": 7}]  # only the new run was trained
     assert runner.clear_cache(tmp_path) == 6 and not list(tmp_path.glob("*.json"))

@@ -1,4 +1,5 @@
-"""The positive scaling group (paper-notes section 2): G1-G4, normalisations, bad input."""
+"""The positive scaling group (the theory page's section of that name): G1-G4, normalisations,
+bad input."""
 
 import itertools
 
@@ -8,17 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gspace
-import gspace.paths
-from gspace.scaling import (
-    BalanceWarning,
+import gspace.core.paths
+from gspace.core.basis import Skeleton
+from gspace.core.scaling import (
     ScalingGroupElement,
-    balance,
-    hidden_node_index,
-    normalize_skeleton_out_weights,
     random_scaling,
     scaling_vectors,
 )
-from gspace.skeleton import Skeleton
+from gspace.initialization import BalanceWarning, balance, normalize_skeleton_out_weights
 
 from . import strategies as gst
 
@@ -96,7 +94,7 @@ def test_G3_path_values_are_invariant(net, seed):
         _brute_path_values(g.apply(net)), _brute_path_values(net), rtol=1e-12
     )
     if net.has_bias:
-        paths = gspace.paths.enumerate_paths(net.widths, bias=True)
+        paths = gspace.core.paths.enumerate_paths(net.widths, bias=True)
         np.testing.assert_allclose(
             gspace.path_values(g.apply(net), paths), gspace.path_values(net, paths), rtol=1e-12
         )
@@ -142,7 +140,7 @@ def test_single_node_operator_scales_in_by_c_and_out_by_inverse(net, data):
         exp_b = net.biases[l - 1].copy()
         exp_b[j] *= c
         np.testing.assert_allclose(new.biases[l - 1], exp_b, rtol=1e-15)
-    O = hidden_node_index(net.widths, l, j)
+    O = sum(net.widths[1:l]) + j  # hidden nodes numbered layer by layer
     row = scaling_vectors(net.widths)[O]
     edges_in = np.flatnonzero(row == 1)
     assert len(edges_in) == net.widths[l - 1] and np.sum(row == -1) == net.widths[l + 1]

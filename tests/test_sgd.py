@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import gspace
-from gspace.network import Gradients
+from gspace.core.network import Gradients
 
 from . import strategies as gst
 

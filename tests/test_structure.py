@@ -1,4 +1,5 @@
-"""The structure matrix and its rank (paper-notes section 5): R1, R2 by every route."""
+"""The structure matrix and its rank (the theory page's section of that name): R1, R2 by every
+route."""
 
 import math
 
@@ -9,19 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gspace
-from gspace.paths import path_array, path_values
-from gspace.scaling import scaling_vectors
-from gspace.structure import (
+from gspace.core.paths import num_params, path_array, path_values, rank_svd, structure_matrix
+from gspace.core.scaling import scaling_vectors
+from gspace.explicit import (
     explicit_rank,
     gram_by_counting,
-    num_params,
     path_sum_range,
     rank_by_counting,
     rank_certificate,
     rank_qr,
-    rank_svd,
-    scaling_matrix_sparse,
-    structure_matrix,
 )
 
 from . import strategies as gst
@@ -90,16 +87,16 @@ def test_R1_certificate_holds_for_any_skeleton(ws_sk, bias):
 def test_certificate_negative_control_a_repeated_basis_path_is_caught(monkeypatch):
     """The certificate can fail: with one basis path replaced by a copy of another, the
     triangular check finds the path without its own edge and no rank is claimed."""
-    import gspace.basis
+    import gspace.explicit
 
-    real = gspace.basis.basis_path_array
+    real = gspace.core.basis.basis_path_array
 
     def broken(*args, **kwargs):
         P = real(*args, **kwargs).copy()
         P[-1] = P[0]
         return P
 
-    monkeypatch.setattr(gspace.basis, "basis_path_array", broken)
+    monkeypatch.setattr(gspace.explicit, "basis_path_array", broken)
     cert = rank_certificate([3, 4, 4, 2])
     assert cert.b_zero_on_paths and cert.b_independent
     assert not cert.basis_triangular and not cert.holds and cert.rank is None
@@ -108,7 +105,7 @@ def test_certificate_negative_control_a_repeated_basis_path_is_caught(monkeypatc
 def test_R1_scalable_route_on_more_than_1e12_paths():
     """R1 on 10**13 paths (never listed): counting route and exact certificate."""
     widths = [10] * 13
-    assert gspace.paths.count_paths(widths) > 10**12
+    assert gspace.core.paths.count_paths(widths) > 10**12
     m, H = num_params(widths), sum(widths[1:-1])
     rank, lam = rank_by_counting(widths)
     assert rank == m - H
@@ -145,7 +142,7 @@ def test_counts_beyond_int64_stay_exact_and_the_scaled_rank_is_right():
 def test_R2_kernel_of_A_transpose_is_span_of_b(widths, bias):
     """R2: ker(A^T) = span{b_O : O hidden}, of dimension H (the b_O are independent)."""
     _, A = structure_matrix(widths, bias=bias)
-    B = scaling_matrix_sparse(widths, bias)
+    B = scaling_vectors(widths, bias, sparse=True)
     H = sum(widths[1:-1])
     assert B.shape[0] == H
     # every b_O is in ker(A^T), exactly (integers)
@@ -176,7 +173,7 @@ def test_path_sum_range_equals_brute_force(widths, bias, seed):
 def test_certificate_negative_control_vector_outside_kernel():
     """A perturbed b_O (not in ker A^T) gets a non-zero path-sum range."""
     widths = [3, 4, 4, 2]
-    b = scaling_matrix_sparse(widths).toarray()[0].copy()
+    b = scaling_vectors(widths, sparse=True).toarray()[0].copy()
     assert path_sum_range(widths, b) == (0, 0)
     b[-1] += 1
     assert path_sum_range(widths, b) != (0, 0)

@@ -9,7 +9,7 @@ operators :math:`g_{c,O}` and the group :math:`\\mathcal{G}` (the part before it
 
 A ReLU network does not change when a hidden node's incoming weights are multiplied by
 :math:`c > 0` and its outgoing weights by :math:`1/c`. This tutorial builds that symmetry
-with ``gspace.scaling``, checks that it forms a group and leaves the function unchanged,
+with ``gspace.core.scaling``, checks that it forms a group and leaves the function unchanged,
 and then shows the problem the paper starts from: plain SGD, run from two networks that
 compute the same function, takes different steps.
 """
@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import gspace
-from gspace.scaling import ScalingGroupElement, random_scaling, scaling_vectors
+from gspace.core.scaling import ScalingGroupElement, random_scaling, scaling_vectors
 
 SMALL = os.environ.get("GSPACE_TUTORIAL_SMALL") == "1"
 # sphinx_gallery_thumbnail_number = 4
@@ -102,12 +102,12 @@ print("g1^-1(g1(w)) = w:", all(np.allclose(a, b) for a, b in zip(back.weights, n
 
 B = scaling_vectors(net.widths)
 print("B has shape (H, m) =", B.shape, "= (net.H, net.m) =", (net.H, net.m))
-lhs = np.log(np.abs(g1.apply(net).flat_weights()))
-rhs = np.log(np.abs(net.flat_weights())) + B.T @ g1.log_c()
+lhs = np.log(np.abs(g1.apply(net).flat_params()))
+rhs = np.log(np.abs(net.flat_params())) + B.T @ g1.log_c()
 print("log|g(w)| = log|w| + B^T log c, largest difference:", np.max(np.abs(lhs - rhs)))
 print(
     "signs unchanged:",
-    np.array_equal(np.sign(g1.apply(net).flat_weights()), np.sign(net.flat_weights())),
+    np.array_equal(np.sign(g1.apply(net).flat_params()), np.sign(net.flat_params())),
 )
 
 fig, ax = plt.subplots(figsize=(6, 2.4))
@@ -139,7 +139,7 @@ for ax, F, title in ((axes[0], f_w, "N_w(x)"), (axes[1], f_gw, "N_g(w)(x)")):
     ax.set_ylabel("x_1")
     fig.colorbar(im, ax=ax, shrink=0.8)
 im = axes[2].imshow(f_gw - f_w, extent=(-3, 3, -3, 3), origin="lower", cmap="coolwarm")
-axes[2].set_title("difference (rounding only)")
+axes[2].set_title("N_g(w) - N_w")
 axes[2].set_xlabel("x_0")
 fig.colorbar(im, ax=axes[2], shrink=0.8)
 fig.tight_layout()
@@ -234,7 +234,7 @@ print("path value after one SGD step:", v_after_one)
 # Exercises
 # ---------
 # 1. Scale node 2 of layer 2 of ``net`` by :math:`c = -1`. Does the function change? Why does
-#    ``gspace.scaling.ScalingGroupElement`` refuse :math:`c \le 0`? *Hint:*
+#    ``gspace.core.scaling.ScalingGroupElement`` refuse :math:`c \le 0`? *Hint:*
 #    :math:`\operatorname{relu}(-z) \ne -\operatorname{relu}(z)`. On a copy ``w = net.copy()``,
 #    negate the node's in-weights *and* out-weights, ``w.weights[1][:, 2] *= -1`` and
 #    ``w.weights[2][2, :] *= -1`` (that would be :math:`g_{c,O}` with :math:`c = -1`), and compare

@@ -9,7 +9,7 @@ its section "Skeleton method". Claims **G3**, **G4** and **P1** on the `theory p
 
 A path picks one node in every layer, from an input to an output. Its *value* is the product
 of the weights it uses, its *activation status* says whether every hidden node on it is
-active. This tutorial lists the paths of a small network (with ``gspace.paths`` and with
+active. This tutorial lists the paths of a small network (with ``gspace.core.paths`` and with
 networkx), checks that path values and activation statuses do not change under the scaling
 group of tutorial 1, and rebuilds the network's output as a sum over paths.
 """
@@ -25,15 +25,16 @@ import networkx as nx
 import numpy as np
 
 import gspace
-from gspace.path_graph import count_paths_dp, draw_network, graph_paths, network_graph
-from gspace.paths import (
+from gspace.core.basis import count_paths_dp, graph_paths, network_graph
+from gspace.core.paths import (
     activation_status,
     count_paths,
     enumerate_paths,
     network_from_paths,
     path_values,
 )
-from gspace.scaling import random_scaling
+from gspace.core.scaling import random_scaling
+from gspace.plotting import draw_network
 
 SMALL = os.environ.get("GSPACE_TUTORIAL_SMALL") == "1"
 rng = np.random.default_rng(0)
@@ -84,7 +85,7 @@ v = path_values(net, paths)
 v_g = path_values(g.apply(net), paths)
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
-axes[0].plot(net.flat_weights(), g.apply(net).flat_weights(), "o", ms=4)
+axes[0].plot(net.flat_params(), g.apply(net).flat_params(), "o", ms=4)
 axes[0].set_xlabel("weight of w")
 axes[0].set_ylabel("weight of g(w)")
 axes[0].set_title("weights change under g")

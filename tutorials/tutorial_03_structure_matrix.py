@@ -27,21 +27,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import gspace
-from gspace.paths import count_paths, path_values
-from gspace.scaling import random_scaling, scaling_vectors
-from gspace.structure import (
-    gram_by_counting,
-    rank_by_counting,
-    rank_certificate,
-    rank_svd,
-    structure_matrix,
-)
-from gspace.sufficiency import (
+from gspace.core.paths import count_paths, path_values, rank_svd, structure_matrix
+from gspace.core.scaling import random_scaling, scaling_vectors
+from gspace.core.sufficiency import (
     dead_node_counterexample,
     equivalent_by_path_values,
     find_scaling,
     sign_flip_counterexample,
 )
+from gspace.explicit import gram_by_counting, rank_by_counting, rank_certificate
 
 SMALL = os.environ.get("GSPACE_TUTORIAL_SMALL") == "1"
 # sphinx_gallery_thumbnail_number = 2
@@ -62,7 +56,7 @@ print(
     "A has shape (m, n) =", A.shape, "; ones per column:", sorted({int(x) for x in A.sum(axis=0)})
 )
 
-log_v = A.T @ np.log(np.abs(net.flat_weights()))
+log_v = A.T @ np.log(np.abs(net.flat_params()))
 print("log|v| = A^T log|w|:", np.allclose(log_v, np.log(np.abs(path_values(net, paths)))))
 
 fig, ax = plt.subplots(figsize=(9, 3.2))

@@ -24,20 +24,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import gspace
-from gspace.basis import (
-    basis_matrix,
+from gspace.core.basis import (
     basis_paths,
-    gspace_coordinates,
-    listed_basis_path_values,
     path_exponents,
     skeleton_method_basis,
     skeleton_paths,
     values_from_basis,
 )
-from gspace.path_graph import draw_network
-from gspace.paths import enumerate_paths, path_values
-from gspace.scaling import random_scaling
-from gspace.structure import rank_svd, structure_matrix
+from gspace.core.paths import enumerate_paths, path_values, rank_svd, structure_matrix
+from gspace.core.scaling import random_scaling
+from gspace.explicit import basis_matrix, explicit_basis_path_values, gspace_coordinates
+from gspace.plotting import draw_network
 
 SMALL = os.environ.get("GSPACE_TUTORIAL_SMALL") == "1"
 rng = np.random.default_rng(0)
@@ -81,7 +78,7 @@ print("the first few:", basis[:6])
 # path (B1). Sorting its rows into skeleton and non-skeleton weights shows B2: every
 # non-skeleton row has a single 1.
 
-A_basis = basis_matrix(widths).toarray()
+A_basis = basis_matrix(widths)
 print("rank A' =", rank_svd(A_basis)[0], "= m - H =", net.m - net.H)
 is_skel = np.concatenate(
     [(skeleton.pi_mask(l) | skeleton.sigma_mask(l)).ravel() for l in range(net.L)]
@@ -112,7 +109,7 @@ paths = enumerate_paths(widths)
 alpha = path_exponents(widths, paths)
 _, A = structure_matrix(widths)
 print("A' alpha^T = A exactly:", np.array_equal(A_basis @ alpha.toarray().T, A.toarray()))
-v_basis = listed_basis_path_values(net)
+v_basis = explicit_basis_path_values(net)
 print(
     "path values rebuilt from basis-path values:",
     np.allclose(values_from_basis(v_basis, alpha), path_values(net, paths)),
@@ -158,15 +155,13 @@ m_u = sum(a * b for a, b in zip(uneven[:-1], uneven[1:]))
 H_u = sum(uneven[1:-1])
 for name, sk in (("default", None), ("random", random_skeleton)):
     bp = basis_paths(uneven, skeleton=sk)
-    print(
-        f"{name} skeleton: {len(bp)} paths, rank {rank_svd(basis_matrix(uneven, sk))[0]}, "
-        f"m - H = {m_u - H_u}"
-    )
+    rank = rank_svd(basis_matrix(uneven, skeleton=sk, sparse=True))[0]
+    print(f"{name} skeleton: {len(bp)} paths, rank {rank}, m - H = {m_u - H_u}")
 ok = 0
 for _ in range(n_trials):
     ws = [int(x) for x in rng.integers(1, 6, size=rng.integers(3, 6))]
     m = sum(a * b for a, b in zip(ws[:-1], ws[1:]))
-    ok += rank_svd(basis_matrix(ws))[0] == m - sum(ws[1:-1])
+    ok += rank_svd(basis_matrix(ws, sparse=True))[0] == m - sum(ws[1:-1])
 print(f"a basis for {ok} of {n_trials} random architectures")
 
 # %%
@@ -175,7 +170,7 @@ print(f"a basis for {ok} of {n_trials} random architectures")
 # The basis-path values and the sign pattern of the weights are coordinates of the network up
 # to the scaling group: :math:`m - H` numbers instead of :math:`m`, and unchanged by every
 # :math:`g \in \mathcal{G}`. G-SGD (tutorial 5) optimizes in these coordinates.
-# ``gspace.gsgd.basis_path_values`` stores the same numbers in arrays shaped like the weights:
+# ``gspace.core.gsgd.basis_path_values`` stores the same numbers in arrays shaped like the weights:
 # entry ``weights[l][a, b]`` is the basis path of that edge.
 
 coords = gspace_coordinates(net)
@@ -189,9 +184,9 @@ print(
     "unchanged under g:",
     np.allclose(coords.values, coords_g.values),
 )
-per_edge = gspace.gsgd.basis_path_values(net)
+per_edge = gspace.core.gsgd.basis_path_values(net)
 non_sigma = np.concatenate([per_edge.weights[l][~skeleton.sigma_mask(l)] for l in range(net.L)])
-print("same numbers as gspace.gsgd.basis_path_values:", np.allclose(non_sigma, coords.values))
+print("same numbers as gspace.core.gsgd.basis_path_values:", np.allclose(non_sigma, coords.values))
 
 # %%
 # Summary

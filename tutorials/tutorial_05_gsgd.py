@@ -8,7 +8,7 @@ Claims **I1, I2, W1, W2, A1** (one step) and **A2, A3, A4** (whole trajectories)
 `theory page <../theory.html#g-sgd-i1-i2-w1-w2-a1-a4>`_.
 
 G-SGD takes an SGD step on the basis-path values :math:`\\mathbf{v}` instead of the weights.
-``gspace.gsgd`` exposes every stage of the paper's Algorithm 1 as a function of its own:
+``gspace.core.gsgd`` exposes every stage of the paper's Algorithm 1 as a function of its own:
 this tutorial runs them one by one on a small network, checks each against an independent
 computation, and then compares whole training runs of G-SGD, SGD and Path-SGD started from two
 equivalent networks.
@@ -28,7 +28,7 @@ import numpy as np
 
 import gspace
 from gspace import explicit
-from gspace.gsgd import (
+from gspace.core.gsgd import (
     PathArrays,
     basis_path_values,
     inverse_chain_rule,
@@ -38,8 +38,8 @@ from gspace.gsgd import (
     update_path_values,
     weight_allocation,
 )
+from gspace.core.scaling import random_scaling
 from gspace.initialization import skeleton_unit
-from gspace.scaling import random_scaling
 from gspace.testing import rel_error
 
 SMALL = os.environ.get("GSPACE_TUTORIAL_SMALL") == "1"
@@ -62,7 +62,7 @@ print(f"m = {net.m} weights, H = {net.H} hidden nodes, m - H = {net.m - net.H} b
 # out-chain of :math:`b` (follow :math:`\sigma` up to an output). Its value is
 # :math:`v_e = \rho_{\mathrm{in}}(a)\, w_e\, \rho_{\mathrm{out}}(b)`.
 # ``basis_path_values`` returns them in arrays shaped like the weights
-# (a ``gspace.gsgd.PathArrays``); entries at :math:`\sigma`-edges are not coordinates.
+# (a ``gspace.core.gsgd.PathArrays``); entries at :math:`\sigma`-edges are not coordinates.
 #
 # Check one entry against the product of the weights along its path, built from the
 # skeleton's chains.

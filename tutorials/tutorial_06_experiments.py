@@ -27,9 +27,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import gspace
+from gspace.core.scaling import random_scaling
 from gspace.datasets import load
 from gspace.initialization import initialize
-from gspace.scaling import random_scaling
 from gspace.train import fit
 
 SMALL = os.environ.get("GSPACE_TUTORIAL_SMALL") == "1"
@@ -193,11 +193,11 @@ for name in OPTIMIZERS:
 #    with depth; try ``sigma=1`` first.
 # 3. Start G-SGD from ``initialize(widths, init="he", rng=...)`` instead of
 #    ``"skeleton-unit"``. What happens to its accuracy, and why?
-#    *Hint:* print the skeleton-path values ``gspace.gsgd.basis_path_values(net)`` at the
+#    *Hint:* print the skeleton-path values ``gspace.core.gsgd.basis_path_values(net)`` at the
 #    skeleton entries, and read the Notes of ``gspace.initialization.skeleton_unit``.
 # 4. Is ``skeleton-unit`` an element of :math:`\mathcal{G}` applied to the He network? Check
 #    with the network functions. Then use
-#    ``gspace.scaling.normalize_skeleton_out_weights``, which *is* one, and explain why it
+#    ``gspace.initialization.normalize_skeleton_out_weights``, which *is* one, and explain why it
 #    cannot help G-SGD. *Hint:* claim A2.
 
 # %%

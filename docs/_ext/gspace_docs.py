@@ -228,18 +228,13 @@ def _make_ref(t: TestFunction):
 # from this list is a build warning, so new modules cannot go undocumented.
 
 API_SECTIONS = [
-    (
-        "Networks, data and training",
-        ["network", "optim", "initialization", "datasets", "train", "plotting"],
-    ),
-    ("The positive scaling group (G1-G4)", ["scaling"]),
-    ("Paths (G3, G4, P1)", ["paths", "path_graph"]),
-    ("The structure matrix and sufficiency (R1, R2, S1)", ["structure", "sufficiency"]),
-    ("Skeleton and basis paths (B1-B4)", ["skeleton", "basis"]),
-    ("G-SGD and Path-SGD (I1-A4)", ["gsgd", "explicit", "pathsgd"]),
+    ("The core: the paper in code, in its order", ["core"]),
+    ("Around the core: checks, fast G-SGD, independent routes", ["validation", "fast", "explicit"]),
+    ("Initialisation", ["initialization"]),
+    ("Data and training", ["datasets", "train", "plotting"]),
     ("Baselines beyond the paper (Adam, ENorm)", ["baselines"]),
     ("Plain CNNs: the channel graph (C1-C4)", ["cnn"]),
-    ("Checking the claims", ["verify", "testing"]),
+    ("Checking the claims", ["verify", "verify_cnn", "testing"]),
     ("Experiments", ["experiments"]),
     ("Command line", ["cli"]),
     ("Teaching labs", ["labs"]),
@@ -422,7 +417,7 @@ def _lookup(target: str, modname: str | None):
 def resolve_imported_names(app, env, node, contnode):
     """Resolve references to names gspace re-exports or imports (``gspace.MLP``, or ``MLP``
     written inside gspace.testing) to the place where the object is documented
-    (``gspace.network.MLP``)."""
+    (``gspace.core.network.MLP``)."""
     if node.get("refdomain") != "py":
         return None
     target = node.get("reftarget", "")

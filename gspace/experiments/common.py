@@ -656,7 +656,7 @@ def rescale(net, sigma: float, seed: int, tag: int = 1):
     >>> bool(np.allclose(g_net.forward(X), net.forward(X)))
     True
     """
-    from gspace import scaling
+    from gspace.core import scaling
 
     rng = np.random.default_rng((seed, tag))
     g = scaling.random_scaling(net.widths, rng, sigma=sigma)

@@ -6,7 +6,7 @@ on a shallow and a deep network, each start at its own rate tuned on validation
 (:mod:`gspace.experiments.protocol`). Skeleton-unit changes the network function: it is a
 different starting point, not a rescaling. From He initialization a skeleton path's value is
 a product of ``L`` small weights, and G-SGD's ``dl/dv = u / v`` is large where ``v`` is small
-(docs: theory, section "G-SGD").
+(the theory page, section "G-SGD").
 """
 
 from __future__ import annotations

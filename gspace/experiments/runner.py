@@ -234,6 +234,12 @@ def run_grid(
             if cached is not None:
                 results[i], done[i] = cached, True
     todo = [i for i in range(len(specs)) if not done[i]]
+    if len(todo) < len(specs):  # say so: results from an older gspace would be reused too
+        print(
+            f"{desc}: {len(specs) - len(todo)} of {len(specs)} runs taken from the cache in "
+            f"{cache_dir} (--restart or restart=True trains them again)",
+            file=sys.stderr,
+        )
     failures = []
     try:
         parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")

@@ -223,24 +223,24 @@ def run_cli(args) -> int:
         print("gspace lab NAME --check FILE       grade your file")
         print("gspace lab NAME --check reference  grade gspace itself")
         return 0
-    error = None
+    error, out = None, Path(args.out or ".")
     if args.name is None:
         error = "name a lab (gspace lab --list shows them)"
     elif args.check is not None and args.out is not None:
         error = "--out writes a starter and --check grades a file: give one of them"
     elif args.check is not None and args.check != "reference" and not Path(args.check).is_file():
         error = f"no such file to grade: {args.check}"
-    elif args.check is None and Path(args.out or ".").exists() and not Path(args.out).is_dir():
+    elif args.check is None and out.exists() and not out.is_dir():
         error = f"--out {args.out} is not a directory"
-    elif args.check is None and (Path(args.out or ".") / f"{LABS[args.name]}.py").exists():
-        error = f"{Path(args.out or '.') / (LABS[args.name] + '.py')} exists; not overwriting it"
+    elif args.check is None and (out / f"{LABS[args.name]}.py").exists():
+        error = f"{out / (LABS[args.name] + '.py')} exists; not overwriting it"
     if error:
         print(f"gspace lab: error: {error}", file=sys.stderr)
         return 2
     lab = get(args.name)
     if args.check is None:
         try:
-            path = write_starter(args.name, args.out or ".")
+            path = write_starter(args.name, out)
         except OSError as err:
             print(f"gspace lab: error: cannot write the starter: {err}", file=sys.stderr)
             return 2

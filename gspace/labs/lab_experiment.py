@@ -11,10 +11,10 @@ import re
 
 import numpy as np
 
-from ..gsgd import GSGD
-from ..network import MLP
-from ..optim import SGD
-from ..scaling import ScalingGroupElement
+from ..core.network import MLP
+from ..core.optim import SGD
+from ..core.scaling import ScalingGroupElement
+from ..fast import GSGD
 from ..testing import rel_error
 from . import LabFailure, call, compare
 

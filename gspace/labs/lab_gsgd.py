@@ -2,16 +2,16 @@
 (claims B4, I1, W1, Algorithm 1).
 
 The reference functions below are the solution: each calls the G-SGD stage of gspace's own
-implementation (:mod:`gspace.gsgd`) with the default skeleton.
+implementation (:mod:`gspace.core.gsgd`) with the default skeleton.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import gsgd as _gsgd
-from ..network import MLP, Gradients
-from ..skeleton import Skeleton
+from ..core import gsgd as _gsgd
+from ..core.basis import Skeleton
+from ..core.network import MLP, Gradients
 from . import call, compare, draw_weights, draw_widths, fmt
 
 TITLE = "Lab 3: implement G-SGD: Inverse-Chain-Rule and Weight-Allocation (I1, W1, Algorithm 1)"
@@ -47,7 +47,7 @@ def weight_allocation(weights, v_new):
 
 
 def gsgd_step(weights, grads, lr):
-    return _gsgd.GSGD(lr=lr).step(MLP.from_weights(weights), Gradients(list(grads))).weights
+    return _gsgd.gsgd_step(MLP.from_weights(weights), Gradients(list(grads)), lr).weights
 
 
 REFERENCE = {

@@ -2,18 +2,18 @@
 (claims G3, P1, R1).
 
 The reference functions below are the solution: each calls gspace's own implementation
-(:mod:`gspace.paths`, :func:`gspace.structure_matrix`, :func:`gspace.structure.rank_svd`).
+(:mod:`gspace.core.paths`, :func:`gspace.structure_matrix`, :func:`gspace.core.paths.rank_svd`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import paths as _paths
-from ..network import MLP
-from ..scaling import random_scaling
-from ..structure import rank_svd
-from ..structure import structure_matrix as _structure_matrix
+from ..core import paths as _paths
+from ..core.network import MLP
+from ..core.paths import rank_svd
+from ..core.paths import structure_matrix as _structure_matrix
+from ..core.scaling import random_scaling
 from . import LabFailure, call, compare, draw_weights, draw_widths
 
 TITLE = "Lab 2: paths, the structure matrix and its rank (claims G3, P1, R1)"

@@ -1,16 +1,17 @@
 """Lab 1: the positive scaling group and the invariance of ReLU networks (claims G1, G2).
 
 The reference functions below are the solution: each calls gspace's own implementation
-(:class:`gspace.MLP`, :class:`gspace.ScalingGroupElement`, :func:`gspace.scaling.scaling_vectors`).
+(:class:`gspace.MLP`, :class:`gspace.ScalingGroupElement`,
+:func:`gspace.core.scaling.scaling_vectors`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..network import MLP
-from ..scaling import ScalingGroupElement
-from ..scaling import scaling_vectors as _scaling_vectors
+from ..core.network import MLP
+from ..core.scaling import ScalingGroupElement
+from ..core.scaling import scaling_vectors as _scaling_vectors
 from . import LabFailure, call, compare, draw_weights, draw_widths, fmt
 
 TITLE = "Lab 1: the scaling group and invariance (paper: positive scale-invariance; G1, G2)"

@@ -1,0 +1,1059 @@
+"""Input checks, all in one place: every public function of gspace calls one of these at its
+door and then runs the mathematics without interruption.
+
+Each check raises a ``TypeError`` or ``ValueError`` that says what was wrong and what is
+accepted, and modifies nothing. Networks are checked by what the core reads (``widths``,
+``weights``, ``biases``), so any layered network (an MLP, a plain CNN) passes; weights may
+have trailing axes of parallel edges, ``(h_l, h_{l+1}, *taps)``. This module imports only
+NumPy, so every module of the package may use it.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+LOSSES = ("mse", "cross_entropy")
+DEFAULT_PATH_LIMIT = 1_000_000
+
+
+# ----------------------------------------------------------------------------- scalars
+def real(value, name: str) -> float:
+    """A finite real number (bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def learning_rate(value) -> float:
+    """A learning rate: a finite real number > 0."""
+    value = real(value, "lr")
+    if value <= 0:
+        raise ValueError(f"lr (learning rate) must be > 0, got {value}")
+    return value
+
+
+def integer(value, name: str, low: int = 1, kind=ValueError) -> int:
+    """An integer >= ``low`` (bools refused); the one integer check of the package."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise kind(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def positive(value, name: str) -> float:
+    """A finite real number > 0."""
+    out = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else None
+    if out is None or not (np.isfinite(out) and out > 0):
+        raise ValueError(f"{name} must be finite and > 0, got {value}")
+    return out
+
+
+def hyperparameters(momentum, weight_decay) -> tuple[float, float]:
+    """Momentum in ``[0, 1)`` and weight decay ``>= 0``."""
+    momentum = real(momentum, "momentum")
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(f"momentum must lie in [0, 1), got {momentum}")
+    weight_decay = real(weight_decay, "weight_decay")
+    if weight_decay < 0:
+        raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+    return momentum, weight_decay
+
+
+def flag(value, name: str = "bias") -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def rng(value):
+    """A ``numpy.random.Generator``; None gives a fresh unseeded one."""
+    if value is None:
+        return np.random.default_rng()
+    if not isinstance(value, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+            f"got {type(value).__name__}"
+        )
+    return value
+
+
+# ----------------------------------------------------------------------------- arrays
+def real_array(a, name: str) -> np.ndarray:
+    """``a`` as an array of integers or floats (not copied): no objects, strings, complex
+    numbers or ragged nesting."""
+    try:
+        arr = np.asarray(a)
+    except ValueError:  # numpy's "inhomogeneous shape"
+        raise ValueError(f"{name} is ragged: its rows have different lengths") from None
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{name} must be a real numeric array (integer or float), got dtype {arr.dtype}"
+        )
+    return arr
+
+
+def float_array(a, name: str) -> np.ndarray:
+    """A float64 copy, refusing non-real dtypes and non-finite values."""
+    arr = real_array(a, name).astype(np.float64, copy=True)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains non-finite values (nan or inf)")
+    return arr
+
+
+def widths(value) -> list[int]:
+    """Layer widths ``[d, h_1, ..., K]``: at least two integers, each >= 1."""
+    try:
+        ws = list(value)
+    except TypeError:
+        raise TypeError(
+            f"widths must be a sequence of integers like [d, h1, ..., K], got {value!r}"
+        ) from None
+    if len(ws) < 2:
+        raise ValueError(f"widths must have at least 2 entries (inputs and outputs), got {ws!r}")
+    for w in ws:
+        if isinstance(w, bool) or not isinstance(w, (int, np.integer)):
+            raise TypeError(f"every width must be an integer, got {w!r} in {ws!r}")
+        if w < 1:
+            raise ValueError(f"every width must be >= 1, got {w} in {ws!r}")
+    return [int(w) for w in ws]
+
+
+def mlp_args(ws, bias, generator):
+    """Arguments of ``MLP(widths, bias, rng)``."""
+    ws = widths(ws)
+    flag(bias)
+    return ws, rng(generator)
+
+
+def layer_arrays(weights, biases=None) -> tuple[list, list | None]:
+    """Copies of per-layer weights ``(h_l, h_{l+1})`` that chain, and matching biases."""
+    if isinstance(weights, np.ndarray) or len(weights) < 1:
+        raise TypeError("weights must be a list of 2-d arrays, one per layer")
+    ws = []
+    for l, w in enumerate(weights):
+        w = float_array(w, f"weights[{l}]")
+        if w.ndim != 2 or min(w.shape) < 1:
+            raise ValueError(
+                f"weights[{l}] must be a non-empty 2-d array (h_l, h_l+1), got shape {w.shape}"
+            )
+        if ws and ws[-1].shape[1] != w.shape[0]:
+            raise ValueError(
+                f"weights[{l - 1}] has shape {ws[-1].shape} but weights[{l}] has shape "
+                f"{w.shape}: the number of columns must equal the next number of rows"
+            )
+        ws.append(w)
+    return ws, layer_biases(biases, ws)
+
+
+def layer_biases(biases, ws) -> list | None:
+    """Copies of the biases ``(h_{l+1},)`` of the layers ``ws`` (None stays None)."""
+    if biases is None:
+        return None
+    if len(biases) != len(ws):
+        raise ValueError(f"expected {len(ws)} bias vectors, got {len(biases)}")
+    bs = [float_array(b, f"biases[{l}]") for l, b in enumerate(biases)]
+    for l, (b, w) in enumerate(zip(bs, ws)):
+        if b.shape != (w.shape[1],):
+            raise ValueError(f"biases[{l}] must have shape ({w.shape[1]},), got {b.shape}")
+    return bs
+
+
+def flat_vector(flat, size: int) -> np.ndarray:
+    """A flat parameter vector of shape ``(size,)``."""
+    flat = float_array(flat, "flat parameters")
+    if flat.shape != (size,):
+        raise ValueError(f"flat parameters must have shape ({size},), got {flat.shape}")
+    return flat
+
+
+def loss_name(loss) -> str:
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; accepted: {', '.join(LOSSES)}")
+    return loss
+
+
+def inputs(net, X) -> np.ndarray:
+    """Inputs ``X`` of shape ``(n, d)`` for ``net`` (images for a plain CNN), as float64."""
+    X = float_array(X, "X")
+    if hasattr(net, "strides"):
+        return images(net, X)
+    d = net.widths[0]
+    if X.ndim != 2 or X.shape[1] != d:
+        raise ValueError(f"X must have shape (n, {d}) for this network, got {X.shape}")
+    if X.shape[0] < 1:
+        raise ValueError("X must contain at least one sample")
+    return X
+
+
+def mlp_inputs(net, X) -> np.ndarray:
+    """Inputs for a route written for MLPs only."""
+    mlp(net)
+    return inputs(net, X)
+
+
+def batch(net, X, Y, loss: str):
+    """``(X, Y)`` checked for ``net`` and ``loss`` (float targets or integer labels)."""
+    loss_name(loss)
+    X = inputs(net, X)
+    return X, targets(net, Y, X.shape[0], loss)
+
+
+def targets(net, Y, n: int, loss: str) -> np.ndarray:
+    """Targets of ``n`` samples: ``(n, K)`` floats for ``"mse"``, ``(n,)`` labels otherwise."""
+    K = net.widths[-1]
+    if loss == "mse":
+        Y = float_array(Y, "Y")
+        if Y.shape != (n, K):
+            hint = (
+                ": these look like class labels; pass loss='cross_entropy' (the default of "
+                "gspace.fit and gspace train), or one-hot targets np.eye(K)[y] for mse"
+                if Y.shape == (n,)
+                else ""
+            )
+            raise ValueError(f"for loss='mse', Y must have shape ({n}, {K}), got {Y.shape}{hint}")
+        return Y
+    return labels(net, Y, n, "for loss='cross_entropy', Y")
+
+
+def labels(net, Y, n: int, name: str = "y") -> np.ndarray:
+    """``n`` integer class labels in ``0..K-1`` for ``net``, as intp."""
+    K = net.widths[-1]
+    Y = real_array(Y, name)
+    if Y.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integer class labels, got dtype {Y.dtype}")
+    if Y.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), got {Y.shape}")
+    if Y.size and (Y.min() < 0 or Y.max() >= K):
+        raise ValueError(
+            f"labels must lie in 0..{K - 1} for a network with {K} outputs, "
+            f"got range {Y.min()}..{Y.max()}"
+        )
+    return Y.astype(np.intp)
+
+
+def backward_args(net, cache, delta) -> None:
+    """A forward cache of ``net`` (``a[0..L]``, ``z``) and a finite ``delta`` like its logits."""
+    a = getattr(cache, "a", None)
+    if not isinstance(a, (list, tuple)) or len(a) != len(net.weights) + 1:
+        raise TypeError(
+            f"cache must be the ForwardCache of net.forward_cache(X), got {type(cache).__name__}"
+        )
+    d = float_array(delta, "delta")  # None gives dtype object: refused
+    if d.shape != np.shape(a[-1]):
+        raise ValueError(
+            f"delta must have the shape of the logits {np.shape(a[-1])} (d loss / d logits), "
+            f"got {d.shape}"
+        )
+
+
+# ----------------------------------------------------------------------------- networks
+def network(value, what: str = "net") -> None:
+    """A layered network: ``widths``, ``weights`` and ``biases`` (an MLP, a plain CNN)."""
+    if not all(hasattr(value, a) for a in ("weights", "biases", "widths", "with_params")):
+        raise TypeError(
+            f"{what} must be a gspace.MLP (or another layered network), got {type(value).__name__}"
+        )
+
+
+def mlp(value, what: str = "net") -> None:
+    """A layered network without parallel edges, for the routes written for MLPs only
+    (paths as node tuples, the explicit matrices of :mod:`gspace.explicit`, S1)."""
+    network(value, what)
+    if any(np.ndim(w) != 2 for w in value.weights):
+        raise TypeError(
+            f"{what} must be a gspace.MLP here, got a {type(value).__name__}: its paths run over "
+            f"channels and kernel taps; use the channel graph's routes in gspace.cnn "
+            f"(channel_graph, ChannelMatrices)"
+        )
+
+
+def hidden_node(value, layer, node) -> None:
+    network(value)
+    if not (1 <= layer <= len(value.widths) - 2 and 0 <= node < value.widths[layer]):
+        raise ValueError(
+            f"(layer, node) = ({layer}, {node}) is not a hidden node of {value.widths}"
+        )
+
+
+def same_widths(net_a, net_b, what: str = "networks") -> None:
+    """Two MLPs of the same widths, both with or both without biases."""
+    for n in (net_a, net_b):
+        if not hasattr(n, "weights"):
+            raise TypeError(f"expected gspace.MLP {what}, got {type(n).__name__}")
+        mlp(n, what)
+    if net_a.widths != net_b.widths:
+        raise ValueError(
+            f"the two {what} must have the same widths, got {net_a.widths} and {net_b.widths}"
+        )
+    if (net_a.biases is None) != (net_b.biases is None):
+        raise ValueError(f"the two {what} must both have biases or both have none")
+
+
+def gradients(net, g) -> None:
+    """Gradients with the structure of ``net``, finite."""
+    network(net)
+    if not hasattr(g, "weights"):
+        raise TypeError(
+            f"grads must have the structure of a network (grads.weights, grads.biases), "
+            f"got {type(g).__name__}"
+        )
+    L = len(net.weights)
+    if len(g.weights) != L:
+        raise ValueError(f"grads has {len(g.weights)} weight layers, the network has {L}")
+    _same_shapes("grads.weights", g.weights, net.weights, finite=True)
+    gb = getattr(g, "biases", None)
+    if (gb is None) != (net.biases is None):
+        have = "has" if gb is not None else "has no"
+        net_has = "has" if net.biases is not None else "has no"
+        raise ValueError(f"grads {have} biases but the network {net_has} biases")
+    if gb is not None:
+        _same_shapes("grads.biases", gb, net.biases, finite=True)
+
+
+def _same_shapes(name, arrays, like, finite) -> None:
+    for l, (a, b) in enumerate(zip(arrays, like, strict=True)):
+        a = real_array(a, f"{name}[{l}]")
+        if np.shape(a) != b.shape:
+            raise ValueError(f"{name}[{l}] has shape {np.shape(a)}, expected {b.shape}")
+        if finite and not np.all(np.isfinite(a)):
+            raise ValueError(f"{name}[{l}] contains non-finite values")
+
+
+# ----------------------------------------------------------------------------- skeletons
+def skeleton_maps(ws, pi, sigma) -> list[int]:
+    """In-parents ``pi[l]`` and out-children ``sigma[l]`` of the hidden nodes."""
+    ws = widths(ws)
+    L = len(ws) - 1
+    if len(pi) != L + 1 or len(sigma) != L + 1:
+        raise ValueError(f"pi and sigma must be lists of length L+1 = {L + 1}")
+    for name, maps, other in (("pi", pi, -1), ("sigma", sigma, +1)):
+        if maps[0] is not None or maps[L] is not None:
+            raise ValueError(f"{name}[0] and {name}[L] must be None (only hidden nodes)")
+        for l in range(1, L):
+            arr = np.asarray(maps[l])
+            if arr.shape != (ws[l],) or arr.dtype.kind not in "iu":
+                raise ValueError(
+                    f"{name}[{l}] must be an integer array of shape ({ws[l]},), "
+                    f"got {arr.dtype} {arr.shape}"
+                )
+            h = ws[l + other]
+            if arr.size and (arr.min() < 0 or arr.max() >= h):
+                raise ValueError(
+                    f"{name}[{l}] entries must lie in 0..{h - 1} (layer {l + other} has {h} nodes)"
+                )
+    return ws
+
+
+def equal_hidden(ws) -> list[int]:
+    ws = widths(ws)
+    if len(set(ws[1:-1])) > 1:
+        raise ValueError(
+            f"the paper's skeleton method needs equal hidden widths, got {ws[1:-1]}; "
+            f"use the general construction Skeleton.default(widths) (claim B4), which "
+            f"works for any widths"
+        )
+    return ws
+
+
+def skeleton(ws, value) -> list[int]:
+    """A skeleton argument: None, ``"default"``, ``"paper"`` or a Skeleton of these widths."""
+    ws = widths(ws)
+    if isinstance(value, str) and value not in ("default", "paper"):
+        raise ValueError(f"skeleton must be a Skeleton, None, 'default' or 'paper', got {value!r}")
+    if value is not None and not isinstance(value, str):
+        if not hasattr(value, "sigma_mask"):
+            raise TypeError(f"skeleton must be a gspace.Skeleton, got {type(value).__name__}")
+        if list(value.widths) != ws:
+            raise ValueError(f"skeleton widths {list(value.widths)} differ from widths {ws}")
+    return ws
+
+
+def gsgd_skeleton(value) -> None:
+    """G-SGD takes a Skeleton object or None (no names)."""
+    if value is not None and not hasattr(value, "sigma_mask"):
+        raise TypeError(
+            f"skeleton must be a gspace.Skeleton or None (default skeleton), got "
+            f"{type(value).__name__}"
+        )
+
+
+def gsgd_inputs(net, skel, grads=None, v_new=None, lr=None) -> None:
+    """Arguments of a G-SGD stage: network, skeleton, and optionally gradients, new
+    basis-path values and a learning rate."""
+    network(net)
+    gsgd_skeleton(skel)
+    if skel is not None and list(skel.widths) != net.widths:
+        raise ValueError(
+            f"skeleton was built for widths {list(skel.widths)} but the network has widths "
+            f"{list(net.widths)}"
+        )
+    if grads is not None:
+        gradients(net, grads)
+    if v_new is not None:
+        path_arrays(v_new, net, "v_new")
+    if lr is not None:
+        learning_rate(lr)
+
+
+def skeleton_weights(weights, sk, v_new=None) -> None:
+    """Nonzero skeleton weights (and, for Weight-Allocation, nonzero new skeleton paths)."""
+    for l in range(1, len(weights)):
+        for kind, W, rows, cols, layer in (
+            ("pi", weights[l - 1], sk.pi[l], np.arange(len(sk.pi[l])), l - 1),
+            ("sigma", weights[l], np.arange(len(sk.sigma[l])), sk.sigma[l], l),
+        ):
+            w = W[(rows, cols) + tuple(k // 2 for k in W.shape[2:])]
+            if not np.all(w):
+                j = int(np.flatnonzero(w == 0)[0])
+                node = f"into node {cols[j]}" if kind == "pi" else f"out of node {rows[j]}"
+                raise ValueError(
+                    f"skeleton weight weights[{layer}][{rows[j]}, {cols[j]}] (the {kind}-edge "
+                    f"{node} of layer {l}) is 0: every basis path through it has value 0, so "
+                    f"dl/dv = u / v is undefined. G-SGD needs nonzero skeleton weights: "
+                    f"re-initialise them (e.g. skeleton weights set to 1) or choose another "
+                    f"skeleton."
+                )
+    if v_new is not None:
+        _new_skeleton_paths(weights, sk, v_new)
+
+
+def _new_skeleton_paths(weights, sk, v_new) -> None:
+    for l in range(1, len(weights)):
+        pi, nodes = sk.pi[l], np.arange(len(sk.pi[l]))
+        pure = nodes if l == 1 else nodes[sk.sigma[l - 1][pi] != nodes]
+        W = v_new.weights[l - 1]
+        v = W[(pi[pure], pure) + tuple(k // 2 for k in W.shape[2:])]
+        if not np.all(v):
+            j = int(pure[np.flatnonzero(v == 0)[0]])
+            raise ValueError(
+                f"the new in-chain product of node {j} of layer {l} is 0 (its skeleton path "
+                f"got value 0): Weight-Allocation cannot give later basis paths nonzero "
+                f"values through a zero chain"
+            )
+
+
+def path_arrays(pa, net, name: str) -> None:
+    """Basis-path arrays laid out like ``network``, finite."""
+    if not hasattr(pa, "weights") or type(pa).__name__ != "PathArrays":
+        raise TypeError(f"{name} must be a gspace.core.gsgd.PathArrays, got {type(pa).__name__}")
+    L = len(net.weights)
+    if len(pa.weights) != L:
+        raise ValueError(f"{name} has {len(pa.weights)} weight layers, the network has {L}")
+    _same_shapes(f"{name}.weights", pa.weights, net.weights, finite=True)
+    if (pa.biases is None) != (net.biases is None):
+        raise ValueError(
+            f"{name} {'has no' if pa.biases is None else 'has'} biases but the network "
+            f"{'has' if net.biases is not None else 'has no'} biases"
+        )
+    if pa.biases is not None:
+        _same_shapes(f"{name}.biases", pa.biases, net.biases, finite=True)
+
+
+def path_arrays_pair(a, b, name_b: str, finite: bool = False, lr=None):
+    """Two PathArrays of one layout (``v`` and ``name_b``); returns the checked ``lr``."""
+    out = learning_rate(lr) if lr is not None else None
+    for name, pa in (("v", a), (name_b, b)):
+        if type(pa).__name__ != "PathArrays":
+            raise TypeError(f"{name} must be a PathArrays, got {type(pa).__name__}")
+    if len(a.weights) != len(b.weights) or (a.biases is None) != (b.biases is None):
+        raise ValueError(f"v and {name_b} must have the same layout (layers and biases)")
+    pairs = [(f"weights[{l}]", x, y) for l, (x, y) in enumerate(zip(a.weights, b.weights))]
+    pairs += [
+        (f"biases[{l}]", x, y) for l, (x, y) in enumerate(zip(a.biases or [], b.biases or []))
+    ]
+    for where, x, y in pairs:
+        if np.shape(x) != np.shape(y):
+            raise ValueError(f"v.{where} has shape {np.shape(x)}, {name_b} {np.shape(y)}")
+        if finite and not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+            raise ValueError(f"v.{where} or {name_b}.{where} contains non-finite values")
+    return out
+
+
+# ----------------------------------------------------------------------------- paths
+def path_limit(ws, limit, bias, count) -> list[int]:
+    """Widths whose ``count(widths, bias)`` paths do not exceed ``limit``."""
+    ws = widths(ws)
+    if isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1:
+        raise ValueError(f"limit must be an integer >= 1, got {limit!r}")
+    n = count(ws, bias=bias)
+    if n > limit:
+        raise ValueError(
+            f"widths {ws} have {n:.3e} paths ({n} exactly), more than limit={limit}: "
+            f"listing them is the explicit route. Raise `limit` if you have the memory, or use "
+            f"the scalable route, which never lists paths: gspace.explicit.gram_by_counting "
+            f"(A A^T by counting) and gspace.explicit.rank_certificate (exact, no path listed)"
+        )
+    return ws
+
+
+def paths(ws, value, bias=None) -> np.ndarray:
+    """Paths (tuples or an int array ``(n, L + 1)``) that fit ``widths``, as int64."""
+    ws = widths(ws)
+    L = len(ws) - 1
+    P = np.asarray(value)
+    if P.shape in ((0,), (0, L + 1)):  # no paths (but [()] is one path of the wrong length)
+        return np.zeros((0, L + 1), dtype=np.int64)
+    if P.dtype.kind not in "iu" or P.ndim != 2 or P.shape[1] != L + 1:
+        raise ValueError(
+            f"paths must be tuples of L + 1 = {L + 1} integer node indices (i_0, ..., i_L) "
+            f"or an int array of shape (n, {L + 1}); got an array of dtype {P.dtype} and "
+            f"shape {P.shape}"
+        )
+    P = P.astype(np.int64)
+    hi = np.asarray(ws)[None, :]
+    if np.any(P >= hi) or np.any(P < -1):
+        k, l = np.argwhere((P >= hi) | (P < -1))[0]
+        raise ValueError(
+            f"path {tuple(P[k].tolist())} has node index {P[k, l]} at layer {l}, which has "
+            f"{ws[l]} nodes (indices 0..{ws[l] - 1}; -1 only for the leading entries of a "
+            f"bias path)"
+        )
+    neg = P < 0
+    start = np.argmin(neg, axis=1)  # first non-negative entry
+    ok = np.all(neg == (np.arange(L + 1)[None, :] < start[:, None]), axis=1) & ~neg[:, L]
+    if not ok.all():
+        raise ValueError(
+            f"path {tuple(P[np.flatnonzero(~ok)[0]].tolist())} is not a path: -1 (the constant "
+            f"bias node) may only fill the leading entries of a bias path, which must end at "
+            f"an output"
+        )
+    if bias is False and neg.any():
+        raise ValueError("bias paths need bias=True (a basis that includes the bias paths)")
+    return P
+
+
+def net_paths(net, value) -> np.ndarray:
+    """Paths of ``net``; bias paths only if it has biases."""
+    mlp(net)
+    P = paths(net.widths, value)
+    if (P < 0).any() and net.biases is None:
+        raise ValueError("bias paths (leading -1 entries) need a network with biases")
+    return P
+
+
+def exponents(basis_values, alpha):
+    """Basis-path values and integer exponents (sparse ``(n, p - H)``) that fit together."""
+    import scipy as sp  # only here: the rest of this module needs NumPy alone
+
+    v = np.asarray(basis_values, dtype=np.float64)
+    alpha = sp.sparse.coo_array(alpha)
+    if v.shape != (alpha.shape[1],):
+        raise ValueError(f"basis_values must have shape ({alpha.shape[1]},), got {v.shape}")
+    if alpha.data.dtype.kind not in "iu" and not np.all(alpha.data == np.round(alpha.data)):
+        raise ValueError(
+            "alpha must hold integer exponents (from path_exponents, claim B3), got "
+            f"non-integer entries such as {alpha.data[alpha.data != np.round(alpha.data)][0]}"
+        )
+    alpha.data = alpha.data.astype(np.int64)
+    bad = (v[alpha.col] == 0) & (alpha.data < 0)
+    if np.any(bad):
+        raise ValueError(
+            f"basis-path value {int(alpha.col[bad][0])} is 0 but is needed with a negative "
+            f"exponent: a zero skeleton weight makes the G-space coordinates undefined there"
+        )
+    return v, alpha
+
+
+def graph_args(net_or_widths, bias):
+    """``(widths, net or None, bias)`` for a graph of a network or of bare widths."""
+    if hasattr(net_or_widths, "weights"):
+        net = net_or_widths
+        if bias and net.biases is None:
+            raise ValueError("bias=True needs a network with biases (or pass widths)")
+        return net.widths, net, net.biases is not None if bias is None else bias
+    return widths(net_or_widths), None, bool(bias)
+
+
+# ----------------------------------------------------------------------------- scaling group
+def hidden_index(ws, layer, node) -> list[int]:
+    ws = widths(ws)
+    L = len(ws) - 1
+    if not 1 <= layer <= L - 1:
+        raise ValueError(f"layer must be a hidden layer 1..{L - 1}, got {layer}")
+    if not 0 <= node < ws[layer]:
+        raise ValueError(f"node must lie in 0..{ws[layer] - 1} for layer {layer}, got {node}")
+    return ws
+
+
+def scaling_factors(ws, c):
+    """Widths and one array of finite positive factors per hidden layer (copied)."""
+    ws = widths(ws)
+    hidden = ws[1:-1]
+    if isinstance(c, np.ndarray) or not isinstance(c, (list, tuple)):
+        raise TypeError(
+            "c must be a list with one array of positive factors per hidden layer "
+            f"(shapes {[(h,) for h in hidden]}), got {type(c).__name__}"
+        )
+    if len(c) != len(hidden):
+        raise ValueError(
+            f"c must have one array per hidden layer ({len(hidden)} hidden layers with widths "
+            f"{hidden}), got {len(c)} arrays"
+        )
+    out = []
+    for k, (ck, h) in enumerate(zip(c, hidden)):
+        arr = np.asarray(ck)
+        if arr.dtype == object or arr.dtype.kind not in "iuf":
+            raise TypeError(f"c[{k}] must be a real numeric array, got dtype {arr.dtype}")
+        arr = arr.astype(np.float64, copy=True)
+        if arr.shape != (h,):
+            raise ValueError(
+                f"c[{k}] (hidden layer {k + 1}) must have shape ({h},), got {arr.shape}"
+            )
+        if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+            raise ValueError(
+                f"c[{k}] (hidden layer {k + 1}) must contain finite positive factors, got "
+                f"{arr.tolist()}"
+            )
+        out.append(arr)
+    return ws, out
+
+
+def single_node(ws, layer, node, c) -> list[int]:
+    ws = hidden_index(ws, layer, node)
+    if isinstance(c, bool) or not isinstance(c, numbers.Real) or not (np.isfinite(c) and c > 0):
+        raise ValueError(f"the factor c must be a finite real number > 0, got {c!r}")
+    return ws
+
+
+def log_factors(ws, log_c):
+    """Widths and ``exp(log_c)`` for ``log_c`` of shape ``(H,)``, finite and positive."""
+    ws = widths(ws)
+    arr = np.asarray(log_c)
+    if arr.dtype == object or arr.dtype.kind not in "iuf":
+        raise TypeError(f"log_c must be a real numeric array, got dtype {arr.dtype}")
+    log_c = arr.astype(np.float64)
+    if log_c.shape != (sum(ws[1:-1]),):
+        raise ValueError(f"log_c must have shape ({sum(ws[1:-1])},), got {log_c.shape}")
+    with np.errstate(over="ignore", under="ignore"):
+        c = np.exp(log_c)
+    if not (np.all(np.isfinite(log_c)) and np.all(np.isfinite(c)) and np.all(c > 0)):
+        raise ValueError(
+            "log_c must be finite with exp(log_c) a finite positive float64 "
+            f"(|log_c| below about 709), got {log_c.tolist()}"
+        )
+    return ws, c
+
+
+def same_group(g, other) -> None:
+    if type(other).__name__ != "ScalingGroupElement":
+        raise TypeError(f"can only compose with a ScalingGroupElement, got {type(other)}")
+    if other.widths != g.widths:
+        raise ValueError(
+            f"cannot compose group elements of different widths {g.widths} and {other.widths}"
+        )
+
+
+def acts_on(ws, net) -> None:
+    network(net)
+    if net.widths != ws:
+        raise ValueError(f"this group element acts on widths {ws}, the network has {net.widths}")
+
+
+def random_scaling_args(ws, generator, sigma, low, high):
+    ws = widths(ws)
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+            f"got {type(generator).__name__}"
+        )
+    if (low is None) != (high is None):
+        raise ValueError("give both low and high (uniform factors) or neither (log-normal)")
+    if low is not None:
+        low, high = float(low), float(high)
+        if not (np.isfinite(low) and np.isfinite(high) and 0 < low <= high):
+            raise ValueError(f"need finite 0 < low <= high, got low={low}, high={high}")
+    sigma = float(sigma)
+    if low is None and not (np.isfinite(sigma) and sigma >= 0):
+        raise ValueError(f"sigma must be finite and >= 0, got {sigma}")
+    return ws, low, high, sigma
+
+
+# ----------------------------------------------------------------------------- optimizers
+def momentum_buffer(old, directions) -> None:
+    if old is not None and [np.shape(b) for b in old] != [np.shape(d) for d in directions]:
+        raise ValueError(
+            "the momentum buffer was built for a network of another shape; "
+            "use a new optimizer for a new network"
+        )
+
+
+def finite_step(opt, new) -> None:
+    """The result of an optimizer step: finite weights and biases."""
+    for kind, arrays in (("weights", new.weights), ("biases", new.biases or [])):
+        for l, a in enumerate(arrays):
+            if not np.all(np.isfinite(a)):
+                raise FloatingPointError(
+                    f"{opt.name} step produced non-finite {kind} in layer {l} "
+                    f"(lr={opt.lr}); lower the learning rate. Optimizer state unchanged."
+                )
+
+
+def _reached(sq, name: str, l: int, j: int) -> bool:
+    """Whether a path of non-zero weights joins node ``j`` of layer ``l`` to the inputs
+    (``gamma_in``) or to the outputs (``gamma_out``); ``sq``: the squared weight matrices."""
+    nz = [(s > 0).astype(float) for s in sq]
+    if name == "gamma_in":
+        r = np.ones(nz[0].shape[0])
+        for k in range(l):
+            r = (r @ nz[k] > 0).astype(float)
+    else:
+        r = np.ones(nz[-1].shape[1])
+        for k in range(len(nz) - 1, l - 1, -1):
+            r = (nz[k] @ r > 0).astype(float)
+    return bool(r[j])
+
+
+def gammas(g_in, g_out, sq=None) -> None:
+    """Path-SGD's sums of squared path values: finite and > 0 (``sq``, the squared weight
+    matrices, tell a zero sum from one that underflowed)."""
+    for name, gs in (("gamma_in", g_in), ("gamma_out", g_out)):
+        for l, g in enumerate(gs):
+            if g is None:
+                continue
+            if not np.all(np.isfinite(g)):
+                raise FloatingPointError(
+                    f"{name} of layer {l} overflowed: the squared path norms through it are "
+                    f"too large to represent"
+                )
+            if not np.all(g > 0):
+                j = int(np.flatnonzero(~(g > 0))[0])
+                if sq is not None and _reached(sq, name, l, j):
+                    raise FloatingPointError(
+                        f"{name} of node {j} of layer {l} underflowed to 0: its paths have no "
+                        f"zero weight, but their squared values are below the smallest float64 "
+                        f"(about 1e-308). Rescale the network (gspace.balance) or start from "
+                        f"larger weights"
+                    )
+                raise ValueError(
+                    f"{name} of node {j} of layer {l} is 0: every path through it contains a "
+                    f"zero weight, so Path-SGD's scaling gamma(w, e) is 0 for its edges and the "
+                    f"step is undefined"
+                )
+
+
+# ----------------------------------------------------------------------------- sufficiency
+def s1_skeleton(net_a, net_b, skel, resolve):
+    """Two networks of one architecture and their skeleton (via ``resolve``), with nonzero
+    pi-edge weights (where the scaling factors are read off)."""
+    same_widths(net_a, net_b)
+    sk = resolve(net_a.widths, skel)
+    for l in range(1, len(net_a.weights)):
+        j = np.arange(net_a.widths[l])
+        for n in (net_a, net_b):
+            if np.any(n.weights[l - 1][sk.pi[l], j] == 0):
+                raise ValueError(f"a pi-edge weight into hidden layer {l} is 0: cannot read off c")
+    return sk
+
+
+def s1_pair(net_a, net_b, rtol, limit) -> float:
+    """The preconditions of S1 (no zero parameter, equal signs), ``rtol`` and ``limit``."""
+    same_widths(net_a, net_b)
+    wa, wb = net_a.flat_params(), net_b.flat_params()
+    if np.any(wa == 0) or np.any(wb == 0):
+        raise ValueError(
+            "S1 needs networks without zero weights (or biases): with a zero, path values no "
+            "longer determine the G class (see dead_node_counterexample); use find_scaling"
+        )
+    if np.any(np.sign(wa) != np.sign(wb)):
+        raise ValueError(
+            "S1 needs equal sign patterns: G never changes a sign, and path values cannot see "
+            "a sign flip of a whole node (see sign_flip_counterexample); use find_scaling"
+        )
+    integer(limit, "limit")
+    return positive(rtol, "rtol")
+
+
+def find_scaling_args(net_a, net_b, rtol) -> float:
+    same_widths(net_a, net_b)
+    return positive(rtol, "rtol")
+
+
+def dead_node_args(net, layer, node, factor) -> None:
+    hidden_node(net, layer, node)
+    if net.widths[layer + 1] < 2:
+        raise ValueError("the node needs at least two out-weights for a counterexample")
+    if not (np.isfinite(factor) and factor > 0 and factor != 1):
+        raise ValueError(f"factor must be finite, > 0 and != 1, got {factor}")
+
+
+def flatten_args(pa, skel) -> None:
+    if type(pa).__name__ != "PathArrays":
+        raise TypeError(f"pa must be a PathArrays, got {type(pa).__name__}")
+    if not hasattr(skel, "sigma_mask"):
+        raise TypeError(f"skeleton must be a gspace.Skeleton, got {type(skel).__name__}")
+    ws = list(skel.widths)
+    shapes = [np.shape(x) for x in pa.weights]
+    if shapes != list(zip(ws[:-1], ws[1:])):
+        raise ValueError(
+            f"pa.weights has shapes {shapes}, the skeleton's widths {ws} need "
+            f"{list(zip(ws[:-1], ws[1:]))}"
+        )
+
+
+# ----------------------------------------------------------------------------- initialization
+def choice(value, options, name: str) -> str:
+    if value not in options:
+        raise ValueError(f"unknown {name} {value!r}; accepted: {', '.join(options)}")
+    return value
+
+
+def skeleton_for_net(net, skel, resolve, sigma_nonzero: bool = False):
+    """The skeleton (via ``resolve``) of ``net``; names such as ``"paper"`` only for a
+    G transformation (``sigma_nonzero``, MLPs only), whose sigma-edge weights must be nonzero."""
+    (mlp if sigma_nonzero else network)(net)
+    if not sigma_nonzero:
+        if skel is not None and not hasattr(skel, "sigma_mask"):
+            raise TypeError(f"skeleton must be a gspace.Skeleton, got {type(skel).__name__}")
+        if skel is not None and list(skel.widths) != net.widths:
+            raise ValueError(
+                f"the skeleton is for widths {list(skel.widths)}, the network has {net.widths}"
+            )
+    sk = resolve(net.widths, skel)
+    for l in range(1, len(net.weights)) if sigma_nonzero else ():
+        w = net.weights[l][np.arange(net.widths[l]), sk.sigma[l]]
+        if np.any(w == 0):
+            bad = int(np.flatnonzero(w == 0)[0])
+            raise ValueError(
+                f"sigma-edge weights[{l}][{bad}, {int(sk.sigma[l][bad])}] (out-weight of node "
+                f"{bad} of layer {l}) is 0: no positive scaling makes it +-1"
+            )
+    return sk
+
+
+def balance_args(net, tol, max_iter):
+    mlp(net)
+    return positive(tol, "tol"), integer(max_iter, "max_iter")
+
+
+def drawable(net_or_widths, bias, max_nodes) -> list[int]:
+    ws = graph_args(net_or_widths, bias)[0]
+    if sum(ws) > max_nodes:
+        raise ValueError(
+            f"{sum(ws)} nodes is too many to draw (max_nodes={max_nodes}); draw a smaller "
+            f"network or raise max_nodes"
+        )
+    return ws
+
+
+# ----------------------------------------------------------------------------- explicit route
+MAX_DENSE = 3000
+
+
+def matrix_route(ws, bias, skel, dense: bool):
+    """Widths, skeleton argument and ``M``; dense matrices only up to ``MAX_DENSE`` rows."""
+    ws = widths(ws)
+    flag(bias)
+    gsgd_skeleton(skel)
+    skeleton(ws, skel)
+    M = sum(a * b for a, b in zip(ws[:-1], ws[1:])) + (sum(ws[1:]) if bias else 0)
+    if dense and M > MAX_DENSE:
+        raise ValueError(
+            f"the explicit-matrix route builds M x M dense matrices; M = {M} parameters exceeds "
+            f"MAX_PARAMS = {MAX_DENSE}. Use sparse=True, or gspace.GSGD, which needs no matrix."
+        )
+    return ws, skel, M
+
+
+def explicit_args(net, skel, grads=None, lr=None) -> None:
+    """The matrix route: an MLP without zero parameters (it works with ``log|w|``)."""
+    mlp(net)
+    gsgd_inputs(net, skel, grads=grads, lr=lr)
+    if not all(np.all(p) for p in net.weights + (net.biases or [])):
+        raise ValueError(
+            "the explicit-matrix route works with w * g and log|w| and needs every weight and "
+            "bias nonzero; gspace.GSGD handles zero non-skeleton weights"
+        )
+
+
+def consistent(residual, F, rtol) -> None:
+    if np.linalg.norm(residual) > rtol * (np.linalg.norm(F) + 1e-300):
+        raise ValueError(
+            f"F = w * g is not in the column space of A' (residual "
+            f"{np.linalg.norm(residual):.3g}): these gradients violate the balance identity "
+            f"(claim I2), so they are not the gradient of a loss of the network function"
+        )
+
+
+def new_values(v_new, n) -> np.ndarray:
+    v_new = np.asarray(v_new, dtype=np.float64)
+    if v_new.shape != (n,):
+        raise ValueError(f"v_new must have shape ({n},) (basis order), got {v_new.shape}")
+    if not np.all(np.isfinite(v_new)) or not np.all(v_new):
+        raise ValueError("v_new must be finite and nonzero (the system is solved in log space)")
+    return v_new
+
+
+def unflatten_args(vec, net, skel, resolve):
+    """The skeleton (via ``resolve``) for a basis-order vector ``vec`` of ``net``."""
+    network(net)
+    gsgd_skeleton(skel)
+    sk = resolve(net.widths, skel)
+    n = sum(int((~sk.sigma_mask(l)).sum()) for l in range(len(net.weights)))
+    n += sum(b.size for b in (net.biases or []))
+    if np.shape(vec) != (n,):
+        raise ValueError(f"vec must have shape ({n},), got {np.shape(vec)}")
+    return sk
+
+
+# ----------------------------------------------------------------------------- conditioning
+class IllConditionedWarning(UserWarning):
+    """G-SGD from a start whose skeleton paths are far from 1 (see :func:`gsgd_conditioning`)."""
+
+
+def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
+    """Warn (once per optimizer; returns True if it did) when the smallest skeleton-path value
+    ``|v|`` (``v[l]``, l = 1..L-1) is below ``low``.
+
+    Off the skeleton, G-SGD divides a weight's gradient by the square of the chain products
+    ``rho_in(a) rho_out(b)`` around it, of the order of these values: from plain He
+    initialisation some weights move ``1 / v^2`` times as far as under SGD.
+    """
+    sizes = [x for x in v[1:] if x is not None and np.size(x)]
+    smallest = min((float(np.min(np.abs(x))) for x in sizes), default=1.0)
+    if smallest >= low:
+        return False
+    warnings.warn(
+        f"{name}: the smallest skeleton-path value is {smallest:.2g}, far below 1, so some "
+        f"steps are about 1/v^2 = 1e{-2 * np.log10(smallest):.0f} times SGD's and training is "
+        f"ill-conditioned; start from the skeleton-unit init (gspace.skeleton_unit, "
+        f"gspace.initialize(..., init='skeleton-unit'), gspace train --init skeleton-unit)",
+        IllConditionedWarning,
+        stacklevel=4,
+    )
+    return True
+
+
+# ----------------------------------------------------------------------------- plain CNNs
+def per_layer(values, n: int, name: str) -> tuple:
+    """One integer >= 1 per conv layer (a single integer is repeated)."""
+    if isinstance(values, numbers.Integral) and not isinstance(values, bool):
+        values = [values] * n
+    try:
+        values = list(values)
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a list of {n} ints, got {values!r}") from None
+    if len(values) != n:
+        raise ValueError(f"{name} needs one entry per convolution layer ({n}), got {values!r}")
+    return tuple(integer(v, f"every entry of {name}") for v in values)
+
+
+def cnn_args(in_channels, channels, n_classes, kernel_size, bias, generator):
+    """Arguments of ``PlainCNN(...)``: channel widths, odd kernel sizes and the generator."""
+    if isinstance(channels, (numbers.Integral, str)) or not hasattr(channels, "__len__"):
+        raise TypeError(f"channels must be a list of ints [C_1, ...], got {channels!r}")
+    if len(channels) < 1:
+        raise ValueError("channels must list at least one convolution layer")
+    ws, ks = (
+        widths([in_channels, *channels, n_classes]),
+        per_layer(kernel_size, len(channels), "kernel_size"),
+    )
+    for k in ks:
+        if k % 2 == 0:
+            raise ValueError(
+                f"even kernel size {k}: only odd sizes keep the zero padding k // 2 centred"
+            )
+    flag(bias)
+    return ws, ks, rng(generator)
+
+
+def cnn_layers(weights, strides, biases, pool):
+    """Copies of conv kernels ``(C_in, C_out, k, k)`` (k odd) and an output matrix
+    ``(C_last, K)`` that chain, matching biases, and per-layer strides and pool sizes."""
+    if isinstance(weights, np.ndarray) or len(weights) < 2:
+        raise TypeError(
+            "weights must be a list of conv kernels (C_in, C_out, k, k), at least one, "
+            "followed by the output matrix (C_last, K)"
+        )
+    ws, L = [float_array(w, f"weights[{l}]") for l, w in enumerate(weights)], len(weights)
+    for l, w in enumerate(ws):
+        if l < L - 1 and (w.ndim != 4 or w.shape[2] != w.shape[3]):
+            raise ValueError(
+                f"weights[{l}] must be a conv kernel (C_in, C_out, k, k), got {w.shape}"
+            )
+        if l < L - 1 and w.shape[2] % 2 == 0:
+            raise ValueError(
+                f"weights[{l}] has an even kernel size {w.shape[2]}; only odd sizes keep the "
+                f"zero padding k // 2 centred"
+            )
+        if l == L - 1 and w.ndim != 2:
+            raise ValueError(f"weights[{l}] (output layer) must be 2-d (C_last, K), got {w.shape}")
+        if min(w.shape) < 1:
+            raise ValueError(f"weights[{l}] must not be empty, got shape {w.shape}")
+        if l and ws[l - 1].shape[1] != w.shape[0]:
+            raise ValueError(
+                f"weights[{l - 1}] has {ws[l - 1].shape[1]} out-channels but weights[{l}] has "
+                f"{w.shape[0]} in-channels"
+            )
+    strides = per_layer(1 if strides is None else strides, L - 1, "strides")
+    pool = per_layer(1 if pool is None else pool, L - 1, "pool")
+    if biases is not None:
+        _, biases = layer_arrays(
+            [w.reshape(w.shape[0], w.shape[1], -1)[:, :, 0] for w in ws], biases
+        )
+    return ws, strides, biases, pool
+
+
+def images(net, X) -> np.ndarray:
+    """Images ``(n, C_0, H, W)`` for a plain CNN: channels, and room for every pooling."""
+    C0 = net.widths[0]
+    if X.ndim != 4 or X.shape[1] != C0:
+        raise ValueError(f"X must have shape (n, {C0}, H, W) for this network, got {X.shape}")
+    if min(X.shape) < 1:
+        raise ValueError(f"X must hold at least one image of at least 1x1 pixel, got {X.shape}")
+    size = X.shape[2:]
+    for l, (s, p) in enumerate(zip(net.strides, net.pool)):
+        size = tuple((h - 1) // s + 1 for h in size)
+        if min(size) < p:
+            raise ValueError(
+                f"images of {X.shape[2]}x{X.shape[3]} pixels are too small for this network: "
+                f"conv layer {l + 1} outputs {size[0]}x{size[1]}, less than its pool size {p}"
+            )
+        size = tuple(h // p for h in size)
+    return X
+
+
+# ----------------------------------------------------------------------------- rank routes, verify
+def rank_method(method, ws=None):
+    if method not in ("svd", "qr"):
+        raise ValueError(f"method must be 'svd' or 'qr', got {method!r}")
+    return None if ws is None else widths(ws)
+
+
+def gram_args(ws, exact, scaled) -> list[int]:
+    ws = widths(ws)
+    if exact and scaled:
+        raise ValueError("choose exact=True or scaled=True, not both")
+    return ws
+
+
+def edge_vector(ws, u, p: int):
+    """Widths and a real vector ``u`` with one entry per parameter (``p`` of them)."""
+    ws, u = widths(ws), np.asarray(u)
+    if u.dtype == object or u.dtype.kind not in "iuf":
+        raise TypeError(f"u must be a real numeric array, got dtype {u.dtype}")
+    if u.shape != (p,):
+        raise ValueError(f"u must have shape ({p},), got {u.shape}")
+    return ws, u
+
+
+def verify_args(ws, claims, known: list, limit, gram_limit):
+    """Widths with a hidden layer, the claim IDs to check (all if None) and the two limits."""
+    ws = widths(ws)
+    if len(ws) < 3:
+        raise ValueError(
+            f"verify needs at least one hidden layer (widths like [d, h, K]), got {ws}"
+        )
+    integer(limit, "limit")
+    integer(gram_limit, "gram_limit")
+    if isinstance(claims, str):
+        raise TypeError(f"claims must be a sequence of claim IDs like ['{claims}'], got a string")
+    claims = known if claims is None else claims
+    unknown = [c for c in claims if c not in known]
+    if unknown:
+        raise ValueError(f"unknown claim IDs {unknown}; known: {', '.join(known)}")
+    return ws, claims

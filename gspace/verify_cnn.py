@@ -1,0 +1,275 @@
+"""``gspace verify --cnn``: check claims C1-C4, and the MLP claims C4 carries, on a plain CNN.
+
+The architecture is written ``C0:LAYERS:K`` with ``LAYERS`` a comma-separated list of conv
+layers ``<channels>k<kernel>s<stride>[p<pool>]`` (kernel, stride and pool default to 3, 1
+and 1), for example ``gspace verify --cnn 1:4k3s1,8k3s2:10 --image 8``: one input channel, a
+3x3 convolution to 4 channels, a 3x3 convolution of stride 2 to 8 channels, 10 outputs, on
+8x8 images. Every check runs on the channel graph against its explicit matrices
+(:class:`gspace.cnn.ChannelMatrices`, all paths listed), so the network must be small.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import numpy as np
+
+from .cnn import ChannelMatrices, PlainCNN
+from .core.gsgd import gsgd_step, inverse_chain_rule
+from .core.optim import SGD, PathSGD, path_gamma
+from .core.paths import rank_svd
+from .core.scaling import random_scaling
+from .fast import GSGD
+from .testing import min_preactivation_margin, rel_error
+from .verify import ClaimResult, format_table
+
+__all__ = ["MAX_PATHS", "parse_cnn", "check_image", "verify_cnn", "run_cli"]
+
+#: Largest number of channel-graph paths the dense route lists.
+MAX_PATHS = 200_000
+
+_LAYER = re.compile(r"(\d+)(?:k(\d+))?(?:s(\d+))?(?:p(\d+))?")
+
+
+def parse_cnn(spec: str) -> dict:
+    """``"C0:LAYERS:K"`` as keyword arguments of :class:`~gspace.PlainCNN`.
+
+    Raises
+    ------
+    ValueError
+        A malformed spec, an even kernel, a count < 1, or more than ``MAX_PATHS`` paths.
+
+    Examples
+    --------
+    >>> parse_cnn("1:4k3s1,8k3s2p2:10")  # doctest: +NORMALIZE_WHITESPACE
+    {'in_channels': 1, 'channels': [4, 8], 'kernel_size': [3, 3], 'strides': [1, 2],
+     'pool': [1, 2], 'n_classes': 10}
+    """
+    parts = spec.split(":")
+    layers = [_LAYER.fullmatch(x) for x in parts[1].split(",")] if len(parts) == 3 else [None]
+    if None in layers or not (parts[0].isdigit() and parts[2].isdigit()):
+        raise ValueError(
+            f"expected C0:LAYERS:K with LAYERS like 4k3s1,8k3s2 (channels, k kernel, "
+            f"s stride, optional p pool), got {spec!r}"
+        )
+    kw = {"in_channels": int(parts[0]), "channels": [int(m[1]) for m in layers]}
+    for key, group, default in (("kernel_size", 2, 3), ("strides", 3, 1), ("pool", 4, 1)):
+        kw[key] = [int(m[group] or default) for m in layers]
+    kw["n_classes"] = int(parts[2])
+    if min(kw["channels"] + [kw["in_channels"], kw["n_classes"]] + kw["strides"] + kw["pool"]) < 1:
+        raise ValueError(f"every count, stride and pool size must be >= 1, got {spec!r}")
+    if any(k % 2 == 0 for k in kw["kernel_size"]):
+        raise ValueError(f"kernel sizes must be odd, got {kw['kernel_size']} in {spec!r}")
+    widths = [kw["in_channels"], *kw["channels"], kw["n_classes"]]
+    taps = [k * k for k in kw["kernel_size"]] + [1]
+    n_paths = widths[0] * int(np.prod([w * t for w, t in zip(widths[1:], taps)]))
+    if n_paths > MAX_PATHS:
+        raise ValueError(
+            f"{spec} has {n_paths:,} channel-graph paths; the dense route lists at most "
+            f"{MAX_PATHS:,}: use fewer channels or layers"
+        )
+    return kw
+
+
+def check_image(spec: str, image: int) -> None:
+    """Raise ``ValueError`` if ``image x image`` pictures are too small for the pooling of
+    ``spec``.
+
+    Examples
+    --------
+    >>> check_image("1:2k3s2p2:2", 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: images of 2x2 pixels are too small for this network: conv layer 1 outputs 1x1, ...
+    """
+    net = PlainCNN(**parse_cnn(spec), rng=np.random.default_rng(0))
+    net.forward(np.zeros((1, net.widths[0], image, image)))
+
+
+def _flat(x) -> np.ndarray:
+    """Weights then biases of a network or of gradients, as one vector."""
+    return np.concatenate([np.ravel(p) for p in [*x.weights, *(x.biases or [])]])
+
+
+def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> list:
+    """Check C1-C4 and the carried claims I1, I2, W1, W2, A2, A3, A4 on one plain CNN.
+
+    Parameters
+    ----------
+    spec : str
+        ``C0:LAYERS:K`` (see :func:`parse_cnn`).
+    image : int, default 8
+        Side of the square test images.
+    bias : bool, default False
+        Networks with (nonzero) biases.
+    seed : int, default 0
+        Seeds the network, the images and the rescaling.
+
+    Returns
+    -------
+    list of gspace.verify.ClaimResult
+
+    Examples
+    --------
+    >>> [(r.claim, r.holds) for r in verify_cnn("1:2k3s1:2", image=4)][:3]
+    [('C1', True), ('C2', True), ('C3', True)]
+    """
+    kw = parse_cnn(spec)
+    check_image(spec, image)
+    rng = np.random.default_rng(seed)
+    net = PlainCNN(**kw, bias=bias, rng=rng)
+    if bias:  # nonzero biases, so that bias paths matter
+        net.biases = [
+            rng.uniform(0.1, 0.5, b.size) * rng.choice([-1.0, 1.0], b.size) for b in net.biases
+        ]
+    X = rng.normal(size=(8, kw["in_channels"], image, image))
+    keep = np.array([min_preactivation_margin(net, X[i : i + 1]) > 1e-3 for i in range(len(X))])
+    X = X[keep] if keep.any() else X  # images away from ReLU kinks, for finite differences
+    Y = rng.normal(size=(len(X), kw["n_classes"]))
+    g = random_scaling(net.widths, rng, low=0.2, high=5)
+    cm, w = ChannelMatrices(net), _flat(net)
+    _, grads = net.loss_and_gradients(X, Y, loss="mse")
+    gf, v = _flat(grads), cm.basis_values(w)
+    dv = cm.inverse_chain_rule(w, gf)
+    lr = 0.1 / max(1e-300, float(np.max(np.abs(dv / v))))  # values move by at most 10%
+    checks = {}
+
+    def check(claim, checked, route="explicit (channel graph)"):
+        def deco(f):
+            checks[claim] = (checked, route, f)
+            return f
+
+        return deco
+
+    @check("C1", "channel scaling g (in-kernels, bias x c, out-kernels / c) keeps the function")
+    def _():
+        err = rel_error(g.apply(net).forward(X), net.forward(X), norm=True)
+        return f"output rel. difference {err:.1e}", err < 1e-12
+
+    @check(
+        "C2",
+        f"structure matrix of the channel graph ({cm.A.shape[0]} x {cm.A.shape[1]}) has rank "
+        f"M - H; path values are G-invariant",
+    )
+    def _():
+        r = cm.rank()
+        err = float(
+            np.max(np.abs(cm.A.T @ (np.log(np.abs(_flat(g.apply(net)))) - np.log(np.abs(w)))))
+        )
+        return (
+            f"rank {r}, M - H = {cm.M - net.H}; max |log v(g w) - log v(w)| {err:.1e}",
+            r == cm.M - net.H and err < 1e-10,
+        )
+
+    @check("C3", "centre-tap basis: M - H independent paths, every path an integer combination")
+    def _():
+        alpha = cm.exponents()
+        r = rank_svd(cm.Ab)[0]
+        ok = r == cm.Ab.shape[1] == cm.M - net.H  # exponents() checks A' alpha = A exactly
+        return f"rank {r}; exponents in {alpha.min()}..{alpha.max()}", ok
+
+    @check(
+        "C4",
+        "G-SGD step (gspace.GSGD, core gsgd_step) = the explicit-matrix step (A1 on the "
+        "channel graph)",
+    )
+    def _():
+        ref = cm.gsgd_step(w, gf, lr)
+        e1 = rel_error(_flat(GSGD(lr=lr).step(net, grads)), ref, norm=True)
+        e2 = rel_error(_flat(gsgd_step(net, grads, lr)), ref, norm=True)
+        return f"rel. difference {e1:.1e} (fast), {e2:.1e} (core)", max(e1, e2) < 1e-10
+
+    @check("I1", "dl/dv by ICR = finite differences in path space (weights by dense WA)")
+    def _():
+        mine = _flat(inverse_chain_rule(net, grads))[~cm.sigma]
+        picks = np.union1d([0], rng.choice(len(v), size=min(5, len(v)), replace=False))
+        fd = []
+        for j in picks:
+            h, losses = 1e-6 * abs(v[j]), []
+            for s in (1, -1):
+                v2 = v.copy()
+                v2[j] += s * h
+                losses.append(
+                    net.with_flat_params(cm.weight_allocation(w, v2)).loss(X, Y, loss="mse")
+                )
+            fd.append((losses[0] - losses[1]) / (2 * h))
+        err = rel_error(mine[picks], np.array(fd), norm=True)
+        return f"relative error {err:.1e} on {len(picks)} basis paths", err < 1e-5
+
+    @check("I2", "balance: sum of w dl/dw over each channel's in-kernels = over its out-kernels")
+    def _():
+        rel = cm.icr_residual(w, gf)
+        return f"residual of F = A'u on all rows: {rel:.1e}", rel < 1e-10
+
+    @check(
+        "W1", "after Weight-Allocation every basis-path value is v - lr dl/dv; sigma-edges fixed"
+    )
+    def _():
+        new = _flat(GSGD(lr=lr).step(net, grads))
+        err = rel_error(cm.basis_values(new), v - lr * dv)
+        return f"max rel. error {err:.1e}", err < 1e-10 and np.array_equal(
+            new[cm.sigma], w[cm.sigma]
+        )
+
+    @check("W2", "the Weight-Allocation matrix [B, A'] has rank M")
+    def _():
+        r = rank_svd(np.hstack([cm.B, cm.Ab]))[0]
+        return f"rank {r}, M = {cm.M}", r == cm.M
+
+    def two_runs(opt_cls, lr_, steps):
+        a, b = net, g.apply(net)
+        for _ in range(steps):
+            a = opt_cls(lr=lr_).step(a, a.loss_and_gradients(X, Y, loss="mse")[1])
+            b = opt_cls(lr=lr_).step(b, b.loss_and_gradients(X, Y, loss="mse")[1])
+        return a, b
+
+    @check("A2", "G-SGD from w and g(w), 3 steps: the same function")
+    def _():
+        a, b = two_runs(GSGD, lr, 3)
+        err = rel_error(a.forward(X), b.forward(X), norm=True)
+        return f"output rel. difference {err:.1e}", err < 1e-9
+
+    @check("A3", "negative control: plain SGD from w and g(w) gives different functions")
+    def _():
+        a, b = two_runs(SGD, 0.1, 1)
+        err = rel_error(a.forward(X), b.forward(X), norm=True)
+        return f"output rel. difference after one step (lr 0.1) {err:.1e}", err > 1e-6
+
+    @check("A4", "Path-SGD (gamma on the channel graph = dense path sums) is G-equivariant")
+    def _():
+        gw, gb = path_gamma(net)
+        e1 = rel_error(
+            np.concatenate([x.ravel() for x in [*gw, *(gb or [])]]), cm.path_sgd_gamma(w)
+        )
+        a, b = two_runs(PathSGD, 0.01, 1)
+        e2 = rel_error(_flat(g.apply(a)), _flat(b), norm=True)
+        return f"gamma rel. error {e1:.1e}; g(step(w)) vs step(g w) {e2:.1e}", max(e1, e2) < 1e-10
+
+    out = []
+    for claim, (checked, route, f) in checks.items():
+        t0 = time.perf_counter()
+        measured, holds = f()
+        out.append(
+            ClaimResult(
+                claim, checked, measured, bool(holds), route, round(time.perf_counter() - t0, 3)
+            )
+        )
+    return out
+
+
+def run_cli(args) -> int:
+    """Body of ``gspace verify --cnn``: a table or JSON; 0 iff every claim holds."""
+    t0 = time.perf_counter()
+    results = verify_cnn(args.cnn, args.image, bool(args.bias), int(args.seed or 0))
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], indent=1))
+    else:
+        head = (
+            f"gspace verify --cnn {args.cnn} on {args.image}x{args.image} images, "
+            f"{'with' if args.bias else 'no'} biases, seed {args.seed} "
+            f"({time.perf_counter() - t0:.1f} s)"
+        )
+        print(format_table(results, head))
+    return 0 if all(r.holds for r in results) else 1
