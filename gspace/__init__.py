@@ -26,3 +26,16 @@ __all__ += ["initialize", "skeleton_unit"]
 __all__ += ["ScalingGroupElement", "random_scaling", "balance", "normalize_skeleton_out_weights"]
 __all__ += ["structure_matrix", "basis_paths", "path_values"]
 __all__ += ["GSGD", "PathSGD", "PlainCNN", "Adam", "ENorm"]
+
+#: Submodules imported on first use as attributes (``gspace.plotting``): importing them all
+#: up front would load matplotlib and the experiments for every ``import gspace``.
+_LAZY = ("plotting", "verify", "explicit", "fast", "testing", "validation", "experiments")
+_LAZY += ("labs", "initialization", "baselines", "cnn", "train", "cli")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'gspace' has no attribute {name!r}")

@@ -58,7 +58,7 @@ __all__ += ["unflatten", "explicit_basis_path_values", "explicit_inverse_chain_r
 __all__ += ["explicit_weight_allocation", "explicit_gsgd_step", "rank_qr", "explicit_rank"]
 __all__ += ["rank_of_structure_matrix", "gram_by_counting", "rank_by_counting"]
 __all__ += ["path_sum_range", "RankCertificate", "rank_certificate"]
-__all__ += ["listed_basis_path_values", "GSpaceCoordinates", "gspace_coordinates"]
+__all__ += ["GSpaceCoordinates", "gspace_coordinates"]
 
 #: Largest ``M`` for which :func:`basis_matrix`, :func:`free_matrix` and
 #: :func:`augmented_matrix` return dense arrays (``[B, A']`` is ``M x M``).
@@ -154,19 +154,17 @@ def _route(net, skeleton):
 
 
 def explicit_basis_path_values(net, skeleton=None) -> np.ndarray:
-    r"""Basis-path values :math:`v_j = \prod_e w_e^{A'_{ej}}` (basis order).
+    r"""Basis-path values by listing the basis paths and multiplying the weights along each
+    (:func:`gspace.core.paths.path_values`), in basis order: the independent route of
+    :func:`gspace.core.gsgd.basis_path_values` (chain products, O(m)).
 
     Examples
     --------
     >>> explicit_basis_path_values(MLP.from_weights([[[2.0, 3.0]], [[4.0], [5.0]]]))
     array([ 8., 15.])
     """
-    V.explicit_args(net, skeleton)
-    _, A, _, w = _route(net, skeleton)
-    A = A.tocsc()
-    return np.array(
-        [np.prod(w[A.indices[A.indptr[j] : A.indptr[j + 1]]]) for j in range(A.shape[1])]
-    )
+    V.network(net)
+    return path_values(net, basis_path_array(net.widths, skeleton, bias=net.biases is not None))
 
 
 def explicit_inverse_chain_rule(net, grads, skeleton=None, rtol: float = 1e-8) -> np.ndarray:
@@ -300,9 +298,7 @@ def explicit_rank(widths, method: str = "svd", limit: int = DEFAULT_PATH_LIMIT, 
     >>> explicit_rank([3, 4, 4, 2])[0]  # m - H = 36 - 8
     28
     """
-    widths = V.widths(widths)
-    if method not in ("svd", "qr"):
-        raise ValueError(f"method must be 'svd' or 'qr', got {method!r}")
+    widths = V.rank_method(method, widths)
     A = structure_matrix(widths, limit=limit, bias=bias)[1]
     return rank_of_structure_matrix(A, method)
 
@@ -329,8 +325,7 @@ def rank_of_structure_matrix(A, method: str = "svd"):
     >>> rank_of_structure_matrix(A, "qr")[0]
     28
     """
-    if method not in ("svd", "qr"):
-        raise ValueError(f"method must be 'svd' or 'qr', got {method!r}")
+    V.rank_method(method)
     rank_fn = rank_svd if method == "svd" else rank_qr
     if A.shape[0] * A.shape[1] <= 2 * 10**5:
         r, s = rank_fn(A.T)
@@ -398,9 +393,7 @@ def gram_by_counting(widths, bias: bool = False, exact: bool = False, scaled: bo
     >>> bool(np.array_equal(G.astype(np.int64), (A @ A.T).toarray().astype(np.int64)))
     True
     """
-    widths = V.widths(widths)
-    if exact and scaled:
-        raise ValueError("choose exact=True or scaled=True, not both")
+    widths = V.gram_args(widths, exact, scaled)
     p = num_params(widths, bias)
     diag, blocks = _gram_blocks(widths, bias)
     if scaled:
@@ -542,13 +535,7 @@ def path_sum_range(widths, u, bias: bool = False) -> tuple:
     >>> path_sum_range([2, 3, 2], scaling_vectors([2, 3, 2])[0].astype(int))
     (0, 0)
     """
-    widths = V.widths(widths)
-    u = np.asarray(u)
-    if u.dtype == object or u.dtype.kind not in "iuf":
-        raise TypeError(f"u must be a real numeric array, got dtype {u.dtype}")
-    p = num_params(widths, bias)
-    if u.shape != (p,):
-        raise ValueError(f"u must have shape ({p},), got {u.shape}")
+    widths, u = V.edge_vector(widths, u, num_params(widths, bias))
     offs = edge_offsets(widths)
     m = int(offs[-1])
     L = len(widths) - 1
@@ -672,9 +659,8 @@ def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = Fals
        order), and ``rank(A) >= p - H``. Checked edge by edge: ``O(p L)``.
 
     The cost is ``O(p L)`` for step 3 and ``O(sum_l h_l (m_{l-1} + m_l))`` for step 1 (each
-    ``b_O`` touches its two adjacent weight layers). Measured: 0.04-0.16 s for 784-64x4-10
-    (m = 63104, 1.3e11 paths) on the 2-core development machine (three runs in one process,
-    the first the slowest).
+    ``b_O`` touches its two adjacent weight layers); timings are in the docs ("Read the
+    core", measurements).
 
     Examples
     --------
@@ -756,36 +742,6 @@ def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = Fals
     )
 
 
-# ============================================================ listed basis paths
-def listed_basis_path_values(net: MLP, skeleton=None) -> np.ndarray:
-    """Values of the basis paths of ``net`` by listing them (bias paths included if it has biases).
-
-    Each basis path is listed as a tuple of nodes and its value is the product of the weights
-    along it (:func:`gspace.core.paths.path_values`). This is the explicit route, kept as an
-    independent check of :func:`gspace.core.gsgd.basis_path_values`, which computes the same
-    numbers in O(m) from chain products and stores them in arrays shaped like the weights.
-
-    Parameters
-    ----------
-    net : MLP
-    skeleton : Skeleton, optional
-
-    Returns
-    -------
-    ndarray of shape (m - H,) (plus one per bias)
-        In basis order (the ``k``-th non-sigma edge). Equals
-        ``rho_in(a) * w_e * rho_out(b)`` for ``e = (a -> b)``.
-
-    Examples
-    --------
-    >>> net = MLP.from_weights([[[2.0, 3.0]], [[5.0], [7.0]]])
-    >>> listed_basis_path_values(net).tolist()  # sigma-edges are the two second-layer weights
-    [10.0, 21.0]
-    """
-    V.network(net)
-    return path_values(net, basis_path_array(net.widths, skeleton, bias=net.has_bias))
-
-
 class GSpaceCoordinates(NamedTuple):
     """G-space coordinates of a network.
 
@@ -824,7 +780,7 @@ def gspace_coordinates(net: MLP, skeleton=None) -> GSpaceCoordinates:
     >>> bool(np.allclose(a.values, b.values)), a.values.shape
     (True, (16,))
     """
-    values = listed_basis_path_values(net, skeleton)
+    values = explicit_basis_path_values(net, skeleton)
     signs = [np.sign(w) for w in net.weights]
     if net.has_bias:
         signs += [np.sign(b) for b in net.biases]

@@ -11,6 +11,7 @@ NumPy, so every module of the package may use it.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -82,14 +83,23 @@ def rng(value):
 
 
 # ----------------------------------------------------------------------------- arrays
-def float_array(a, name: str) -> np.ndarray:
-    """A float64 copy, refusing non-real dtypes and non-finite values."""
-    arr = np.asarray(a)
-    if arr.dtype == object or arr.dtype.kind not in "iuf":
+def real_array(a, name: str) -> np.ndarray:
+    """``a`` as an array of integers or floats (not copied): no objects, strings, complex
+    numbers or ragged nesting."""
+    try:
+        arr = np.asarray(a)
+    except ValueError:  # numpy's "inhomogeneous shape"
+        raise ValueError(f"{name} is ragged: its rows have different lengths") from None
+    if arr.dtype.kind not in "iuf":
         raise TypeError(
             f"{name} must be a real numeric array (integer or float), got dtype {arr.dtype}"
         )
-    arr = arr.astype(np.float64, copy=True)
+    return arr
+
+
+def float_array(a, name: str) -> np.ndarray:
+    """A float64 copy, refusing non-real dtypes and non-finite values."""
+    arr = real_array(a, name).astype(np.float64, copy=True)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains non-finite values (nan or inf)")
     return arr
@@ -199,15 +209,25 @@ def targets(net, Y, n: int, loss: str) -> np.ndarray:
     if loss == "mse":
         Y = float_array(Y, "Y")
         if Y.shape != (n, K):
-            raise ValueError(f"for loss='mse', Y must have shape ({n}, {K}), got {Y.shape}")
+            hint = (
+                ": these look like class labels; pass loss='cross_entropy' (the default of "
+                "gspace.fit and gspace train), or one-hot targets np.eye(K)[y] for mse"
+                if Y.shape == (n,)
+                else ""
+            )
+            raise ValueError(f"for loss='mse', Y must have shape ({n}, {K}), got {Y.shape}{hint}")
         return Y
-    Y = np.asarray(Y)
+    return labels(net, Y, n, "for loss='cross_entropy', Y")
+
+
+def labels(net, Y, n: int, name: str = "y") -> np.ndarray:
+    """``n`` integer class labels in ``0..K-1`` for ``net``, as intp."""
+    K = net.widths[-1]
+    Y = real_array(Y, name)
     if Y.dtype.kind not in "iu":
-        raise TypeError(
-            f"for loss='cross_entropy', Y must be integer class labels, got dtype {Y.dtype}"
-        )
+        raise TypeError(f"{name} must be integer class labels, got dtype {Y.dtype}")
     if Y.shape != (n,):
-        raise ValueError(f"for loss='cross_entropy', Y must have shape ({n},), got {Y.shape}")
+        raise ValueError(f"{name} must have shape ({n},), got {Y.shape}")
     if Y.size and (Y.min() < 0 or Y.max() >= K):
         raise ValueError(
             f"labels must lie in 0..{K - 1} for a network with {K} outputs, "
@@ -216,11 +236,19 @@ def targets(net, Y, n: int, loss: str) -> np.ndarray:
     return Y.astype(np.intp)
 
 
-def labels_like(pred, y):
-    y = np.asarray(y)
-    if y.shape != pred.shape:
-        raise ValueError(f"y must have shape {pred.shape}, got {y.shape}")
-    return pred, y
+def backward_args(net, cache, delta) -> None:
+    """A forward cache of ``net`` (``a[0..L]``, ``z``) and a finite ``delta`` like its logits."""
+    a = getattr(cache, "a", None)
+    if not isinstance(a, (list, tuple)) or len(a) != len(net.weights) + 1:
+        raise TypeError(
+            f"cache must be the ForwardCache of net.forward_cache(X), got {type(cache).__name__}"
+        )
+    d = float_array(delta, "delta")  # None gives dtype object: refused
+    if d.shape != np.shape(a[-1]):
+        raise ValueError(
+            f"delta must have the shape of the logits {np.shape(a[-1])} (d loss / d logits), "
+            f"got {d.shape}"
+        )
 
 
 # ----------------------------------------------------------------------------- networks
@@ -289,6 +317,7 @@ def gradients(net, g) -> None:
 
 def _same_shapes(name, arrays, like, finite) -> None:
     for l, (a, b) in enumerate(zip(arrays, like, strict=True)):
+        a = real_array(a, f"{name}[{l}]")
         if np.shape(a) != b.shape:
             raise ValueError(f"{name}[{l}] has shape {np.shape(a)}, expected {b.shape}")
         if finite and not np.all(np.isfinite(a)):
@@ -664,8 +693,24 @@ def finite_step(opt, new) -> None:
                 )
 
 
-def gammas(g_in, g_out) -> None:
-    """Path-SGD's sums of squared path values: finite and > 0."""
+def _reached(sq, name: str, l: int, j: int) -> bool:
+    """Whether a path of non-zero weights joins node ``j`` of layer ``l`` to the inputs
+    (``gamma_in``) or to the outputs (``gamma_out``); ``sq``: the squared weight matrices."""
+    nz = [(s > 0).astype(float) for s in sq]
+    if name == "gamma_in":
+        r = np.ones(nz[0].shape[0])
+        for k in range(l):
+            r = (r @ nz[k] > 0).astype(float)
+    else:
+        r = np.ones(nz[-1].shape[1])
+        for k in range(len(nz) - 1, l - 1, -1):
+            r = (nz[k] @ r > 0).astype(float)
+    return bool(r[j])
+
+
+def gammas(g_in, g_out, sq=None) -> None:
+    """Path-SGD's sums of squared path values: finite and > 0 (``sq``, the squared weight
+    matrices, tell a zero sum from one that underflowed)."""
     for name, gs in (("gamma_in", g_in), ("gamma_out", g_out)):
         for l, g in enumerate(gs):
             if g is None:
@@ -677,6 +722,13 @@ def gammas(g_in, g_out) -> None:
                 )
             if not np.all(g > 0):
                 j = int(np.flatnonzero(~(g > 0))[0])
+                if sq is not None and _reached(sq, name, l, j):
+                    raise FloatingPointError(
+                        f"{name} of node {j} of layer {l} underflowed to 0: its paths have no "
+                        f"zero weight, but their squared values are below the smallest float64 "
+                        f"(about 1e-308). Rescale the network (gspace.balance) or start from "
+                        f"larger weights"
+                    )
                 raise ValueError(
                     f"{name} of node {j} of layer {l} is 0: every path through it contains a "
                     f"zero weight, so Path-SGD's scaling gamma(w, e) is 0 for its edges and the "
@@ -848,6 +900,34 @@ def unflatten_args(vec, net, skel, resolve):
     return sk
 
 
+# ----------------------------------------------------------------------------- conditioning
+class IllConditionedWarning(UserWarning):
+    """G-SGD from a start whose skeleton paths are far from 1 (see :func:`gsgd_conditioning`)."""
+
+
+def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
+    """Warn (once per optimizer; returns True if it did) when the smallest skeleton-path value
+    ``|v|`` (``v[l]``, l = 1..L-1) is below ``low``.
+
+    Off the skeleton, G-SGD divides a weight's gradient by the square of the chain products
+    ``rho_in(a) rho_out(b)`` around it, of the order of these values: from plain He
+    initialisation some weights move ``1 / v^2`` times as far as under SGD.
+    """
+    sizes = [x for x in v[1:] if x is not None and np.size(x)]
+    smallest = min((float(np.min(np.abs(x))) for x in sizes), default=1.0)
+    if smallest >= low:
+        return False
+    warnings.warn(
+        f"{name}: the smallest skeleton-path value is {smallest:.2g}, far below 1, so some "
+        f"steps are about 1/v^2 = 1e{-2 * np.log10(smallest):.0f} times SGD's and training is "
+        f"ill-conditioned; start from the skeleton-unit init (gspace.skeleton_unit, "
+        f"gspace.initialize(..., init='skeleton-unit'), gspace train --init skeleton-unit)",
+        IllConditionedWarning,
+        stacklevel=4,
+    )
+    return True
+
+
 # ----------------------------------------------------------------------------- plain CNNs
 def per_layer(values, n: int, name: str) -> tuple:
     """One integer >= 1 per conv layer (a single integer is repeated)."""
@@ -935,3 +1015,45 @@ def images(net, X) -> np.ndarray:
             )
         size = tuple(h // p for h in size)
     return X
+
+
+# ----------------------------------------------------------------------------- rank routes, verify
+def rank_method(method, ws=None):
+    if method not in ("svd", "qr"):
+        raise ValueError(f"method must be 'svd' or 'qr', got {method!r}")
+    return None if ws is None else widths(ws)
+
+
+def gram_args(ws, exact, scaled) -> list[int]:
+    ws = widths(ws)
+    if exact and scaled:
+        raise ValueError("choose exact=True or scaled=True, not both")
+    return ws
+
+
+def edge_vector(ws, u, p: int):
+    """Widths and a real vector ``u`` with one entry per parameter (``p`` of them)."""
+    ws, u = widths(ws), np.asarray(u)
+    if u.dtype == object or u.dtype.kind not in "iuf":
+        raise TypeError(f"u must be a real numeric array, got dtype {u.dtype}")
+    if u.shape != (p,):
+        raise ValueError(f"u must have shape ({p},), got {u.shape}")
+    return ws, u
+
+
+def verify_args(ws, claims, known: list, limit, gram_limit):
+    """Widths with a hidden layer, the claim IDs to check (all if None) and the two limits."""
+    ws = widths(ws)
+    if len(ws) < 3:
+        raise ValueError(
+            f"verify needs at least one hidden layer (widths like [d, h, K]), got {ws}"
+        )
+    integer(limit, "limit")
+    integer(gram_limit, "gram_limit")
+    if isinstance(claims, str):
+        raise TypeError(f"claims must be a sequence of claim IDs like ['{claims}'], got a string")
+    claims = known if claims is None else claims
+    unknown = [c for c in claims if c not in known]
+    if unknown:
+        raise ValueError(f"unknown claim IDs {unknown}; known: {', '.join(known)}")
+    return ws, claims

@@ -25,8 +25,9 @@ rank certificate does.
 from __future__ import annotations
 
 import json
-import numbers
+import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -64,7 +65,7 @@ from .core.sufficiency import (
     find_scaling,
     sign_flip_counterexample,
 )
-from .explicit import explicit_rank, listed_basis_path_values, rank_by_counting, rank_certificate
+from .explicit import explicit_basis_path_values, explicit_rank, rank_by_counting, rank_certificate
 from .fast import GSGD
 
 __all__ = ["ClaimResult", "verify", "format_table", "run_cli", "THEORY_CLAIMS"]
@@ -414,7 +415,7 @@ def _check_B3(s: _Setting) -> ClaimResult:
         shape=(len(P), s.p),
     )
     exact = (alpha @ Ap.T - Pm).count_nonzero() == 0
-    v_basis = listed_basis_path_values(s.net, s.skeleton)
+    v_basis = explicit_basis_path_values(s.net, s.skeleton)
     err = _rel(values_from_basis(v_basis, alpha), path_values(s.net, P))
     lo, hi = (int(alpha.data.min()), int(alpha.data.max())) if alpha.nnz else (0, 0)
     return ClaimResult(
@@ -482,7 +483,7 @@ def _check_I1(s: _Setting) -> ClaimResult:
     X, Y = _loss_batch(s, net)
     _, grads = net.loss_and_gradients(X, Y)
     dv = ex.flatten(gsgd.inverse_chain_rule(net, grads, s.skeleton), s.skeleton)
-    v = listed_basis_path_values(net, s.skeleton)
+    v = explicit_basis_path_values(net, s.skeleton)
     k0 = int(s.skeleton.pi[1][0]) * s.widths[1]  # the skeleton path of chain 0
     picks = np.unique(
         np.concatenate([[k0], s.rng.choice(len(v), size=min(5, len(v)), replace=False)])
@@ -534,7 +535,7 @@ def _check_I2(s: _Setting) -> ClaimResult:
 def _gsgd_lr(s: _Setting, net: MLP, grads) -> float:
     """A learning rate that moves every basis-path value by at most 1% (no sign flips)."""
     dv = ex.explicit_inverse_chain_rule(net, grads, s.skeleton)
-    v = listed_basis_path_values(net, s.skeleton)
+    v = explicit_basis_path_values(net, s.skeleton)
     return float(0.01 / max(1e-300, np.max(np.abs(dv / v))))
 
 
@@ -546,7 +547,7 @@ def _check_W1(s: _Setting) -> ClaimResult:
     dv = gsgd.inverse_chain_rule(s.net, grads, s.skeleton)
     v_new = gsgd.update_path_values(v, dv, lr)
     new = gsgd.weight_allocation(s.net, v_new, s.skeleton)
-    err = _rel(listed_basis_path_values(new, s.skeleton), ex.flatten(v_new, s.skeleton))
+    err = _rel(explicit_basis_path_values(new, s.skeleton), ex.flatten(v_new, s.skeleton))
     sig = max(
         _rel(new.weights[l][s.skeleton.sigma_mask(l)], s.net.weights[l][s.skeleton.sigma_mask(l)])
         for l in range(len(s.widths) - 1)
@@ -618,7 +619,9 @@ def _check_A2(s: _Setting) -> ClaimResult:
         f_err = max(f_err, _out_err(a.forward(s.X), b.forward(s.X)))
         v_err = max(
             v_err,
-            _rel(listed_basis_path_values(a, s.skeleton), listed_basis_path_values(b, s.skeleton)),
+            _rel(
+                explicit_basis_path_values(a, s.skeleton), explicit_basis_path_values(b, s.skeleton)
+            ),
         )
     return ClaimResult(
         "A2",
@@ -697,6 +700,7 @@ def verify(
     limit: int = DEFAULT_PATH_LIMIT,
     gram_limit: int = 3000,
     claims=None,
+    progress: bool = False,
 ) -> list[ClaimResult]:
     """Check the claims of the theory page on one architecture.
 
@@ -716,6 +720,8 @@ def verify(
         matrices are built.
     claims : sequence of str, optional
         Subset of claim IDs; default all.
+    progress : bool, default False
+        A tqdm progress bar over the claims on stderr.
 
     Returns
     -------
@@ -736,23 +742,9 @@ def verify(
     >>> [(r.claim, r.holds) for r in results]
     [('G2', True), ('R1', True)]
     """
-    widths = V.widths(widths)
-    if len(widths) < 3:
-        raise ValueError(
-            f"verify needs at least one hidden layer (widths like [d, h, K]), got {widths}"
-        )
     checks = dict(_THEORY_CHECKS)
     checks.update(_gsgd_checks())
-    if claims is None:
-        claims = list(checks)
-    for name, value in (("limit", limit), ("gram_limit", gram_limit)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    if isinstance(claims, str):
-        raise TypeError(f"claims must be a sequence of claim IDs like ['{claims}'], got a string")
-    unknown = [c for c in claims if c not in checks]
-    if unknown:
-        raise ValueError(f"unknown claim IDs {unknown}; known: {', '.join(checks)}")
+    widths, claims = V.verify_args(widths, claims, list(checks), limit, gram_limit)
     rng = np.random.default_rng(seed)
     net = _random_net(widths, bias, rng)
     s = _Setting(
@@ -769,10 +761,16 @@ def verify(
         H=sum(widths[1:-1]),
         n_paths=count_paths(widths, bias),
     )
+    from tqdm.auto import tqdm
+
     out = []
-    for c in claims:
+    bar = tqdm(claims, desc="verify", unit="claim", disable=not progress, leave=False)
+    for c in bar:
+        bar.set_postfix_str(c)
         t0 = time.perf_counter()
-        res = checks[c](s)
+        with warnings.catch_warnings():  # the random test network is meant to be He-initialised
+            warnings.simplefilter("ignore", V.IllConditionedWarning)
+            res = checks[c](s)
         out.append(
             ClaimResult(
                 res.claim,
@@ -832,7 +830,8 @@ def run_cli(args) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        ``widths`` (list of int), ``bias`` (bool), ``json`` (bool), optional ``seed`` (int).
+        ``widths`` (list of int), ``bias`` (bool), ``json`` (bool), optional ``seed`` (int)
+        and ``no_progress`` (bool; by default a progress bar shows on a terminal).
 
     Returns
     -------
@@ -852,8 +851,9 @@ def run_cli(args) -> int:
     widths = list(args.widths)
     bias = bool(getattr(args, "bias", False))
     seed = int(getattr(args, "seed", 0) or 0)
+    progress = not getattr(args, "no_progress", False) and sys.stderr.isatty()
     t0 = time.perf_counter()
-    results = verify(widths, bias=bias, seed=seed)
+    results = verify(widths, bias=bias, seed=seed, progress=progress)
     total = time.perf_counter() - t0
     if getattr(args, "json", False):
         print(json.dumps([r.to_dict() for r in results], indent=1))

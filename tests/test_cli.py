@@ -31,6 +31,14 @@ def test_help_on_every_command(command, capsys):
     assert "usage: gspace" in capsys.readouterr().out
 
 
+def test_train_gsgd_from_he_init_warns_on_one_line(tmp_path, capsys):
+    argv = ["train", "--dataset", "teacher", "--optimizer", "gsgd", "--init", "he"]
+    code, _, err = run([*argv, "--epochs", "1", "--out", str(tmp_path), "--no-progress"], capsys)
+    warned = [line for line in err.splitlines() if "warning" in line]
+    assert code == 0 and len(warned) == 1, err
+    assert warned[0].startswith("gspace train: warning: GSGD") and "--init skeleton-unit" in err
+
+
 def test_experiment_help_says_what_each_does_how_long_and_where_it_writes(capsys):
     from gspace import experiments
 
@@ -233,6 +241,7 @@ def test_user_error_from_the_console_has_no_traceback(tmp_path):
         ("verify", ["verify", "--widths", "3,4,4,2", "--bias", "--json"],
          {"widths": [3, 4, 4, 2], "bias": True, "json": True}),
         ("verify", ["verify"], {"widths": [3, 4, 4, 2], "bias": False, "json": False}),
+        ("verify", ["verify", "--seed", "5", "--no-progress"], {"seed": 5, "no_progress": True}),
         ("experiments", ["experiment", "width", "--quick", "--out", "D", "--seed", "3"],
          {"name": "width", "quick": True, "out": "D", "seed": 3}),
     ],

@@ -82,3 +82,27 @@ def test_verify_the_authors_mlp_from_the_command_line():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(proc.stdout)
     assert [d["claim"] for d in data] == ALL and all(d["holds"] for d in data)
+
+
+def test_progress_bar_on_request_and_no_warning_about_the_he_test_network(capsys):
+    """verify's networks are He-initialised on purpose: G-SGD's ill-conditioning warning,
+    meant for training, stays out of the report."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        results = gv.verify([3, 4, 4, 2], claims=["G1", "A1", "A2"], progress=True)
+    assert all(r.holds for r in results)
+    err = capsys.readouterr().err
+    assert "verify" in err and "claim" in err  # the tqdm bar
+    gv.verify([3, 4, 4, 2], claims=["G1"])
+    assert capsys.readouterr().err == ""
+
+
+def test_cli_seed_chooses_the_network(capsys):
+    assert main(["verify", "--widths", "3,4,2", "--seed", "7", "--json"]) == 0
+    seven = json.loads(capsys.readouterr().out)
+    assert main(["verify", "--widths", "3,4,2", "--seed", "8", "--json"]) == 0
+    eight = json.loads(capsys.readouterr().out)
+    assert [d["measured"] for d in seven] != [d["measured"] for d in eight]
+    assert [d["measured"] for d in seven] == [r.measured for r in gv.verify([3, 4, 2], seed=7)]
