@@ -59,7 +59,7 @@ __all__ += ["unflatten", "explicit_basis_path_values", "explicit_inverse_chain_r
 __all__ += ["explicit_weight_allocation", "explicit_gsgd_step", "rank_qr", "explicit_rank"]
 __all__ += ["rank_of_structure_matrix", "gram_by_counting", "rank_by_counting"]
 __all__ += ["path_sum_range", "RankCertificate", "rank_certificate"]
-__all__ += ["listed_basis_path_values", "GSpaceCoordinates", "gspace_coordinates"]
+__all__ += ["GSpaceCoordinates", "gspace_coordinates"]
 
 #: Largest ``M`` for which :func:`basis_matrix`, :func:`free_matrix` and
 #: :func:`augmented_matrix` return dense arrays (``[B, A']`` is ``M x M``).
@@ -155,7 +155,6 @@ def _route(net, skeleton):
 
 class _Basis(NamedTuple):
     A: object  # A' (csr, float)
-    csc: object  # A' (csc), for one product per column
     own: np.ndarray  # the non-sigma rows
     A_own: object  # A'[own] (csr): ICR's unit upper-triangular system
     AT_own: object  # A'[own]^T (csr): WA's unit lower-triangular system
@@ -168,20 +167,21 @@ def _basis(sk, bias: bool) -> _Basis:
     A = basis_matrix(sk.widths, bias, sk, sparse=True).astype(float).tocsr()
     own = np.flatnonzero(~sigma_edge_mask(sk, bias))
     own.flags.writeable = False
-    return _Basis(A, A.tocsc(), own, A[own], A[own].T.tocsr())
+    return _Basis(A, own, A[own], A[own].T.tocsr())
 
 
 def explicit_basis_path_values(net, skeleton=None) -> np.ndarray:
-    r"""Basis-path values :math:`v_j = \prod_e w_e^{A'_{ej}}` (basis order).
+    r"""Basis-path values by listing the basis paths and multiplying the weights along each
+    (:func:`gspace.core.paths.path_values`), in basis order: the independent route of
+    :func:`gspace.core.gsgd.basis_path_values` (chain products, O(m)).
 
     Examples
     --------
     >>> explicit_basis_path_values(MLP.from_weights([[[2.0, 3.0]], [[4.0], [5.0]]]))
     array([ 8., 15.])
     """
-    V.explicit_args(net, skeleton)
-    _, B, w = _route(net, skeleton)
-    return np.multiply.reduceat(w[B.csc.indices], B.csc.indptr[:-1])  # product per column
+    V.network(net)
+    return path_values(net, basis_path_array(net.widths, skeleton, bias=net.biases is not None))
 
 
 def explicit_inverse_chain_rule(net, grads, skeleton=None, rtol: float = 1e-8) -> np.ndarray:
@@ -687,9 +687,8 @@ def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = Fals
        order), and ``rank(A) >= p - H``. Checked edge by edge: ``O(p L)``.
 
     The cost is ``O(p L)`` for step 3 and ``O(sum_l h_l (m_{l-1} + m_l))`` for step 1 (each
-    ``b_O`` touches its two adjacent weight layers). Measured: 0.04-0.16 s for 784-64x4-10
-    (m = 63104, 1.3e11 paths) on the 2-core development machine (three runs in one process,
-    the first the slowest).
+    ``b_O`` touches its two adjacent weight layers); timings are in the docs ("Read the
+    core", measurements).
 
     Examples
     --------
@@ -771,36 +770,6 @@ def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = Fals
     )
 
 
-# ============================================================ listed basis paths
-def listed_basis_path_values(net: MLP, skeleton=None) -> np.ndarray:
-    """Values of the basis paths of ``net`` by listing them (bias paths included if it has biases).
-
-    Each basis path is listed as a tuple of nodes and its value is the product of the weights
-    along it (:func:`gspace.core.paths.path_values`). This is the explicit route, kept as an
-    independent check of :func:`gspace.core.gsgd.basis_path_values`, which computes the same
-    numbers in O(m) from chain products and stores them in arrays shaped like the weights.
-
-    Parameters
-    ----------
-    net : MLP
-    skeleton : Skeleton, optional
-
-    Returns
-    -------
-    ndarray of shape (m - H,) (plus one per bias)
-        In basis order (the ``k``-th non-sigma edge). Equals
-        ``rho_in(a) * w_e * rho_out(b)`` for ``e = (a -> b)``.
-
-    Examples
-    --------
-    >>> net = MLP.from_weights([[[2.0, 3.0]], [[5.0], [7.0]]])
-    >>> listed_basis_path_values(net).tolist()  # sigma-edges are the two second-layer weights
-    [10.0, 21.0]
-    """
-    V.network(net)
-    return path_values(net, basis_path_array(net.widths, skeleton, bias=net.has_bias))
-
-
 class GSpaceCoordinates(NamedTuple):
     """G-space coordinates of a network.
 
@@ -839,7 +808,7 @@ def gspace_coordinates(net: MLP, skeleton=None) -> GSpaceCoordinates:
     >>> bool(np.allclose(a.values, b.values)), a.values.shape
     (True, (16,))
     """
-    values = listed_basis_path_values(net, skeleton)
+    values = explicit_basis_path_values(net, skeleton)
     signs = [np.sign(w) for w in net.weights]
     if net.has_bias:
         signs += [np.sign(b) for b in net.biases]

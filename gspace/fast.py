@@ -36,49 +36,80 @@ __all__ = ["GSGD"]
 
 @dataclass(frozen=True)
 class _Index:
-    """Index arrays of a skeleton for one architecture (all O(H)), computed once."""
+    """Index arrays of one architecture and skeleton, computed once (all O(H L)).
 
-    pi: list  # pi[l]: gather of the pi-edges into hidden layer l, an index tuple into W[l-1]
-    sigma: list  # sigma[l]: the sigma-edges out of hidden layer l, an index tuple into W[l]
-    pi_nodes: list  # pi[l] as an array (the in-parent of each node)
-    sigma_nodes: list
-    pure: list  # pure[l]: nodes whose pi-edge is not a sigma-edge (their skeleton paths)
-    pure_pi: list  # index tuple into W[l-1] of those pi-edges
-    cont: list  # cont[l]: pi(sigma(b)) == b (the chain of b continues through sigma(b))
+    Per-node quantities of the ``H`` hidden nodes live in one vector, layer after layer
+    (``off[l]:off[l+1]`` is hidden layer ``l``), plus a last entry ``H`` that stands for the
+    inputs and outputs (value 1, gradient 0). Chains are followed by one gather each: row
+    ``b`` of ``up_in`` lists ``b`` and its pi-ancestors, padded with ``H``.
+    """
+
+    off: list  # off[l]: start of hidden layer l (l = 1..L-1); off[L] = H
+    pi_flat: list  # pi_flat[l]: flat indices in weights[l-1] of the pi-edges into layer l
+    sigma_flat: list  # sigma_flat[l]: flat indices in weights[l] of the sigma-edges of layer l
+    up_in: np.ndarray  # (H+1, L-1): b, pi(b), pi(pi(b)), ... (rho_in = product of pi-weights)
+    up_out: np.ndarray  # (H+1, L-1): b, sigma(b), ... (rho_out = product of sigma-weights)
+    down: np.ndarray  # (H+1, L-1): b, sigma(b), ... while pi(sigma(c)) == c (ICR's sweep D)
+    own: np.ndarray  # (H+1,): the nearest node of b's in-chain whose pi-edge is not a sigma-edge
+    parent: np.ndarray  # (H+1,): pi(b); H for the nodes of layer 1 (and for H)
+    pure_flat: list  # pure_flat[l]: flat indices in weights[l-1] of those pi-edges
+    pure_nodes: list  # pure_nodes[l]: their nodes
+    hidden: range  # the hidden layers 1..L-1
+    rows: list  # rows[l]: shape broadcasting a node vector of layer l over weights[l]
+    cols: list  # cols[l]: shape broadcasting a node vector of layer l + 1 over weights[l]
 
 
 def _index(net, sk) -> _Index:
     W, L, w = net.weights, len(net.weights), net.widths
-    idx = {k: [None] * (L + 1) for k in _Index.__dataclass_fields__}
+    off = [0, 0] + [int(x) for x in np.cumsum(w[1:-1])]
+    H = off[-1]
+    parent, child, cont = np.full(H + 1, H), np.full(H + 1, H), np.zeros(H + 1, dtype=bool)
+    own = np.arange(H + 1)
+    flat = {k: [None] * (L + 1) for k in ("pi", "sigma", "pure", "nodes")}
     for l in range(1, L):
-        nodes, pi, sigma = np.arange(w[l]), sk.pi[l], sk.sigma[l]
-        centre_in, centre_out = (tuple(k // 2 for k in W[x].shape[2:]) for x in (l - 1, l))
-        idx["pi"][l], idx["sigma"][l] = (pi, nodes) + centre_in, (nodes, sigma) + centre_out
-        idx["pi_nodes"][l], idx["sigma_nodes"][l] = pi, sigma
-        pure = nodes if l == 1 else nodes[sk.sigma[l - 1][pi] != nodes]
-        idx["pure"][l], idx["pure_pi"][l] = pure, (pi[pure], pure) + centre_in
+        nodes, pi, sigma, here = np.arange(w[l]), sk.pi[l], sk.sigma[l], slice(off[l], off[l + 1])
+        taps_in = [np.full(w[l], k // 2) for k in W[l - 1].shape[2:]]  # the centre tap
+        taps_out = [np.full(w[l], k // 2) for k in W[l].shape[2:]]
+        flat["pi"][l] = np.ravel_multi_index((pi, nodes, *taps_in), W[l - 1].shape)
+        flat["sigma"][l] = np.ravel_multi_index((nodes, sigma, *taps_out), W[l].shape)
+        pure = nodes >= 0 if l == 1 else sk.sigma[l - 1][pi] != nodes
+        if l > 1:
+            parent[here] = off[l - 1] + pi
+            own[here] = np.where(pure, own[here], own[parent[here]])
         if l < L - 1:
-            idx["cont"][l] = sk.pi[l + 1][sigma] == nodes
-    return _Index(**idx)
+            child[here], cont[here] = off[l + 1] + sigma, sk.pi[l + 1][sigma] == nodes
+        flat["pure"][l], flat["nodes"][l] = flat["pi"][l][pure], off[l] + nodes[pure]
+    chains = [np.arange(H + 1)], [np.arange(H + 1)], [np.arange(H + 1)]
+    for _ in range(L - 2):
+        chains[0].append(parent[chains[0][-1]])
+        chains[1].append(child[chains[1][-1]])
+        chains[2].append(np.where(cont[chains[2][-1]], child[chains[2][-1]], H))
+    up_in, up_out, down = (np.stack(c, axis=1) for c in chains)
+    rows = [(-1,) + (1,) * (x.ndim - 1) for x in W]
+    cols = [(1, -1) + (1,) * (x.ndim - 2) for x in W]
+    return _Index(
+        off,
+        flat["pi"],
+        flat["sigma"],
+        up_in,
+        up_out,
+        down,
+        own,
+        parent,
+        flat["pure"],
+        flat["nodes"],
+        range(1, L),
+        rows,
+        cols,
+    )
 
 
-def _row(x, W):
-    return x.reshape((-1,) + (1,) * (W.ndim - 1))
+_ONE, _ZERO = np.ones(1), np.zeros(1)
 
 
-def _col(x, W):
-    return x.reshape((1, -1) + (1,) * (W.ndim - 2))
-
-
-def _scaled(G, row, col):
-    """A fresh ``G * row[a] * col[b]``; factors that are all equal become one scalar."""
-    row_c, col_c = bool(np.all(row == row[0])), bool(np.all(col == col[0]))
-    if col_c:
-        return np.multiply(G, row[0] * col[0] if row_c else _row(row * col[0], G))
-    out = np.multiply(G, _col(col * row[0] if row_c else col, G))
-    if not row_c:
-        out *= _row(row, G)
-    return out
+def _nodes(arrays, flat, shift, end):
+    """One vector of ``arrays[l - shift]`` at ``flat[l]`` over the hidden layers, then ``end``."""
+    return np.concatenate([arrays[l - shift].take(flat[l]) for l in range(1, len(arrays))] + [end])
 
 
 class GSGD(Optimizer):
@@ -157,128 +188,122 @@ class GSGD(Optimizer):
     def update(self, net, grads):
         ix = self._index_for(net)
         with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-            rin, rout = self._chains(net, ix)
-            dv, v = self._skeleton_paths(net, grads, ix, rin, rout)
-            self._warned = self._warned or V.gsgd_conditioning(v, self.name)
+            s = self._skeleton(net, grads, ix)
+            self._warned = self._warned or V.gsgd_conditioning([None, s["v"][:-1]], self.name)
             if self.momentum or self.weight_decay:
-                return self._general(net, grads, ix, rin, rout, dv, v)
-            R = [None] + [1.0 - self.lr * dv[l] / v[l] for l in range(1, len(dv))]
-            return self._allocate(net, grads.weights, grads.biases, ix, rin, rout, R, 2), None
+                return self._general(net, grads, ix, s)
+            R = 1.0 - self.lr * s["u"] / (s["v"] * s["v"])  # the skeleton paths' v'/v
+            r = self._node_ratios(ix, R)
+            # pi-edge of b: w r_b / r_pi(b); every other non-sigma edge: (w - lr g / P^2) / r_a
+            pi_new = s["w_pi"] * r / r[ix.parent]
+            return self._allocate(net, grads.weights, grads.biases, ix, s, r, 2, pi_new), None
 
-    def _chains(self, net, ix):
-        """rho_in (layers 0..L-1) and rho_out (1..L), checked to be finite and nonzero."""
-        W, L = net.weights, len(net.weights)
-        rin, rout = [np.ones(net.widths[0])], [None] * L + [np.ones(net.widths[-1])]
-        for l in range(1, L):
-            rin.append(rin[l - 1][ix.pi_nodes[l]] * W[l - 1][ix.pi[l]])
-        for l in range(L - 1, 0, -1):
-            rout[l] = W[l][ix.sigma[l]] * rout[l + 1][ix.sigma_nodes[l]]
-        for name, rho in (("rho_in", rin[1:]), ("rho_out", rout[1:L])):
-            for l, r in enumerate(rho, start=1):
-                if not np.all(np.isfinite(r) & (r != 0)):
-                    self._chain_error(net, name, l, r)
-        return rin, rout
-
-    def _chain_error(self, net, name, l, r):
-        V.skeleton_weights(net.weights, resolve_skeleton(net.widths, self.skeleton))
-        j = int(np.flatnonzero(~np.isfinite(r) | (r == 0))[0])
-        raise FloatingPointError(
-            f"{name} of node {j} of layer {l} is {r[j]}: the product of the skeleton weights "
-            f"along its chain left the float64 range. Rescale the network with "
-            f"gspace.normalize_skeleton_out_weights (same function, sigma-weights +-1) or "
-            f"start from gspace.skeleton_unit."
-        )
-
-    def _skeleton_paths(self, net, grads, ix, rin, rout):
-        """ICR for the skeleton paths: ``dl/dv`` and ``v`` at the pure pi-edges, per layer."""
-        W, G, L = net.weights, grads.weights, len(net.weights)
+    def _skeleton(self, net, grads, ix):
+        """Skeleton weights, chain products and, for every hidden node ``b``, ``v`` (the value
+        of the basis path of its pi-edge) and ``u = F_pi(b) - D(b)`` (ICR)."""
+        W, G = net.weights, grads.weights
+        s = {"w_pi": _nodes(W, ix.pi_flat, 1, _ONE), "w_sigma": _nodes(W, ix.sigma_flat, 0, _ONE)}
+        s["rin"] = s["w_pi"][ix.up_in].prod(axis=1)
+        s["rout"] = s["w_sigma"][ix.up_out].prod(axis=1)
+        s["v"] = s["rin"] * s["rout"]
+        every = np.concatenate([s["rin"], s["rout"], s["v"]])
+        if not (np.isfinite(every).all() and every.all()):
+            self._chain_error(net, ix, s)
         flows = grads.flows_for(W) if hasattr(grads, "flows_for") else None
-        D, dv, v = [None] * (L + 1), [None] * L, [None] * L
-        for l in range(L - 1, 0, -1):
-            flow = (
-                flows[l - 1] if flows is not None else (W[l] * G[l]).reshape(len(rin[l]), -1).sum(1)
-            )
-            D[l] = flow - W[l][ix.sigma[l]] * G[l][ix.sigma[l]]
-            if l < L - 1:
-                D[l] += np.where(ix.cont[l], D[l + 1][ix.sigma_nodes[l]], 0.0)
-        for l in range(1, L):
-            p = ix.pure[l]
-            v[l] = rin[l][p] * rout[l][p]
-            if not np.all(np.isfinite(v[l]) & (v[l] != 0)):
-                j = int(p[np.flatnonzero(~np.isfinite(v[l]) | (v[l] == 0))[0]])
-                raise FloatingPointError(
-                    f"the skeleton path through node {j} of layer {l} has value rho_in * "
-                    f"rho_out = {rin[l][j]:.3g} * {rout[l][j]:.3g}, outside the float64 range, "
-                    f"so dl/dv = u / v is undefined. A path value is the same in every "
-                    f"rescaling of the network; start from another initialisation (e.g. "
-                    f"gspace.skeleton_unit)."
-                )
-            dv[l] = (W[l - 1][ix.pure_pi[l]] * G[l - 1][ix.pure_pi[l]] - D[l][p]) / v[l]
-        return dv, v
+        if flows is None:  # sum w * g over the out-edges of every hidden node
+            flows = [(W[l] * G[l]).reshape(W[l].shape[0], -1).sum(axis=1) for l in ix.hidden]
+        base = np.concatenate([*flows, _ZERO]) - s["w_sigma"] * _nodes(G, ix.sigma_flat, 0, _ZERO)
+        D = base[ix.down].sum(axis=1)  # D(b) = sum F out - F(b -> sigma(b)) + [..] D(sigma(b))
+        s["u"] = s["w_pi"] * _nodes(G, ix.pi_flat, 1, _ZERO) - D
+        return s
 
-    def _node_ratios(self, ix, R, widths):
-        """``r_b = rho_in'(b) / rho_in(b)``: R of b's skeleton path, or inherited from pi(b)."""
-        r = [np.ones(widths[0])]
-        for l in range(1, len(widths) - 1):
-            r_l = r[l - 1][ix.pi_nodes[l]]  # a copy (fancy indexing)
-            r_l[ix.pure[l]] = R[l]
-            if not np.all(np.isfinite(r_l) & (r_l != 0)):
-                j = int(np.flatnonzero(~np.isfinite(r_l) | (r_l == 0))[0])
-                what = "a non-finite skeleton-path ratio" if r_l[j] else "the value 0 (ratio R = 0)"
+    def _chain_error(self, net, ix, s):
+        """The first chain product or skeleton-path value outside the float64 range."""
+        V.skeleton_weights(net.weights, resolve_skeleton(net.widths, self.skeleton))
+        for name in ("rin", "rout", "v"):
+            x = s[name]
+            bad = np.flatnonzero(~np.isfinite(x) | (x == 0))
+            if not bad.size:
+                continue
+            k = int(bad[0])
+            l = int(np.searchsorted(ix.off, k, side="right")) - 1
+            if name != "v":
                 raise FloatingPointError(
-                    f"{self.name} step gives the skeleton path through node {j} of layer {l} "
-                    f"{what}, which Weight-Allocation cannot realise (lr={self.lr}); lower "
-                    f"the learning rate. Optimizer state unchanged."
+                    f"rho_{name[1:]} of node {k - ix.off[l]} of layer {l} is {x[k]}: the product "
+                    f"of the skeleton weights along its chain left the float64 range. Rescale "
+                    f"the network with gspace.normalize_skeleton_out_weights (same function, "
+                    f"sigma-weights +-1) or start from gspace.skeleton_unit."
                 )
-            r.append(r_l)
+            raise FloatingPointError(
+                f"the skeleton path through node {k - ix.off[l]} of layer {l} has value rho_in "
+                f"* rho_out = {s['rin'][k]:.3g} * {s['rout'][k]:.3g}, outside the float64 "
+                f"range, so dl/dv = u / v is undefined. A path value is the same in every "
+                f"rescaling of the network; start from another initialisation (e.g. "
+                f"gspace.skeleton_unit)."
+            )
+
+    def _node_ratios(self, ix, R):
+        """``r_b = rho_in'(b) / rho_in(b)``: the ratio R of the skeleton path that carries b's
+        in-chain (its own, or its nearest ancestor's whose pi-edge is not a sigma-edge)."""
+        r = R[ix.own]
+        if not (np.isfinite(r).all() and r.all()):
+            k = int(np.flatnonzero(~np.isfinite(r) | (r == 0))[0])
+            l = int(np.searchsorted(ix.off, k, side="right")) - 1
+            what = "a non-finite skeleton-path ratio" if r[k] else "the value 0 (ratio R = 0)"
+            raise FloatingPointError(
+                f"{self.name} step gives the skeleton path through node {k - ix.off[l]} of "
+                f"layer {l} {what}, which Weight-Allocation cannot realise (lr={self.lr}); "
+                f"lower the learning rate. Optimizer state unchanged."
+            )
         return r
 
-    def _allocate(self, net, dw, db, ix, rin, rout, R, power):
-        """WA fused with the update: ``w' = (w - lr d / (rin(a) rout(b))^power) / r_a``,
-        pi-edges ``w r_b / r_pi(b)`` when ``power == 2`` (plain step), sigma-edges kept."""
-        W, L, lr = net.weights, len(net.weights), self.lr
-        r = self._node_ratios(ix, R, net.widths)
+    def _allocate(self, net, dw, db, ix, s, r, power, pi_new=None):
+        """WA fused with the update: ``w' = (w - lr d / (rho_in(a) rho_out(b))^power) / r_a``,
+        the sigma-edges kept and, for the plain step, the pi-edges set to ``pi_new``."""
+        W, L, lr, off = net.weights, len(net.weights), self.lr, ix.off
+        row, inv_r, rout = lr / s["rin"] ** power, 1.0 / r, s["rout"]
+        col = None if (rout == 1.0).all() else 1.0 / rout**power
         new = []
         for l in range(L):
-            out = _scaled(dw[l], lr / rin[l] ** power, 1.0 / rout[l + 1] ** power)
+            here, above = (
+                slice(off[l], off[l + 1]),
+                slice(off[l + 1], off[l + 2] if l + 1 < L else 0),
+            )
+            out = np.multiply(dw[l], row[here].reshape(ix.rows[l]) if l else lr)
+            if col is not None and l + 1 < L:
+                out *= col[above].reshape(ix.cols[l])
             np.subtract(W[l], out, out=out)
-            if l > 0:
-                if np.any(r[l] != 1.0):
-                    out /= _row(r[l], out)
-                out[ix.sigma[l]] = W[l][ix.sigma[l]]  # the free weights keep their values
-            if power == 2 and l + 1 < L:  # pi-edge of b: w r_b / r_pi(b)
-                p = ix.pure[l + 1]
-                out[ix.pure_pi[l + 1]] = W[l][ix.pure_pi[l + 1]] * (
-                    r[l + 1][p] / r[l][ix.pi_nodes[l + 1][p]]
-                )
+            if l:  # in place: no second array of the layer's size
+                out *= inv_r[here].reshape(ix.rows[l])
+                np.put(out, ix.sigma_flat[l], s["w_sigma"][here])
+            if pi_new is not None and l + 1 < L:
+                np.put(out, ix.pure_flat[l + 1], pi_new[ix.pure_nodes[l + 1]])
             new.append(out)
-        nb = (
-            None
-            if net.biases is None
-            else [
-                b - (lr / rout[l + 1] ** power) * g for l, (b, g) in enumerate(zip(net.biases, db))
-            ]
-        )
+        nb = None
+        if net.biases is not None:
+            scale = [rout[off[l + 1] : off[l + 2]] ** power if l + 1 < L else 1.0 for l in range(L)]
+            nb = [b - lr * g / c for b, g, c in zip(net.biases, db, scale)]
         return net.with_params(new, nb)
 
-    def _general(self, net, grads, ix, rin, rout, dv, v):
+    def _general(self, net, grads, ix, s):
         """Momentum and/or weight decay: ``dl/dv`` in full, then the same allocation."""
-        W, L, wd = net.weights, len(net.weights), self.weight_decay
-        d = [G / _row(rin[l], G) / _col(rout[l + 1], G) for l, G in enumerate(grads.weights)]
-        if wd:  # + wd * v off the skeleton paths
-            d = [x + wd * W[l] * _row(rin[l], x) * _col(rout[l + 1], x) for l, x in enumerate(d)]
-        for l in range(1, L):
-            d[l - 1][ix.pure_pi[l]] = dv[l]  # the skeleton paths (not decayed)
-            d[l][ix.sigma[l]] = 0.0  # not coordinates
-        db = (
-            []
-            if net.biases is None
-            else [
-                g / rout[l + 1] + wd * b * rout[l + 1]
-                for l, (g, b) in enumerate(zip(grads.biases, net.biases))
-            ]
-        )
+        W, L, wd, off, w = net.weights, len(net.weights), self.weight_decay, ix.off, net.widths
+        rows = [s["rin"][off[l] : off[l + 1]] if l else np.ones(w[0]) for l in range(L)]
+        cols = [
+            s["rout"][off[l + 1] : off[l + 2]] if l + 1 < L else np.ones(w[L]) for l in range(L)
+        ]
+        dv_pi, d = s["u"] / s["v"], []
+        for l, G in enumerate(grads.weights):
+            scale = rows[l].reshape(ix.rows[l]) * cols[l].reshape(ix.cols[l])  # P(a) S(b)
+            x = G / scale + wd * W[l] * scale  # + wd * v off the skeleton paths
+            if l + 1 < L:  # the skeleton paths (not decayed)
+                np.put(x, ix.pure_flat[l + 1], dv_pi[ix.pure_nodes[l + 1]])
+            if l:
+                np.put(x, ix.sigma_flat[l], 0.0)  # not coordinates
+            d.append(x)
+        db = []
+        if net.biases is not None:
+            db = [g / c + wd * b * c for g, b, c in zip(grads.biases, net.biases, cols)]
         d, buffer = self.with_momentum(d + db)
-        R = [None] + [1.0 - self.lr * d[l - 1][ix.pure_pi[l]] / v[l] for l in range(1, L)]
-        new = self._allocate(net, d[:L], d[L:], ix, rin, rout, R, 1)
-        return new, buffer
+        r = self._node_ratios(ix, 1.0 - self.lr * _nodes(d[:L], ix.pi_flat, 1, _ZERO) / s["v"])
+        return self._allocate(net, d[:L], d[L:], ix, s, r, 1), buffer

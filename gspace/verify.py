@@ -67,7 +67,7 @@ from .core.sufficiency import (
     find_scaling,
     sign_flip_counterexample,
 )
-from .explicit import explicit_rank, listed_basis_path_values, rank_by_counting, rank_certificate
+from .explicit import explicit_basis_path_values, explicit_rank, rank_by_counting, rank_certificate
 from .fast import GSGD
 
 __all__ = ["ClaimResult", "verify", "format_table", "run_cli", "THEORY_CLAIMS"]
@@ -431,7 +431,7 @@ def _check_B3(s: _Setting) -> ClaimResult:
         shape=(len(P), s.p),
     )
     exact = (alpha @ Ap.T - Pm).count_nonzero() == 0
-    v_basis = listed_basis_path_values(s.net, s.skeleton)
+    v_basis = explicit_basis_path_values(s.net, s.skeleton)
     err = _rel(values_from_basis(v_basis, alpha), path_values(s.net, P))
     lo, hi = (int(alpha.data.min()), int(alpha.data.max())) if alpha.nnz else (0, 0)
     return ClaimResult(
@@ -499,7 +499,7 @@ def _check_I1(s: _Setting) -> ClaimResult:
     X, Y = _loss_batch(s, net)
     _, grads = net.loss_and_gradients(X, Y)
     dv = ex.flatten(gsgd.inverse_chain_rule(net, grads, s.skeleton), s.skeleton)
-    v = listed_basis_path_values(net, s.skeleton)
+    v = explicit_basis_path_values(net, s.skeleton)
     k0 = int(s.skeleton.pi[1][0]) * s.widths[1]  # the skeleton path of chain 0
     picks = np.unique(
         np.concatenate([[k0], s.rng.choice(len(v), size=min(5, len(v)), replace=False)])
@@ -551,7 +551,7 @@ def _check_I2(s: _Setting) -> ClaimResult:
 def _gsgd_lr(s: _Setting, net: MLP, grads) -> float:
     """A learning rate that moves every basis-path value by at most 1% (no sign flips)."""
     dv = ex.explicit_inverse_chain_rule(net, grads, s.skeleton)
-    v = listed_basis_path_values(net, s.skeleton)
+    v = explicit_basis_path_values(net, s.skeleton)
     return float(0.01 / max(1e-300, np.max(np.abs(dv / v))))
 
 
@@ -563,7 +563,7 @@ def _check_W1(s: _Setting) -> ClaimResult:
     dv = gsgd.inverse_chain_rule(s.net, grads, s.skeleton)
     v_new = gsgd.update_path_values(v, dv, lr)
     new = gsgd.weight_allocation(s.net, v_new, s.skeleton)
-    err = _rel(listed_basis_path_values(new, s.skeleton), ex.flatten(v_new, s.skeleton))
+    err = _rel(explicit_basis_path_values(new, s.skeleton), ex.flatten(v_new, s.skeleton))
     sig = max(
         _rel(new.weights[l][s.skeleton.sigma_mask(l)], s.net.weights[l][s.skeleton.sigma_mask(l)])
         for l in range(len(s.widths) - 1)
@@ -635,7 +635,9 @@ def _check_A2(s: _Setting) -> ClaimResult:
         f_err = max(f_err, _out_err(a.forward(s.X), b.forward(s.X)))
         v_err = max(
             v_err,
-            _rel(listed_basis_path_values(a, s.skeleton), listed_basis_path_values(b, s.skeleton)),
+            _rel(
+                explicit_basis_path_values(a, s.skeleton), explicit_basis_path_values(b, s.skeleton)
+            ),
         )
     return ClaimResult(
         "A2",

@@ -20,7 +20,7 @@ from gspace.core.basis import (
 )
 from gspace.core.paths import num_params, path_array, path_values, rank_svd, structure_matrix
 from gspace.core.scaling import random_scaling
-from gspace.explicit import basis_matrix, gspace_coordinates, listed_basis_path_values
+from gspace.explicit import basis_matrix, explicit_basis_path_values, gspace_coordinates
 
 from . import strategies as gst
 
@@ -166,7 +166,7 @@ def test_B4_general_construction_gives_a_basis_for_any_pi_sigma(ws_sk, bias):
 def test_basis_path_values_are_rho_in_w_rho_out_and_G_invariant(net, seed):
     """v_e = rho_in(a) w_e rho_out(b) for e = (a -> b); G-space coordinates are G-invariant."""
     sk = Skeleton.default(net.widths)
-    v = listed_basis_path_values(net)
+    v = explicit_basis_path_values(net)
     k = 0
     for l in range(net.L):
         for a in range(net.widths[l]):
@@ -192,7 +192,7 @@ def test_negative_control_non_G_perturbation_changes_basis_values():
     net = gspace.MLP([3, 4, 4, 2], rng=np.random.default_rng(0))
     other = net.copy()
     other.weights[1][2, 3] *= 1.5
-    assert not np.allclose(listed_basis_path_values(net), listed_basis_path_values(other))
+    assert not np.allclose(explicit_basis_path_values(net), explicit_basis_path_values(other))
 
 
 def test_zero_skeleton_weight_where_a_basis_value_is_needed():
@@ -201,7 +201,7 @@ def test_zero_skeleton_weight_where_a_basis_value_is_needed():
     paths = path_array(net.widths)
     alpha = path_exponents(net.widths, paths)
     with pytest.raises(ValueError, match="zero skeleton weight"):
-        values_from_basis(listed_basis_path_values(net), alpha)
+        values_from_basis(explicit_basis_path_values(net), alpha)
 
 
 def test_bad_input():
@@ -237,7 +237,9 @@ def test_basis_path_values_agree_with_gsgd_module(ws_sk, bias, seed):
     flat = [v.weights[l][~sk.sigma_mask(l)] for l in range(net.L)]
     if bias:
         flat += list(v.biases)
-    np.testing.assert_allclose(np.concatenate(flat), listed_basis_path_values(net, sk), rtol=1e-13)
+    np.testing.assert_allclose(
+        np.concatenate(flat), explicit_basis_path_values(net, sk), rtol=1e-13
+    )
 
 
 def test_skeleton_keeps_read_only_copies_and_compares_by_value():

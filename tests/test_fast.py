@@ -2,6 +2,7 @@
 explicit-matrix route: one implementation of the mathematics, a faster variant tested equal."""
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,12 +14,15 @@ from gspace.core.network import Gradients
 from . import _gsgd_helpers as H
 from . import strategies as gst
 
+# random weights in [0.3, 1.5] on purpose: equality, not training, is what is tested here
+pytestmark = pytest.mark.filterwarnings("ignore::gspace.validation.IllConditionedWarning")
+
 ARCH = gst.widths(min_layers=2, max_layers=5, min_width=1, max_width=5)
 
 
 def _rel(a, b) -> float:
     """max |a - b| / max |a| over all parameters of two networks."""
-    x, y = a.flat_params(), b.flat_params()
+    x, y = (np.concatenate([p.ravel() for p in n.weights + (n.biases or [])]) for n in (a, b))
     return float(np.max(np.abs(x - y)) / max(1e-300, np.max(np.abs(x))))
 
 
@@ -119,3 +123,28 @@ def test_flows_hold_only_for_the_network_they_were_computed_with():
     assert g.flows_for(net.copy().weights) is None  # equal values, other arrays
     a = gspace.GSGD(lr=0.01).step(other, g)
     assert _rel(gsgd.gsgd_step(other, g, 0.01), a) < 1e-12
+
+
+@given(st.booleans(), gst.seeds(), st.sampled_from([[1, 1], [1, 2], [2, 1]]))
+def test_one_gsgd_for_mlps_and_cnns(bias, seed, strides):
+    """Layers with parallel edges (conv kernels (C_in, C_out, k, k), the skeleton at the centre
+    tap) go through the same core stages and the same fast step: fast = core, and after WA
+    every basis-path value (off the sigma-edges) is v - lr dl/dv (W1 on the channel graph)."""
+    rng = np.random.default_rng(seed)
+    net = gspace.PlainCNN(
+        2, [3, 4], kernel_size=3, strides=strides, n_classes=3, bias=bias, rng=rng
+    )
+    X, y = rng.normal(size=(4, 2, 5, 5)), rng.integers(0, 3, size=4)
+    _, g = net.loss_and_gradients(X, y, "cross_entropy")
+    assert g.flows_for(net.weights) is not None  # the CNN's backward hands over its flows
+    core = gsgd.gsgd_step(net, g, 1e-3)
+    assert _rel(core, gspace.GSGD(lr=1e-3).step(net, g)) < 1e-12
+    v, dv = gsgd.basis_path_values(net), gsgd.inverse_chain_rule(net, g)
+    want, got = gsgd.update_path_values(v, dv, 1e-3), gsgd.basis_path_values(core)
+    sk = gspace.Skeleton.default(net.widths)
+    for l, (a, b) in enumerate(zip(got.weights, want.weights)):
+        keep = np.ones(a.shape, dtype=bool)
+        if l >= 1:  # the sigma-edges leave the hidden layers
+            centre = tuple(k // 2 for k in a.shape[2:])
+            keep[(np.arange(a.shape[0]), sk.sigma[l], *centre)] = False
+        np.testing.assert_allclose(a[keep], b[keep], rtol=1e-10, atol=1e-14)

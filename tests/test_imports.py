@@ -112,3 +112,13 @@ def test_the_import_rules_can_fail(tmp_path):
     me = "gspace.core.paths"
     assert _core_violations(bad, "paths", me) == ["gspace.core.gsgd", "gspace.fast"]
     assert _private_imports(bad, me) == ["gspace.core.gsgd._skel"]
+
+
+def test_no_core_function_runs_over_40_lines():
+    """Issue 9: every function of gspace.core, docstring included, fits in 40 lines."""
+    long = []
+    for path in sorted((ROOT / "core").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > 40:
+                long.append(f"{path.name}:{node.name} ({node.end_lineno - node.lineno + 1})")
+    assert long == []

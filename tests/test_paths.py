@@ -41,10 +41,10 @@ def test_enumeration_is_itertools_product_and_counts_match(widths):
     paths = enumerate_paths(widths)
     assert paths == list(itertools.product(*[range(h) for h in widths]))
     assert len(paths) == count_paths(widths) == math.prod(widths)
-    assert [tuple(p) for p in path_array(widths).tolist()] == paths
     with_bias = enumerate_paths(widths, bias=True)
     assert len(with_bias) == count_paths(widths, bias=True) == len(set(with_bias))
-    assert [tuple(p) for p in path_array(widths, bias=True).tolist()] == with_bias
+    # enumerate_paths lists path_array; the bias paths are checked against networkx in
+    # test_path_graph
 
 
 @given(gst.networks(ARCH))

@@ -13,7 +13,6 @@ import gspace.core.paths
 from gspace.core.basis import Skeleton
 from gspace.core.scaling import (
     ScalingGroupElement,
-    hidden_node_index,
     random_scaling,
     scaling_vectors,
 )
@@ -141,7 +140,7 @@ def test_single_node_operator_scales_in_by_c_and_out_by_inverse(net, data):
         exp_b = net.biases[l - 1].copy()
         exp_b[j] *= c
         np.testing.assert_allclose(new.biases[l - 1], exp_b, rtol=1e-15)
-    O = hidden_node_index(net.widths, l, j)
+    O = sum(net.widths[1:l]) + j  # hidden nodes numbered layer by layer
     row = scaling_vectors(net.widths)[O]
     edges_in = np.flatnonzero(row == 1)
     assert len(edges_in) == net.widths[l - 1] and np.sum(row == -1) == net.widths[l + 1]

@@ -33,7 +33,7 @@ from gspace.core.basis import (
 )
 from gspace.core.paths import enumerate_paths, path_values, rank_svd, structure_matrix
 from gspace.core.scaling import random_scaling
-from gspace.explicit import basis_matrix, gspace_coordinates, listed_basis_path_values
+from gspace.explicit import basis_matrix, explicit_basis_path_values, gspace_coordinates
 from gspace.plotting import draw_network
 
 SMALL = os.environ.get("GSPACE_TUTORIAL_SMALL") == "1"
@@ -109,7 +109,7 @@ paths = enumerate_paths(widths)
 alpha = path_exponents(widths, paths)
 _, A = structure_matrix(widths)
 print("A' alpha^T = A exactly:", np.array_equal(A_basis @ alpha.toarray().T, A.toarray()))
-v_basis = listed_basis_path_values(net)
+v_basis = explicit_basis_path_values(net)
 print(
     "path values rebuilt from basis-path values:",
     np.allclose(values_from_basis(v_basis, alpha), path_values(net, paths)),

@@ -1,29 +1,23 @@
 """The skeleton and the basis paths (section "Skeleton method"; claims B1-B4).
 
-The columns of the structure matrix have rank ``m - H`` (R1); a basis is ``m - H``
-independent paths, and their values are a G-invariant coordinate system: the G-space.
+A basis is ``m - H`` independent paths (R1); their values are the G-space coordinates.
 
-* **Skeleton** (:class:`Skeleton`): an in-parent ``pi(n)`` in the layer below and an
-  out-child ``sigma(n)`` in the layer above for every hidden node ``n``. A *sigma-edge* is
-  ``n -> sigma(n)`` (the ``H`` free weights of Weight-Allocation), a *pi-edge*
-  ``pi(n) -> n``. The default ``pi(j) = j mod h_{l-1}``, ``sigma(j) = j mod h_{l+1}`` is,
-  for equal hidden widths, the paper's skeleton.
-* **Basis (B4).** For every edge ``e = (a -> b)`` that is not a sigma-edge, the path
-  in-chain(a) + e + out-chain(b) (follow ``pi`` down to an input, ``sigma`` up to an
-  output). Basis path ``k`` belongs to the ``k``-th non-sigma edge in the edge numbering
-  (layer by layer, row-major; biases after the weights, each with the path bias +
-  out-chain(b)). :func:`skeleton_method_basis` is the paper's own recipe.
-* **Exponents (B3).** ``p = sum_k alpha_k p^k`` with integer ``alpha``: with ``Q(a)`` the
-  basis path of the pi-edge into ``a`` (or ``Q(pi(a))`` if that edge is a sigma-edge),
-  ``alpha = sum over the non-sigma edges e = (a -> b) of p of (delta_{k(e)} - delta_{Q(a)})``,
-  because ``p^e - p^{Q(a)} = e + out-chain(b) - out-chain(a)`` telescopes along ``p``.
+* **Skeleton**: an in-parent ``pi(n)`` and an out-child ``sigma(n)`` for every hidden node;
+  *sigma-edges* ``n -> sigma(n)`` (the ``H`` free weights of WA), *pi-edges* ``pi(n) -> n``.
+  The default ``pi(j) = j mod h_{l-1}``, ``sigma(j) = j mod h_{l+1}`` is, for equal hidden
+  widths, the paper's skeleton.
+* **Basis (B4)**: for every non-sigma edge ``e = (a -> b)``, in-chain(a) + e + out-chain(b);
+  path ``k`` belongs to the ``k``-th non-sigma edge (biases last: bias + out-chain(b)).
+* **Exponents (B3)**: ``alpha = sum over the non-sigma edges e = (a -> b) of p of
+  (delta_{k(e)} - delta_{Q(a)})``, ``Q(a)`` the basis path carrying a's in-chain, since
+  ``p^e - p^{Q(a)} = e + out-chain(b) - out-chain(a)`` telescopes along ``p``.
 
-The layered graph itself is a ``networkx.DiGraph`` (:func:`network_graph`) with the skeleton
-marked on its edges.
+The layered graph is a ``networkx.DiGraph`` (:func:`network_graph`), skeleton marked.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import networkx as nx
@@ -40,14 +34,9 @@ __all__ += ["values_from_basis", "network_graph", "graph_paths", "count_paths_dp
 
 @dataclass(frozen=True, eq=False)
 class Skeleton:
-    """In-parents ``pi`` and out-children ``sigma`` of the hidden nodes (stored read-only).
-
-    Parameters
-    ----------
-    widths : list of int
-    pi, sigma : list
-        ``pi[l]`` (entries in ``0..h_{l-1}-1``) and ``sigma[l]`` (in ``0..h_{l+1}-1``), int
-        arrays of shape ``(h_l,)`` for ``1 <= l <= L-1``; None at ``l = 0`` and ``l = L``.
+    """In-parents ``pi[l]`` (in ``0..h_{l-1}-1``) and out-children ``sigma[l]`` (in
+    ``0..h_{l+1}-1``) of the hidden nodes, int arrays ``(h_l,)`` for ``1 <= l <= L-1`` (None at
+    ``l = 0`` and ``L``), stored read-only; equal skeletons compare equal and hash alike.
 
     Examples
     --------
@@ -70,12 +59,8 @@ class Skeleton:
             object.__setattr__(self, name, maps + [None])
 
     def _key(self) -> tuple:
-        inner = range(1, self.L)
-        return (
-            tuple(self.widths),
-            tuple(tuple(self.pi[l].tolist()) for l in inner),
-            tuple(tuple(self.sigma[l].tolist()) for l in inner),
-        )
+        maps = (tuple(m[l].tolist()) for m in (self.pi, self.sigma) for l in range(1, self.L))
+        return (tuple(self.widths), *maps)
 
     def __eq__(self, other) -> bool:
         return self._key() == other._key() if isinstance(other, Skeleton) else NotImplemented
@@ -87,26 +72,16 @@ class Skeleton:
     def default(cls, widths) -> Skeleton:
         """``pi(j) = j mod h_{l-1}``, ``sigma(j) = j mod h_{l+1}``."""
         w = V.widths(widths)
-        maps = [np.arange(w[l]) for l in range(1, len(w) - 1)]
-        return cls(
-            w,
-            [None] + [j % w[l] for l, j in enumerate(maps)] + [None],
-            [None] + [j % w[l + 2] for l, j in enumerate(maps)] + [None],
-        )
+        hidden = range(1, len(w) - 1)
+        pi = [None] + [np.arange(w[l]) % w[l - 1] for l in hidden] + [None]
+        return cls(w, pi, [None] + [np.arange(w[l]) % w[l + 1] for l in hidden] + [None])
 
     @classmethod
     def paper(cls, widths) -> Skeleton:
         """The paper's skeleton; it needs equal hidden widths."""
         return cls.default(V.equal_hidden(widths))
 
-    @property
-    def L(self) -> int:
-        return len(self.widths) - 1
-
-    @property
-    def is_paper_skeleton(self) -> bool:
-        """True if equal hidden widths and ``pi``, ``sigma`` are the defaults."""
-        return len(set(self.widths[1:-1])) <= 1 and self == Skeleton.default(self.widths)
+    L = property(lambda self: len(self.widths) - 1, doc="Number of weight layers.")
 
     def sigma_mask(self, l: int) -> np.ndarray:
         """Boolean mask ``(h_l, h_{l+1})`` of the sigma-edges in ``weights[l]``."""
@@ -124,17 +99,11 @@ class Skeleton:
 
     def in_chain(self, l: int, j: int) -> list[int]:
         """Nodes ``(i_0, ..., i_l)`` of the in-chain of node ``j`` of layer ``l``."""
-        nodes = [j]
-        for k in range(l, 0, -1):
-            nodes.append(int(self.pi[k][nodes[-1]]))
-        return nodes[::-1]
+        return (self.in_chain(l - 1, int(self.pi[l][j])) if l else []) + [j]
 
     def out_chain(self, l: int, j: int) -> list[int]:
         """Nodes ``(i_l, ..., i_L)`` of the out-chain of node ``j`` of layer ``l``."""
-        nodes = [j]
-        for k in range(l, self.L):
-            nodes.append(int(self.sigma[k][nodes[-1]]))
-        return nodes
+        return [j] + (self.out_chain(l + 1, int(self.sigma[l][j])) if l < self.L else [])
 
 
 def resolve_skeleton(widths, skeleton=None) -> Skeleton:
@@ -192,14 +161,10 @@ def basis_paths(widths, skeleton=None, bias: bool = False) -> list:
 
 
 def skeleton_method_basis(widths) -> list:
-    """The paper's skeleton method, as the paper words it (equal hidden widths ``h``).
-
-    Skeleton weights: input ``j mod d`` -> hidden ``j``, ``j -> j`` between hidden layers,
-    hidden ``j`` -> output ``j mod K``. The ``h`` all-skeleton paths, then for each
-    non-skeleton weight ``a -> b`` the path that follows skeleton in-edges back from ``a``,
-    takes the weight and follows skeleton out-edges from ``b``. Listed in the order of
-    :func:`basis_paths` (each path at its non-skeleton weight, a skeleton path at its
-    first-layer weight).
+    """The paper's skeleton method as the paper words it (equal hidden widths): skeleton
+    weights input ``j mod d`` -> hidden ``j``, ``j -> j``, hidden ``j`` -> output ``j mod K``;
+    the all-skeleton paths and, for each non-skeleton weight ``a -> b``, skeleton in-edges back
+    from ``a``, the weight, skeleton out-edges from ``b``; in the order of :func:`basis_paths`.
     """
     w = V.equal_hidden(widths)
     d, K, L = w[0], w[-1], len(w) - 1
@@ -284,53 +249,39 @@ def network_graph(net_or_widths, skeleton=None, bias: bool | None = None) -> nx.
     (13, 36, True)
     """
     widths, net, bias = V.graph_args(net_or_widths, bias)
-    sk = resolve_skeleton(widths, skeleton)
-    G, offs = nx.DiGraph(widths=list(widths)), edge_offsets(widths)
-    G.add_nodes_from(
-        ((l, i), {"layer": l, "index": i, "bias": False})
-        for l, h in enumerate(widths)
-        for i in range(h)
-    )
+    sk, e = resolve_skeleton(widths, skeleton), itertools.count()  # edges in their order
+    G = nx.DiGraph(widths=list(widths))
+    for l, h in enumerate(widths):
+        G.add_nodes_from((((l, i), {"index": i}) for i in range(h)), layer=l, bias=False)
     for l in range(sk.L):
         sig, pim = sk.sigma_mask(l), sk.pi_mask(l)
         for i, j in np.ndindex(sig.shape):
-            G.add_edge(
-                (l, i),
-                (l + 1, j),
-                edge=int(offs[l] + i * widths[l + 1] + j),
-                sigma=bool(sig[i, j]),
-                pi=bool(pim[i, j]),
-                skeleton=bool(sig[i, j] | pim[i, j]),
-            )
-            if net is not None:
-                G.edges[(l, i), (l + 1, j)]["weight"] = float(net.weights[l][i, j])
-    b0 = int(offs[-1])
+            flags = {"sigma": bool(sig[i, j]), "pi": bool(pim[i, j])}
+            G.add_edge((l, i), (l + 1, j), edge=next(e), skeleton=sig[i, j] | pim[i, j], **flags)
     for l in range(sk.L if bias else 0):
         G.add_node(("bias", l), layer=l, index=-1, bias=True)
         for j in range(widths[l + 1]):
-            G.add_edge(("bias", l), (l + 1, j), edge=b0, sigma=False, pi=False, skeleton=False)
-            if net is not None:
-                G.edges[("bias", l), (l + 1, j)]["weight"] = float(net.biases[l][j])
-            b0 += 1
+            G.add_edge(("bias", l), (l + 1, j), edge=next(e), sigma=False, pi=False, skeleton=False)
+    for a, b, d in G.edges(data=True) if net is not None else ():
+        w = net.biases[a[1]][b[1]] if a[0] == "bias" else net.weights[a[0]][a[1], b[1]]
+        d["weight"] = float(w)
     return G
 
 
 def graph_paths(G: nx.DiGraph) -> list:
     """All source-to-output paths via ``nx.all_simple_paths``, in the format and order of
     :func:`gspace.core.paths.enumerate_paths`."""
-    widths = G.graph["widths"]
-    L = len(widths) - 1
-    outputs = [(L, k) for k in range(widths[L])]
+    L = len(G.graph["widths"]) - 1
+    outputs = [(L, k) for k in range(G.graph["widths"][L])]
     out = []
     for s in (n for n, d in G.nodes(data=True) if d["bias"] or d["layer"] == 0):
         for p in nx.all_simple_paths(G, s, outputs):
             idx = [-1] * (L + 1)
-            for node in p[1:] if G.nodes[p[0]]["bias"] else p:
+            for node in p[G.nodes[p[0]]["bias"] :]:  # skip the constant node of a bias path
                 idx[G.nodes[node]["layer"]] = G.nodes[node]["index"]
             out.append(tuple(idx))
-    return sorted(p for p in out if p[0] >= 0) + sorted(
-        (p for p in out if p[0] < 0), key=lambda p: (p.count(-1), p)
-    )
+    bias_paths = sorted((p for p in out if p[0] < 0), key=lambda p: (p.count(-1), p))
+    return sorted(p for p in out if p[0] >= 0) + bias_paths
 
 
 def count_paths_dp(G: nx.DiGraph) -> int:
@@ -344,5 +295,4 @@ def count_paths_dp(G: nx.DiGraph) -> int:
     count = {}
     for n in nx.topological_sort(G):
         count[n] = sum(count[q] for q in G.predecessors(n)) or 1
-    L = len(G.graph["widths"]) - 1
-    return sum(count[(L, k)] for k in range(G.graph["widths"][L]))
+    return sum(c for (layer, _), c in count.items() if layer == len(G.graph["widths"]) - 1)

@@ -14,19 +14,12 @@ ratios                      :func:`path_ratios`        (``R = v' / v``)
 Weight-Allocation (WA)      :func:`weight_allocation`  (weights from ``v'``, sigma-edges fixed)
 ==========================  ==============================================================
 
-**Layout.** A basis path is named by its non-sigma edge ``e = (a -> b)`` (claim B4), so its
-numbers sit where ``e`` sits: :class:`PathArrays` has the shapes of the network;
-``.weights[l][a, b]`` is the path in-chain(a) + e + out-chain(b), ``.biases[l][b]`` the path
-bias + out-chain(b). For the paper's skeleton, the skeleton path of chain ``j`` sits at the
-first-layer skeleton weight ``.weights[0][j % d, j]``.
-
-**Parallel edges.** A layer ``weights[l]`` of shape ``(h_l, h_{l+1}, *taps)`` (a convolution)
-is read the same way: every tap is an edge, sums over a node's edges run over the taps too,
-and the skeleton edge between two nodes is the centre tap (``_skel``). For an MLP the taps
-are empty, ``_row(x, W)`` is ``x[:, None]`` and ``_col(x, W)`` is ``x[None, :]``.
-
-No numerical safety here: :class:`gspace.GSGD` (module :mod:`gspace.fast`) checks ranges
-and is tested equal to :func:`gsgd_step`.
+A basis path is named by its non-sigma edge ``e = (a -> b)`` (claim B4), so its numbers sit
+where ``e`` sits (:class:`PathArrays`); the paper's skeleton path of chain ``j`` sits at
+``.weights[0][j % d, j]``. A convolution layer ``(h_l, h_{l+1}, *taps)`` is read the same
+way (every tap an edge, the skeleton at the centre tap); for an MLP ``_row(x, W)`` is
+``x[:, None]``, ``_col(x, W)`` is ``x[None, :]``. Speed and numerical safety:
+:class:`gspace.GSGD` (:mod:`gspace.fast`), tested equal to :func:`gsgd_step`.
 """
 
 from __future__ import annotations
@@ -44,38 +37,23 @@ __all__ += ["update_path_values", "path_ratios", "weight_allocation", "gsgd_step
 
 @dataclass(frozen=True)
 class PathArrays:
-    """Per-basis-path numbers (values, gradients, ratios) laid out like a network.
-
-    Attributes
-    ----------
-    weights : list of ndarray
-        ``weights[l]`` of the shape of the network's ``weights[l]``; meaningful off the
-        sigma-edges.
-    biases : list of ndarray or None
-        ``biases[l]`` of shape ``(h_{l+1},)``.
-    """
+    """Per-basis-path numbers (values, gradients, ratios) laid out like the network's
+    ``weights`` and ``biases`` (meaningful off the sigma-edges)."""
 
     weights: list
     biases: list | None = None
 
 
-def _centre(W) -> tuple:
-    """Index of the centre tap of the parallel edges of ``W`` (empty for an MLP layer)."""
-    return tuple(k // 2 for k in W.shape[2:])
-
-
-def _skel(W, rows, cols):
-    """The entries ``W[rows, cols]`` (at the centre tap of a convolution)."""
-    return W[(rows, cols) + _centre(W)]
+def _at(W, rows, cols) -> tuple:
+    """The index of the edges ``rows -> cols`` of ``W`` (at the centre tap of a kernel)."""
+    return (rows, cols) + tuple(k // 2 for k in W.shape[2:])
 
 
 def _row(x, W):
-    """A node vector of layer ``l`` broadcast over ``weights[l]``: ``x[:, None]`` for an MLP."""
     return x.reshape((-1,) + (1,) * (W.ndim - 1))
 
 
 def _col(x, W):
-    """A node vector of layer ``l + 1`` broadcast over ``weights[l]``: ``x[None, :]``."""
     return x.reshape((1, -1) + (1,) * (W.ndim - 2))
 
 
@@ -89,13 +67,10 @@ def _checked(net, skeleton, **arrays):
 
 def rho_in(net, skeleton=None) -> list:
     r"""Products of the weights along the in-chains: :math:`\rho_{in}(n) = \rho_{in}(\pi(n))\,
-    w_{\pi(n) \to n}`, 1 at the inputs.
-
-    Returns ``rho[l]`` of shape ``(h_l,)`` for ``l = 0..L-1``; ``rho[L]`` is None.
+    w_{\pi(n) \to n}`, 1 at the inputs: ``rho[l]`` ``(h_l,)`` for ``l < L``, ``rho[L]`` None.
 
     Examples
     --------
-    >>> import gspace
     >>> net = gspace.MLP.from_weights([[[2.0, 3.0]], [[5.0, 1.0], [1.0, 7.0]], [[1.0], [1.0]]])
     >>> [r.tolist() for r in rho_in(net)[:3]]
     [[1.0], [2.0, 3.0], [10.0, 21.0]]
@@ -105,19 +80,16 @@ def rho_in(net, skeleton=None) -> list:
     rho = [np.ones(widths[0])]
     for l in range(1, len(W)):
         pi = sk.pi[l]
-        rho.append(rho[l - 1][pi] * _skel(W[l - 1], pi, np.arange(widths[l])))
+        rho.append(rho[l - 1][pi] * W[l - 1][_at(W[l - 1], pi, np.arange(widths[l]))])
     return rho + [None]
 
 
 def rho_out(net, skeleton=None) -> list:
     r"""Products along the out-chains: :math:`\rho_{out}(n) = w_{n \to \sigma(n)}\,
-    \rho_{out}(\sigma(n))`, 1 at the outputs.
-
-    Returns ``rho[l]`` of shape ``(h_l,)`` for ``l = 1..L``; ``rho[0]`` is None.
+    \rho_{out}(\sigma(n))`, 1 at the outputs: ``rho[l]`` ``(h_l,)`` for ``l >= 1``.
 
     Examples
     --------
-    >>> import gspace
     >>> net = gspace.MLP.from_weights([[[2.0, 3.0]], [[5.0, 1.0], [1.0, 7.0]], [[1.0], [4.0]]])
     >>> [r.tolist() for r in rho_out(net)[1:]]
     [[5.0, 28.0], [1.0, 4.0], [1.0]]
@@ -127,20 +99,17 @@ def rho_out(net, skeleton=None) -> list:
     rho = [None] * L + [np.ones(widths[L])]
     for l in range(L - 1, 0, -1):
         sigma = sk.sigma[l]
-        rho[l] = _skel(W[l], np.arange(widths[l]), sigma) * rho[l + 1][sigma]
+        rho[l] = W[l][_at(W[l], np.arange(widths[l]), sigma)] * rho[l + 1][sigma]
     return rho
 
 
 def basis_path_values(net, skeleton=None) -> PathArrays:
-    r"""Values of the basis paths, the network's coordinates in G-space (claims B4, G3).
-
-    ``v.weights[l][a, b] = rho_in(a) * weights[l][a, b] * rho_out(b)`` and
-    ``v.biases[l][b] = biases[l][b] * rho_out(b)``. At a sigma-edge the same formula gives
-    the all-skeleton path through ``a``, which is not a basis path.
+    r"""Values of the basis paths, the G-space coordinates (B4, G3): ``rho_in(a) w_e
+    rho_out(b)`` for ``e = (a -> b)``, ``b rho_out(b)`` for a bias (at a sigma-edge: the
+    all-skeleton path through ``a``, not a basis path).
 
     Examples
     --------
-    >>> import gspace
     >>> v = basis_path_values(gspace.MLP.from_weights([[[2.0, 3.0]], [[4.0], [5.0]]]))
     >>> v.weights[0].tolist(), v.weights[1].tolist()
     ([[8.0, 15.0]], [[8.0], [15.0]])
@@ -153,19 +122,8 @@ def basis_path_values(net, skeleton=None) -> PathArrays:
 
 
 def inverse_chain_rule(net, grads, skeleton=None) -> PathArrays:
-    r"""Inverse-Chain-Rule: ``dl/dv``, the gradient with respect to the basis-path values.
-
-    Parameters
-    ----------
-    net : layered network (e.g. :class:`~gspace.MLP`)
-    grads : Gradients
-        ``dl/dw`` from back-propagation.
-    skeleton : Skeleton, optional
-
-    Returns
-    -------
-    PathArrays
-        ``dl/dv``; 0 at the sigma-edges (they are not coordinates).
+    r"""Inverse-Chain-Rule: ``dl/dv`` (0 at the sigma-edges, which are not coordinates) from
+    the back-propagated ``grads``.
 
     Notes
     -----
@@ -178,32 +136,33 @@ def inverse_chain_rule(net, grads, skeleton=None) -> PathArrays:
     .. math:: D(b) = \textstyle\sum_{c} F_{b \to c} - F_{b \to \sigma(b)}
               + [\pi(\sigma(b)) = b]\, D(\sigma(b)).
 
-    For the paper's skeleton this is its formula: the skeleton path of chain ``j`` gets
-    :math:`u_j = s_j g_{s_j} - \sum F` over the chain's non-skeleton out-edges.
-
-    References
-    ----------
-    .. [1] Meng et al., ICLR 2019, sections "Inverse-Chain-Rule" and "Algorithm 1".
+    For the paper's skeleton: :math:`u_j = s_j g_{s_j} - \sum F` over the chain's non-skeleton
+    out-edges. References: Meng et al., ICLR 2019, "Inverse-Chain-Rule".
     """
     sk = _checked(net, skeleton, grads=grads)
-    W, G, L = net.weights, grads.weights, net.L
+    W, G, D = net.weights, grads.weights, _chain_sweep(net.weights, grads.weights, sk)
     rin, rout = rho_in(net, sk), rho_out(net, sk)
-    D = [None] * (L + 1)
-    for l in range(L - 1, 0, -1):  # backward sweep over the hidden layers
-        nodes, sigma = np.arange(net.widths[l]), sk.sigma[l]
-        flow_out = (W[l] * G[l]).reshape(len(nodes), -1).sum(axis=1)  # sum_c F_{b -> c}
-        D[l] = flow_out - _skel(W[l], nodes, sigma) * _skel(G[l], nodes, sigma)
-        if l < L - 1:
-            D[l] += np.where(sk.pi[l + 1][sigma] == nodes, D[l + 1][sigma], 0.0)
     out = [g / _row(rin[l], g) / _col(rout[l + 1], g) for l, g in enumerate(G)]
-    for l in range(1, L):  # the skeleton paths: pi-edges of layer l that are not sigma-edges
+    for l in range(1, net.L):  # the skeleton paths: pi-edges of layer l, not sigma-edges
         pi, nodes = sk.pi[l], np.arange(net.widths[l])
-        pure = nodes if l == 1 else nodes[sk.sigma[l - 1][pi] != nodes]
-        u = _skel(W[l - 1], pi[pure], pure) * _skel(G[l - 1], pi[pure], pure) - D[l][pure]
-        out[l - 1][(pi[pure], pure) + _centre(W[l - 1])] = u / (rin[l][pure] * rout[l][pure])
-        out[l][(nodes, sk.sigma[l]) + _centre(W[l])] = 0.0  # sigma-edges: not coordinates
+        p = nodes if l == 1 else nodes[sk.sigma[l - 1][pi] != nodes]
+        u = W[l - 1][_at(W[l - 1], pi[p], p)] * G[l - 1][_at(W[l - 1], pi[p], p)] - D[l][p]
+        out[l - 1][_at(W[l - 1], pi[p], p)] = u / (rin[l][p] * rout[l][p])
+        out[l][_at(W[l], nodes, sk.sigma[l])] = 0.0  # sigma-edges: not coordinates
     ob = None if grads.biases is None else [g / rout[l + 1] for l, g in enumerate(grads.biases)]
     return PathArrays(out, ob)
+
+
+def _chain_sweep(W, G, sk) -> list:
+    """ICR's backward sweep: ``D[l][b]`` for every hidden node ``b`` of layer ``l``."""
+    L, D = len(W), [None] * (len(W) + 1)
+    for l in range(L - 1, 0, -1):
+        nodes, sigma = np.arange(W[l].shape[0]), sk.sigma[l]
+        flow_out = (W[l] * G[l]).reshape(len(nodes), -1).sum(axis=1)  # sum_c F_{b -> c}
+        D[l] = flow_out - W[l][_at(W[l], nodes, sigma)] * G[l][_at(W[l], nodes, sigma)]
+        if l < L - 1:
+            D[l] += np.where(sk.pi[l + 1][sigma] == nodes, D[l + 1][sigma], 0.0)
+    return D
 
 
 def update_path_values(v: PathArrays, dl_dv: PathArrays, lr: float) -> PathArrays:
@@ -224,8 +183,7 @@ def update_path_values(v: PathArrays, dl_dv: PathArrays, lr: float) -> PathArray
 def path_ratios(v: PathArrays, v_new: PathArrays) -> PathArrays:
     r"""Ratios :math:`R_j = v'_j / v_j` of the basis paths; ``nan`` where ``v`` is 0.
 
-    A negative ratio flips the sign of that basis path (allowed: WA flips a weight). With the
-    sigma-edges fixed, :math:`\rho_{in}'(b) = R_b\, \rho_{in}(b)` for the skeleton path of ``b``.
+    With the sigma-edges fixed, :math:`\rho_{in}'(b) = R_b\, \rho_{in}(b)` (skeleton path of b).
 
     Examples
     --------
@@ -243,16 +201,13 @@ def path_ratios(v: PathArrays, v_new: PathArrays) -> PathArrays:
 def weight_allocation(net, v_new: PathArrays, skeleton=None):
     r"""Weight-Allocation: the network whose basis-path values are ``v_new`` (claim W1).
 
-    The ``H`` sigma-edges (one free weight out of every hidden node) keep their values, so
-    :math:`\rho_{out}` does not change; one forward sweep then sets every other weight,
-    :math:`w_e' = v_e' / (\rho_{in}'(a)\, \rho_{out}(b))`, with :math:`\rho_{in}'` taken from
-    the new weights of the layers below, and :math:`b' = v'_b / \rho_{out}(b)`. This is the
-    unique solution of :math:`r \cdot [B, A'] = (1_H, R)` (claim W2); a negative ratio flips
-    the sign of the weight it is allocated to.
+    The ``H`` sigma-edges keep their values (so :math:`\rho_{out}` too); a forward sweep sets
+    :math:`w_e' = v_e' / (\rho_{in}'(a)\, \rho_{out}(b))` (:math:`\rho_{in}'` from the new
+    weights below) and :math:`b' = v'_b / \rho_{out}(b)`: the unique solution of
+    :math:`r \cdot [B, A'] = (1_H, R)` (W2). A negative ratio flips the weight's sign.
 
     Examples
     --------
-    >>> import gspace
     >>> net = gspace.MLP.from_weights([[[2.0, 3.0]], [[4.0], [5.0]]])
     >>> v = basis_path_values(net)
     >>> new = weight_allocation(net, PathArrays([2 * v.weights[0], v.weights[1]]))
@@ -265,32 +220,23 @@ def weight_allocation(net, v_new: PathArrays, skeleton=None):
     for l in range(L):
         w = v_new.weights[l] / _row(rin_new, W[l]) / _col(rout[l + 1], W[l])
         if l > 0:  # the free weights keep their values
-            nodes, sigma = np.arange(widths[l]), sk.sigma[l]
-            w[(nodes, sigma) + _centre(W[l])] = _skel(W[l], nodes, sigma)
+            sigma = _at(W[l], np.arange(widths[l]), sk.sigma[l])
+            w[sigma] = W[l][sigma]
         new_w.append(w)
         if l + 1 < L:  # rho_in' of the next layer, from the new weights
             pi = sk.pi[l + 1]
-            rin_new = rin_new[pi] * _skel(w, pi, np.arange(widths[l + 1]))
+            rin_new = rin_new[pi] * w[_at(w, pi, np.arange(widths[l + 1]))]
     new_b = None if net.biases is None else [vb / rout[l + 1] for l, vb in enumerate(v_new.biases)]
     return net.with_params(new_w, new_b)
 
 
 def gsgd_step(net, grads, lr: float, skeleton=None):
-    r"""One plain G-SGD step (no momentum, no weight decay): the stages of Algorithm 1.
-
-    .. math::
-
-        v = v(w), \quad \partial l/\partial v = \mathrm{ICR}(g), \quad
-        v' = v - \eta\, \partial l/\partial v, \quad w' = \mathrm{WA}(v')
-
-    The paper's ratios :math:`R = v'/v` (:func:`path_ratios`) enter WA through
-    :math:`\rho_{in}'(b) = R_b \rho_{in}(b)`; WA reads :math:`v'` directly, which also covers
-    basis paths of value 0 (a zero bias), whose ratio is undefined.
+    r"""One plain G-SGD step (no momentum, no weight decay), Algorithm 1: ``v = v(w)``,
+    ``dl/dv = ICR(g)``, ``v' = v - lr dl/dv``, ``w' = WA(v')``. The ratios ``R = v'/v``
+    (:func:`path_ratios`) are implicit in WA, which reads ``v'`` (a zero bias has no ratio).
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import gspace
     >>> net = gspace.MLP([3, 4, 4, 2], rng=np.random.default_rng(0))
     >>> _, g = net.loss_and_gradients(np.ones((8, 3)), np.zeros((8, 2)))
     >>> new = gsgd_step(net, g, lr=0.01)

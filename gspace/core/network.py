@@ -9,15 +9,13 @@ equations per line of code::
     dW^l = (a^{l-1})^T delta^l,  db^l = sum_n delta^l
     delta^{l-1} = (delta^l (W^l)^T) * 1[z^{l-1} > 0]
 
-``weights[l]`` is the paper's ``W^{l+1}``: ``weights[l][i, j]`` joins node ``i`` of layer
-``l`` to node ``j`` of layer ``l + 1`` (0-based).
+``weights[l][i, j]`` (the paper's ``W^{l+1}``) joins node ``i`` of layer ``l`` to node ``j``.
 
-**The layered-network protocol.** Everything after this module (scaling, paths, bases,
-G-SGD, Path-SGD) reads a network only through ``widths``, ``weights``, ``biases`` and
-``with_params(weights, biases)``. ``weights[l]`` may have trailing axes of parallel edges,
-shape ``(h_l, h_{l+1}, *taps)``: an MLP layer has none, a convolution ``(C_in, C_out, k, k)``
-(every kernel tap is an edge between two channels). Gradients carry ``hidden_flow``, the
-per-node sums of ``z * dl/dz`` that back-propagation holds (see :class:`Gradients`).
+**The layered-network protocol.** The rest of the core reads a network only through
+``widths``, ``weights``, ``biases`` and ``with_params(weights, biases)``; ``weights[l]`` may
+have trailing axes of parallel edges, ``(h_l, h_{l+1}, *taps)`` (a convolution
+``(C_in, C_out, k, k)``: every tap is an edge), and gradients carry the per-node flow sums
+of back-propagation (:class:`Gradients`).
 """
 
 from __future__ import annotations
@@ -36,33 +34,15 @@ LOSSES = V.LOSSES
 
 @dataclass(frozen=True)
 class Gradients:
-    """Gradients of a loss with the structure of a network; immutable.
+    """Gradients of a loss with the structure of a network (``weights``, ``biases`` or None),
+    held as read-only float64 arrays.
 
-    Parameters
-    ----------
-    weights : sequence of array_like
-        ``weights[l]`` of the shape of the network's ``weights[l]``.
-    biases : sequence of array_like, optional
-        ``biases[l]`` of shape ``(h_{l+1},)``; None for a bias-free network.
-
-    Attributes
-    ----------
-    weights, biases : tuple of read-only float64 ndarray (biases may be None)
-    hidden_flow : tuple of ndarray or None
-        For each hidden layer ``l = 1..L-1`` (index ``l - 1``), shape ``(h_l,)``: the sum over
-        the batch (and spatial positions) of ``z^l * delta^l``. By the balance identity
-        (claim I2) it is the sum of ``w * dl/dw`` over the node's in-edges (bias included)
-        and over its out-edges. Only :meth:`from_backprop` sets it.
-    source : tuple of ndarray or None
-        The weight arrays back-propagation ran with (the flows hold for them only).
-
-    Notes
-    -----
-    The arrays are read-only, so gradients cannot be edited in place; clipping or noise makes
-    a new ``Gradients`` (or ``dataclasses.replace``), which has no ``hidden_flow``, and G-SGD
-    then sums ``w * dl/dw`` itself. G-SGD also uses the flows only for the very weight arrays
-    in ``source``. A flow can therefore never disagree with the step it feeds (as long as
-    nobody writes into a network's weight arrays in place, which gspace never does).
+    ``hidden_flow[l - 1]`` ``(h_l,)``, for each hidden layer ``l``: the sum over the batch (and
+    spatial positions) of ``z^l * delta^l``, which by the balance identity (claim I2) is the
+    sum of ``w * dl/dw`` over the node's in-edges (bias included) and over its out-edges.
+    Only :meth:`from_backprop` sets it, with ``source``, the weight arrays it holds for.
+    Gradients cannot be edited in place; an edit (clipping, noise) makes a new object without
+    flows, and G-SGD then sums ``w * dl/dw`` itself: a flow never disagrees with its step.
     """
 
     weights: tuple
@@ -93,20 +73,13 @@ class Gradients:
             return None
         return self.hidden_flow if all(a is b for a, b in zip(src, weights)) else None
 
-    @property
-    def widths(self) -> list[int]:
-        """Layer widths implied by the gradient shapes."""
-        return [self.weights[0].shape[0]] + [g.shape[1] for g in self.weights]
-
 
 def _frozen(arrays) -> tuple:
     """Read-only float64 views (the caller's own arrays are not touched)."""
-    out = []
-    for a in arrays:
-        view = np.asarray(a, dtype=np.float64).view()
+    views = tuple(np.asarray(a, dtype=np.float64).view() for a in arrays)
+    for view in views:
         view.flags.writeable = False
-        out.append(view)
-    return tuple(out)
+    return views
 
 
 class ForwardCache(NamedTuple):
@@ -134,33 +107,13 @@ def loss_and_output_error(logits: np.ndarray, Y: np.ndarray, loss: str):
 
 
 class MLP:
-    """A fully connected ReLU network, bias-free by default (He initialisation).
-
-    Parameters
-    ----------
-    widths : sequence of int
-        ``[d, h_1, ..., h_{L-1}, K]``.
-    bias : bool, default False
-        Whether every non-input node has a bias (initialised to 0).
-    rng : numpy.random.Generator, optional
-        Source of the He initialisation ``weights[l][i, j] ~ N(0, 2 / h_l)``; a fresh unseeded
-        generator if None (the global NumPy state is never touched).
-
-    Attributes
-    ----------
-    weights : list of ndarray
-        ``weights[l]`` of shape ``(h_l, h_{l+1})``, the paper's ``w^{l+1}(i, j)``.
-    biases : list of ndarray or None
-        ``biases[l]`` of shape ``(h_{l+1},)``.
-
-    References
-    ----------
-    .. [1] Q. Meng et al., "G-SGD: Optimizing ReLU Neural Networks in its Positively
-       Scale-Invariant Space", ICLR 2019, section "Background".
+    """A fully connected ReLU network of ``widths`` ``[d, h_1, ..., K]``: ``weights[l]``
+    ``(h_l, h_{l+1})`` drawn ``N(0, 2 / h_l)`` (He) from ``rng`` (a fresh generator if None),
+    ``biases[l]`` ``(h_{l+1},)`` zero if ``bias``, else None. Meng et al., ICLR 2019,
+    "Background".
 
     Examples
     --------
-    >>> import numpy as np
     >>> net = MLP([3, 4, 2], rng=np.random.default_rng(0))
     >>> net.forward(np.ones((5, 3))).shape, net.m, net.H
     ((5, 2), 20, 4)
@@ -193,32 +146,17 @@ class MLP:
         return net
 
     def copy(self) -> MLP:
-        """A deep copy of the network."""
-        return type(self).from_weights(self.weights, self.biases)
+        return type(self).from_weights(self.weights, self.biases)  # a deep copy
 
     @property
     def widths(self) -> list[int]:
         """``[h_0, h_1, ..., h_L]``."""
         return [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
 
-    @property
-    def L(self) -> int:
-        """Number of weight layers."""
-        return len(self.weights)
-
-    @property
-    def m(self) -> int:
-        """Number of weights (biases not counted)."""
-        return sum(w.size for w in self.weights)
-
-    @property
-    def H(self) -> int:
-        """Number of hidden nodes ``h_1 + ... + h_{L-1}``."""
-        return sum(self.widths[1:-1])
-
-    @property
-    def has_bias(self) -> bool:
-        return self.biases is not None
+    L = property(lambda self: len(self.weights), doc="Number of weight layers.")
+    m = property(lambda self: sum(w.size for w in self.weights), doc="Number of weights.")
+    H = property(lambda self: sum(self.widths[1:-1]), doc="Number of hidden nodes.")
+    has_bias = property(lambda self: self.biases is not None)
 
     def __repr__(self) -> str:
         return f"MLP(widths={self.widths}, bias={self.has_bias})"
@@ -262,33 +200,16 @@ class MLP:
                 delta = delta @ self.weights[l - 1].T  # d loss / d a^{l-1}
                 delta *= z[l - 1] > 0  # times relu'(z^{l-1}): delta^{l-1}
                 flow[l - 2] = np.einsum("ni,ni->i", z[l - 1], delta)  # sum_n z delta
-        return Gradients.from_backprop(
-            dW, db if self.biases is not None else None, flow, self.weights
-        )
+        db = db if self.biases is not None else None
+        return Gradients.from_backprop(dW, db, flow, self.weights)
 
     def loss_and_gradients(self, X, Y, loss: str = "mse", backward: bool = True):
-        """Loss and its gradients by back-propagation.
-
-        Parameters
-        ----------
-        X : array_like of shape (n, d)
-        Y : array_like
-            ``(n, K)`` float targets for ``"mse"``; ``(n,)`` integer labels for
-            ``"cross_entropy"``.
-        loss : {"mse", "cross_entropy"}
-            Default ``"mse"``, the paper's setting and the contract of this method;
-            :func:`gspace.fit` and ``gspace train`` default to ``"cross_entropy"`` because they
-            train classifiers on integer labels. Integer labels with ``"mse"`` are refused with
-            a message that names the fix.
-
-        Returns
-        -------
-        loss : float
-        grads : Gradients
+        """Loss and its :class:`Gradients` by back-propagation, for ``X`` ``(n, d)`` and ``Y``
+        ``(n, K)`` float targets (``"mse"``, the default: the paper's setting) or ``(n,)``
+        integer labels (``"cross_entropy"``, the default of :func:`gspace.fit`).
 
         Examples
         --------
-        >>> import numpy as np
         >>> net = MLP([2, 3, 2], rng=np.random.default_rng(0))
         >>> _, g = net.loss_and_gradients(np.ones((4, 2)), np.array([0, 1, 1, 0]),
         ...                               loss="cross_entropy")
@@ -317,9 +238,8 @@ class MLP:
 
     def with_flat_params(self, flat) -> MLP:
         """A new network whose weights (then biases) are read from a flat vector."""
-        flat = V.flat_vector(flat, self.flat_params().size)
-        out, start = [], 0
-        for p in self.weights + (self.biases or []):
-            out.append(flat[start : start + p.size].reshape(p.shape))
-            start += p.size
+        params = self.weights + (self.biases or [])
+        flat = V.flat_vector(flat, sum(p.size for p in params))  # a copy: views of it are free
+        parts = np.split(flat, np.cumsum([p.size for p in params])[:-1])
+        out = [x.reshape(p.shape) for x, p in zip(parts, params)]
         return self.with_params(out[: self.L], out[self.L :] or None)

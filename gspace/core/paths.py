@@ -14,7 +14,6 @@ edge ``e`` is on path ``k``), for which ``log|v| = A^T log|w|``.
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -70,23 +69,18 @@ def path_array(widths, limit: int = DEFAULT_PATH_LIMIT, bias: bool = False) -> n
 
 
 def enumerate_paths(widths, limit: int = DEFAULT_PATH_LIMIT, bias: bool = False) -> list:
-    """All paths as tuples ``(i_0, ..., i_L)`` (``itertools.product`` order; bias paths after).
+    """All paths as tuples ``(i_0, ..., i_L)``, in the order of :func:`path_array`.
 
     Examples
     --------
     >>> enumerate_paths([2, 1, 2])
     [(0, 0, 0), (0, 0, 1), (1, 0, 0), (1, 0, 1)]
     """
-    widths = V.path_limit(widths, limit, bias, count_paths)
-    paths = list(itertools.product(*[range(h) for h in widths]))
-    for s in range(1, len(widths) if bias else 1):
-        paths.extend((-1,) * s + p for p in itertools.product(*[range(h) for h in widths[s:]]))
-    return paths
+    return [tuple(p) for p in path_array(widths, limit, bias).tolist()]
 
 
 def edge_offsets(widths) -> np.ndarray:
-    """Index of the first edge of each weight layer, then ``m``: edge ``weights[l][i, j]``
-    is ``offsets[l] + i * h_{l+1} + j``.
+    """First edge of each layer, then ``m``: ``weights[l][i, j]`` is ``off[l] + i h_{l+1} + j``.
 
     Examples
     --------
@@ -120,12 +114,10 @@ def path_edges(widths, paths) -> np.ndarray:
 
 
 def path_values(net, paths) -> np.ndarray:
-    """Path values ``v_p(w) = prod_l weights[l][i_l, i_{l+1}]`` (a bias path: its bias times
-    the weights above), in the order given.
+    """Path values ``v_p(w) = prod_l weights[l][i_l, i_{l+1}]`` (bias paths: bias times the rest).
 
     Examples
     --------
-    >>> import gspace
     >>> net = gspace.MLP.from_weights([[[2.0, 3.0]], [[5.0], [7.0]]])
     >>> path_values(net, [(0, 0, 0), (0, 1, 0)]).tolist()
     [10.0, 21.0]
@@ -171,18 +163,9 @@ def network_from_paths(net, X, limit: int = DEFAULT_PATH_LIMIT) -> np.ndarray:
 
 
 def structure_matrix(widths, limit: int = DEFAULT_PATH_LIMIT, bias: bool | None = None):
-    """The structure matrix ``A`` (lists every path) of widths ``[d, h_1, ..., K]`` or of a
-    network (``bias=None``: with bias paths iff it has biases; for widths, without).
-
-    Returns
-    -------
-    paths : list of tuple
-    A : scipy.sparse.csc_array of shape (m, n), float64
-        ``A[e, k] = 1`` iff edge ``e`` is on path ``k``.
-
-    References
-    ----------
-    .. [1] Meng et al., ICLR 2019, section "Skeleton method" (the structure matrix).
+    """The paths (tuples) and the structure matrix ``A``, a ``csc_array`` ``(m, n)`` with
+    ``A[e, k] = 1`` iff edge ``e`` is on path ``k`` (Meng et al., "Skeleton method"), of
+    widths or of a network (``bias=None``: bias paths iff it has biases).
 
     Examples
     --------
@@ -204,8 +187,7 @@ def structure_matrix(widths, limit: int = DEFAULT_PATH_LIMIT, bias: bool | None 
 
 
 def rank_svd(M, rtol: float | None = None) -> tuple[int, np.ndarray]:
-    """Numerical rank and singular values (descending); values ``<= rtol * s_max`` count as 0,
-    default ``rtol = max(p, q) * eps`` (NumPy's ``matrix_rank`` rule).
+    """Numerical rank and singular values; ``s <= rtol s_max`` is 0 (``rtol = max(p, q) eps``).
 
     Examples
     --------

@@ -18,46 +18,22 @@ import scipy as sp
 
 from .. import validation as V
 
-__all__ = ["ScalingGroupElement", "hidden_node_index", "random_scaling", "scaling_vectors"]
-
-
-def hidden_node_index(widths, layer: int, node: int) -> int:
-    """Flat index ``O = h_1 + ... + h_{layer-1} + node`` of a hidden node.
-
-    Examples
-    --------
-    >>> hidden_node_index([3, 4, 5, 2], 2, 1)
-    5
-    """
-    widths = V.hidden_index(widths, layer, node)
-    return sum(widths[1:layer]) + node
+__all__ = ["ScalingGroupElement", "random_scaling", "scaling_vectors"]
 
 
 class ScalingGroupElement:
-    """An element ``g_c`` of the positive scaling group ``G``.
-
-    Parameters
-    ----------
-    widths : sequence of int
-    c : list of array_like
-        ``c[l - 1]`` of shape ``(h_l,)``: finite positive factors (copied).
-
-    Notes
-    -----
-    ``g_c`` multiplies ``weights[l-1][:, j]`` and ``biases[l-1][j]`` by ``c[l-1][j]`` and
-    ``weights[l][j, :]`` by ``1 / c[l-1][j]``. In log coordinates
-    ``log|g_c(w)| = log|w| + B^T log c`` with ``B`` from :func:`scaling_vectors`.
+    """An element ``g_c`` of the positive scaling group ``G``; ``c[l - 1]`` ``(h_l,)``: finite
+    positive factors (copied). ``g_c`` multiplies ``weights[l-1][:, j]`` and ``biases[l-1][j]``
+    by ``c[l-1][j]`` and ``weights[l][j, :]`` by ``1 / c[l-1][j]``; in log coordinates
+    ``log|g_c(w)| = log|w| + B^T log c`` (:func:`scaling_vectors`).
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import gspace
     >>> net = gspace.MLP([2, 3, 1], rng=np.random.default_rng(0))
     >>> g = ScalingGroupElement([2, 3, 1], [[2.0, 0.5, 4.0]])
-    >>> bool(np.allclose(g.apply(net).forward(np.ones((1, 2))), net.forward(np.ones((1, 2)))))
-    True
-    >>> (g @ g.inverse()).c[0].tolist()
-    [1.0, 1.0, 1.0]
+    >>> X = np.ones((1, 2))
+    >>> bool(np.allclose(g.apply(net).forward(X), net.forward(X))), (g @ g.inverse()).c[0].tolist()
+    (True, [1.0, 1.0, 1.0])
     """
 
     def __init__(self, widths, c):
@@ -140,27 +116,25 @@ class ScalingGroupElement:
 
         Examples
         --------
-        >>> import gspace
         >>> net = gspace.MLP.from_weights([[[1.0, 1.0]], [[1.0], [1.0]]], [[0.5, 0.5], [0.0]])
         >>> new = ScalingGroupElement([1, 2, 1], [[2.0, 4.0]]).apply(net)
         >>> new.weights[0].tolist(), new.biases[0].tolist(), new.weights[1].ravel().tolist()
         ([[2.0, 4.0]], [1.0, 2.0], [0.5, 0.25])
         """
         V.acts_on(self._widths, net)
-        ones = [np.ones(net.widths[0])] + self._c + [np.ones(net.widths[-1])]
+        c = [np.ones(net.widths[0])] + self._c + [np.ones(net.widths[-1])]
         ws = []
-        for l, W in enumerate(net.weights):  # W[a, b] * c(b) / c(a), over all taps
-            shape_in, shape_out = (-1,) + (1,) * (W.ndim - 1), (1, -1) + (1,) * (W.ndim - 2)
-            ws.append(W / ones[l].reshape(shape_in) * ones[l + 1].reshape(shape_out))
-        bs = None if net.biases is None else [b * ones[l + 1] for l, b in enumerate(net.biases)]
+        for l, W in enumerate(net.weights):  # W[a, b, taps] c(b) / c(a)
+            rows, cols = (-1,) + (1,) * (W.ndim - 1), (1, -1) + (1,) * (W.ndim - 2)
+            ws.append(W / c[l].reshape(rows) * c[l + 1].reshape(cols))
+        bs = None if net.biases is None else [b * c[l + 1] for l, b in enumerate(net.biases)]
         return net.with_params(ws, bs)
 
     __call__ = apply
 
 
 def random_scaling(widths, rng, sigma: float = 1.0, low=None, high=None) -> ScalingGroupElement:
-    """A random element of ``G``: log-normal factors ``exp(N(0, sigma^2))``, or uniform in
-    ``[low, high]`` if both are given.
+    """A random element of ``G``: factors ``exp(N(0, sigma^2))``, or uniform in ``[low, high]``.
 
     Examples
     --------
@@ -176,11 +150,9 @@ def random_scaling(widths, rng, sigma: float = 1.0, low=None, high=None) -> Scal
 
 
 def scaling_vectors(widths, bias: bool = False, sparse: bool = False):
-    """The log-coordinate vectors ``b_O`` of the hidden nodes as the rows of ``B`` ``(H, m)``:
-    ``+1`` on the in-edges of ``O`` (and its bias, in a column after the ``m`` weights),
-    ``-1`` on its out-edges; dense float64, or a sparse int64 array if ``sparse``.
-
-    The rows are independent and span ``ker(A^T)`` (R2); ``log|g_c(w)| = log|w| + B^T log c``.
+    """The vectors ``b_O`` as rows of ``B`` ``(H, m)`` (dense, or sparse int64): ``+1`` on the
+    in-edges of ``O`` and its bias (columns after the weights), ``-1`` on its out-edges. They
+    span ``ker(A^T)`` (R2); ``log|g_c(w)| = log|w| + B^T log c``.
 
     Examples
     --------

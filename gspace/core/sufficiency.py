@@ -1,14 +1,10 @@
 """Path values represent the network (claim S1).
 
-**S1.** Let ``w`` and ``w'`` have no zero weights and the same signs. Then ``w' = g(w)`` for
-some ``g`` in G if and only if ``v_p(w) = v_p(w')`` for every path ``p``. "If":
-``u = log|w'| - log|w|`` satisfies ``A^T u = 0``, so ``u = B^T log c`` (R2), and ``log c`` is
-read off along the pi-edges, where ``B`` is unit triangular. "Only if": G3.
-
-Both conditions are needed: negating every in- and out-weight of a node keeps every path
-value and changes the function (:func:`sign_flip_counterexample`); a node whose in-weights
-are all 0 lets its out-weights change freely (:func:`dead_node_counterexample`).
-:func:`find_scaling` is the weight-space test that shows it.
+**S1.** If ``w`` and ``w'`` have no zero weights and the same signs, ``w' = g(w)`` for some
+``g`` in G iff ``v_p(w) = v_p(w')`` for every path ``p``. "If": ``u = log|w'| - log|w|``
+satisfies ``A^T u = 0``, so ``u = B^T log c`` (R2), read off along the pi-edges. "Only if":
+G3. Both conditions are needed (:func:`sign_flip_counterexample`,
+:func:`dead_node_counterexample`; :func:`find_scaling` is the weight-space test).
 """
 
 from __future__ import annotations
@@ -28,9 +24,8 @@ __all__ += ["sign_flip_counterexample", "dead_node_counterexample"]
 
 @dataclass(frozen=True)
 class EquivalenceResult:
-    """Outcome of :func:`equivalent_by_path_values`: ``equivalent``, the group element ``g``
-    (or None), the largest relative difference of path values and what was ``compared``
-    (``"all paths"`` or ``"basis paths"``)."""
+    """Outcome of :func:`equivalent_by_path_values` (``compared``: ``"all paths"`` or
+    ``"basis paths"``)."""
 
     equivalent: bool
     g: ScalingGroupElement | None
@@ -39,13 +34,10 @@ class EquivalenceResult:
 
 
 def recover_scaling(net_a, net_b, skeleton=None) -> ScalingGroupElement:
-    """The ``c`` with ``log|w_b| - log|w_a| = B^T log c``, read along the pi-edges:
-    ``log c_O = u(pi(O) -> O) + log c_{pi(O)}`` (a forward sweep).
+    """The ``c`` with ``log|w_b| - log|w_a| = B^T log c``, read along the pi-edges.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import gspace
     >>> net = gspace.MLP([3, 4, 4, 2], rng=np.random.default_rng(0))
     >>> g = gspace.random_scaling(net.widths, np.random.default_rng(1))
     >>> recover_scaling(net, g.apply(net)).allclose(g, rtol=1e-10)
@@ -70,8 +62,6 @@ def equivalent_by_path_values(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import gspace
     >>> net = gspace.MLP([3, 4, 2], bias=True, rng=np.random.default_rng(0))
     >>> net.biases = [np.full(4, 0.1), np.full(2, -0.2)]
     >>> g = gspace.random_scaling(net.widths, np.random.default_rng(1))
@@ -93,16 +83,12 @@ def equivalent_by_path_values(
 
 
 def find_scaling(net_a, net_b, rtol: float = 1e-9) -> ScalingGroupElement | None:
-    """Weight-space test (zeros allowed): a ``g`` with ``g(net_a) = net_b``, or None.
-
-    On the nonzero parameters ``S`` (same zeros and signs needed), ``g`` exists iff
-    ``u_S = log|w_b| - log|w_a|`` lies in the span of the ``b_O`` restricted to ``S``: least
-    squares on the ``H x H`` normal equations, accepted if ``g(net_a)`` matches to ``rtol``.
+    """Weight-space test (zeros allowed): a ``g`` with ``g(net_a) = net_b``, or None: least
+    squares for ``log|w_b| - log|w_a| = B^T log c`` on the nonzero parameters (same zeros and
+    signs needed), accepted if ``g(net_a)`` matches ``net_b`` to ``rtol``.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import gspace
     >>> net = gspace.MLP([2, 3, 1], rng=np.random.default_rng(0))
     >>> other = net.copy()
     >>> other.weights[1][0, 0] *= 2.0  # one weight: not a G element
@@ -124,14 +110,11 @@ def find_scaling(net_a, net_b, rtol: float = 1e-9) -> ScalingGroupElement | None
 
 
 def sign_flip_counterexample(net, layer: int = 1, node: int = 0):
-    """Why S1 needs equal signs: ``(net, flipped)`` where ``flipped`` negates every in- and
-    out-weight (and the bias) of one hidden node: all path values agree, the functions do
-    not, and no ``g`` in G maps one to the other.
+    """Why S1 needs equal signs: ``(net, flipped)``, one hidden node's in- and out-weights
+    (and bias) negated: same path values, other function, no ``g`` in G between them.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import gspace
     >>> a, b = sign_flip_counterexample(gspace.MLP([2, 3, 1], rng=np.random.default_rng(0)))
     >>> X = np.random.default_rng(1).normal(size=(20, 2))
     >>> bool(np.allclose(a.forward(X), b.forward(X))), find_scaling(a, b) is None
@@ -147,14 +130,11 @@ def sign_flip_counterexample(net, layer: int = 1, node: int = 0):
 
 
 def dead_node_counterexample(net, layer: int = 1, node: int = 0, factor: float = 3.0):
-    """Why S1 needs nonzero weights: ``(dead, changed)``, the node's in-weights (and bias) set
-    to 0 in both, one of its out-weights multiplied by ``factor`` in the second. Path values
-    and functions agree; no ``g`` maps one to the other (``g`` keeps out-weight ratios).
+    """Why S1 needs nonzero weights: ``(dead, changed)``, a node's in-weights (and bias) 0,
+    one out-weight times ``factor`` in ``changed``: same path values and function, no ``g``.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import gspace
     >>> a, b = dead_node_counterexample(gspace.MLP([2, 3, 2], rng=np.random.default_rng(0)))
     >>> X = np.random.default_rng(1).normal(size=(20, 2))
     >>> bool(np.allclose(a.forward(X), b.forward(X))), find_scaling(a, b) is None
