@@ -384,7 +384,7 @@ def _check_R2(s: _Setting) -> ClaimResult:
 def _check_B1(s: _Setting) -> ClaimResult:
     Ap = ex.basis_matrix(s.widths, s.bias, s.skeleton, sparse=True)
     n_basis = Ap.shape[1]
-    distinct = len(np.unique(basis_path_array(s.widths, s.skeleton, s.bias), axis=0))
+    distinct = len({tuple(r) for r in basis_path_array(s.widths, s.skeleton, s.bias).tolist()})
     if s.p <= min(s.gram_limit, DENSE_LIMIT):
         r = rank_svd(Ap.astype(float))[0]
         route = "explicit SVD of A'"
@@ -452,7 +452,7 @@ def _check_B4(s: _Setting) -> ClaimResult:
         sigma[l] = s.rng.integers(0, s.widths[l + 1], size=s.widths[l])
     sk = Skeleton(s.widths, pi, sigma)
     P = basis_path_array(s.widths, sk, s.bias)
-    distinct = len(np.unique(P, axis=0))
+    distinct = len({tuple(r) for r in P.tolist()})
     cert = s.certificate(sk)
     if s.p <= min(s.gram_limit, DENSE_LIMIT):
         r = rank_svd(ex.basis_matrix(s.widths, s.bias, sk, sparse=True).astype(float))[0]
