@@ -315,9 +315,7 @@ def explicit_rank(widths, method: str = "svd", limit: int = DEFAULT_PATH_LIMIT, 
     >>> explicit_rank([3, 4, 4, 2])[0]  # m - H = 36 - 8
     28
     """
-    widths = V.widths(widths)
-    if method not in ("svd", "qr"):
-        raise ValueError(f"method must be 'svd' or 'qr', got {method!r}")
+    widths = V.rank_method(method, widths)
     A = structure_matrix(widths, limit=limit, bias=bias)[1]
     return rank_of_structure_matrix(A, method)
 
@@ -344,8 +342,7 @@ def rank_of_structure_matrix(A, method: str = "svd"):
     >>> rank_of_structure_matrix(A, "qr")[0]
     28
     """
-    if method not in ("svd", "qr"):
-        raise ValueError(f"method must be 'svd' or 'qr', got {method!r}")
+    V.rank_method(method)
     rank_fn = rank_svd if method == "svd" else rank_qr
     if A.shape[0] * A.shape[1] <= 2 * 10**5:
         r, s = rank_fn(A.T)
@@ -413,9 +410,7 @@ def gram_by_counting(widths, bias: bool = False, exact: bool = False, scaled: bo
     >>> bool(np.array_equal(G.astype(np.int64), (A @ A.T).toarray().astype(np.int64)))
     True
     """
-    widths = V.widths(widths)
-    if exact and scaled:
-        raise ValueError("choose exact=True or scaled=True, not both")
+    widths = V.gram_args(widths, exact, scaled)
     p = num_params(widths, bias)
     diag, blocks = _gram_blocks(widths, bias)
     if scaled:
@@ -557,13 +552,7 @@ def path_sum_range(widths, u, bias: bool = False) -> tuple:
     >>> path_sum_range([2, 3, 2], scaling_vectors([2, 3, 2])[0].astype(int))
     (0, 0)
     """
-    widths = V.widths(widths)
-    u = np.asarray(u)
-    if u.dtype == object or u.dtype.kind not in "iuf":
-        raise TypeError(f"u must be a real numeric array, got dtype {u.dtype}")
-    p = num_params(widths, bias)
-    if u.shape != (p,):
-        raise ValueError(f"u must have shape ({p},), got {u.shape}")
+    widths, u = V.edge_vector(widths, u, num_params(widths, bias))
     offs = edge_offsets(widths)
     m = int(offs[-1])
     L = len(widths) - 1

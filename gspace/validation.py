@@ -1015,3 +1015,45 @@ def images(net, X) -> np.ndarray:
             )
         size = tuple(h // p for h in size)
     return X
+
+
+# ----------------------------------------------------------------------------- rank routes, verify
+def rank_method(method, ws=None):
+    if method not in ("svd", "qr"):
+        raise ValueError(f"method must be 'svd' or 'qr', got {method!r}")
+    return None if ws is None else widths(ws)
+
+
+def gram_args(ws, exact, scaled) -> list[int]:
+    ws = widths(ws)
+    if exact and scaled:
+        raise ValueError("choose exact=True or scaled=True, not both")
+    return ws
+
+
+def edge_vector(ws, u, p: int):
+    """Widths and a real vector ``u`` with one entry per parameter (``p`` of them)."""
+    ws, u = widths(ws), np.asarray(u)
+    if u.dtype == object or u.dtype.kind not in "iuf":
+        raise TypeError(f"u must be a real numeric array, got dtype {u.dtype}")
+    if u.shape != (p,):
+        raise ValueError(f"u must have shape ({p},), got {u.shape}")
+    return ws, u
+
+
+def verify_args(ws, claims, known: list, limit, gram_limit):
+    """Widths with a hidden layer, the claim IDs to check (all if None) and the two limits."""
+    ws = widths(ws)
+    if len(ws) < 3:
+        raise ValueError(
+            f"verify needs at least one hidden layer (widths like [d, h, K]), got {ws}"
+        )
+    integer(limit, "limit")
+    integer(gram_limit, "gram_limit")
+    if isinstance(claims, str):
+        raise TypeError(f"claims must be a sequence of claim IDs like ['{claims}'], got a string")
+    claims = known if claims is None else claims
+    unknown = [c for c in claims if c not in known]
+    if unknown:
+        raise ValueError(f"unknown claim IDs {unknown}; known: {', '.join(known)}")
+    return ws, claims

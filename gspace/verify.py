@@ -26,7 +26,6 @@ rank certificate does.
 from __future__ import annotations
 
 import json
-import numbers
 import sys
 import time
 import warnings
@@ -758,23 +757,9 @@ def verify(
     >>> [(r.claim, r.holds) for r in results]
     [('G2', True), ('R1', True)]
     """
-    widths = V.widths(widths)
-    if len(widths) < 3:
-        raise ValueError(
-            f"verify needs at least one hidden layer (widths like [d, h, K]), got {widths}"
-        )
     checks = dict(_THEORY_CHECKS)
     checks.update(_gsgd_checks())
-    if claims is None:
-        claims = list(checks)
-    for name, value in (("limit", limit), ("gram_limit", gram_limit)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    if isinstance(claims, str):
-        raise TypeError(f"claims must be a sequence of claim IDs like ['{claims}'], got a string")
-    unknown = [c for c in claims if c not in checks]
-    if unknown:
-        raise ValueError(f"unknown claim IDs {unknown}; known: {', '.join(checks)}")
+    widths, claims = V.verify_args(widths, claims, list(checks), limit, gram_limit)
     rng = np.random.default_rng(seed)
     net = _random_net(widths, bias, rng)
     s = _Setting(
