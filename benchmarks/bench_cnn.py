@@ -12,8 +12,8 @@ and once backward) and the same three products on the whole batch with ready-mad
 operands, and prints the median times and their ratio measured in this one run.
 
 Second, a full training step (forward, backward, update) of a PlainCNN with ``gspace.GSGD``
-over the same step with ``gspace.SGD``, on the deepest network of the Fashion-MNIST CNN
-experiment (:data:`DEEPEST`, 28x28 images, from the skeleton-unit start after 3 G-SGD steps),
+over the same step with ``gspace.SGD``, on the deepest network planned for issue 11's
+Fashion-MNIST experiment (:data:`DEEPEST`, 28x28 images, skeleton-unit start, 3 G-SGD steps),
 batch 128; target (issue 11) <= 1.10. G-SGD's extra work is O(m) on the kernels plus the
 per-channel flow sums back-propagation already holds, against the convolutions' O(n H W m).
 
@@ -40,7 +40,8 @@ from gspace.cnn import conv2d_backward, conv2d_forward, im2col  # noqa: E402
 # (image size, C_in, C_out, kernel, stride): layers of the Fashion-MNIST plain CNNs
 LAYERS = [(28, 8, 8, 3, 1), (28, 16, 16, 3, 1), (28, 16, 16, 3, 2), (14, 16, 16, 3, 1)]
 TARGET = 1.5
-#: the deepest plain CNN of the Fashion-MNIST experiment: 8 conv layers
+#: the deepest plain CNN issue 11 plans for its Fashion-MNIST experiment (not written yet):
+#: 8 conv layers of 8-16 channels
 DEEPEST = dict(
     in_channels=1, channels=[8, 8, 16, 16, 16, 16, 16, 16], strides=[1, 1, 2, 1, 1, 2, 1, 1]
 )

@@ -78,19 +78,16 @@ def im2col(x: np.ndarray, k: int, stride: int) -> np.ndarray:
     return cols.reshape(-1, k * k * x.shape[3])
 
 
-def _col2im(dcols: np.ndarray, shape, k: int, stride: int) -> np.ndarray:
-    """Adjoint of :func:`im2col`: add every window's entries back onto the image."""
-    n, H, W, C = shape
-    p, s = k // 2, stride
-    Ho, Wo = (H - 1) // s + 1, (W - 1) // s + 1
+def _col2im(dcols: np.ndarray, dxp: np.ndarray, k: int, stride: int) -> None:
+    """Adjoint of :func:`im2col`: add every window's entries onto the padded image ``dxp``."""
+    n, Hp, Wp, C = dxp.shape
+    s, Ho, Wo = stride, (Hp - k) // stride + 1, (Wp - k) // stride + 1
     dcols = dcols.reshape(n, Ho, Wo, k, k, C)
-    dxp = np.zeros((n, H + 2 * p, W + 2 * p, C))
     for a in range(k):
         for b in range(k):
             dxp[:, a : a + s * (Ho - 1) + 1 : s, b : b + s * (Wo - 1) + 1 : s] += dcols[
                 :, :, :, a, b
             ]
-    return dxp[:, p : p + H, p : p + W]
 
 
 def _chunks(x: np.ndarray, k: int, stride: int) -> list:
@@ -149,18 +146,21 @@ def conv2d_backward(dz: np.ndarray, x: np.ndarray, W: np.ndarray, stride: int, i
     -------
     dW : ndarray of shape (C_in, C_out, k, k)
         ``im2col(x)^T dz``, reshaped.
-    dx : ndarray of the shape of ``x``, or None
+    dx : ndarray of the shape of ``x`` (a view into the padded image), or None
         ``dz W^T`` folded back onto the image (col2im).
     """
     C_in, C_out, k, _ = W.shape
     Wm = W.transpose(2, 3, 0, 1).reshape(k * k * C_in, C_out)
     dWm = np.zeros((k * k * C_in, C_out))
-    dx = np.empty(x.shape) if input_grad else None
+    n, H, Wd, _ = x.shape
+    p = k // 2
+    dxp = np.zeros((n, H + 2 * p, Wd + 2 * p, C_in)) if input_grad else None
     for sl in _chunks(x, k, stride):  # im2col again, in the cache, instead of storing it
         cols, d = im2col(x[sl], k, stride), dz[sl].reshape(-1, C_out)
         dWm += cols.T @ d
         if input_grad:
-            dx[sl] = _col2im(d @ Wm.T, x[sl].shape, k, stride)
+            _col2im(d @ Wm.T, dxp[sl], k, stride)
+    dx = dxp[:, p : p + H, p : p + Wd] if input_grad else None
     return np.ascontiguousarray(dWm.reshape(k, k, C_in, C_out).transpose(2, 3, 0, 1)), dx
 
 
