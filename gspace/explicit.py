@@ -31,6 +31,7 @@ and needs every weight and bias nonzero; :class:`gspace.GSGD` does not.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -147,10 +148,26 @@ def unflatten(vec, net, skeleton=None, fill: float = 0.0) -> PathArrays:
 
 
 def _route(net, skeleton):
-    """The skeleton, the sparse ``A'`` (csr), the own (non-sigma) rows and ``w`` (nonzero)."""
+    """The skeleton, the matrices of :class:`_Basis` and ``w`` (nonzero)."""
     sk = resolve_skeleton(net.widths, skeleton)
-    A = basis_matrix(net.widths, net.biases is not None, sk, sparse=True).astype(float).tocsr()
-    return sk, A, np.flatnonzero(~sigma_edge_mask(sk, net.biases is not None)), net.flat_params()
+    return sk, _basis(sk, net.biases is not None), net.flat_params()
+
+
+class _Basis(NamedTuple):
+    A: object  # A' (csr, float)
+    own: np.ndarray  # the non-sigma rows
+    A_own: object  # A'[own] (csr): ICR's unit upper-triangular system
+    AT_own: object  # A'[own]^T (csr): WA's unit lower-triangular system
+
+
+@functools.lru_cache(maxsize=4)
+def _basis(sk, bias: bool) -> _Basis:
+    """The sparse matrices of the explicit route, once per skeleton (shared, never written):
+    a check that steps several networks of one architecture builds them once."""
+    A = basis_matrix(sk.widths, bias, sk, sparse=True).astype(float).tocsr()
+    own = np.flatnonzero(~sigma_edge_mask(sk, bias))
+    own.flags.writeable = False
+    return _Basis(A, own, A[own], A[own].T.tocsr())
 
 
 def explicit_basis_path_values(net, skeleton=None) -> np.ndarray:
@@ -179,10 +196,10 @@ def explicit_inverse_chain_rule(net, grads, skeleton=None, rtol: float = 1e-8) -
     .. [1] Meng et al., ICLR 2019, section "Inverse-Chain-Rule".
     """
     V.explicit_args(net, skeleton, grads=grads)
-    sk, A, own, w = _route(net, skeleton)
+    sk, B, w = _route(net, skeleton)
     F = w * np.concatenate([g.ravel() for g in grads.weights] + list(grads.biases or []))
-    u = sp.sparse.linalg.spsolve_triangular(A[own], F[own], lower=False, unit_diagonal=True)
-    V.consistent(A @ u - F, F, rtol)
+    u = sp.sparse.linalg.spsolve_triangular(B.A_own, F[B.own], lower=False, unit_diagonal=True)
+    V.consistent(B.A @ u - F, F, rtol)
     return u / explicit_basis_path_values(net, sk)
 
 
@@ -205,9 +222,9 @@ def explicit_weight_allocation(net, v_new, skeleton=None):
     ([[-4.0, 3.0]], [[4.0], [5.0]])
     """
     V.explicit_args(net, skeleton)
-    sk, A, own, w = _route(net, skeleton)
+    sk, B, w = _route(net, skeleton)
+    own, AT = B.own, B.AT_own
     R = V.new_values(v_new, own.size) / explicit_basis_path_values(net, sk)
-    AT = A[own].T.tocsr()
     log_r = sp.sparse.linalg.spsolve_triangular(
         AT, np.log(np.abs(R)), lower=True, unit_diagonal=True
     )

@@ -106,3 +106,13 @@ def test_cli_seed_chooses_the_network(capsys):
     eight = json.loads(capsys.readouterr().out)
     assert [d["measured"] for d in seven] != [d["measured"] for d in eight]
     assert [d["measured"] for d in seven] == [r.measured for r in gv.verify([3, 4, 2], seed=7)]
+
+
+def test_routes_are_picked_by_size():
+    """Dense SVDs of A' and [B, A'] up to DENSE_LIMIT parameters; beyond, the certificate
+    (20x8 + 5 has 2900 parameters; benchmarks/bench_verify.py times both routes)."""
+    routes = {r.claim: r.route for r in gv.verify([3, 4, 4, 2], claims=["B1", "B4", "W2"])}
+    assert all("SVD" in route for route in routes.values()), routes
+    big = gv.verify([20] * 8 + [5], claims=["B1", "B4", "W2"])
+    assert all(r.holds and r.route.startswith("certificate") for r in big), big
+    assert gv.num_params([20] * 8 + [5]) > gv.DENSE_LIMIT >= gv.num_params([3, 4, 4, 2])
