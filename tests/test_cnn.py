@@ -105,7 +105,7 @@ def test_C1_channel_scaling_invariance(arch, seed):
     ws = [w.copy() for w in net.weights]
     bs = [b.copy() for b in net.biases] if net.has_bias else None
     for l in range(1, net.L):
-        c = np.exp(rng.uniform(-2, 2, net.widths[l]))
+        c = np.exp(rng.uniform(0.3, 2, net.widths[l]) * rng.choice([-1, 1], net.widths[l]))
         ws[l - 1] *= c[None, :, None, None]
         ws[l] *= (1 / c).reshape((-1,) + (1,) * (ws[l].ndim - 1))
         if bs is not None:

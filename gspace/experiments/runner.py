@@ -156,7 +156,7 @@ def _guarded(train_fn, spec: dict, index: int):
     try:
         with one_blas_thread():
             return index, True, train_fn(spec)
-    except Exception as exc:  # noqa: BLE001 - reported with the run's settings by run_grid
+    except Exception as exc:  # reported with the run's settings by run_grid
         return index, False, f"{type(exc).__name__}: {exc}"
 
 
@@ -248,7 +248,8 @@ def run_grid(
         parallel = Parallel(n_jobs=jobs)
         size = 4 * effective_n_jobs(jobs)
         chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
-    with progress_bar(len(specs), desc, progress) as bar, parallel:
+    pool = parallel if todo else contextlib.nullcontext()  # no workers when all is cached
+    with progress_bar(len(specs), desc, progress) as bar, pool:
         bar.update(len(specs) - len(todo))
         try:
             for chunk in chunks:
