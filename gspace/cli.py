@@ -501,7 +501,9 @@ def build_parser() -> argparse.ArgumentParser:
         "table and save learning curves; later steps show more of gspace.",
         formatter_class=fmt,
     )
-    p.add_argument("--out", default="gspace-demo", help="output directory (default: %(default)s)")
+    p.add_argument(
+        "--out", type=_path, default="gspace-demo", help="output directory (default: %(default)s)"
+    )
     p.add_argument(
         "--seed", type=nonnegative_int, default=0, help="random seed (default: %(default)s)"
     )
@@ -558,6 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--out",
+        type=_path,
         default=None,
         help="output directory (default: gspace-train/DATASET-OPTIMIZER-seedSEED)",
     )
@@ -599,6 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bias", action="store_true", help="give every non-input node a bias")
     p.add_argument(
         "--data-dir",
+        type=_path,
         default=None,
         help="directory of the MNIST/Fashion-MNIST IDX files (default: $GSPACE_DATA)",
     )
@@ -667,11 +671,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("name", choices=EXPERIMENTS, metavar="NAME", help=" | ".join(EXPERIMENTS))
     p.add_argument("--quick", action="store_true", help="a small, fast version")
-    p.add_argument("--out", default=None, help="output directory (default: gspace-results/NAME)")
+    p.add_argument(
+        "--out", type=_path, default=None, help="output directory (default: gspace-results/NAME)"
+    )
     p.add_argument(
         "--seed", type=nonnegative_int, default=0, help="random seed (default: %(default)s)"
     )
-    p.add_argument("--data-dir", default=None, help="MNIST/Fashion-MNIST IDX files")
+    p.add_argument("--data-dir", type=_path, default=None, help="MNIST/Fashion-MNIST IDX files")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--jobs",
@@ -722,6 +728,12 @@ def _milestones(text: str) -> list[int]:
     if any(v < 0 for v in values):
         raise argparse.ArgumentTypeError(f"milestones must be >= 0, got {text!r}")
     return values
+
+
+def _path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return text
 
 
 def _verify_widths(text: str) -> list[int]:
