@@ -112,14 +112,20 @@ def int_list(text: str) -> list[int]:
     return values
 
 
-def widths_list(text: str) -> list[int]:
-    """Parse ``"3,4,4,2"`` (argparse type; at least two entries, each an integer >= 1)."""
-    values = int_list(text)
-    if len(values) < 2:
-        raise argparse.ArgumentTypeError(
-            f"widths need at least 2 entries (inputs and outputs) like 3,4,4,2, got {text!r}"
-        )
-    return values
+def _widths_type(low: int, need: str):
+    """argparse type: ``"3,4,4,2"`` with at least ``low`` entries, each an integer >= 1."""
+
+    def parse(text: str) -> list[int]:
+        values = int_list(text)
+        if len(values) < low:
+            raise argparse.ArgumentTypeError(f"{need}, like 3,4,4,2; got {text!r}")
+        return values
+
+    return parse
+
+
+widths_list = _widths_type(2, "widths need at least 2 entries (inputs and outputs)")
+_verify_widths = _widths_type(3, "verify needs at least one hidden layer: at least 3 widths")
 
 
 def _int_type(low: int):
@@ -734,16 +740,6 @@ def _path(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("expected a path, got an empty string")
     return text
-
-
-def _verify_widths(text: str) -> list[int]:
-    values = int_list(text)
-    if len(values) < 3:
-        raise argparse.ArgumentTypeError(
-            f"verify needs at least one hidden layer: at least 3 widths d,h1,...,K like "
-            f"3,4,4,2, got {text!r}"
-        )
-    return values
 
 
 def _cnn_spec(text: str) -> str:
