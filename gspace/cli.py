@@ -29,7 +29,9 @@ __all__ = [
 ]  # fmt: skip
 
 #: Experiment names accepted by ``gspace experiment`` (the contract's list).
-EXPERIMENTS = ("invariance", "unbalanced-init", "width", "path-sgd", "authors-mlp", "init")
+EXPERIMENTS = (
+    "invariance", "unbalanced-init", "width", "path-sgd", "authors-mlp", "init", "cnn-depth",
+)  # fmt: skip
 
 
 class UsageError(Exception):

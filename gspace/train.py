@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cnn import PlainCNN
 from .core.network import LOSSES, MLP, loss_and_output_error
 from .core.optim import SGD, PathSGD
 from .datasets import Dataset
@@ -448,11 +449,19 @@ def evaluate(net: MLP, X, y, loss: str = "cross_entropy", chunk: int = 4096):
     with np.errstate(over="ignore", invalid="ignore"):  # the caller checks finiteness
         for start in range(0, n, chunk):
             Xc, yc = X[start : start + chunk], y[start : start + chunk]
-            logits = net.forward(Xc)
+            logits = net.forward(_inputs(net, Xc))
             value, _ = loss_and_output_error(logits, _targets(yc, loss, K), loss)
             total += float(value) * len(yc)
             correct += int(np.sum(np.argmax(logits, axis=1) == yc))
     return total / n, correct / n
+
+
+def _inputs(net, X: np.ndarray) -> np.ndarray:
+    """``X`` for ``net``: a plain CNN reads each row as ``C_0`` square images."""
+    if not isinstance(net, PlainCNN):
+        return X
+    side = math.isqrt(X.shape[1] // net.widths[0])
+    return X.reshape(len(X), net.widths[0], side, side)
 
 
 def _check_positive_int(value, name: str) -> int:
@@ -561,8 +570,8 @@ def fit(
     >>> history.final("train_loss") < history.train_loss[0]
     True
     """
-    if not isinstance(net, MLP):
-        raise TypeError(f"net must be a gspace.MLP, got {type(net).__name__}")
+    if not isinstance(net, (MLP, PlainCNN)):
+        raise TypeError(f"net must be a gspace.MLP or gspace.PlainCNN, got {type(net).__name__}")
     if not isinstance(data, Dataset):
         raise TypeError(
             f"data must be a gspace.datasets.Dataset (gspace.datasets.load(...)), "
@@ -580,7 +589,15 @@ def fit(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     widths = net.widths
-    if widths[0] != data.n_features or widths[-1] != data.n_classes:
+    if isinstance(net, PlainCNN):  # rows of C_0 square images, channel after channel
+        side = math.isqrt(data.n_features // widths[0])
+        if widths[0] * side * side != data.n_features or widths[-1] != data.n_classes:
+            raise ValueError(
+                f"the CNN's {widths[0]} input channels and {widths[-1]} outputs do not fit "
+                f"the data: {data.n_features} features (not {widths[0]} square images) or "
+                f"{data.n_classes} classes"
+            )
+    elif widths[0] != data.n_features or widths[-1] != data.n_classes:
         raise ValueError(
             f"the network's widths {widths} do not fit the data: need "
             f"{data.n_features} inputs and {data.n_classes} outputs "
@@ -662,7 +679,9 @@ def fit(
                 idx = perm[step * batch_size : (step + 1) * batch_size]
                 Xb, yb = X[idx], y[idx]
                 with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-                    value, grads = net.loss_and_gradients(Xb, _targets(yb, loss, K), loss=loss)
+                    value, grads = net.loss_and_gradients(
+                        _inputs(net, Xb), _targets(yb, loss, K), loss=loss
+                    )
                 if not math.isfinite(value):
                     raise _diverged(f"the mini-batch loss is {value}", epoch, step, lr, optimizer)
                 gs = list(grads.weights) + list(grads.biases or [])

@@ -10,6 +10,7 @@ width              G-SGD minus SGD for two hidden layers of growing width
 path-sgd           learning curves of SGD, Path-SGD and G-SGD
 authors-mlp        the authors' released MLP setting, SGD against G-SGD
 init               He against skeleton-unit initialization, shallow and deep
+cnn-depth          SGD, Path-SGD and G-SGD on plain CNNs of 2, 4 and 8 conv layers
 =================  ===========================================================================
 
 Every experiment chooses each optimizer's learning rate on the validation split, averages over
@@ -31,6 +32,7 @@ from pathlib import Path
 from .. import datasets
 from . import (
     authors_mlp,
+    cnn_depth,
     common,
     init,
     invariance,
@@ -62,6 +64,7 @@ EXPERIMENTS = {
     "path-sgd": path_sgd,
     "authors-mlp": authors_mlp,
     "init": init,
+    "cnn-depth": cnn_depth,
 }
 
 
@@ -113,7 +116,7 @@ def run(
     ----------
     name : str
         One of :data:`EXPERIMENTS`: ``invariance``, ``unbalanced-init``, ``width``,
-        ``path-sgd``, ``authors-mlp``, ``init``.
+        ``path-sgd``, ``authors-mlp``, ``init``, ``cnn-depth``.
     quick : bool, default False
         The quick version (fewer epochs, 3 seeds; under two minutes).
     out : str or Path, optional

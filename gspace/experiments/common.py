@@ -395,7 +395,8 @@ def train_net(spec: dict):
     ----------
     spec : dict
         ``condition`` (copied to the record), ``optimizer``, ``lr``, ``seed``, ``start``
-        (``widths``, ``init``, optional ``sigma``), ``data`` (keyword arguments of
+        (``widths``, ``init``, optional ``sigma``; or ``channels`` and ``strides`` of a
+        :class:`gspace.PlainCNN`), ``data`` (keyword arguments of
         :func:`gspace.datasets.load`), ``epochs``, ``batch_size``, ``schedule``.
 
     Returns
@@ -414,7 +415,14 @@ def train_net(spec: dict):
     """
     data = spec_data(spec)
     begin = spec["start"]
-    net = initial_net(begin["widths"], begin["init"], spec["seed"])
+    if "channels" in begin:  # a plain CNN on 1-channel square images (cnn-depth)
+        from gspace.cnn import PlainCNN
+
+        rng = np.random.default_rng(spec["seed"])
+        kw = {"strides": begin["strides"], "n_classes": data.n_classes, "init": begin["init"]}
+        net = PlainCNN(1, begin["channels"], **kw, rng=rng)
+    else:
+        net = initial_net(begin["widths"], begin["init"], spec["seed"])
     if "sigma" in begin:
         net = rescale(net, begin["sigma"], spec["seed"])
     trained, rec = train_run(
