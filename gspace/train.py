@@ -398,8 +398,9 @@ def evaluate(net: MLP, X, y, loss: str = "cross_entropy", chunk: int = 4096):
 
     Parameters
     ----------
-    net : MLP
+    net : MLP or PlainCNN
     X : ndarray of shape (n, d)
+        For a PlainCNN, rows of square images as in :func:`fit`.
     y : ndarray of shape (n,)
         Integer labels; for ``loss="mse"`` the targets are their one-hot rows.
     loss : {"cross_entropy", "mse"}
@@ -511,8 +512,10 @@ def fit(
 
     Parameters
     ----------
-    net : MLP
-        Widths ``[data.n_features, ..., data.n_classes]``. Not modified.
+    net : MLP or PlainCNN
+        Widths ``[data.n_features, ..., data.n_classes]``; a :class:`gspace.PlainCNN` with
+        ``C_0`` input channels reads each row of ``data`` as ``C_0`` square images, one after
+        the other (``X.reshape(n, C_0, s, s)``). Not modified.
     optimizer : Optimizer
         Anything with ``new_net = optimizer.step(net, grads)`` and a settable ``lr``
         (:class:`gspace.SGD`, :class:`gspace.PathSGD`, :class:`gspace.GSGD`). Its ``lr`` is set
@@ -536,7 +539,7 @@ def fit(
 
     Returns
     -------
-    net : MLP
+    net : MLP or PlainCNN
         The trained network (a new object).
     history : History
 

@@ -35,6 +35,7 @@ TINY = {
         "limit": None,
     },
     "init": {**BASE, "networks": {"shallow": [8, 8], "deep": [8, 8, 8, 8]}},
+    "cnn-depth": {**BASE, "depths": [2]},
 }
 
 
@@ -403,6 +404,13 @@ def test_quick_version_of_every_experiment(name, tmp_path):
     assert (tmp_path / f"{name}.png").stat().st_size > 10_000
     if name == "invariance":
         check_invariance(results)
+    if name == "cnn-depth":  # every depth under (a) and (b), three optimizers, two gaps
+        assert [(r["depth"], r["protocol"][:3]) for r in results.summary] == [
+            (L, p) for L in (2, 4) for p in ("(a)", "(b)")
+        ]
+        for row in results.summary:
+            assert all(0.0 <= row[f"{o}_acc_mean"] <= 1.0 for o in ("sgd", "pathsgd", "gsgd"))
+            assert {"gap_gsgd_sgd_mean", "gap_gsgd_pathsgd_mean"} <= set(row)
     if name == "unbalanced-init":
         # G-SGD and Path-SGD never see the rescaling (A2, A4): same choices and accuracy for
         # every sigma, under each protocol

@@ -338,3 +338,23 @@ def test_make_optimizer_maps_names_to_classes():
         make_optimizer("adam", 0.1)
     with pytest.raises(ValueError, match="> 0"):
         make_optimizer("sgd", 0.0)
+
+
+def test_fit_trains_a_plain_cnn_on_rows_read_as_square_images():
+    """A PlainCNN reads each 64-pixel digits row as one 8x8 image: fit's first mini-batch is
+    the network's own step on ``X.reshape(n, 1, 8, 8)``; rows that are not square images of
+    the CNN's channels are refused before training."""
+    data = gspace.datasets.load("digits")
+    net = gspace.PlainCNN(1, [4, 4], strides=[2, 1], rng=np.random.default_rng(0))
+    trained, h = fit(net, gspace.SGD(lr=0.1), data, epochs=1, batch_size=len(data.y_train))
+    X = data.X_train[np.random.default_rng(0).permutation(len(data.y_train))]
+    y = data.y_train[np.random.default_rng(0).permutation(len(data.y_train))]
+    _, g = net.loss_and_gradients(X.reshape(-1, 1, 8, 8), y, "cross_entropy")
+    for a, w, gw in zip(trained.weights, net.weights, g.weights):
+        np.testing.assert_allclose(a, w - 0.1 * gw, rtol=1e-12, atol=1e-14)
+    assert h.test_acc[0] == pytest.approx(
+        np.mean(net.forward(data.X_test.reshape(-1, 1, 8, 8)).argmax(1) == data.y_test)
+    )
+    two = gspace.PlainCNN(2, [4], rng=np.random.default_rng(0))  # 64 = 2 x 32: not square
+    with pytest.raises(ValueError, match="2 input channels"):
+        fit(two, gspace.SGD(lr=0.1), data, epochs=1)

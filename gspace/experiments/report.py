@@ -17,7 +17,7 @@ __all__ = ["format_cell", "results_table", "lr_table", "results_section", "resul
 
 FORMATS = ("markdown", "rst", "text")
 #: Order of the experiments on the results page.
-ORDER = ("invariance", "unbalanced-init", "width", "path-sgd", "authors-mlp", "init")
+ORDER = ("invariance", "unbalanced-init", "width", "path-sgd", "authors-mlp", "init", "cnn-depth")
 
 
 def _fmt(value, spec: str) -> str:
