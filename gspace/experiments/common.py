@@ -1047,7 +1047,9 @@ def plot_learning_curves(results: dict, path, *, condition: dict | None = None) 
         plot_band(ax1, losses, label=label, color=color, log=True)
         accs = [r["curves"].get("test_acc", []) for r in runs]
         plot_band(ax2, accs, label=label, color=color)
-        lows += [float(np.mean([a[t] for a in accs if a])) for t in range(1, 3) if any(accs)]
+        for t in (1, 2):  # epochs 1 and 2, where trained
+            if any(len(a) > t for a in accs):
+                lows.append(float(np.mean([a[t] for a in accs if len(a) > t])))
     ax1.set_yscale("log")
     ax1.set_ylabel("training loss\n(cross-entropy, nats; geometric mean)")
     ax2.set_ylabel("test accuracy (fraction correct)")
