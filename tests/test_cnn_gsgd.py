@@ -125,8 +125,10 @@ def test_C4_I1_inverse_chain_rule_equals_finite_differences_in_path_space(arch, 
     v, dv = cm.basis_values(w), flat(inverse_chain_rule(net, grads))[~cm.sigma]
     assume(np.abs(dv).max() > 1e-8)  # all units dead: the gradient is 0, FD only rounding
     picks = np.random.default_rng(seed).choice(len(v), size=min(6, len(v)), replace=False)
-    picks = np.union1d(picks, [0])  # basis path 0 is a skeleton path (pi-edge of layer 1)
-    fd = []
+    # basis path 0 is a skeleton path (pi-edge of layer 1); the largest |dl/dv| keeps the
+    # comparison away from picks whose paths all cross dead channels (dl/dv = 0 exactly)
+    picks = np.union1d(picks, [0, np.argmax(np.abs(dv * v))])
+    fd, noise = [], []
     for j in picks:
         h = 1e-6 * abs(v[j])
         loss = []
@@ -135,7 +137,9 @@ def test_C4_I1_inverse_chain_rule_equals_finite_differences_in_path_space(arch, 
             v2[j] += s * h
             loss.append(net.with_flat_params(cm.weight_allocation(w, v2)).loss(X, Y, loss="mse"))
         fd.append((loss[0] - loss[1]) / (2 * h))
-    assert rel_error(dv[picks], np.array(fd), norm=True) < 1e-5
+        noise.append(1e-13 * max(abs(loss[0]), abs(loss[1])) / h)  # rounding of the loss / h
+    err = np.abs(dv[picks] - np.array(fd))
+    assert np.all(err <= 1e-5 * np.abs(dv[picks] * v[picks]).max() / np.abs(v[picks]) + noise)
 
 
 @given(arch=SMALL, seed=gst.seeds())

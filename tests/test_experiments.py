@@ -16,9 +16,26 @@ import pytest
 
 import gspace
 from gspace import experiments
-from gspace.experiments import common, invariance, report
+from gspace.experiments import common, invariance, protocol, report
 
-VOLATILE = ("machine", "elapsed_seconds")  # the only fields allowed to differ between reruns
+VOLATILE = common.VOLATILE_FIELDS  # the only fields allowed to differ between reruns
+
+#: Tiny versions of the experiments on digits (bundled, seconds to run; same code paths).
+BASE = {"dataset": "digits", "epochs": 2, "tune_epochs": 1, "tune_limit": 600, "limit": None}
+TINY = {
+    "invariance": {**BASE, "hidden": [8, 8]},
+    "unbalanced-init": {**BASE, "hidden": [8, 8], "sigmas": [0.0, 2.0]},
+    "width": {**BASE, "widths": [4, 8]},
+    "path-sgd": {**BASE, "hidden": [8, 8]},
+    "authors-mlp": {
+        "dataset": ["digits"],
+        "hidden": [8, 8, 8],
+        "epochs": {"digits": 2},
+        "tune_limit": {"digits": 600},
+        "limit": None,
+    },
+    "init": {**BASE, "networks": {"shallow": [8, 8], "deep": [8, 8, 8, 8]}},
+}
 
 
 def tiny(module, monkeypatch, **overrides):
@@ -27,22 +44,11 @@ def tiny(module, monkeypatch, **overrides):
 
     def config(quick):
         cfg = original(True)
-        cfg["epochs"] = 2
         cfg["lr_grid"] = {opt: [0.03, 0.1] for opt in cfg["optimizers"]}
         cfg.update(overrides)
         return cfg
 
     monkeypatch.setattr(module, "config", config)
-
-
-TINY = {
-    "invariance": {"hidden": [8, 8]},
-    "unbalanced-init": {"hidden": [8, 8], "sigmas": [0.0, 2.0]},
-    "width": {"widths": [4, 8]},
-    "path-sgd": {"hidden": [8, 8]},
-    "authors-mlp": {"hidden": [8, 8, 8]},
-    "init": {"networks": {"shallow": [8, 8], "deep": [8, 8, 8, 8]}},
-}
 
 
 # ----------------------------------------------------------------------------- the method
@@ -92,13 +98,22 @@ def test_make_optimizer_baselines_beyond_the_paper():
 
 def test_baselines_train_in_an_experiment_grid():
     """The baselines go through the same spec -> train_spec path as the paper's optimizers."""
-    results = common.new_results("x", "X", "", quick=True, seed=0)
-    results["dataset"] = "digits"
     names = ["sgd-momentum", "gsgd-momentum", "adam", "enorm"]
-    cfg = {"lr_grid": {name: [common.LR_GRIDS[name][2]] for name in names}, "epochs": 1}
-    cfg["batch_size"] = 32
     start = {"widths": [64, 8, 8, 10], "init": "he"}
-    specs = common.grid_specs(results, cfg, names, condition={}, start=start)[::3]
+    specs = [
+        {
+            "condition": {},
+            "optimizer": name,
+            "lr": common.LR_GRIDS[name][2],
+            "seed": 0,
+            "start": start,
+            "data": {"name": "digits", "seed": 0},
+            "epochs": 1,
+            "batch_size": 32,
+            "schedule": None,
+        }
+        for name in names
+    ]
     for record in map(common.train_spec, specs):
         val = record["curves"]["val_acc"]  # before training, after the epoch
         assert not record["diverged"] and val[1] > val[0] + 0.1, (record["optimizer"], val)
@@ -114,89 +129,21 @@ def test_make_optimizer_is_train_make_optimizer_without_momentum_or_decay():
         assert (ours.lr, ours.momentum, ours.weight_decay) == (0.2, 0.0, 0.0)
 
 
-def test_start_fills_results_and_widths_for_hidden_networks_and_neither():
-    base = {"dataset": "digits", "epochs": 1, "sigma": 0.5}
-    one = dict(base, hidden=[5, 6])
-    cfg, results, data, widths = common.start(
-        "x", "X", "sigma {sigma}", "he", lambda quick: dict(one), True, 0
-    )
-    d, k = data.n_features, data.n_classes
-    assert widths == [d, 5, 6, k]
-    assert results["config"] == {**one, "widths": widths}
-    assert results["description"] == "sigma 0.5" and results["init"] == "he"
-    assert results["dataset"] == "digits" and len(results["notes"]) == 1
-    assert cfg == one
-    nets = dict(base, networks={"a": [3], "b": [4, 4]})
-    _, results, _, widths = common.start("x", "X", "", "he", lambda quick: dict(nets), True, 0)
-    assert widths == {"a": [d, 3, k], "b": [d, 4, 4, k]}
-    assert results["config"]["widths"] == widths
-    cfg, results, _, widths = common.start(
-        "x", "X", "", "he", lambda quick: dict(base), True, 0, overrides={"sigma": 2.0}
-    )
-    assert widths is None and "widths" not in results["config"] and cfg["sigma"] == 2.0
-    with pytest.raises(KeyError):
-        common.start("x", "X", "{missing}", "he", lambda quick: dict(base), True, 0)
-
-
-@pytest.mark.parametrize(
-    "overrides, words",
-    [
-        ({"epochs_typo": 3}, "unknown configuration keys"),
-        ({"loss": "mse"}, "cannot be overridden"),
-        ({"bias": True}, "cannot be overridden"),
-    ],
-)
-def test_start_refuses_overrides_it_would_ignore(overrides, words):
-    """Overrides that name no setting, or change the recorded loss or bias, are errors rather
-    than silently ignored."""
-    base = {"dataset": "digits", "loss": "cross_entropy", "bias": False, "epochs": 1}
-    with pytest.raises(ValueError, match=words):
-        common.start("x", "X", "", "he", lambda quick: dict(base), True, 0, overrides=overrides)
-    cfg, *_ = common.start(
-        "x",
-        "X",
-        "",
-        "he",
-        lambda quick: dict(base),
-        True,
-        0,
-        overrides={"loss": "cross_entropy", "epochs": 2},
-    )
-    assert cfg["epochs"] == 2
-
-
-def test_search_each_records_each_optimizer_before_yielding_it():
-    """The caller's body runs between optimizers: results hold exactly the optimizers so far;
-    the records come from real training runs of grid_specs through train_spec."""
-    results = common.new_results("x", "X", "", quick=True, seed=0)
-    results["dataset"] = "digits"
-    cfg = {"lr_grid": {"sgd": [0.01, 0.1], "gsgd": [0.1]}, "epochs": 1, "batch_size": 32}
-    start = {"widths": [64, 4, 10], "init": "he"}
-    specs = common.grid_specs(results, cfg, ["sgd", "gsgd"], condition={"c": 1}, start=start)
-    records = [common.train_spec(spec) for spec in specs]
-    seen = []
-    for opt, selection, chosen in common.search_each(
-        results, cfg, records, ["sgd", "gsgd"], condition={"c": 1}
-    ):
-        seen.append(opt)
-        assert [s["optimizer"] for s in results["lr_selection"]] == seen
-        assert results["lr_selection"][-1] is selection
-        assert [r["seed"] for r in chosen] == results["seeds"]
-        assert all(r["lr"] == selection["chosen"] and r["condition"] == {"c": 1} for r in chosen)
-    assert seen == ["sgd", "gsgd"]
-    assert len(results["runs"]) == len(specs) == 9
-    with pytest.raises(ValueError, match="expected 2 rates x 3 seeds"):
-        next(common.search_each(results, cfg, records[1:], ["sgd"], condition={"c": 1}))
-
-
 def test_train_spec_equals_train_run_from_the_same_settings():
     """A spec carries every setting: train_spec gives the record of train_run called directly
     on the rescaled start, the same seed and the data set of the spec."""
-    results = common.new_results("x", "X", "", quick=True, seed=3)
-    results["dataset"] = "digits"
-    cfg = {"lr_grid": {"pathsgd": [0.3]}, "epochs": 2, "batch_size": 16}
     start = {"widths": [64, 6, 5, 10], "init": "skeleton-unit", "sigma": 1.5}
-    spec = common.grid_specs(results, cfg, ["pathsgd"], condition={}, start=start)[1]
+    spec = {
+        "condition": {},
+        "optimizer": "pathsgd",
+        "lr": 0.3,
+        "seed": 4,
+        "start": start,
+        "data": {"name": "digits", "seed": 3},
+        "epochs": 2,
+        "batch_size": 16,
+        "schedule": None,
+    }
     net = common.rescale(common.initial_net(start["widths"], start["init"], 4), 1.5, 4)
     data = gspace.datasets.load("digits", seed=3)
     _, direct = common.train_run(net, "pathsgd", 0.3, data, seed=4, epochs=2, batch_size=16)
@@ -208,38 +155,6 @@ def test_train_spec_equals_train_run_from_the_same_settings():
         "seed": 4,
         **direct,
     }
-
-
-def test_summary_row_against_mean_std_and_finish():
-    chosen = [
-        {"diverged": False, "final": {"test_acc": 0.8, "val_acc": 0.7}},
-        {"diverged": True, "final": {"test_acc": float("nan"), "val_acc": float("nan")}},
-        {"diverged": False, "final": {"test_acc": 0.9, "val_acc": 0.6}},
-    ]
-    row = common.summary_row(
-        "pathsgd", {"chosen": 0.3}, chosen, condition={"w": 4}, keys=("val_acc", "test_acc")
-    )
-    assert list(row)[:3] == ["w", "optimizer", "lr"] and row["optimizer"] == "Path-SGD"
-    assert (row["test_acc_mean"], row["test_acc_std"]) == common.mean_std([0.8, 0.9])
-    assert (row["val_acc_mean"], row["val_acc_std"]) == common.mean_std([0.7, 0.6])
-    assert row["diverged"] == 1
-    assert "diverged" not in common.summary_row("sgd", {"chosen": 0.3}, chosen, diverged=False)
-    columns = [{"key": "a", "label": "A"}]
-    results = common.new_results("x", "X", "", quick=True, seed=0)
-    assert common.finish(results, columns, ["n"]) is results
-    assert results["summary_columns"] == columns and results["notes"] == ["n"]
-    results["summary_columns"][0]["key"] = "b"
-    assert columns == [{"key": "a", "label": "A"}]  # not shared with the caller's list
-
-
-@pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
-def test_every_run_has_the_shared_docstring(name):
-    module = experiments.EXPERIMENTS[name]
-    doc = module.run.__doc__
-    for section in ("Parameters", "quick :", "seed :", "data_dir :", "overrides :", "Returns"):
-        assert section in doc
-    digits_only = module.config(False)["dataset"] == "digits"
-    assert ("Unused (digits only)" in doc) == digits_only
 
 
 def test_select_lr_chooses_best_mean_validation_accuracy():
@@ -295,27 +210,31 @@ def test_rescale_keeps_function_changes_weights():
 
 # ----------------------------------------------------------------------------- results.json
 def check_results_fields(results, name):
-    assert list(results) == list(common.RESULT_FIELDS)
-    assert results["experiment"] == name
-    assert results["figure"] == f"{name}.png"
-    assert results["seeds"] == common.seeds(results["seed"], results["quick"])
-    assert results["dataset"] and results["init"] and results["notes"]
-    assert {"platform", "cpu_count", "python", "numpy", "date"} <= set(results["machine"])
-    grid_sizes = {len(s["grid"]) for s in results["lr_selection"]}
-    assert len(grid_sizes) == 1, "every optimizer gets a grid of the same size"
-    for sel in results["lr_selection"]:
+    assert isinstance(results, protocol.Results)
+    assert results.experiment == name and results.figure == f"{name}.png"
+    assert results.seeds == common.seeds(results.seed, results.quick)
+    assert results.dataset and results.init and results.notes
+    assert results.config["dataset"] in (results.dataset, results.dataset.split(", "))
+    assert {"platform", "cpu_count", "python", "numpy", "date"} <= set(results.machine)
+    assert len({tuple(s["grid"]) for s in results.lr_selection}) == 1, "one grid for all"
+    n_tune = results.config["tune_seeds"]
+    for sel in results.lr_selection:
         assert sel["chosen"] in sel["grid"]
         assert sel["val_acc_mean"][sel["grid"].index(sel["chosen"])] == max(sel["val_acc_mean"])
-        n = sum(
-            1
-            for r in results["runs"]
-            if r["optimizer"] == sel["optimizer"] and r["condition"] == sel["condition"]
-        )
-        assert n == len(sel["grid"]) * len(results["seeds"])
-    for r in results["runs"]:
-        assert {"condition", "optimizer", "lr", "seed", "diverged", "final", "curves"} <= set(r)
-    keys = {c["key"] for c in results["summary_columns"]}
-    for row in results["summary"]:
+        tuned = [
+            r
+            for r in results.runs
+            if r["phase"] == "tune"
+            and r["optimizer"] == sel["optimizer"]
+            and r["condition"] == sel["condition"]
+        ]
+        assert len(tuned) == len(sel["grid"]) * n_tune
+    for r in results.runs:
+        assert {"phase", "condition", "optimizer", "lr", "seed", "diverged", "final"} <= set(r)
+        if r["phase"] == "final":
+            assert r["curves"] or r["diverged"]
+    keys = {c["key"] for c in results.summary_columns}
+    for row in results.summary:
         assert all(k in row or f"{k}_mean" in row for k in keys)
 
 
@@ -324,16 +243,17 @@ def test_every_experiment_writes_documented_results_and_figure(name, tmp_path, m
     tiny(experiments.EXPERIMENTS[name], monkeypatch, **TINY[name])
     results = experiments.run(name, quick=True, out=tmp_path, seed=0, progress=False)
     check_results_fields(results, name)
-    on_disk = common.load_results(tmp_path / "results.json")
-    assert on_disk["summary"] == json.loads(json.dumps(results["summary"]))
+    on_disk = protocol.Results.from_json(tmp_path / "results.json")
+    assert on_disk.summary == json.loads(json.dumps(results.summary))
     png = tmp_path / f"{name}.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = report.results_table(tmp_path / "results.json")
-    assert table.count("\n") == len(results["summary"]) + 2
+    assert table.count("\n") == len(results.summary) + 2
 
 
 def strip_volatile(results):
-    return json.loads(json.dumps({k: v for k, v in results.items() if k not in VOLATILE}))
+    d = results.to_dict()
+    return json.loads(json.dumps({k: v for k, v in d.items() if k not in VOLATILE}))
 
 
 @pytest.mark.parametrize("name", ["unbalanced-init", "authors-mlp"])
@@ -355,7 +275,7 @@ def test_A2_A3_A4_invariance_pairs_tiny(monkeypatch):
 
 
 def check_invariance(results):
-    rows = {r["optimizer"]: r for r in results["summary"]}
+    rows = {r["optimizer"]: r for r in results.summary}
     for label in ("G-SGD", "Path-SGD"):
         assert rows[label]["output_abs_diff"] < 1e-8
         assert rows[label]["output_rel_diff"] < 1e-8
@@ -363,14 +283,19 @@ def check_invariance(results):
     assert rows["SGD"]["output_abs_diff"] > 1e-3
     assert rows["SGD"]["output_rel_diff"] > 1e-4
     K = 10  # digits, MNIST and Fashion-MNIST
-    for label, row in rows.items():  # runs from g(w) no better than twice guessing, counted
-        runs = [
-            r
-            for r in results["runs"]
-            if r["condition"] == {"start": "g(w)"}
-            and common.OPTIMIZER_LABELS[r["optimizer"]] == label
+    labels = {v: k for k, v in common.OPTIMIZER_LABELS.items()}
+    for row in results.summary:  # runs from g(w) no better than twice guessing, counted
+        init, lr = row["start"].split(", lr ")
+        pairs = [
+            r["pair"]
+            for r in results.runs
+            if r["phase"] == "final"
+            and r["optimizer"] == labels[row["optimizer"]]
+            and r["condition"]["init"] == init
+            and r["lr"] == float(lr)
         ]
-        stuck = [r for r in runs if not r["diverged"] and r["final"]["test_acc"] < 2 / K]
+        assert len(pairs) == len(results.seeds)
+        stuck = [p for p in pairs if not p["diverged"] and p["final"]["test_acc"] < 2 / K]
         assert row["at_chance_gw"] == len(stuck)
 
 
@@ -399,9 +324,9 @@ def test_run_cli_writes_to_out_and_prints_table(tmp_path, monkeypatch, capsys):
     args = argparse.Namespace(name="invariance", quick=True, out=str(tmp_path), seed=1)
     assert experiments.run_cli(args) == 0
     out = capsys.readouterr().out
-    assert "optimizer  chosen lr" in out and "G-SGD" in out and "|" not in out
+    assert "protocol            optimizer" in out and "G-SGD" in out and "|" not in out
     assert (tmp_path / "results.json").exists() and (tmp_path / "invariance.png").exists()
-    assert common.load_results(tmp_path / "results.json")["seed"] == 1
+    assert protocol.Results.from_json(tmp_path / "results.json").seed == 1
 
 
 # ----------------------------------------------------------------------------- report
@@ -464,7 +389,7 @@ def test_results_page_orders_sections_and_rejects_bad_input(tmp_path, monkeypatc
         report.results_page(tmp_path / "missing")
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "results.json").write_text("{}")
-    with pytest.raises(ValueError, match="missing"):
+    with pytest.raises(ValueError, match="not a gspace results object"):
         report.results_page(tmp_path)
 
 
@@ -478,13 +403,14 @@ def test_quick_version_of_every_experiment(name, tmp_path):
     assert (tmp_path / f"{name}.png").stat().st_size > 10_000
     if name == "invariance":
         check_invariance(results)
-    if name in ("unbalanced-init",):
-        by = {}
-        for row in results["summary"]:
-            by.setdefault(row["optimizer"], []).append(row["test_acc_mean"])
-        # G-SGD and Path-SGD never see the rescaling (A2, A4): same accuracy for every sigma
-        for label in ("G-SGD", "Path-SGD"):
-            assert max(by[label]) - min(by[label]) < 1e-9
+    if name == "unbalanced-init":
+        # G-SGD and Path-SGD never see the rescaling (A2, A4): same choices and accuracy for
+        # every sigma, under each protocol
+        for proto in ("a", "b"):
+            rows = [r for r in results.summary if r["protocol"] == protocol.PROTOCOLS[proto]]
+            for opt in ("gsgd", "pathsgd"):
+                accs = [r[f"{opt}_acc_mean"] for r in rows]
+                assert max(accs) - min(accs) < 1e-9
 
 
 def test_cli_experiment_subcommand_end_to_end(tmp_path, monkeypatch, capsys):
@@ -496,9 +422,9 @@ def test_cli_experiment_subcommand_end_to_end(tmp_path, monkeypatch, capsys):
     assert cli.main([*argv, "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "Path-SGD" in out and "results.json" in out
-    results = common.load_results(tmp_path / "results.json")
-    assert results["seeds"] == [2, 3, 4] and results["quick"]
-    assert results["notes"][0].startswith("Quick version: ")
+    results = protocol.Results.from_json(tmp_path / "results.json")
+    assert results.seeds == [2, 3, 4] and results.quick
+    assert results.notes[0].startswith("Quick version: ")
 
 
 def test_demo_versions_and_bad_name(tmp_path, capsys):
@@ -526,7 +452,7 @@ def test_edge_notes_name_rates_at_the_end_of_the_grid():
         {"optimizer": "sgd", "condition": {}, "grid": [0.1, 0.3, 1.0], "chosen": 0.3},
         {"optimizer": "sgd", "condition": {"x": 1}, "grid": [0.1, 0.3, 1.0], "chosen": 0.1},
     ]
-    notes = experiments._edge_notes({"lr_selection": sel})
+    notes = experiments._edge_notes(argparse.Namespace(lr_selection=sel))
     assert notes == [
         "G-SGD: the chosen rate 1 is the largest of its grid (width=8; width=16); a rate "
         "beyond the grid might do better.",
@@ -535,25 +461,121 @@ def test_edge_notes_name_rates_at_the_end_of_the_grid():
     ]
 
 
-@pytest.mark.parametrize(
-    "accs, verdict",
-    [
-        (((0.90, 0.92), (0.91, 0.93)), "G-SGD is better on every seed"),
-        (((0.90, 0.92), (0.90, 0.93)), "G-SGD is better or equal on every seed"),
-        (((0.90, 0.92), (0.89, 0.92)), "SGD is better or equal on every seed"),
-        (((0.90, 0.92), (0.89, 0.91)), "SGD is better on every seed"),
-        (((0.90, 0.92), (0.91, 0.91)), "the sign changes from seed to seed"),
-        (((0.90, 0.92), (0.90, 0.92)), "equal on every seed"),
-    ],
-)
-def test_paired_gap_note_verdicts(accs, verdict):
-    sel = [{"optimizer": o, "condition": {}, "chosen": 0.1} for o in ("sgd", "gsgd")]
-    runs = [
-        {"optimizer": o, "condition": {}, "lr": 0.1, "seed": s, "final": {"test_acc": acc}}
-        for o, pair in zip(("sgd", "gsgd"), accs)
-        for s, acc in enumerate(pair)
-    ]
-    note = common.paired_gap_note({"lr_selection": sel, "runs": runs})
-    assert note.endswith(f"; {verdict}.")
-    gap = np.subtract(accs[1], accs[0])
-    assert f"{gap.mean():+.3f} +- {common.mean_std(gap)[1]:.3f} over 2 seeds" in note
+# ----------------------------------------------------------------------------- the protocol
+def test_results_round_trip_and_bad_files(tmp_path):
+    r = protocol.Results("x", "X", "d", True, 0, [0], "digits", "he", {"epochs": 1})
+    r.runs.append({"final": {"test_acc": float("nan")}})
+    back = protocol.Results.from_json(r.to_json(tmp_path / "r.json"))
+    assert back.to_dict().keys() == r.to_dict().keys() and back.config == r.config
+    assert math.isnan(back.runs[0]["final"]["test_acc"])
+    (tmp_path / "bad.json").write_text('{"experiment": "x"}')
+    with pytest.raises(ValueError, match="bad.json: not a gspace results object"):
+        protocol.Results.from_json(tmp_path / "bad.json")
+
+
+#: Validation accuracy of the fake runs below, by optimizer, start and rate.
+FAKE_VAL = {
+    ("sgd", "skeleton-unit"): {0.1: 0.5, 0.3: 0.6},
+    ("sgd", "he"): {0.1: 0.8, 0.3: 0.7},
+    ("gsgd", "skeleton-unit"): {0.1: 0.9, 0.3: 0.9},  # a tie: the smaller rate
+    ("gsgd", "he"): {0.1: 0.2, 0.3: 0.9},  # a tie with skeleton-unit: skeleton-unit
+}
+
+
+def fake_train(spec):
+    """A deterministic stand-in for a training run: accuracies from FAKE_VAL and the seed."""
+    init, opt, lr, seed = spec["start"]["init"], spec["optimizer"], spec["lr"], spec["seed"]
+    val = FAKE_VAL[(opt, init)].get(lr, 0.1)
+    final = dict.fromkeys(common.FINAL_KEYS, 0.0)
+    final.update(val_acc=val, test_acc=val + 0.01 * seed + (0.005 if opt == "gsgd" else 0))
+    keys = ("condition", "optimizer", "lr", "seed")
+    return {
+        **{k: spec[k] for k in keys},
+        "diverged": False,
+        "message": "",
+        "final": final,
+        "curves": {"test_acc": [0.1, final["test_acc"]]},
+    }
+
+
+def fake_protocol(**extra):
+    cfg = {
+        "dataset": "digits",
+        "lr_grid": {"sgd": [0.1, 0.3], "gsgd": [0.1, 0.3]},
+        "inits": ["skeleton-unit", "he"],
+        "epochs": 3,
+        "batch_size": 8,
+        "tune_epochs": 1,
+        "tune_limit": 300,
+        "tune_seeds": 2,
+        "limit": None,
+        **extra,
+    }
+    results = protocol.Results("x", "X", "", False, 0, [0, 1, 2], "digits", "both", cfg)
+    conditions = [{"condition": {"h": 4}, "start": {"widths": [64, 4, 10]}}]
+    outcome = protocol.fair_runs(results, cfg, conditions, ["sgd", "gsgd"], train_fn=fake_train)
+    return results, conditions, outcome
+
+
+def test_fair_protocol_tunes_every_start_and_reports_a_and_b():
+    """(a): skeleton-unit at its best rate; (b): the start with the best validation accuracy
+    (ties: skeleton-unit, the smaller rate); tuning on the subsample with tune_seeds seeds;
+    a configuration shared by (a) and (b) is trained once."""
+    results, conditions, outcome = fake_protocol()
+    per = outcome[json.dumps({"h": 4})]
+    assert {o: per["a"][o][:2] for o in per["a"]} == {
+        "sgd": ("skeleton-unit", 0.3),
+        "gsgd": ("skeleton-unit", 0.1),
+    }
+    assert {o: per["b"][o][:2] for o in per["b"]} == {
+        "sgd": ("he", 0.1),
+        "gsgd": ("skeleton-unit", 0.1),
+    }
+    tune = [r for r in results.runs if r["phase"] == "tune"]
+    final = [r for r in results.runs if r["phase"] == "final"]
+    assert len(tune) == 2 * 2 * 2 * 2 and {r["seed"] for r in tune} == {0, 1}
+    assert len(final) == 3 * 3  # sgd twice (a != b), gsgd once (a == b); three seeds
+    assert all(len(per[p][o][2]) == 3 for p in "ab" for o in ("sgd", "gsgd"))
+    rows = protocol.protocol_rows(outcome, conditions, ["sgd", "gsgd"])
+    b = rows[1]
+    assert b["protocol"] == protocol.PROTOCOLS["b"] and b["sgd_start"] == "he, lr 0.1"
+    gaps = [(0.9 + 0.01 * s + 0.005) - (0.8 + 0.01 * s) for s in range(3)]
+    assert (b["gap_gsgd_sgd_mean"], b["gap_gsgd_sgd_std"]) == pytest.approx(common.mean_std(gaps))
+    assert b["seeds_gsgd_sgd"] == "+0.105 +0.105 +0.105"
+    keys = {c["key"] for c in protocol.protocol_columns([], ["sgd", "gsgd"])}
+    assert all(k in b or f"{k}_mean" in b for k in keys)
+
+
+def test_fair_protocol_released_and_every_start_variants():
+    results, _, outcome = fake_protocol(released_lr=0.3)
+    per = outcome[json.dumps({"h": 4})]
+    assert list(per) == ["released", "a", "b"]
+    assert per["released"]["gsgd"][:2] == ("skeleton-unit", 0.3)
+    results, _, outcome = fake_protocol(report_every_start=True)
+    per = outcome[json.dumps({"h": 4})]
+    assert list(per) == ["skeleton-unit", "he"] and per["he"]["gsgd"][:2] == ("he", 0.3)
+
+
+def test_protocol_rows_mark_diverged_seeds():
+    rec = {"diverged": False, "final": {"test_acc": 0.9}}
+    div = {"diverged": True, "final": {"test_acc": float("nan")}}
+    outcome = {"{}": {"a": {"sgd": ("he", 0.1, [rec, div]), "gsgd": ("he", 0.1, [rec, rec])}}}
+    row = protocol.protocol_rows(outcome, [{"condition": {}}], ["sgd", "gsgd"])[0]
+    assert row["sgd_start"] == "he, lr 0.1 (1 of 2 diverged)"
+    assert row["seeds_gsgd_sgd"] == "+0.000 div" and row["sgd_acc_mean"] == 0.9
+
+
+def test_begin_records_the_data_actually_used_and_refuses_bad_overrides(monkeypatch):
+    module = experiments.EXPERIMENTS["path-sgd"]
+    cfg, results, (d, k) = protocol.begin(module, True, 0, overrides={"dataset": "digits"})
+    assert results.dataset == results.config["dataset"] == "digits" and (d, k) == (64, 10)
+    for overrides, words in (
+        ({"epochs_typo": 3}, "unknown configuration keys"),
+        ({"loss": "mse"}, "cannot be overridden"),
+    ):
+        with pytest.raises(ValueError, match=words):
+            protocol.begin(module, True, 0, overrides=overrides)
+    monkeypatch.delenv("GSPACE_DATA", raising=False)
+    monkeypatch.setattr(gspace.datasets, "_mnist_sample", lambda: None)
+    with pytest.raises(FileNotFoundError, match="mnist-sample"):
+        protocol.begin(module, True, 0)

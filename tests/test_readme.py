@@ -28,3 +28,16 @@ def test_readme_python_example_prints_what_the_readme_shows():
     with contextlib.redirect_stdout(out):
         exec(compile(code, str(README), "exec"), {})
     assert out.getvalue().strip() == shown.strip()
+
+
+def test_every_name_the_readme_gives_is_reachable_from_import_gspace():
+    """``gspace.plotting``, ``gspace.datasets.download``, ...: attributes after ``import gspace``
+    alone (submodules load on first use)."""
+    import gspace
+
+    names = set(re.findall(r"`(gspace(?:\.[A-Za-z_]\w*)+)", README.read_text()))
+    assert {"gspace.plotting", "gspace.testing", "gspace.MLP"} <= names
+    for name in sorted(names):
+        obj = gspace
+        for part in name.split(".")[1:]:
+            obj = getattr(obj, part)

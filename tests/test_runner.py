@@ -12,7 +12,7 @@ import time
 import pytest
 
 from gspace import experiments
-from gspace.experiments import common, runner
+from gspace.experiments import common, protocol, runner
 
 from .test_experiments import TINY, tiny
 
@@ -44,23 +44,28 @@ def sleep_then_time(spec):
 def grid(n=6, epochs=(3, 1)):
     """Real training specs; the earlier ones train longer, so with two jobs they finish after
     later ones."""
-    results = common.new_results("x", "X", "", quick=True, seed=0)
-    results["dataset"] = "digits"
-    specs = []
-    for i, e in enumerate(epochs):
-        cfg = {"lr_grid": {"gsgd": [0.1], "sgd": [0.3]}, "epochs": e, "batch_size": 32}
-        specs += common.grid_specs(
-            results,
-            cfg,
-            ["gsgd", "sgd"],
-            condition={"i": i},
-            start={"widths": [64, 8, 10], "init": "he"},
-        )
+    specs = [
+        {
+            "condition": {"i": i},
+            "optimizer": opt,
+            "lr": lr,
+            "seed": seed,
+            "start": {"widths": [64, 8, 10], "init": "he"},
+            "data": {"name": "digits", "seed": 0},
+            "epochs": e,
+            "batch_size": 32,
+            "schedule": None,
+        }
+        for i, e in enumerate(epochs)
+        for opt, lr in (("gsgd", 0.1), ("sgd", 0.3))
+        for seed in (0, 1, 2)
+    ]
     return specs[:n] if n else specs
 
 
 def strip(results):
-    return json.dumps({k: v for k, v in results.items() if k not in common.VOLATILE_FIELDS})
+    d = results if isinstance(results, dict) else results.to_dict()
+    return json.dumps({k: v for k, v in d.items() if k not in common.VOLATILE_FIELDS})
 
 
 # ----------------------------------------------------------------------------- the runner
@@ -193,7 +198,7 @@ def test_experiment_with_two_jobs_writes_the_same_results_json(tmp_path, monkeyp
     for jobs in (1, 2):
         out = tmp_path / f"jobs{jobs}"
         results = experiments.run("invariance", quick=True, out=out, progress=False, jobs=jobs)
-        assert results["machine"]["jobs"] == jobs and not results["machine"]["resumed"]
+        assert results.machine["jobs"] == jobs and not results.machine["resumed"]
         texts[jobs] = strip(json.loads((out / "results.json").read_text()))
     assert texts[1] == texts[2]
 
@@ -208,7 +213,7 @@ def test_interrupted_experiment_restarted_trains_only_what_was_left(tmp_path, mo
     calls = []
 
     def train_run(net, optimizer, lr, *args, **kwargs):
-        calls.append((optimizer, lr))
+        calls.append((optimizer, lr, kwargs["epochs"]))
         if failing and optimizer == "pathsgd" and lr == 0.1:
             raise MemoryError("simulated crash")
         return real(net, optimizer, lr, *args, **kwargs)
@@ -217,16 +222,18 @@ def test_interrupted_experiment_restarted_trains_only_what_was_left(tmp_path, mo
     failing = True
     with pytest.raises(runner.RunsFailed, match="MemoryError: simulated crash") as info:
         experiments.run(name, quick=True, out=tmp_path, progress=False)
-    n_total, n_failed = info.value.total, len(info.value.failures)
-    assert n_failed == 2 * 3  # two sigmas, three seeds
+    n_failed = len(info.value.failures)
+    assert n_failed == 2 * 2  # tuning (one epoch, one seed): two sigmas, two starts
     assert not (tmp_path / "results.json").exists()
     failing, calls[:] = False, []
     resumed = experiments.run(name, quick=True, out=tmp_path, progress=False)
-    assert len(calls) == n_failed and set(calls) == {("pathsgd", 0.1)}
-    assert resumed["machine"]["resumed"]
+    tuning = [c for c in calls if c[2] == TINY[name]["tune_epochs"]]
+    assert len(tuning) == n_failed and set(tuning) == {("pathsgd", 0.1, 1)}
+    n_final = sum(r["phase"] == "final" for r in resumed.runs)
+    assert len(calls) == n_failed + n_final and resumed.machine["resumed"]
     calls[:] = []
     fresh = experiments.run(name, quick=True, out=tmp_path, progress=False, restart=True)
-    assert len(calls) == n_total and not fresh["machine"]["resumed"]
+    assert len(calls) == len(resumed.runs) and not fresh.machine["resumed"]
     assert strip(fresh) == strip(resumed)
 
 
@@ -244,7 +251,7 @@ def test_cli_jobs_and_restart_and_failure_exit_status(tmp_path, monkeypatch, cap
     tiny(experiments.EXPERIMENTS["path-sgd"], monkeypatch, **TINY["path-sgd"])
     argv = ["experiment", "path-sgd", "--quick", "--out", str(tmp_path), "--no-progress"]
     assert cli.main([*argv, "--jobs", "2"]) == 0
-    assert common.load_results(tmp_path / "results.json")["machine"]["jobs"] == 2
+    assert protocol.Results.from_json(tmp_path / "results.json").machine["jobs"] == 2
     for bad in ("0", "two"):
         with pytest.raises(SystemExit) as info:
             cli.main([*argv, "--jobs", bad])
@@ -265,6 +272,7 @@ def test_cli_jobs_and_restart_and_failure_exit_status(tmp_path, monkeypatch, cap
 # ----------------------------------------------------------------------------- --quick (slow)
 #: Reduced versions of the quick experiments for the identity check (see the test below).
 REDUCED = {name: {"epochs": 1} for name in experiments.EXPERIMENTS}
+REDUCED["authors-mlp"] = {"epochs": {"fashion-mnist": 1, "mnist": 1}}
 
 
 @pytest.mark.slow

@@ -28,12 +28,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .. import datasets
 from . import (
     authors_mlp,
     common,
     init,
     invariance,
     path_sgd,
+    protocol,
     report,
     runner,
     unbalanced_init,
@@ -72,7 +74,7 @@ def _module(name: str):
 def _edge_notes(results: dict) -> list[str]:
     """Say where a chosen learning rate is the smallest or largest of its grid."""
     edges: dict[tuple[str, str], list[str]] = {}
-    for sel in results["lr_selection"]:
+    for sel in results.lr_selection:
         grid, chosen = sel["grid"], sel["chosen"]
         if len(grid) < 2 or chosen not in (min(grid), max(grid)):
             continue
@@ -104,7 +106,7 @@ def run(
     overrides=None,
     jobs: int = 1,
     restart: bool = False,
-) -> dict:
+) -> protocol.Results:
     """Run one experiment; write ``out/results.json`` and ``out/NAME.png`` if ``out`` is given.
 
     Parameters
@@ -138,8 +140,7 @@ def run(
 
     Returns
     -------
-    dict
-        The results, with the fields of :data:`gspace.experiments.common.RESULT_FIELDS`.
+    gspace.experiments.protocol.Results
 
     Raises
     ------
@@ -173,17 +174,16 @@ def run(
         jobs=jobs,
         cache_dir=cache_dir,
     )
-    results["notes"].extend(_edge_notes(results))
+    results.notes.extend(_edge_notes(results))
     if quick:
-        results["notes"].insert(0, _quick_note(module, results["config"]))
-    results["machine"] = {**common.machine_info(), "jobs": jobs, "resumed": resumed}
-    results["elapsed_seconds"] = elapsed()
-    results = {key: results[key] for key in common.RESULT_FIELDS}
+        results.notes.insert(0, _quick_note(module, results.config))
+    results.machine = {**common.machine_info(), "jobs": jobs, "resumed": resumed}
+    results.elapsed_seconds = elapsed()
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        common.save_results(results, out / "results.json")
-        module.plot(results, out / results["figure"])
+        results.to_json(out / "results.json")
+        module.plot(results, out / results.figure)
     return results
 
 
@@ -246,30 +246,41 @@ def run_cli(args) -> int:
         print(f"gspace experiment {name}: interrupted; run it again to continue", file=sys.stderr)
         return 130
     print(report.results_table(results, fmt="text"))
-    for note in results["notes"]:
+    for note in results.notes:
         print(f"* {note}")
     print(
-        f"{results['elapsed_seconds']:.0f} s; wrote {Path(out) / 'results.json'} and "
-        f"{Path(out) / results['figure']}"
+        f"{results.elapsed_seconds:.0f} s; wrote {Path(out) / 'results.json'} and "
+        f"{Path(out) / results.figure}"
     )
     return 0
 
 
-#: The short versions shown by ``gspace demo``: the full runs' networks with fewer epochs and
-#: one learning rate per optimizer (the rate the full run chose on validation on digits).
+#: The short versions shown by ``gspace demo``, on digits (bundled with scikit-learn): one start
+#: (skeleton-unit) and one learning rate per optimizer (the rates the full runs of gspace 0.1
+#: chose on validation on digits), so the one-epoch "tuning" run chooses nothing.
 DEMO_OVERRIDES = {
     "invariance": {
+        "dataset": "digits",
+        "hidden": [32, 32],
         "epochs": 10,
+        "inits": ["skeleton-unit"],
         "lr_grid": {"sgd": [0.3], "pathsgd": [1.0], "gsgd": [0.3]},
+        "tune_epochs": 1,
+        "tune_limit": None,
+        "limit": None,
     },
     "path-sgd": {
+        "dataset": "digits",
         "epochs": 10,
+        "inits": ["skeleton-unit"],
         "lr_grid": {"sgd": [0.3], "pathsgd": [3.0], "gsgd": [0.3]},
+        "tune_epochs": 1,
+        "tune_limit": None,
     },
 }
 
 
-def demo(name: str, out, seed: int = 0, progress=None) -> dict:
+def demo(name: str, out, seed: int = 0, progress=None) -> protocol.Results:
     """Run the short version of an experiment for ``gspace demo`` and print its table.
 
     Parameters
@@ -282,8 +293,7 @@ def demo(name: str, out, seed: int = 0, progress=None) -> dict:
 
     Returns
     -------
-    dict
-        The results.
+    gspace.experiments.protocol.Results
 
     Raises
     ------
@@ -301,17 +311,17 @@ def demo(name: str, out, seed: int = 0, progress=None) -> dict:
         overrides=DEMO_OVERRIDES[name],
         restart=True,  # the demo always trains
     )
-    cfg = results["config"]
-    widths = cfg.get("widths")
-    widths = "-".join(map(str, widths)) if isinstance(widths, list) else widths
+    cfg = results.config
+    data = datasets.load(cfg["dataset"], seed=seed)
+    widths = "-".join(map(str, [data.n_features, *cfg["hidden"], data.n_classes]))
     print(
-        f"{results['dataset']}, widths {widths}, {cfg['epochs']} "
-        f"epochs, {len(results['seeds'])} seeds, one learning rate per optimizer"
+        f"{results.dataset}, widths {widths}, {cfg['epochs']} epochs, {len(results.seeds)} "
+        f"seeds, one learning rate per optimizer"
     )
     print(report.results_table(results, fmt="text"), end="")
-    for note in results["notes"][1:]:
+    for note in results.notes[1:]:
         print(f"* {note}")
-    print(f"figure: {Path(out) / results['figure']}")
+    print(f"figure: {Path(out) / results.figure}")
     return results
 
 
@@ -336,8 +346,8 @@ def replot(results_path) -> Path:
         If it is not a results file or names an unknown experiment.
     """
     results_path = Path(results_path)
-    results = common.load_results(results_path)
-    module = _module(results["experiment"])
-    figure = results_path.parent / results["figure"]
+    results = protocol.Results.from_json(results_path)
+    module = _module(results.experiment)
+    figure = results_path.parent / results.figure
     module.plot(results, figure)
     return figure

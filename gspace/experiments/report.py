@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from .common import OPTIMIZER_LABELS, load_results
+from .common import OPTIMIZER_LABELS
+from .protocol import Results
 
 __all__ = ["format_cell", "results_table", "lr_table", "results_section", "results_page"]
 
@@ -89,7 +90,9 @@ def _table(header: list[str], rows: list[list[str]], fmt: str) -> str:
 def _as_results(results_or_path) -> dict:
     if isinstance(results_or_path, dict):
         return results_or_path
-    return load_results(results_or_path)
+    if isinstance(results_or_path, Results):
+        return results_or_path.to_dict()
+    return Results.from_json(results_or_path).to_dict()
 
 
 def results_table(results_or_path, fmt: str = "markdown") -> str:
@@ -261,7 +264,7 @@ def results_page(results_dir, fmt: str = "rst", figure_prefix: str = "") -> str:
     files.sort(key=lambda p: (rank.get(p.parent.name, len(ORDER)), p.parent.name))
     sections = []
     for path in files:
-        results = load_results(path)
+        results = Results.from_json(path).to_dict()
         figure = f"{figure_prefix}{path.parent.name}/{results['figure']}"
         sections.append(results_section(results, fmt, figure=figure))
     return "\n".join(sections)
