@@ -237,14 +237,6 @@ def test_interrupted_experiment_restarted_trains_only_what_was_left(tmp_path, mo
     assert strip(fresh) == strip(resumed)
 
 
-def test_one_epoch_experiment_runs_and_plots(tmp_path):
-    """A one-epoch version (the slow identity check below uses one) trains and draws its
-    learning curves (the plot read epochs 1 and 2 of every curve)."""
-    overrides = {"epochs": 1, "hidden": [8, 8], "lr_grid": {o: [0.1] for o in ("sgd", "gsgd")}}
-    experiments.run("authors-mlp", quick=True, out=tmp_path, progress=False, overrides=overrides)
-    assert (tmp_path / "authors-mlp.png").stat().st_size > 10_000
-
-
 def test_cli_jobs_and_restart_and_failure_exit_status(tmp_path, monkeypatch, capsys):
     from gspace import cli
 
