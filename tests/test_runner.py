@@ -273,8 +273,8 @@ def test_quick_experiment_two_jobs_equals_one_job(name, tmp_path):
     """``--jobs 2`` gives the results.json of ``--jobs 1`` (outside VOLATILE_FIELDS) on every
     experiment. To keep CI within a few minutes, only ``invariance`` runs its full ``--quick``
     version; the others run their quick version with one epoch (REDUCED): the same grids,
-    networks, seeds and code paths, shorter training. (Measured on the shared 2-core machine
-    with a load average of about 8: 5 minutes with two epochs, of which ``init`` took 2.)"""
+    networks, seeds and code paths, shorter training. (Measured on the shared 2-core machine,
+    load average about 4: 63 s for the six.)"""
     overrides = None if name == "invariance" else REDUCED[name]
     texts = []
     for jobs in (2, 1):
