@@ -158,7 +158,7 @@ def run(
     --------
     >>> import gspace.experiments
     >>> sorted(gspace.experiments.EXPERIMENTS)[:3]
-    ['authors-mlp', 'init', 'invariance']
+    ['authors-mlp', 'cnn-depth', 'init']
     """
     module = _module(name)
     common.seeds(seed, quick)  # validates the seed and jobs before any work
