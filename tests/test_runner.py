@@ -274,7 +274,8 @@ def test_quick_experiment_two_jobs_equals_one_job(name, tmp_path):
     experiment. To keep CI within a few minutes, only ``invariance`` runs its full ``--quick``
     version; the others run their quick version with one epoch (REDUCED): the same grids,
     networks, seeds and code paths, shorter training. (Measured on the shared 2-core machine,
-    load average about 4: 63 s for the six.)"""
+    load average about 4-5, after the experiments moved to the tuning protocol: 240 s for the
+    six, init 78 s of it.)"""
     overrides = None if name == "invariance" else REDUCED[name]
     texts = []
     for jobs in (2, 1):
