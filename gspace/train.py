@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .baselines import Adam, ENorm
 from .cnn import PlainCNN
 from .core.network import LOSSES, MLP, loss_and_output_error
 from .core.optim import SGD, PathSGD
@@ -58,19 +59,23 @@ class TrainingDiverged(FloatingPointError):
     history = None
 
 
-OPTIMIZERS = ("sgd", "pathsgd", "gsgd")
+OPTIMIZERS = ("sgd", "pathsgd", "gsgd", "sgd-momentum", "gsgd-momentum", "adam", "enorm")
+_PRESETS = {"sgd-momentum": ("sgd", 0.9), "gsgd-momentum": ("gsgd", 0.9)}
 
 
 def make_optimizer(name: str, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
-    """An optimizer by its command-line name.
+    """An optimizer by its command-line name (the one factory of gspace).
 
     Parameters
     ----------
-    name : {"sgd", "pathsgd", "gsgd"}
-        :class:`gspace.SGD`, :class:`gspace.PathSGD` or :class:`gspace.GSGD`.
+    name : {"sgd", "pathsgd", "gsgd", "sgd-momentum", "gsgd-momentum", "adam", "enorm"}
+        :class:`gspace.SGD`, :class:`gspace.PathSGD`, :class:`gspace.GSGD`; the baselines
+        beyond the paper: SGD and G-SGD with momentum 0.9 (G-SGD's in G-space),
+        :class:`gspace.Adam` (betas (0.9, 0.999), eps 1e-8) and :class:`gspace.ENorm`.
     lr : float
         Learning rate, > 0.
     momentum : float, default 0
+        Not for the presets with momentum, Adam or ENorm.
     weight_decay : float, default 0
 
     Returns
@@ -80,15 +85,23 @@ def make_optimizer(name: str, lr: float, momentum: float = 0.0, weight_decay: fl
     Raises
     ------
     ValueError
-        Unknown name (the message lists the accepted ones) or bad hyper-parameters.
+        Unknown name (the message lists the accepted ones), a momentum the optimizer does not
+        take, or bad hyper-parameters.
 
     Examples
     --------
     >>> make_optimizer("sgd", 0.1, momentum=0.9)
     SGD(lr=0.1, momentum=0.9, weight_decay=0.0)
+    >>> make_optimizer("gsgd-momentum", 0.01)
+    GSGD(lr=0.01, momentum=0.9, weight_decay=0.0)
     """
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; accepted: {', '.join(OPTIMIZERS)}")
+    if momentum and (name in _PRESETS or name in ("adam", "enorm")):
+        raise ValueError(f"optimizer {name!r} takes no momentum argument, got {momentum}")
+    name, momentum = _PRESETS.get(name, (name, momentum))
+    if name in ("adam", "enorm"):
+        return {"adam": Adam, "enorm": ENorm}[name](lr=lr, weight_decay=weight_decay)
     cls = {"sgd": SGD, "pathsgd": PathSGD, "gsgd": GSGD}[name]
     return cls(lr=lr, momentum=momentum, weight_decay=weight_decay)
 

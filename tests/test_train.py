@@ -334,10 +334,30 @@ def test_make_optimizer_maps_names_to_classes():
 
     opt = make_optimizer("sgd", 0.2, momentum=0.5, weight_decay=0.01)
     assert type(opt) is gspace.SGD and (opt.lr, opt.momentum, opt.weight_decay) == (0.2, 0.5, 0.01)
-    with pytest.raises(ValueError, match="sgd, pathsgd, gsgd"):
-        make_optimizer("adam", 0.1)
+    with pytest.raises(ValueError, match="accepted: sgd, pathsgd, gsgd"):
+        make_optimizer("adagrad", 0.1)
     with pytest.raises(ValueError, match="> 0"):
         make_optimizer("sgd", 0.0)
+    for name in ("sgd", "pathsgd", "gsgd"):  # the paper's three: no momentum, no decay
+        opt = make_optimizer(name, 0.2)
+        assert (opt.lr, opt.momentum, opt.weight_decay) == (0.2, 0.0, 0.0)
+
+
+def test_make_optimizer_baselines_beyond_the_paper():
+    from gspace.train import make_optimizer
+
+    made = {name: make_optimizer(name, 0.01) for name in gspace.train.OPTIMIZERS}
+    assert type(made["sgd"]) is gspace.SGD and type(made["pathsgd"]) is gspace.PathSGD
+    assert type(made["sgd-momentum"]) is gspace.SGD and made["sgd-momentum"].momentum == 0.9
+    assert type(made["gsgd-momentum"]) is gspace.GSGD and made["gsgd-momentum"].momentum == 0.9
+    assert type(made["adam"]) is gspace.Adam and made["adam"].betas == (0.9, 0.999)
+    assert type(made["enorm"]) is gspace.ENorm
+    assert all(opt.lr == 0.01 for opt in made.values())
+    with pytest.raises(ValueError, match="lr"):
+        make_optimizer("adam", 0.0)
+    for name in ("adam", "enorm", "sgd-momentum"):
+        with pytest.raises(ValueError, match="takes no momentum"):
+            make_optimizer(name, 0.1, momentum=0.5)
 
 
 def test_fit_trains_a_plain_cnn_on_rows_read_as_square_images():

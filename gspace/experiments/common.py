@@ -40,7 +40,6 @@ __all__ = [
     "FINAL_KEYS",
     "LR_GRIDS",
     "seeds",
-    "make_optimizer",
     "machine_info",
     "mean_std",
     "train_run",
@@ -59,7 +58,7 @@ __all__ = [
 #: Fields of ``results.json`` that depend on the machine and the run, not on the settings.
 VOLATILE_FIELDS = ("machine", "elapsed_seconds")
 
-#: Display names of the optimizers (:func:`make_optimizer`), keyed by the names used in
+#: Display names of the optimizers (:func:`gspace.train.make_optimizer`), keyed by the names used in
 #: configurations: the paper's three, then the baselines beyond the paper.
 OPTIMIZER_LABELS = {
     "sgd": "SGD",
@@ -139,59 +138,6 @@ def seeds(base: int, quick: bool) -> list[int]:
         raise ValueError(f"seed must be a non-negative integer, got {base}")
     n = N_SEEDS_QUICK if quick else N_SEEDS_FULL
     return [int(base) + i for i in range(n)]
-
-
-def make_optimizer(name: str, lr: float):
-    """A fresh optimizer of the experiments, by name, with learning rate ``lr``.
-
-    The paper's three (``"sgd"``, ``"pathsgd"``, ``"gsgd"``) without momentum or weight
-    decay, as the paper's MLP runs and the authors' released MLP code use them; and the
-    baselines beyond the paper, with their usual settings: ``"sgd-momentum"`` and
-    ``"gsgd-momentum"`` (momentum 0.9; G-SGD's in G-space), ``"adam"`` (:class:`gspace.Adam`,
-    betas (0.9, 0.999), eps 1e-8) and ``"enorm"`` (:class:`gspace.ENorm`).
-
-    Parameters
-    ----------
-    name : str
-        A key of :data:`OPTIMIZER_LABELS`.
-    lr : float
-        Learning rate, > 0.
-
-    Returns
-    -------
-    gspace.Optimizer
-
-    Raises
-    ------
-    ValueError
-        If ``name`` is not an optimizer of the experiments, or ``lr`` is not > 0.
-
-    Notes
-    -----
-    The paper's three: :func:`gspace.train.make_optimizer` with ``momentum=0`` and
-    ``weight_decay=0``.
-
-    Examples
-    --------
-    >>> make_optimizer("sgd", 0.1)
-    SGD(lr=0.1, momentum=0.0, weight_decay=0.0)
-    >>> make_optimizer("gsgd-momentum", 0.01)
-    GSGD(lr=0.01, momentum=0.9, weight_decay=0.0)
-    """
-    from gspace import train
-
-    baselines = {
-        "sgd-momentum": (gspace.SGD, {"momentum": 0.9}),
-        "gsgd-momentum": (gspace.GSGD, {"momentum": 0.9}),
-        "adam": (gspace.Adam, {}),
-        "enorm": (gspace.ENorm, {}),
-    }
-    if name in baselines:
-        cls, kwargs = baselines[name]
-        return cls(lr=lr, **kwargs)
-    if name not in OPTIMIZER_LABELS:
-        raise ValueError(f"unknown optimizer {name!r}; accepted: {', '.join(OPTIMIZER_LABELS)}")
-    return train.make_optimizer(name, lr, momentum=0.0, weight_decay=0.0)
 
 
 def _git_commit() -> str | None:
@@ -341,7 +287,7 @@ def train_run(
     """
     from gspace import train
 
-    opt = make_optimizer(optimizer, lr)
+    opt = train.make_optimizer(optimizer, lr)
     sched = None
     if schedule is not None:
         kwargs = dict(schedule)
