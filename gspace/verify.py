@@ -69,7 +69,7 @@ from .core.sufficiency import (
 from .explicit import explicit_basis_path_values, explicit_rank, rank_by_counting, rank_certificate
 from .fast import GSGD
 
-__all__ = ["ClaimResult", "verify", "format_table", "run_cli", "THEORY_CLAIMS"]
+__all__ = ["ClaimResult", "verify", "format_table", "report", "run_cli", "THEORY_CLAIMS"]
 
 THEORY_CLAIMS = ("G1", "G2", "G3", "G4", "P1", "S1", "R1", "R2", "B1", "B2", "B3", "B4")
 """Claims G1 ... B4 of the theory page, in the order :func:`verify` checks them."""
@@ -869,14 +869,18 @@ def run_cli(args) -> int:
     progress = not getattr(args, "no_progress", False) and sys.stderr.isatty()
     t0 = time.perf_counter()
     results = verify(widths, bias=bias, seed=seed, progress=progress)
-    total = time.perf_counter() - t0
-    if getattr(args, "json", False):
+    header = (
+        f"gspace verify: widths {widths}, {'with' if bias else 'no'} biases, seed {seed}: "
+        f"m = {num_params(widths, bias)} parameters, H = {sum(widths[1:-1])} hidden nodes, "
+        f"{count_paths(widths, bias):,} paths ({time.perf_counter() - t0:.1f} s)"
+    )
+    return report(results, header, getattr(args, "json", False))
+
+
+def report(results, header: str, as_json: bool) -> int:
+    """Print ``results`` as JSON or as a table under ``header``; 0 iff every claim holds."""
+    if as_json:
         print(json.dumps([r.to_dict() for r in results], indent=1))
     else:
-        header = (
-            f"gspace verify: widths {widths}, {'with' if bias else 'no'} biases, seed {seed}: "
-            f"m = {num_params(widths, bias)} parameters, H = {sum(widths[1:-1])} hidden nodes, "
-            f"{count_paths(widths, bias):,} paths ({total:.1f} s)"
-        )
         print(format_table(results, header))
     return 0 if all(r.holds for r in results) else 1

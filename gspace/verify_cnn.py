@@ -10,7 +10,6 @@ and 1), for example ``gspace verify --cnn 1:4k3s1,8k3s2:10 --image 8``: one inpu
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
@@ -23,7 +22,7 @@ from .core.paths import rank_svd
 from .core.scaling import random_scaling
 from .fast import GSGD
 from .testing import min_preactivation_margin, rel_error
-from .verify import ClaimResult, format_table
+from .verify import ClaimResult, report
 
 __all__ = ["MAX_PATHS", "parse_cnn", "check_image", "verify_cnn", "run_cli"]
 
@@ -263,13 +262,9 @@ def run_cli(args) -> int:
     """Body of ``gspace verify --cnn``: a table or JSON; 0 iff every claim holds."""
     t0 = time.perf_counter()
     results = verify_cnn(args.cnn, args.image, bool(args.bias), int(args.seed or 0))
-    if args.json:
-        print(json.dumps([r.to_dict() for r in results], indent=1))
-    else:
-        head = (
-            f"gspace verify --cnn {args.cnn} on {args.image}x{args.image} images, "
-            f"{'with' if args.bias else 'no'} biases, seed {args.seed} "
-            f"({time.perf_counter() - t0:.1f} s)"
-        )
-        print(format_table(results, head))
-    return 0 if all(r.holds for r in results) else 1
+    head = (
+        f"gspace verify --cnn {args.cnn} on {args.image}x{args.image} images, "
+        f"{'with' if args.bias else 'no'} biases, seed {args.seed} "
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
+    return report(results, head, args.json)
