@@ -17,14 +17,28 @@ from . import common, protocol
 
 NAME = "cnn-depth"
 TITLE = "SGD, Path-SGD and G-SGD on plain CNNs of growing depth"
-OPTIMIZERS = ("sgd", "pathsgd", "gsgd")
+#: The paper's three, then the baselines beyond the paper (:mod:`gspace.baselines`).
+OPTIMIZERS = ("sgd", "pathsgd", "gsgd", "sgd-momentum", "gsgd-momentum", "adam", "enorm")
+#: Three rates per optimizer (a grid of the same size for each): 0.03-0.3 for the paper's
+#: optimizers and ENorm (whose step is an SGD step), a tenth of that with momentum 0.9 (a step
+#: then moves about ten times as far), 0.001-0.01 for Adam.
+LR_GRID = {
+    "sgd": [0.03, 0.1, 0.3],
+    "pathsgd": [0.03, 0.1, 0.3],
+    "gsgd": [0.03, 0.1, 0.3],
+    "sgd-momentum": [0.003, 0.01, 0.03],
+    "gsgd-momentum": [0.003, 0.01, 0.03],
+    "adam": [0.001, 0.003, 0.01],
+    "enorm": [0.03, 0.1, 0.3],
+}
 DESCRIPTION = (
     "Plain ReLU CNNs with {depths} convolution layers (3x3, 8 then 16 channels) on {dataset} "
     "({limit} images in all), {epochs} epochs, batch {batch_size}, trained by SGD, Path-SGD "
-    "and G-SGD under protocols (a) all from skeleton-unit and (b) each from its own best "
+    "and G-SGD (and, beyond the paper, SGD and G-SGD with momentum 0.9, Adam and ENorm) "
+    "under protocols (a) all from skeleton-unit and (b) each from its own best "
     "start; the gaps G-SGD minus SGD and G-SGD minus Path-SGD in test accuracy, paired by seed."
 )
-PAIRS = (("gsgd", "sgd"), ("gsgd", "pathsgd"))
+PAIRS = (("gsgd", "sgd"), ("gsgd", "pathsgd"), ("gsgd-momentum", "sgd-momentum"))
 
 __all__ = ["NAME", "config", "network", "run", "plot"]
 
@@ -61,7 +75,8 @@ def config(quick: bool) -> dict:
         **protocol.base_config(OPTIMIZERS, "fashion-mnist", epochs, quick),
         "batch_size": 128,
         "depths": [2, 4] if quick else [2, 4, 8],
-        "lr_grid": {opt: [0.03, 0.1, 0.3] for opt in OPTIMIZERS},
+        "lr_grid": {opt: list(LR_GRID[opt]) for opt in OPTIMIZERS},
+        "schedule": {"name": "exp", "k": 3.0 / epochs},
         "tune_limit": 1000 if quick else 5000,
         "limit": 2000 if quick else 10000,
     }
@@ -75,7 +90,7 @@ def run(*, quick=False, seed=0, overrides=None, **options) -> protocol.Results:
     cfg, results, _ = protocol.begin(sys.modules[__name__], quick, seed, overrides, **options)
     conditions = [{"condition": {"depth": L}, "start": network(L)} for L in cfg["depths"]]
     column = [{"key": "depth", "label": "conv layers", "format": "d"}]
-    protocol.compare(results, cfg, conditions, OPTIMIZERS, column, PAIRS, **options)
+    protocol.compare(results, cfg, conditions, cfg["optimizers"], column, PAIRS, **options)
     for row in results.summary:
         results.notes.append(
             f"{row['protocol']}, {row['depth']} conv layers: G-SGD - SGD "
@@ -91,8 +106,9 @@ def plot(results, path) -> None:
 
     fig, ax = plt.subplots(figsize=(6.0, 4.0))
     depths = results.config["depths"]
-    offsets = {"sgd": -0.06, "pathsgd": 0.0, "gsgd": 0.06}
-    protocol.plot_accuracy(ax, results, [float(L) for L in depths], OPTIMIZERS, offsets)
+    opts = results.config["optimizers"]
+    offsets = {opt: 0.03 * (i - (len(opts) - 1) / 2) for i, opt in enumerate(opts)}
+    protocol.plot_accuracy(ax, results, [float(L) for L in depths], opts, offsets)
     ax.set_xscale("log", base=2)
     ax.set_xticks(depths, [str(L) for L in depths])
     ax.minorticks_off()

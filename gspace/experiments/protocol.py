@@ -39,6 +39,7 @@ from . import common
 
 __all__ = [
     "Results",
+    "PAPER_OPTIMIZERS",
     "STARTS",
     "PROTOCOLS",
     "LR_GRID",
@@ -52,6 +53,9 @@ __all__ = [
     "plot_curves",
 ]
 
+#: The paper's optimizers; the others (``sgd-momentum``, ``adam``, ...) are the baselines
+#: beyond the paper (:mod:`gspace.baselines`), which have no "as released" setting.
+PAPER_OPTIMIZERS = ("sgd", "pathsgd", "gsgd")
 #: The two starting points every optimizer is tuned from.
 STARTS = ("skeleton-unit", "he")
 #: Protocol key -> its label in tables.
@@ -214,8 +218,9 @@ def fair_runs(
         optional ``schedule``, ``tune_epochs``, ``tune_limit`` (subsample size, None: all),
         ``tune_seeds`` (how many of the seeds tune), ``limit`` (None: the full data),
         optional ``released_lr`` (adds the protocol "as released": skeleton-unit at that
-        rate, untuned) and optional ``report_every_start`` (report every start of ``inits``
-        at its tuned rate instead of (a) and (b)).
+        rate, untuned, for :data:`PAPER_OPTIMIZERS` only) and optional
+        ``report_every_start`` (report every start of ``inits`` at its tuned rate instead of
+        (a) and (b)).
     conditions : sequence of dict
         ``{"condition": {...}, "start": {"widths": [...], ...}}``, optionally ``"cfg"`` with
         entries replacing those of ``cfg`` for this condition (``dataset``, ``epochs``, ...).
@@ -287,7 +292,7 @@ def fair_runs(
                 "a": ("skeleton-unit", best["skeleton-unit"][1]),
                 "b": (init_b, best[init_b][1]),
             }
-            if c.get("released_lr") is not None:
+            if c.get("released_lr") is not None and opt in PAPER_OPTIMIZERS:
                 picks = {"released": ("skeleton-unit", c["released_lr"]), **picks}
             if len(c["inits"]) == 1:  # one start: (b) is (a)
                 del picks["b"]
@@ -367,13 +372,13 @@ def protocol_rows(outcome: dict, conditions, optimizers, pairs=(("gsgd", "sgd"),
     for entry in conditions:
         for proto, per_opt in outcome[_key(entry["condition"])].items():
             row = {**entry["condition"], "protocol": PROTOCOLS[proto]}
-            for opt in optimizers:
+            for opt in (o for o in optimizers if o in per_opt):  # "as released": paper's only
                 init, lr, recs = per_opt[opt]
                 n_div = sum(r["diverged"] for r in recs)
                 div = f" ({n_div} of {len(recs)} diverged)" if n_div else ""
                 row[f"{opt}_start"] = f"{init}, lr {lr:g}{div}"
                 row[f"{opt}_acc_mean"], row[f"{opt}_acc_std"] = common.mean_std(_test_accs(recs))
-            for a, b in pairs:
+            for a, b in (p for p in pairs if p[0] in per_opt and p[1] in per_opt):
                 gaps = _test_accs(per_opt[a][2]) - _test_accs(per_opt[b][2])
                 row[f"gap_{a}_{b}_mean"], row[f"gap_{a}_{b}_std"] = common.mean_std(gaps)
                 row[f"seeds_{a}_{b}"] = " ".join(

@@ -20,10 +20,13 @@ from . import common, protocol
 
 NAME = "width"
 TITLE = "G-SGD against SGD for two hidden layers of growing width"
-OPTIMIZERS = ("sgd", "gsgd")
+#: The paper's two, then the baselines beyond the paper (:mod:`gspace.baselines`).
+OPTIMIZERS = ("sgd", "gsgd", "sgd-momentum", "gsgd-momentum", "adam", "enorm")
+PAIRS = (("gsgd", "sgd"), ("gsgd-momentum", "sgd-momentum"))
 DESCRIPTION = (
     "Two-hidden-layer MLPs 784-h-h-10 on {dataset} for h in {widths}, {epochs} epochs, batch "
-    "{batch_size}, trained by SGD and G-SGD under protocols (a) both from skeleton-unit and "
+    "{batch_size}, trained by SGD and G-SGD (and, beyond the paper, SGD and G-SGD with "
+    "momentum 0.9, Adam and ENorm) under protocols (a) both from skeleton-unit and "
     "(b) each from its own best start; the gap G-SGD minus SGD in test accuracy, paired by seed."
 )
 
@@ -59,8 +62,9 @@ def run(*, quick=False, seed=0, overrides=None, **options) -> protocol.Results:
         results,
         cfg,
         conditions,
-        OPTIMIZERS,
+        cfg["optimizers"],
         [{"key": "width", "label": "h", "format": "d"}],
+        PAIRS,
         **options,
     )
     for proto in ("a", "b"):
@@ -81,7 +85,7 @@ def plot(results, path) -> None:
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10.0, 4.0))
     widths = results.config["widths"]
-    protocol.plot_accuracy(ax1, results, widths, OPTIMIZERS)
+    protocol.plot_accuracy(ax1, results, widths, results.config["optimizers"])
     for proto, ls in ((protocol.PROTOCOLS["a"], "--"), (protocol.PROTOCOLS["b"], "-")):
         rows = [r for r in results.summary if r["protocol"] == proto]
         ax2.errorbar(
