@@ -568,3 +568,47 @@ def test_begin_records_the_data_actually_used_and_refuses_bad_overrides(monkeypa
     monkeypatch.setattr(gspace.datasets, "_mnist_sample", lambda: None)
     with pytest.raises(FileNotFoundError, match="mnist-sample"):
         protocol.begin(module, True, 0)
+
+
+# ----------------------------------------------------------------------- beyond the paper
+def test_beyond_table_winner_matches_the_raw_runs(tmp_path, monkeypatch):
+    """The winner and margin of each row, recomputed from the final runs (not the summary)."""
+    from gspace.experiments import width
+
+    tiny(width, monkeypatch, **TINY["width"])
+    results = experiments.run("width", quick=True, out=tmp_path, seed=0, progress=False)
+    opts = results.config["optimizers"]
+    assert {"sgd-momentum", "gsgd-momentum", "adam", "enorm"} <= set(opts)
+    table = report.beyond_table(results, "text").splitlines()
+    rows = [r for r in results.summary if r["protocol"] != protocol.PROTOCOLS["released"]]
+    assert len(table) == 1 + len(rows)
+    for row, line in zip(rows, table[1:], strict=True):
+        accs = {}
+        for opt in opts:
+            init, lr = row[f"{opt}_start"].split(" (")[0].split(", lr ")
+            runs = [
+                r
+                for r in results.runs
+                if r["phase"] == "final"
+                and r["optimizer"] == opt
+                and r["condition"] == {"width": row["width"], "init": init}
+                and r["lr"] == float(lr)
+            ]
+            runs.sort(key=lambda r: r["seed"])
+            accs[opt] = [0.0 if r["diverged"] else r["final"]["test_acc"] for r in runs]
+        best = max(opts, key=lambda o: np.mean(accs[o]))
+        second = max((o for o in opts if o != best), key=lambda o: np.mean(accs[o]))
+        gaps = np.subtract(accs[best], accs[second])
+        label = common.OPTIMIZER_LABELS
+        assert report.winner(row, opts)[:2] == (best, second)
+        assert f"{gaps.mean():+.4f} ± {gaps.std(ddof=1):.4f} over {label[second]}" in line
+        assert f"  {label[best]}  " in line
+
+
+def test_beyond_page_lists_studies_without_baselines(tmp_path):
+    r = protocol.Results(
+        "width", "W", "about", True, 0, [0], "digits", "he", {"optimizers": ["sgd"]}
+    )
+    r.to_json(tmp_path / "width" / "results.json")
+    page = report.beyond_page(tmp_path)
+    assert page.strip() == "No results with the baselines yet for: width, authors-mlp, cnn-depth."

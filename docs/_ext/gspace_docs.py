@@ -183,6 +183,10 @@ def write_experiments_page() -> None:
             ]
         )
     _write_if_changed(GENERATED / "experiments_results.rst", "\n".join(header) + "\n" + body + "\n")
+    from gspace.experiments import report
+
+    beyond = report.beyond_page(results_dir) if results_dir.is_dir() else "No results yet.\n"
+    _write_if_changed(GENERATED / "beyond_the_paper.rst", "\n".join(header) + "\n" + beyond)
 
 
 class ClaimTestsRole:

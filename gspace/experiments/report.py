@@ -10,10 +10,21 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from .common import OPTIMIZER_LABELS
-from .protocol import Results
+import numpy as np
 
-__all__ = ["format_cell", "results_table", "lr_table", "results_section", "results_page"]
+from .common import OPTIMIZER_LABELS, mean_std
+from .protocol import PAPER_OPTIMIZERS, PROTOCOLS, Results
+
+__all__ = [
+    "format_cell",
+    "results_table",
+    "lr_table",
+    "results_section",
+    "results_page",
+    "winner",
+    "beyond_table",
+    "beyond_page",
+]
 
 FORMATS = ("markdown", "rst", "text")
 #: Order of the experiments on the results page.
@@ -268,3 +279,97 @@ def results_page(results_dir, fmt: str = "rst", figure_prefix: str = "") -> str:
         figure = f"{figure_prefix}{path.parent.name}/{results['figure']}"
         sections.append(results_section(results, fmt, figure=figure))
     return "\n".join(sections)
+
+
+def winner(row: dict, optimizers) -> tuple[str, str, float, float]:
+    """The best and second-best optimizer of one summary row, and the margin between them.
+
+    Optimizers are ranked by mean test accuracy over the seeds with a diverged run counted as
+    0 (a method that sometimes fails does not win on its other seeds); the margin is the
+    mean and sample standard deviation of the per-seed differences best - second, the same
+    seed on both sides (one initial network and batch order per seed).
+
+    Parameters
+    ----------
+    row : dict
+        A row of ``results["summary"]`` holding ``opt_accs`` (per-seed test accuracies, NaN
+        for a diverged run) for each optimizer.
+    optimizers : sequence of str
+        The optimizers to rank (at least two).
+
+    Returns
+    -------
+    best, second : str
+    margin_mean, margin_std : float
+
+    Examples
+    --------
+    >>> row = {"sgd_accs": [0.80, 0.82], "adam_accs": [0.85, float("nan")]}
+    >>> winner(row, ["sgd", "adam"])
+    ('sgd', 'adam', 0.385, 0.615...)
+    """
+    accs = {
+        o: np.nan_to_num(np.asarray(row[f"{o}_accs"], dtype=float), nan=0.0) for o in optimizers
+    }
+    best, second = sorted(optimizers, key=lambda o: -accs[o].mean())[:2]
+    return (best, second, *mean_std(accs[best] - accs[second]))
+
+
+def beyond_table(results_or_path, fmt: str = "rst") -> str:
+    """Every optimizer of a study side by side, per condition and protocol, with the winner.
+
+    One row per condition and protocol (a) or (b) (the "as released" rows are the paper's
+    optimizers only and are left out): each optimizer's test accuracy (mean ± std over
+    seeds, diverged runs left out of the mean and counted beside it), the winner and its
+    margin over the second (:func:`winner`).
+
+    Parameters
+    ----------
+    results_or_path : dict or str or Path
+    fmt : {"markdown", "rst", "text"}
+
+    Returns
+    -------
+    str
+    """
+    results = _as_results(results_or_path)
+    opts = results["config"]["optimizers"]
+    conds = [c for c in results["summary_columns"] if c["key"] not in ("protocol",)]
+    conds = conds[: next(i for i, c in enumerate(conds) if c["key"].endswith("_start"))]
+    header = [c["label"] for c in conds] + ["protocol"]
+    header += [OPTIMIZER_LABELS[o] for o in opts] + ["winner", "margin over second"]
+    rows = []
+    for row in results["summary"]:
+        if row["protocol"] not in (PROTOCOLS["a"], PROTOCOLS["b"]):
+            continue
+        cells = [format_cell(row, c) for c in conds] + [row["protocol"]]
+        for o in opts:
+            n_div = int(np.isnan(np.asarray(row[f"{o}_accs"], dtype=float)).sum())
+            cells.append(
+                format_cell(row, {"key": f"{o}_acc", "format": ".4f"})
+                + (f" ({n_div} div.)" if n_div else "")
+            )
+        best, second, mean, std = winner(row, opts)
+        label = OPTIMIZER_LABELS
+        cells += [label[best], f"{mean:+.4f} ± {std:.4f} over {label[second]}"]
+        rows.append(cells)
+    return _table(header, rows, fmt)
+
+
+def beyond_page(results_dir, names=("width", "authors-mlp", "cnn-depth")) -> str:
+    """An RST section per study of ``names`` whose results include optimizers beyond the
+    paper's (:data:`~gspace.experiments.protocol.PAPER_OPTIMIZERS`): :func:`beyond_table`
+    and the run's machine line; studies without them are listed as not run yet."""
+    parts, missing = [], []
+    for name in names:
+        path = Path(results_dir) / name / "results.json"
+        results = Results.from_json(path).to_dict() if path.is_file() else None
+        if results is None or set(results["config"]["optimizers"]) <= set(PAPER_OPTIMIZERS):
+            missing.append(name)
+            continue
+        title = f"{name}: {results['title']}"
+        parts += [title, "~" * len(title), "", beyond_table(results, "rst"), _machine_line(results)]
+        parts.append("")
+    if missing:
+        parts.append(f"No results with the baselines yet for: {', '.join(missing)}.")
+    return "\n".join(parts) + "\n"
