@@ -248,7 +248,7 @@ def run_cli(args) -> int:
     except KeyboardInterrupt:
         print(f"gspace experiment {name}: interrupted; run it again to continue", file=sys.stderr)
         return 130
-    print(report.results_table(results, fmt="text"))
+    print("\n".join(report.summary_tables(results, "text")).rstrip())
     for note in results.notes:
         print(f"* {note}")
     print(

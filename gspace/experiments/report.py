@@ -18,6 +18,7 @@ from .protocol import PAPER_OPTIMIZERS, PROTOCOLS, Results
 __all__ = [
     "format_cell",
     "results_table",
+    "summary_tables",
     "lr_table",
     "results_section",
     "results_page",
@@ -106,7 +107,13 @@ def _as_results(results_or_path) -> dict:
     return Results.from_json(results_or_path).to_dict()
 
 
-def results_table(results_or_path, fmt: str = "markdown") -> str:
+def _names_other(key: str, keep) -> bool:
+    """Whether a summary column ``key`` (``opt_start``, ``gap_a_b``, ...) names an optimizer
+    outside ``keep`` (optimizer names hold no underscore)."""
+    return any(part in OPTIMIZER_LABELS and part not in keep for part in key.split("_"))
+
+
+def results_table(results_or_path, fmt: str = "markdown", optimizers=None) -> str:
     """The summary table of one experiment.
 
     Parameters
@@ -116,6 +123,9 @@ def results_table(results_or_path, fmt: str = "markdown") -> str:
     fmt : {"markdown", "rst", "text"}, default "markdown"
         A Markdown pipe table, an RST ``list-table`` or aligned plain text (what the command
         line prints).
+    optimizers : sequence of str, optional
+        Only the columns of these optimizers (and of the differences between two of them);
+        default: every column.
 
     Returns
     -------
@@ -141,6 +151,8 @@ def results_table(results_or_path, fmt: str = "markdown") -> str:
     """
     results = _as_results(results_or_path)
     columns = results["summary_columns"]
+    if optimizers is not None:
+        columns = [c for c in columns if not _names_other(c["key"], optimizers)]
     header = [c["label"] for c in columns]
     rows = [[format_cell(row, c) for c in columns] for row in results["summary"]]
     return _table(header, rows, fmt)
@@ -184,6 +196,19 @@ def _machine_line(results: dict) -> str:
     )
 
 
+def summary_tables(results_or_path, fmt: str = "rst") -> tuple[str, str]:
+    """The table of the paper's optimizers and, if the study ran baselines beyond the paper,
+    the side-by-side table of all (:func:`beyond_table`) under a sentence saying so (else
+    ``""``)."""
+    results = _as_results(results_or_path)
+    opts = results["config"].get("optimizers", [])
+    if set(opts) <= set(PAPER_OPTIMIZERS):
+        return results_table(results, fmt), ""
+    paper = results_table(results, fmt, optimizers=PAPER_OPTIMIZERS)
+    intro = "All optimizers, with the baselines beyond the paper, and the winner of each row:"
+    return paper, f"{intro}\n\n{beyond_table(results, fmt)}"
+
+
 def results_section(results_or_path, fmt: str = "rst", figure: str | None = None) -> str:
     """A section for one experiment: title, description, figure, tables, notes, machine.
 
@@ -203,6 +228,7 @@ def results_section(results_or_path, fmt: str = "rst", figure: str | None = None
     figure = figure or results["figure"]
     title = f"{results['experiment']}: {results['title']}"
     notes = [f"* {n}" for n in results["notes"]]
+    paper, beyond = summary_tables(results, fmt)
     if fmt == "rst":
         parts = [
             title,
@@ -213,7 +239,8 @@ def results_section(results_or_path, fmt: str = "rst", figure: str | None = None
             f".. image:: {figure}",
             f"   :alt: {results['title']}",
             "",
-            results_table(results, "rst"),
+            paper,
+            beyond,
             "Learning-rate selection (mean validation accuracy over seeds):",
             "",
             lr_table(results, "rst"),
@@ -230,7 +257,8 @@ def results_section(results_or_path, fmt: str = "rst", figure: str | None = None
             "",
             f"![{results['title']}]({figure})",
             "",
-            results_table(results, "markdown"),
+            paper,
+            beyond,
             "Learning-rate selection (mean validation accuracy over seeds):",
             "",
             lr_table(results, "markdown"),
