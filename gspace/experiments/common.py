@@ -86,7 +86,7 @@ FINAL_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "te
 
 #: The learning-rate grid of each optimizer: 6 rates a factor ~3 apart. The paper's three
 #: share one grid on real data (:mod:`gspace.experiments.protocol` says why Path-SGD's is not
-#: shifted). The baselines' grids have the same shape; none has been tried in a full run yet.
+#: shifted). The baselines' grids have the same shape (width and authors-mlp use them).
 #: With momentum 0.9 a step moves about 10 times as far as without, so those grids are SGD's
 #: divided by 10; Adam's is centred on its usual 1e-3; ENorm's step is an SGD step, and its
 #: grid SGD's.
