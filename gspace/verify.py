@@ -561,7 +561,7 @@ def _check_W1(s: _Setting) -> ClaimResult:
     v = gsgd.basis_path_values(s.net, s.skeleton)
     dv = gsgd.inverse_chain_rule(s.net, grads, s.skeleton)
     v_new = gsgd.update_path_values(v, dv, lr)
-    new = gsgd.weight_allocation(s.net, v_new, s.skeleton)
+    new = gsgd.weight_allocation(s.net, gsgd.path_ratios(v, v_new), v_new, s.skeleton)
     err = _rel(explicit_basis_path_values(new, s.skeleton), ex.flatten(v_new, s.skeleton))
     sig = max(
         _rel(new.weights[l][s.skeleton.sigma_mask(l)], s.net.weights[l][s.skeleton.sigma_mask(l)])
