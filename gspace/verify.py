@@ -527,7 +527,7 @@ def _check_W1(s: _Setting):
     sk, (_, _, grads) = s.skeleton, s.batch()
     v = gsgd.basis_path_values(s.net, sk)
     v_new = gsgd.update_path_values(v, gsgd.inverse_chain_rule(s.net, grads, sk), s.lr(grads))
-    new = gsgd.weight_allocation(s.net, v_new, sk)
+    new = gsgd.weight_allocation(s.net, gsgd.path_ratios(v, v_new), v_new, sk)
     err = _rel(_v_explicit(new, sk), ex.flatten(v_new, sk))
     sig = max(
         _rel(new.weights[l][sk.sigma_mask(l)], s.net.weights[l][sk.sigma_mask(l)])
