@@ -39,9 +39,13 @@ def learning_rate(value) -> float:
 
 
 def integer(value, name: str, low: int = 1, kind=ValueError) -> int:
-    """An integer >= ``low`` (bools refused); the one integer check of the package."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise kind(f"{name} must be an integer >= {low}, got {value!r}")
+    """An integer >= ``low`` (bools refused): ``kind`` if not an integer, else ValueError if
+    below ``low``; the one integer check of the package (the command line's too)."""
+    wrong_type = isinstance(value, bool) or not isinstance(value, numbers.Integral)
+    if wrong_type or value < low:
+        raise (kind if wrong_type else ValueError)(
+            f"{name} must be an integer >= {low}, got {value!r}"
+        )
     return int(value)
 
 
@@ -475,8 +479,7 @@ def path_arrays_pair(a, b, name_b: str, finite: bool = False, lr=None):
 def path_limit(ws, limit, bias, count) -> list[int]:
     """Widths whose ``count(widths, bias)`` paths do not exceed ``limit``."""
     ws = widths(ws)
-    if isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1:
-        raise ValueError(f"limit must be an integer >= 1, got {limit!r}")
+    integer(limit, "limit")
     n = count(ws, bias=bias)
     if n > limit:
         raise ValueError(
