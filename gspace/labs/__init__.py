@@ -195,6 +195,11 @@ def compare(got, expected, what, on, hint="", rtol=1e-8, atol=1e-10, mask=None):
             )
 
 
+def copies(arrays) -> list[np.ndarray]:
+    """Copies of a list of arrays (a student's function may modify what it is given)."""
+    return [a.copy() for a in arrays]
+
+
 def draw_widths(rng, depth=(2, 4), width=(1, 5)) -> list[int]:
     """Random layer widths: ``depth`` weight layers, each width in ``width`` (inclusive)."""
     L = int(rng.integers(depth[0], depth[1] + 1))
