@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from . import common, protocol
+from . import protocol
 
 NAME = "cnn-depth"
 TITLE = "SGD, Path-SGD and G-SGD on plain CNNs of growing depth"
@@ -101,19 +101,9 @@ def run(*, quick=False, seed=0, overrides=None, **options) -> protocol.Results:
 
 
 def plot(results, path) -> None:
-    """Test accuracy against depth, protocols (a) dashed and (b) solid; saved to ``path``."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.0, 4.0))
-    depths = results.config["depths"]
+    """Test accuracy against depth, protocols (a) and (b) side by side; saved to ``path``."""
     opts = results.config["optimizers"]
     offsets = {opt: 0.03 * (i - (len(opts) - 1) / 2) for i, opt in enumerate(opts)}
-    protocol.plot_accuracy(ax, results, [float(L) for L in depths], opts, offsets)
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(depths, [str(L) for L in depths])
-    ax.minorticks_off()
-    ax.set_xlabel("convolution layers")
-    ax.set_ylabel("test accuracy (fraction correct)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    common.save_figure(fig, path, results, f"{results.dataset}, plain CNNs")
+    depths = [float(L) for L in results.config["depths"]]
+    about = f"{results.dataset}, plain CNNs"
+    protocol.plot_protocols(results, path, depths, "convolution layers", about, offsets)

@@ -50,6 +50,7 @@ __all__ = [
     "protocol_rows",
     "protocol_columns",
     "plot_accuracy",
+    "plot_protocols",
     "plot_curves",
 ]
 
@@ -490,12 +491,14 @@ def begin(module, quick: bool, seed: int, overrides=None, *, data_dir=None, init
     return cfg, results, (loaded[0].n_features, loaded[0].n_classes)
 
 
-def plot_accuracy(ax, results, x, optimizers, offsets=None) -> None:
+def plot_accuracy(ax, results, x, optimizers, offsets=None, protocols=("a", "b")) -> None:
     """Mean +- std test accuracy of each optimizer against ``x`` (one value per condition),
-    protocol (a) dashed, (b) solid; ``offsets[opt]`` shifts an optimizer's points sideways."""
-    for proto, ls in ((PROTOCOLS["a"], "--"), (PROTOCOLS["b"], "-")):
+    protocol (a) dashed, (b) solid; ``offsets[opt]`` shifts an optimizer's points sideways.
+    With one of ``protocols`` the lines are labelled by optimizer only."""
+    for proto, ls in ((PROTOCOLS[p], "--" if p == "a" else "-") for p in protocols):
         rows = [r for r in results.summary if r["protocol"] == proto]
         for opt in optimizers:
+            label = common.OPTIMIZER_LABELS[opt]
             ax.errorbar(
                 np.asarray(x, dtype=float) + (offsets or {}).get(opt, 0.0),
                 [r[f"{opt}_acc_mean"] for r in rows],
@@ -504,8 +507,48 @@ def plot_accuracy(ax, results, x, optimizers, offsets=None) -> None:
                 capsize=3,
                 ls=ls,
                 color=common.OPTIMIZER_COLORS[opt],
-                label=f"{common.OPTIMIZER_LABELS[opt]}, {proto}",
+                label=label if len(protocols) == 1 else f"{label}, {proto}",
             )
+
+
+def plot_protocols(results, path, x, xlabel: str, about: str, offsets=None, gaps=()) -> None:
+    """Test accuracy against ``x`` (log 2 axis) under protocols (a) and (b), every optimizer
+    of the study, one legend below; with ``gaps`` (pairs ``(a, b)``) a third panel shows the
+    paired differences ``a - b`` of both protocols. Saved to ``path``."""
+    import matplotlib.pyplot as plt
+
+    opts = results.config["optimizers"]
+    fig, axes = plt.subplots(1, 3 if gaps else 2, figsize=(14.0 if gaps else 10.0, 4.6))
+    for ax, proto in zip(axes, ("a", "b")):
+        plot_accuracy(ax, results, x, opts, offsets, protocols=(proto,))
+        ax.set_title(PROTOCOLS[proto], fontsize=10)
+    axes[0].set_ylabel("test accuracy (fraction correct)")
+    for (a, b), (p, ls) in ((pair, p) for pair in gaps for p in (("a", "--"), ("b", "-"))):
+        rows = [r for r in results.summary if r["protocol"] == PROTOCOLS[p]]
+        axes[2].errorbar(
+            np.asarray(x, dtype=float) * (1.04 if p == "b" else 0.96),
+            [r[f"gap_{a}_{b}_mean"] for r in rows],
+            yerr=[r[f"gap_{a}_{b}_std"] for r in rows],
+            marker="s",
+            capsize=3,
+            ls=ls,
+            color=common.OPTIMIZER_COLORS[a],
+            label=f"{common.OPTIMIZER_LABELS[a]} - {common.OPTIMIZER_LABELS[b]}, ({p})",
+        )
+    if gaps:
+        axes[2].axhline(0.0, color="gray", lw=1, ls=":")
+        axes[2].set_title("differences, paired by seed", fontsize=10)
+        axes[2].legend(fontsize=9)
+    for ax in axes:
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(x, [f"{v:g}" for v in x])
+        ax.minorticks_off()
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(opts), 4), fontsize=9)
+    rows = (len(opts) + 3) // 4
+    common.save_figure(fig, path, results, about, rect=(0, 0.07 * rows + 0.02, 1, 1))
 
 
 def plot_curves(results, path, key: str) -> None:

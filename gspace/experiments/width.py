@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import sys
 
-import numpy as np
-
-from . import common, protocol
+from . import protocol
 
 NAME = "width"
 TITLE = "G-SGD against SGD for two hidden layers of growing width"
@@ -80,34 +78,10 @@ def run(*, quick=False, seed=0, overrides=None, **options) -> protocol.Results:
 
 
 def plot(results, path) -> None:
-    """Test accuracy and the gap against width, protocols (a) and (b); saved to ``path``."""
-    import matplotlib.pyplot as plt
-
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10.0, 4.0))
-    widths = results.config["widths"]
-    protocol.plot_accuracy(ax1, results, widths, results.config["optimizers"])
-    for proto, ls in ((protocol.PROTOCOLS["a"], "--"), (protocol.PROTOCOLS["b"], "-")):
-        rows = [r for r in results.summary if r["protocol"] == proto]
-        ax2.errorbar(
-            np.asarray(widths) * (1.04 if ls == "-" else 0.96),
-            [r["gap_gsgd_sgd_mean"] for r in rows],
-            yerr=[r["gap_gsgd_sgd_std"] for r in rows],
-            marker="s",
-            capsize=3,
-            ls=ls,
-            color="black",
-            label=proto,
-        )
-    ax2.axhline(0.0, color="gray", lw=1, ls=":")
-    for ax in (ax1, ax2):
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(widths, [str(h) for h in widths])
-        ax.minorticks_off()
-        ax.set_xlabel("hidden width h (nodes per hidden layer)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    ax1.set_ylabel("test accuracy (fraction correct)")
-    ax2.set_ylabel("G-SGD minus SGD (paired by seed)")
-    ax1.set_title("test accuracy", fontsize=10)
-    ax2.set_title("gap G-SGD - SGD", fontsize=10)
-    common.save_figure(fig, path, results, f"{results.dataset}, 784-h-h-10")
+    """Test accuracy against width under protocols (a) and (b), and the paired differences
+    G-SGD - SGD (with and without momentum); saved to ``path``."""
+    widths = [float(h) for h in results.config["widths"]]
+    pairs = [p for p in PAIRS if set(p) <= set(results.config["optimizers"])]
+    xlabel = "hidden width h"
+    about = f"{results.dataset}, 784-h-h-10"
+    protocol.plot_protocols(results, path, widths, xlabel, about, gaps=pairs)
