@@ -364,7 +364,6 @@ def protocol_rows(outcome: dict, conditions, optimizers, pairs=(("gsgd", "sgd"),
     pairs : sequence of (str, str)
         Differences ``a - b`` in test accuracy, paired by seed: ``gap_a_b`` (mean, std) and
         ``seeds_a_b`` (the per-seed differences as text, ``div`` where a run diverged).
-        Each optimizer's per-seed test accuracies are in ``opt_accs`` (NaN: diverged).
 
     Returns
     -------
@@ -380,7 +379,6 @@ def protocol_rows(outcome: dict, conditions, optimizers, pairs=(("gsgd", "sgd"),
                 div = f" ({n_div} of {len(recs)} diverged)" if n_div else ""
                 row[f"{opt}_start"] = f"{init}, lr {lr:g}{div}"
                 row[f"{opt}_acc_mean"], row[f"{opt}_acc_std"] = common.mean_std(_test_accs(recs))
-                row[f"{opt}_accs"] = _test_accs(recs).tolist()  # per seed, NaN: diverged
             for a, b in (p for p in pairs if p[0] in per_opt and p[1] in per_opt):
                 gaps = _test_accs(per_opt[a][2]) - _test_accs(per_opt[b][2])
                 row[f"gap_{a}_{b}_mean"], row[f"gap_{a}_{b}_std"] = common.mean_std(gaps)

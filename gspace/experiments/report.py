@@ -22,6 +22,7 @@ __all__ = [
     "lr_table",
     "results_section",
     "results_page",
+    "seed_accuracies",
     "winner",
     "beyond_table",
     "beyond_page",
@@ -309,8 +310,28 @@ def results_page(results_dir, fmt: str = "rst", figure_prefix: str = "") -> str:
     return "\n".join(sections)
 
 
-def winner(row: dict, optimizers) -> tuple[str, str, float, float]:
-    """The best and second-best optimizer of one summary row, and the margin between them.
+def seed_accuracies(results: dict, row: dict, optimizer: str) -> np.ndarray:
+    """The per-seed test accuracies (NaN: diverged) behind one optimizer's cell of a summary
+    row: the final runs of the row's condition at the start and rate the cell names."""
+    n = next(i for i, c in enumerate(results["summary_columns"]) if c["key"] == "protocol")
+    cond = {c["key"]: row[c["key"]] for c in results["summary_columns"][:n]}
+    init, lr = row[f"{optimizer}_start"].split(" (")[0].split(", lr ")
+    runs = sorted(
+        (
+            r
+            for r in results["runs"]
+            if r["phase"] == "final"
+            and r["optimizer"] == optimizer
+            and r["condition"] == {**cond, "init": init}
+            and r["lr"] == float(lr)
+        ),
+        key=lambda r: r["seed"],
+    )
+    return np.array([np.nan if r["diverged"] else r["final"]["test_acc"] for r in runs])
+
+
+def winner(accs: dict) -> tuple[str, str, float, float]:
+    """The best and second-best optimizer, and the margin between them.
 
     Optimizers are ranked by mean test accuracy over the seeds with a diverged run counted as
     0 (a method that sometimes fails does not win on its other seeds); the margin is the
@@ -319,11 +340,8 @@ def winner(row: dict, optimizers) -> tuple[str, str, float, float]:
 
     Parameters
     ----------
-    row : dict
-        A row of ``results["summary"]`` holding ``opt_accs`` (per-seed test accuracies, NaN
-        for a diverged run) for each optimizer.
-    optimizers : sequence of str
-        The optimizers to rank (at least two).
+    accs : dict
+        Optimizer -> per-seed test accuracies in seed order (NaN: diverged); at least two.
 
     Returns
     -------
@@ -332,14 +350,11 @@ def winner(row: dict, optimizers) -> tuple[str, str, float, float]:
 
     Examples
     --------
-    >>> row = {"sgd_accs": [0.80, 0.82], "adam_accs": [0.85, float("nan")]}
-    >>> winner(row, ["sgd", "adam"])
+    >>> winner({"sgd": [0.80, 0.82], "adam": [0.85, float("nan")]})
     ('sgd', 'adam', 0.385, 0.615...)
     """
-    accs = {
-        o: np.nan_to_num(np.asarray(row[f"{o}_accs"], dtype=float), nan=0.0) for o in optimizers
-    }
-    best, second = sorted(optimizers, key=lambda o: -accs[o].mean())[:2]
+    accs = {o: np.nan_to_num(np.asarray(a, dtype=float), nan=0.0) for o, a in accs.items()}
+    best, second = sorted(accs, key=lambda o: -accs[o].mean())[:2]
     return (best, second, *mean_std(accs[best] - accs[second]))
 
 
@@ -349,7 +364,7 @@ def beyond_table(results_or_path, fmt: str = "rst") -> str:
     One row per condition and protocol (a) or (b) (the "as released" rows are the paper's
     optimizers only and are left out): each optimizer's test accuracy (mean ± std over
     seeds, diverged runs left out of the mean and counted beside it), the winner and its
-    margin over the second (:func:`winner`).
+    margin over the second (:func:`winner` of :func:`seed_accuracies`).
 
     Parameters
     ----------
@@ -362,22 +377,23 @@ def beyond_table(results_or_path, fmt: str = "rst") -> str:
     """
     results = _as_results(results_or_path)
     opts = results["config"]["optimizers"]
-    conds = [c for c in results["summary_columns"] if c["key"] not in ("protocol",)]
-    conds = conds[: next(i for i, c in enumerate(conds) if c["key"].endswith("_start"))]
+    n = next(i for i, c in enumerate(results["summary_columns"]) if c["key"] == "protocol")
+    conds = results["summary_columns"][:n]
     header = [c["label"] for c in conds] + ["protocol"]
     header += [OPTIMIZER_LABELS[o] for o in opts] + ["winner", "margin over second"]
     rows = []
     for row in results["summary"]:
         if row["protocol"] not in (PROTOCOLS["a"], PROTOCOLS["b"]):
             continue
+        accs = {o: seed_accuracies(results, row, o) for o in opts}
         cells = [format_cell(row, c) for c in conds] + [row["protocol"]]
         for o in opts:
-            n_div = int(np.isnan(np.asarray(row[f"{o}_accs"], dtype=float)).sum())
+            n_div = int(np.isnan(accs[o]).sum())
             cells.append(
                 format_cell(row, {"key": f"{o}_acc", "format": ".4f"})
                 + (f" ({n_div} div.)" if n_div else "")
             )
-        best, second, mean, std = winner(row, opts)
+        best, second, mean, std = winner(accs)
         label = OPTIMIZER_LABELS
         cells += [label[best], f"{mean:+.4f} ± {std:.4f} over {label[second]}"]
         rows.append(cells)
