@@ -563,7 +563,15 @@ def plot_curves(results, path, key: str) -> None:
             k = (r["condition"].get(key, "all"), r["optimizer"], r["condition"]["init"], r["lr"])
             groups.setdefault(k, []).append(r["curves"].get("test_acc", []))
     panels = list(dict.fromkeys(k[0] for k in groups))
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.0), squeeze=False)
+    n_lines = max(sum(k[0] == v for k in groups) for v in panels)
+    many = n_lines > 6  # then each panel's legend goes in its own box below it
+    fig, axes = plt.subplots(
+        2 if many else 1,
+        len(panels),
+        figsize=(5.2 * len(panels), 4.0 + (0.17 * n_lines if many else 0.0)),
+        squeeze=False,
+        gridspec_kw={"height_ratios": [4.0, 0.17 * n_lines]} if many else None,
+    )
     for ax, value in zip(axes[0], panels, strict=True):
         lows = []
         for (v, opt, init, lr), curves in groups.items():
@@ -578,7 +586,12 @@ def plot_curves(results, path, key: str) -> None:
         ax.set_title(f"{key} = {value}" if key else "", fontsize=10)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        if many:
+            box = axes[1][panels.index(value)]
+            box.legend(*ax.get_legend_handles_labels(), loc="center", fontsize=7, frameon=False)
+            box.axis("off")
+        else:
+            ax.legend(fontsize=7)
     axes[0][0].set_ylabel("test accuracy (fraction correct)")
     common.save_figure(
         fig, path, results, f"{results.dataset}, widths {results.config.get('hidden')}"
