@@ -531,12 +531,14 @@ def plot_protocols(results, path, x, xlabel: str, about: str, offsets=None, gaps
             capsize=3,
             ls=ls,
             color=common.OPTIMIZER_COLORS[a],
-            label=f"{common.OPTIMIZER_LABELS[a]} - {common.OPTIMIZER_LABELS[b]}, ({p})",
+            label=f"{common.OPTIMIZER_LABELS[a]} - {common.OPTIMIZER_LABELS[b]} ({p})".replace(
+                "+momentum", "+m"
+            ),
         )
     if gaps:
         axes[2].axhline(0.0, color="gray", lw=1, ls=":")
         axes[2].set_title("differences, paired by seed", fontsize=10)
-        axes[2].legend(fontsize=9)
+        axes[2].legend(fontsize=7)
     for ax in axes:
         ax.set_xscale("log", base=2)
         ax.set_xticks(x, [f"{v:g}" for v in x])
