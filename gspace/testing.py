@@ -19,7 +19,19 @@ __all__ = [
     "check_gradients",
     "min_preactivation_margin",
     "away_from_kinks",
+    "flat",
 ]
+
+
+def flat(x) -> np.ndarray:
+    """Weights then biases of a network or of gradients as one vector (edge numbering).
+
+    Examples
+    --------
+    >>> flat(MLP.from_weights([[[1.0, 2.0]], [[3.0], [4.0]]]))
+    array([1., 2., 3., 4.])
+    """
+    return np.concatenate([np.ravel(p) for p in [*x.weights, *(x.biases or [])]])
 
 
 def rel_error(a, b, norm: bool = False) -> float:
@@ -209,6 +221,4 @@ def check_gradients(
 
             num_b.append(numerical_gradient(f_b, net.biases[l], h))
     numeric = Gradients(weights=num_w, biases=num_b)
-    a = np.concatenate([g.ravel() for g in [*analytic.weights, *(analytic.biases or [])]])
-    b = np.concatenate([g.ravel() for g in [*num_w, *(num_b or [])]])
-    return rel_error(a, b, norm=True), analytic, numeric
+    return rel_error(flat(analytic), flat(numeric), norm=True), analytic, numeric

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import validation as V
 from .baselines import Adam, ENorm
 from .cnn import PlainCNN
 from .core.network import LOSSES, MLP, loss_and_output_error
@@ -145,8 +146,7 @@ class Schedule:
     gamma: float = 0.1
 
     def __call__(self, epoch: int) -> float:
-        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
-            raise ValueError(f"epoch must be an integer >= 0, got {epoch!r}")
+        V.integer(epoch, "epoch", low=0)
         if self.name == "exp":
             return self.lr * math.exp(-self.k * epoch)
         if self.name == "multistep":
@@ -237,10 +237,11 @@ def make_schedule(
         ms = tuple(sorted(milestones))
     except TypeError:
         raise TypeError(f"milestones must be a sequence of integers, got {milestones!r}") from None
-    for m in ms:
-        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 0:
-            raise ValueError(f"milestones must be integers >= 0, got {milestones!r}")
-    return Schedule(name=name, lr=lr, k=k, milestones=tuple(int(m) for m in ms), gamma=gamma)
+    try:
+        ms = tuple(V.integer(m, "milestones", low=0) for m in ms)
+    except ValueError:
+        raise ValueError(f"milestones must be integers >= 0, got {milestones!r}") from None
+    return Schedule(name=name, lr=lr, k=k, milestones=ms, gamma=gamma)
 
 
 # ---------------------------------------------------------------------------- history
@@ -441,7 +442,7 @@ def evaluate(net: MLP, X, y, loss: str = "cross_entropy", chunk: int = 4096):
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; accepted: {', '.join(LOSSES)}")
-    chunk = _check_positive_int(chunk, "chunk")
+    chunk = V.integer(chunk, "chunk", kind=TypeError)
     X, y = np.asarray(X), np.asarray(y)
     if y.ndim != 1 or X.ndim < 1 or X.shape[0] != y.shape[0]:
         raise ValueError(
@@ -476,14 +477,6 @@ def _inputs(net, X: np.ndarray) -> np.ndarray:
         return X
     side = math.isqrt(X.shape[1] // net.widths[0])
     return X.reshape(len(X), net.widths[0], side, side)
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer >= 1, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value}")
-    return int(value)
 
 
 def _resolve_schedule(schedule, lr0: float) -> Callable[[int], float]:
@@ -598,12 +591,11 @@ def fit(
             f"optimizer must have step(net, grads) and lr (e.g. gspace.SGD), "
             f"got {type(optimizer).__name__}"
         )
-    epochs = _check_positive_int(epochs, "epochs")
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    epochs = V.integer(epochs, "epochs", kind=TypeError)
+    batch_size = V.integer(batch_size, "batch_size", kind=TypeError)
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; accepted: {', '.join(LOSSES)}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = V.integer(seed, "seed", low=0)
     widths = net.widths
     if isinstance(net, PlainCNN):  # rows of C_0 square images, channel after channel
         side = math.isqrt(data.n_features // widths[0])

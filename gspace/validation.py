@@ -39,9 +39,13 @@ def learning_rate(value) -> float:
 
 
 def integer(value, name: str, low: int = 1, kind=ValueError) -> int:
-    """An integer >= ``low`` (bools refused); the one integer check of the package."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise kind(f"{name} must be an integer >= {low}, got {value!r}")
+    """An integer >= ``low`` (bools refused): ``kind`` if not an integer, else ValueError if
+    below ``low``; the one integer check of the package (the command line's too)."""
+    wrong_type = isinstance(value, bool) or not isinstance(value, numbers.Integral)
+    if wrong_type or value < low:
+        raise (kind if wrong_type else ValueError)(
+            f"{name} must be an integer >= {low}, got {value!r}"
+        )
     return int(value)
 
 
@@ -303,25 +307,30 @@ def gradients(net, g) -> None:
             f"grads must have the structure of a network (grads.weights, grads.biases), "
             f"got {type(g).__name__}"
         )
-    L = len(net.weights)
-    if len(g.weights) != L:
-        raise ValueError(f"grads has {len(g.weights)} weight layers, the network has {L}")
-    _same_shapes("grads.weights", g.weights, net.weights, finite=True)
-    gb = getattr(g, "biases", None)
-    if (gb is None) != (net.biases is None):
-        have = "has" if gb is not None else "has no"
-        net_has = "has" if net.biases is not None else "has no"
-        raise ValueError(f"grads {have} biases but the network {net_has} biases")
-    if gb is not None:
-        _same_shapes("grads.biases", gb, net.biases, finite=True)
+    _like_net("grads", g, net)
 
 
-def _same_shapes(name, arrays, like, finite) -> None:
+def _like_net(name, pa, net, nan=False) -> None:
+    """``pa.weights`` and ``pa.biases`` shaped like the network's, finite (or nan, if ``nan``)."""
+    if len(pa.weights) != len(net.weights):
+        raise ValueError(
+            f"{name} has {len(pa.weights)} weight layers, the network has {len(net.weights)}"
+        )
+    _same_shapes(f"{name}.weights", pa.weights, net.weights, nan)
+    pb = getattr(pa, "biases", None)
+    if (pb is None) != (net.biases is None):
+        have, net_has = ("has" if x is not None else "has no" for x in (pb, net.biases))
+        raise ValueError(f"{name} {have} biases but the network {net_has} biases")
+    if pb is not None:
+        _same_shapes(f"{name}.biases", pb, net.biases, nan)
+
+
+def _same_shapes(name, arrays, like, nan=False) -> None:
     for l, (a, b) in enumerate(zip(arrays, like, strict=True)):
         a = real_array(a, f"{name}[{l}]")
         if np.shape(a) != b.shape:
             raise ValueError(f"{name}[{l}] has shape {np.shape(a)}, expected {b.shape}")
-        if finite and not np.all(np.isfinite(a)):
+        if not np.all(np.isfinite(a) | (nan & np.isnan(a))):
             raise ValueError(f"{name}[{l}] contains non-finite values")
 
 
@@ -383,9 +392,9 @@ def gsgd_skeleton(value) -> None:
         )
 
 
-def gsgd_inputs(net, skel, grads=None, v_new=None, lr=None) -> None:
+def gsgd_inputs(net, skel, grads=None, v_new=None, lr=None, R=None) -> None:
     """Arguments of a G-SGD stage: network, skeleton, and optionally gradients, new
-    basis-path values and a learning rate."""
+    basis-path values, a learning rate and ratios."""
     network(net)
     gsgd_skeleton(skel)
     if skel is not None and list(skel.widths) != net.widths:
@@ -395,14 +404,15 @@ def gsgd_inputs(net, skel, grads=None, v_new=None, lr=None) -> None:
         )
     if grads is not None:
         gradients(net, grads)
-    if v_new is not None:
-        path_arrays(v_new, net, "v_new")
+    for name, pa in (("R", R), ("v_new", v_new)):
+        if pa is not None:
+            path_arrays(pa, net, name)
     if lr is not None:
         learning_rate(lr)
 
 
-def skeleton_weights(weights, sk, v_new=None) -> None:
-    """Nonzero skeleton weights (and, for Weight-Allocation, nonzero new skeleton paths)."""
+def skeleton_weights(weights, sk, R=None) -> None:
+    """Nonzero skeleton weights (and, for Weight-Allocation, nonzero skeleton-path ratios)."""
     for l in range(1, len(weights)):
         for kind, W, rows, cols, layer in (
             ("pi", weights[l - 1], sk.pi[l], np.arange(len(sk.pi[l])), l - 1),
@@ -419,15 +429,15 @@ def skeleton_weights(weights, sk, v_new=None) -> None:
                     f"re-initialise them (e.g. skeleton weights set to 1) or choose another "
                     f"skeleton."
                 )
-    if v_new is not None:
-        _new_skeleton_paths(weights, sk, v_new)
+    if R is not None:
+        _new_skeleton_paths(weights, sk, R)
 
 
-def _new_skeleton_paths(weights, sk, v_new) -> None:
+def _new_skeleton_paths(weights, sk, R) -> None:
     for l in range(1, len(weights)):
         pi, nodes = sk.pi[l], np.arange(len(sk.pi[l]))
         pure = nodes if l == 1 else nodes[sk.sigma[l - 1][pi] != nodes]
-        W = v_new.weights[l - 1]
+        W = R.weights[l - 1]
         v = W[(pi[pure], pure) + tuple(k // 2 for k in W.shape[2:])]
         if not np.all(v):
             j = int(pure[np.flatnonzero(v == 0)[0]])
@@ -439,20 +449,10 @@ def _new_skeleton_paths(weights, sk, v_new) -> None:
 
 
 def path_arrays(pa, net, name: str) -> None:
-    """Basis-path arrays laid out like ``network``, finite."""
+    """Basis-path arrays laid out like ``network``: finite, or nan too for ratios ``R``."""
     if not hasattr(pa, "weights") or type(pa).__name__ != "PathArrays":
         raise TypeError(f"{name} must be a gspace.core.gsgd.PathArrays, got {type(pa).__name__}")
-    L = len(net.weights)
-    if len(pa.weights) != L:
-        raise ValueError(f"{name} has {len(pa.weights)} weight layers, the network has {L}")
-    _same_shapes(f"{name}.weights", pa.weights, net.weights, finite=True)
-    if (pa.biases is None) != (net.biases is None):
-        raise ValueError(
-            f"{name} {'has no' if pa.biases is None else 'has'} biases but the network "
-            f"{'has' if net.biases is not None else 'has no'} biases"
-        )
-    if pa.biases is not None:
-        _same_shapes(f"{name}.biases", pa.biases, net.biases, finite=True)
+    _like_net(name, pa, net, nan=name == "R")
 
 
 def path_arrays_pair(a, b, name_b: str, finite: bool = False, lr=None):
@@ -479,8 +479,7 @@ def path_arrays_pair(a, b, name_b: str, finite: bool = False, lr=None):
 def path_limit(ws, limit, bias, count) -> list[int]:
     """Widths whose ``count(widths, bias)`` paths do not exceed ``limit``."""
     ws = widths(ws)
-    if isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1:
-        raise ValueError(f"limit must be an integer >= 1, got {limit!r}")
+    integer(limit, "limit")
     n = count(ws, bias=bias)
     if n > limit:
         raise ValueError(

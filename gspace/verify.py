@@ -1,26 +1,12 @@
 """``gspace verify``: check the claims of the theory page (G1 ... A4) on one architecture.
 
 :func:`verify` runs one check per claim on a network of the given widths and returns a list
-of :class:`ClaimResult` (what was checked, the measured error or count, whether it holds, and
-by which route). Claims whose explicit route would be too large (listing ``10^11`` paths, an
-``m x m`` matrix for ``m = 63104``) are checked by the scalable route and say so:
-
-* ``explicit``: paths listed (at most ``limit``), matrices built (dense SVDs only up to
-  :data:`DENSE_LIMIT` parameters, so that ``gspace verify`` answers in seconds);
-* ``counting``: ``A A^T`` by counting paths through pairs of edges (``m <= gram_limit``);
-* ``certificate``: the exact rank certificate of :mod:`gspace.core.paths` (no path listed,
-  no floating-point rank);
-* ``sample``: a random sample of paths (uniform node per layer), when they cannot all be
-  listed;
-* ``dynamic programming``: sums over all paths computed layer by layer.
-
-The G-SGD claims (I1-A4) are checked through :mod:`gspace.core.gsgd`, :mod:`gspace.fast`,
-:mod:`gspace.core.optim` and the explicit sparse-matrix route of :mod:`gspace.explicit`
-(sparse ``A'``, triangular solves for ICR and Weight-Allocation), which runs at any size the
-rank certificate does.
-
-:func:`run_cli` is the body of ``gspace verify`` (a table, or ``--json``); the exit status is
-0 iff every claim holds.
+of :class:`ClaimResult`. Each result names its route: ``explicit`` (paths listed, matrices
+built), ``counting`` (``A A^T`` without listing paths), ``certificate`` (the exact rank
+certificate of :mod:`gspace.explicit`), ``sample`` (random paths, when they cannot all be
+listed) or ``dynamic programming`` (sums over all paths, layer by layer). The G-SGD claims
+(I1-A4) compare :mod:`gspace.core.gsgd` and :mod:`gspace.fast` with the sparse-matrix route
+of :mod:`gspace.explicit`, which runs at any size the certificate does.
 """
 
 from __future__ import annotations
@@ -29,7 +15,6 @@ import json
 import sys
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -66,21 +51,24 @@ from .core.sufficiency import (
     find_scaling,
     sign_flip_counterexample,
 )
-from .explicit import explicit_basis_path_values, explicit_rank, rank_by_counting, rank_certificate
+from .explicit import explicit_basis_path_values as _v_explicit
 from .fast import GSGD
+from .testing import away_from_kinks, flat
 
-__all__ = ["ClaimResult", "verify", "format_table", "report", "run_cli", "THEORY_CLAIMS"]
+__all__ = ["ClaimResult", "verify", "run_checks", "twin_runs", "format_table", "report"]
+__all__ += ["run_cli", "THEORY_CLAIMS"]
 
 THEORY_CLAIMS = ("G1", "G2", "G3", "G4", "P1", "S1", "R1", "R2", "B1", "B2", "B3", "B4")
 """Claims G1 ... B4 of the theory page, in the order :func:`verify` checks them."""
+GSGD_CLAIMS = ("I1", "I2", "W1", "W2", "A1", "A2", "A3", "A4")
 
 SAMPLE_PATHS = 100_000
 """Number of random paths used when all paths cannot be listed."""
 
 DENSE_LIMIT = 1000
-"""Largest number of parameters for the dense SVDs of ``A'`` (B1, B4) and ``[B, A']`` (W2):
-their cost grows as ``m^3`` (one SVD of ``A'`` took 0.35 s of CPU at m = 1050 and 7.4 s at
-m = 2900 on the shared 2-core machine); above, the exact certificate answers the question."""
+"""Largest number of parameters for the dense SVDs of ``A'`` (B1, B4) and ``[B, A']`` (W2);
+their cost grows as ``m^3`` (timings: docs, "Read the core", measurements). Above, the exact
+certificate answers the question."""
 
 
 @dataclass(frozen=True)
@@ -116,10 +104,46 @@ class ClaimResult:
 
     def to_dict(self) -> dict:
         """``{"claim", "holds", "detail", "checked", "measured", "route", "seconds"}``."""
-        d = asdict(self)
-        d["detail"] = self.detail
+        d = asdict(self) | {"detail": self.detail}
         order = ("claim", "holds", "detail", "checked", "measured", "route", "seconds")
         return {k: d[k] for k in order}
+
+
+def run_checks(checks: dict, progress: bool = False) -> list[ClaimResult]:
+    """Run ``checks`` (claim ID -> function returning ``(checked, measured, holds, route)``)
+    in order, timing each; a tqdm bar on stderr if ``progress``."""
+    from tqdm.auto import tqdm
+
+    out = []
+    bar = tqdm(checks.items(), desc="verify", unit="claim", disable=not progress, leave=False)
+    for claim, check in bar:
+        bar.set_postfix_str(claim)
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():  # the random test network is meant to be He-initialised
+            warnings.simplefilter("ignore", V.IllConditionedWarning)
+            checked, measured, holds, route = check()
+        seconds = round(time.perf_counter() - t0, 3)
+        out.append(ClaimResult(claim, checked, measured, bool(holds), route, seconds))
+    return out
+
+
+def twin_runs(net, g, make_opt, X, Y, steps: int = 1):
+    """Yield ``(a_t, b_t)``, ``t = 1..steps``: one optimizer each (``make_opt()``) run from
+    ``net`` and from ``g(net)`` on the mse loss of ``(X, Y)`` (claims A2-A4)."""
+    a, b, opt_a, opt_b = net, g.apply(net), make_opt(), make_opt()
+    for _ in range(steps):
+        a = opt_a.step(a, a.loss_and_gradients(X, Y, loss="mse")[1])
+        b = opt_b.step(b, b.loss_and_gradients(X, Y, loss="mse")[1])
+        yield a, b
+
+
+def nonzero_biases(net, rng):
+    """``net`` with biases drawn in ``+-[0.1, 0.5]`` (if it has any), so bias paths matter."""
+    if net.biases is not None:
+        net.biases = [
+            rng.uniform(0.1, 0.5, b.size) * rng.choice([-1.0, 1.0], b.size) for b in net.biases
+        ]
+    return net
 
 
 # ------------------------------------------------------------------------- the setting
@@ -140,16 +164,20 @@ class _Setting:
     _certificates: dict = field(default_factory=dict)
 
     def certificate(self, sk: Skeleton | None = None):
-        """The exact rank certificate for ``sk`` (default: the setting's skeleton), computed
-        once per skeleton (R1, R2, B1 and W2 read the same one)."""
+        """The exact rank certificate for ``sk`` (default: the setting's), computed once."""
         sk = self.skeleton if sk is None else sk
         if sk not in self._certificates:
-            self._certificates[sk] = rank_certificate(self.widths, sk, self.bias)
+            self._certificates[sk] = ex.rank_certificate(self.widths, sk, self.bias)
         return self._certificates[sk]
 
     @property
     def explicit(self) -> bool:
         return self.n_paths <= self.limit
+
+    @property
+    def dense(self) -> bool:
+        """Small enough for dense SVDs of ``A'`` and ``[B, A']``."""
+        return self.p <= min(self.gram_limit, DENSE_LIMIT)
 
     def paths(self) -> tuple[np.ndarray, str]:
         """All paths if they can be listed, else a random sample (plus the basis paths)."""
@@ -164,22 +192,21 @@ class _Setting:
         P = np.vstack([P, basis_path_array(self.widths, self.skeleton, self.bias)])
         return P, f"sample ({SAMPLE_PATHS} random paths + the {self.p - self.H} basis paths)"
 
+    def batch(self):
+        """Inputs away from ReLU kinks and random mse targets, and the gradients there."""
+        Y = np.random.default_rng(1).normal(size=(len(self.X), self.widths[-1]))
+        keep = away_from_kinks(self.net, self.X, margin=1e-3)
+        X, Y = (self.X[keep], Y[keep]) if keep.any() else (self.X, Y)
+        return X, Y, self.net.loss_and_gradients(X, Y)[1]
 
-def _random_net(widths, bias, rng) -> MLP:
-    """He-initialised weights; biases (if any) non-zero, so that bias paths are non-trivial."""
-    net = MLP(widths, bias=bias, rng=rng)
-    if bias:
-        net.biases = [
-            rng.uniform(0.1, 0.5, size=h) * rng.choice([-1.0, 1.0], size=h) for h in widths[1:]
-        ]
-    return net
-
-
-def _flat(net) -> np.ndarray:
-    return net.flat_params()
+    def lr(self, grads) -> float:
+        """A learning rate that moves every basis-path value by at most 10% (no sign flips)."""
+        dv = ex.explicit_inverse_chain_rule(self.net, grads, self.skeleton)
+        return float(0.1 / max(1e-300, np.max(np.abs(dv / _v_explicit(self.net, self.skeleton)))))
 
 
 def _rel(a, b) -> float:
+    """Largest elementwise ``|a - b| / max(|a|, |b|)``."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.size == 0:
         return 0.0
@@ -191,24 +218,23 @@ def _out_err(a, b) -> float:
     return float(np.max(np.abs(a - b)) / max(1e-300, np.max(np.abs(a))))
 
 
-# ------------------------------------------------------------------------- G1-G4
-def _check_G1(s: _Setting) -> ClaimResult:
+# ------------------------------------------------------------------------- G1-G4, P1, S1
+def _check_G1(s: _Setting):
     h = random_scaling(s.widths, s.rng, low=0.1, high=10)
     g, net = s.g, s.net
-    err_compose = _rel(_flat(g.apply(h.apply(net))), _flat((g @ h).apply(net)))
+    err_compose = _rel(flat(g.apply(h.apply(net))), flat((g @ h).apply(net)))
     err_abelian = _rel((g @ h).log_c(), (h @ g).log_c()) if s.H else 0.0
-    err_inverse = _rel(_flat(g.inverse().apply(g.apply(net))), _flat(net))
-    ident = _rel(_flat(ScalingGroupElement.identity(s.widths).apply(net)), _flat(net))
+    err_inverse = _rel(flat(g.inverse().apply(g.apply(net))), flat(net))
+    ident = _rel(flat(ScalingGroupElement.identity(s.widths).apply(net)), flat(net))
     B = scaling_vectors(s.widths, s.bias, sparse=True)
-    w0, w1 = _flat(net), _flat(g.apply(net))
+    w0, w1 = flat(net), flat(g.apply(net))
     nz = w0 != 0
     log_err = float(
         np.max(np.abs(np.log(np.abs(w1[nz])) - np.log(np.abs(w0[nz])) - (B.T @ g.log_c())[nz]))
     )
     signs = int(np.sum(np.sign(w0) != np.sign(w1)))
     worst = max(err_compose, err_abelian, err_inverse, ident)
-    return ClaimResult(
-        "G1",
+    return (
         "G is an abelian group (g.h = g_{c c'}, identity, inverse); log|g(w)| = log|w| + B^T log c",
         f"max rel. error {worst:.1e}; log-coordinate error {log_err:.1e}; {signs} signs changed",
         worst < 1e-12 and log_err < 1e-12 and signs == 0,
@@ -216,10 +242,9 @@ def _check_G1(s: _Setting) -> ClaimResult:
     )
 
 
-def _check_G2(s: _Setting) -> ClaimResult:
+def _check_G2(s: _Setting):
     err = _out_err(s.net.forward(s.X), s.g.apply(s.net).forward(s.X))
-    return ClaimResult(
-        "G2",
+    return (
         f"N_g(w)(x) = N_w(x) on {len(s.X)} inputs, c in [0.1, 10]",
         f"max output difference / max |output| = {err:.1e}",
         err < 1e-10,
@@ -227,21 +252,14 @@ def _check_G2(s: _Setting) -> ClaimResult:
     )
 
 
-def _check_G3(s: _Setting) -> ClaimResult:
+def _check_G3(s: _Setting):
     P, route = s.paths()
     err = _rel(path_values(s.net, P), path_values(s.g.apply(s.net), P))
-    return ClaimResult(
-        "G3",
-        f"v_p(g(w)) = v_p(w) on {len(P)} paths",
-        f"max rel. error {err:.1e}",
-        err < 1e-11,
-        route,
-    )
+    return f"v_p(g(w)) = v_p(w) on {len(P)} paths", f"max rel. error {err:.1e}", err < 1e-11, route
 
 
-def _check_G4(s: _Setting) -> ClaimResult:
-    gnet = s.g.apply(s.net)
-    z0, z1 = s.net.forward_cache(s.X).z, gnet.forward_cache(s.X).z
+def _check_G4(s: _Setting):
+    z0, z1 = s.net.forward_cache(s.X).z, s.g.apply(s.net).forward_cache(s.X).z
     mism, total, ratio_err = 0, 0, 0.0
     for l in range(1, len(s.widths) - 1):
         a, b = z0[l], z1[l]
@@ -249,8 +267,7 @@ def _check_G4(s: _Setting) -> ClaimResult:
         mism += int(np.sum((a > 0)[clear] != (b > 0)[clear]))
         total += int(clear.sum())
         ratio_err = max(ratio_err, _rel(b[clear], (a * s.g.c[l - 1][None, :])[clear]))
-    return ClaimResult(
-        "G4",
+    return (
         "activation statuses 1[z_O > 0] unchanged; z_O multiplied by c_O",
         f"{mism} of {total} hidden statuses differ; z ratio rel. error {ratio_err:.1e}",
         mism == 0 and ratio_err < 1e-9,
@@ -258,7 +275,6 @@ def _check_G4(s: _Setting) -> ClaimResult:
     )
 
 
-# ------------------------------------------------------------------------- P1
 def _sum_over_paths_dp(net: MLP, X: np.ndarray) -> np.ndarray:
     """sum_p v_p a_p(x) x_{i_0}, grouped by the node each path visits in each layer."""
     z = net.forward_cache(X).z
@@ -272,17 +288,15 @@ def _sum_over_paths_dp(net: MLP, X: np.ndarray) -> np.ndarray:
     return T
 
 
-def _check_P1(s: _Setting) -> ClaimResult:
+def _check_P1(s: _Setting):
     X = s.X[:8]
-    out = s.net.forward(X)
     if s.explicit and s.n_paths * len(X) <= 2 * 10**7:
         got, route = network_from_paths(s.net, X, limit=s.limit), "explicit (all paths)"
     else:
         got = _sum_over_paths_dp(s.net, X)
         route = "dynamic programming (paths grouped layer by layer, never listed)"
-    err = _out_err(out, got)
-    return ClaimResult(
-        "P1",
+    err = _out_err(s.net.forward(X), got)
+    return (
         f"N_w(x)_k = sum over paths to k of v_p a_p x_(i_0) on {len(X)} inputs",
         f"max difference / max |output| = {err:.1e}",
         err < 1e-10,
@@ -290,8 +304,7 @@ def _check_P1(s: _Setting) -> ClaimResult:
     )
 
 
-# ------------------------------------------------------------------------- S1
-def _check_S1(s: _Setting) -> ClaimResult:
+def _check_S1(s: _Setting):
     res = equivalent_by_path_values(s.net, s.g.apply(s.net), limit=s.limit, skeleton=s.skeleton)
     c_err = _rel(res.g.log_c(), s.g.log_c()) if res.equivalent and s.H else 0.0
     other = s.net.copy()
@@ -299,63 +312,52 @@ def _check_S1(s: _Setting) -> ClaimResult:
     i, j = (int(s.rng.integers(h)) for h in other.weights[l].shape)
     other.weights[l][i, j] *= 1.5
     neg = equivalent_by_path_values(s.net, other, limit=s.limit, skeleton=s.skeleton)
-    counter = "no hidden node"
-    counter_ok = True
+    counter, counter_ok = "no hidden node", True
     if s.H:
         P, _ = s.paths()
-        a, b = sign_flip_counterexample(s.net, 1, 0)
-        flip_same = _rel(path_values(a, P), path_values(b, P)) < 1e-12
-        flip_not_g = find_scaling(a, b) is None
-        counter = f"sign flip: equal path values {flip_same}, not in G {flip_not_g}"
-        counter_ok = flip_same and flip_not_g
+        counter, cases = "", [("sign flip", sign_flip_counterexample)]
         if s.widths[2] >= 2:
-            a, b = dead_node_counterexample(s.net, 1, 0)
-            dead_same = _rel(path_values(a, P), path_values(b, P)) < 1e-12
-            dead_not_g = find_scaling(a, b) is None
-            counter += f"; dead node: equal path values {dead_same}, not in G {dead_not_g}"
-            counter_ok = counter_ok and dead_same and dead_not_g
-    holds = res.equivalent and c_err < 1e-8 and not neg.equivalent and counter_ok
-    return ClaimResult(
-        "S1",
+            cases.append(("dead node", dead_node_counterexample))
+        for name, make in cases:
+            a, b = make(s.net, 1, 0)
+            same = _rel(path_values(a, P), path_values(b, P)) < 1e-12
+            not_g = find_scaling(a, b) is None
+            counter += f"; {name}: equal path values {same}, not in G {not_g}"
+            counter_ok = counter_ok and same and not_g
+        counter = counter[2:]
+    return (
         "w' = g(w) iff equal path values (no zeros, equal signs); c recovered; counterexamples",
         f"g(w): equivalent {res.equivalent}, log c error {c_err:.1e}; one weight x1.5: "
         f"equivalent {neg.equivalent}; {counter}",
-        holds,
+        res.equivalent and c_err < 1e-8 and not neg.equivalent and counter_ok,
         f"{res.compared}" + (" (basis-path values determine all by B3)" if not s.explicit else ""),
     )
 
 
-# ------------------------------------------------------------------------- R1, R2
-def _check_R1(s: _Setting) -> ClaimResult:
-    expected = s.p - s.H
+# ------------------------------------------------------------------------- R1, R2, B1-B4
+def _check_R1(s: _Setting):
     found, routes = [], []
     if s.explicit and s.n_paths * s.p <= 5 * 10**7:
         for method in ("svd", "qr"):
-            r, _, on = explicit_rank(s.widths, method, s.limit, s.bias)
+            r, _, on = ex.explicit_rank(s.widths, method, s.limit, s.bias)
             found.append(r)
             routes.append(f"explicit {method.upper()} of {on}")
     if s.p <= s.gram_limit:
-        r, lam = rank_by_counting(s.widths, s.bias)
+        r, lam = ex.rank_by_counting(s.widths, s.bias)
         found.append(r)
-        gap = (
-            f" (eigenvalue gap {lam[r - 1] / lam[0]:.1e} vs {lam[r] / lam[0]:.0e})"
-            if r < len(lam)
-            else ""
-        )
-        routes.append("counting A A^T" + gap)
-    cert = s.certificate()
-    found.append(cert.rank)
+        gap = f" (eigenvalue gap {lam[r - 1] / lam[0]:.1e} vs {lam[r] / lam[0]:.0e})"
+        routes.append("counting A A^T" + (gap if r < len(lam) else ""))
+    found.append(s.certificate().rank)
     routes.append("exact certificate")
-    return ClaimResult(
-        "R1",
-        f"rank(A) = m - H = {s.p} - {s.H} = {expected}",
+    return (
+        f"rank(A) = m - H = {s.p} - {s.H} = {s.p - s.H}",
         "ranks " + ", ".join(str(r) for r in found),
-        all(r == expected for r in found),
+        all(r == s.p - s.H for r in found),
         "; ".join(routes),
     )
 
 
-def _check_R2(s: _Setting) -> ClaimResult:
+def _check_R2(s: _Setting):
     B = scaling_vectors(s.widths, s.bias, sparse=True)
     cert = s.certificate()
     parts, ok = [], cert.b_zero_on_paths and cert.b_independent and cert.holds
@@ -370,29 +372,28 @@ def _check_R2(s: _Setting) -> ClaimResult:
         f"b_O sum to 0 on every path: {cert.b_zero_on_paths}; independent: {cert.b_independent};"
         f" dim ker(A^T) = {s.p} - {cert.rank} = {s.p - cert.rank if cert.rank else '?'}"
     )
-    return ClaimResult(
-        "R2",
+    return (
         f"ker(A^T) = span of the H = {s.H} vectors b_O",
         "; ".join(parts),
-        bool(ok and cert.rank is not None and s.p - cert.rank == s.H == B.shape[0]),
+        ok and cert.rank is not None and s.p - cert.rank == s.H == B.shape[0],
         route,
     )
 
 
-# ------------------------------------------------------------------------- B1-B4
-def _check_B1(s: _Setting) -> ClaimResult:
+def _distinct(P) -> int:
+    return len({tuple(r) for r in np.asarray(P).tolist()})
+
+
+def _check_B1(s: _Setting):
     Ap = ex.basis_matrix(s.widths, s.bias, s.skeleton, sparse=True)
     n_basis = Ap.shape[1]
-    distinct = len({tuple(r) for r in basis_path_array(s.widths, s.skeleton, s.bias).tolist()})
-    if s.p <= min(s.gram_limit, DENSE_LIMIT):
-        r = rank_svd(Ap.astype(float))[0]
-        route = "explicit SVD of A'"
+    distinct = _distinct(basis_path_array(s.widths, s.skeleton, s.bias))
+    if s.dense:
+        r, route = rank_svd(Ap.astype(float))[0], "explicit SVD of A'"
     else:
-        cert = s.certificate()
-        r = n_basis if cert.basis_triangular else -1
+        r = n_basis if s.certificate().basis_triangular else -1
         route = "certificate (unit-triangular on the non-sigma edges)"
-    return ClaimResult(
-        "B1",
+    return (
         f"the {s.p - s.H} basis paths are independent (a basis, with R1)",
         f"{n_basis} paths, {distinct} distinct, rank {r}",
         n_basis == distinct == r == s.p - s.H,
@@ -400,17 +401,17 @@ def _check_B1(s: _Setting) -> ClaimResult:
     )
 
 
-def _check_B2(s: _Setting) -> ClaimResult:
-    Ap = ex.basis_matrix(s.widths, s.bias, s.skeleton, sparse=True)
-    counts = np.asarray(Ap.sum(axis=1)).ravel()
-    L = len(s.widths) - 1
+def _check_B2(s: _Setting):
+    counts = np.asarray(ex.basis_matrix(s.widths, s.bias, s.skeleton, sparse=True).sum(axis=1))
     skel = np.concatenate(
-        [(s.skeleton.sigma_mask(l) | s.skeleton.pi_mask(l)).ravel() for l in range(L)]
+        [
+            (s.skeleton.sigma_mask(l) | s.skeleton.pi_mask(l)).ravel()
+            for l in range(len(s.widths) - 1)
+        ]
         + ([np.zeros(sum(s.widths[1:]), bool)] if s.bias else [])
     )
-    bad = int(np.sum(counts[~skel] != 1))
-    return ClaimResult(
-        "B2",
+    bad = int(np.sum(counts.ravel()[~skel] != 1))
+    return (
         "each non-skeleton weight lies in exactly one basis path",
         f"{int((~skel).sum())} non-skeleton weights, {bad} in a number of basis paths != 1",
         bad == 0,
@@ -418,7 +419,7 @@ def _check_B2(s: _Setting) -> ClaimResult:
     )
 
 
-def _check_B3(s: _Setting) -> ClaimResult:
+def _check_B3(s: _Setting):
     P, route = s.paths()
     alpha = path_exponents(s.widths, P, s.skeleton, s.bias)
     Ap = ex.basis_matrix(s.widths, s.bias, s.skeleton, sparse=True)
@@ -430,20 +431,18 @@ def _check_B3(s: _Setting) -> ClaimResult:
         shape=(len(P), s.p),
     )
     exact = (alpha @ Ap.T - Pm).count_nonzero() == 0
-    v_basis = explicit_basis_path_values(s.net, s.skeleton)
-    err = _rel(values_from_basis(v_basis, alpha), path_values(s.net, P))
+    err = _rel(values_from_basis(_v_explicit(s.net, s.skeleton), alpha), path_values(s.net, P))
     lo, hi = (int(alpha.data.min()), int(alpha.data.max())) if alpha.nnz else (0, 0)
-    return ClaimResult(
-        "B3",
+    return (
         f"p = sum_j alpha_j p^j with integer alpha (exact), v_p = prod v_j^alpha_j, {len(P)} paths",
         f"integer identity exact: {exact}; exponents in {lo}..{hi}; value rebuild rel. error "
         f"{err:.1e}",
-        bool(exact and err < 1e-9),
+        exact and err < 1e-9,
         route,
     )
 
 
-def _check_B4(s: _Setting) -> ClaimResult:
+def _check_B4(s: _Setting):
     L = len(s.widths) - 1
     pi, sigma = [None] * (L + 1), [None] * (L + 1)
     for l in range(1, L):
@@ -451,14 +450,12 @@ def _check_B4(s: _Setting) -> ClaimResult:
         sigma[l] = s.rng.integers(0, s.widths[l + 1], size=s.widths[l])
     sk = Skeleton(s.widths, pi, sigma)
     P = basis_path_array(s.widths, sk, s.bias)
-    distinct = len({tuple(r) for r in P.tolist()})
-    cert = s.certificate(sk)
-    if s.p <= min(s.gram_limit, DENSE_LIMIT):
+    distinct, cert = _distinct(P), s.certificate(sk)
+    if s.dense:
         r = rank_svd(ex.basis_matrix(s.widths, s.bias, sk, sparse=True).astype(float))[0]
         route = "explicit SVD of A' + certificate"
     else:
-        r = cert.rank
-        route = "certificate"
+        r, route = cert.rank, "certificate"
     paper = ""
     ok = distinct == len(P) == s.p - s.H and r == s.p - s.H and cert.holds
     if len(set(s.widths[1:-1])) <= 1 and L >= 2 and not s.bias:
@@ -467,11 +464,10 @@ def _check_B4(s: _Setting) -> ClaimResult:
         )
         paper = f"; default skeleton = paper's skeleton method: {same}"
         ok = ok and same
-    return ClaimResult(
-        "B4",
+    return (
         "general construction, random pi and sigma: m - H distinct independent paths",
         f"{len(P)} paths, {distinct} distinct, rank {r}{paper}",
-        bool(ok),
+        ok,
         route,
     )
 
@@ -479,32 +475,15 @@ def _check_B4(s: _Setting) -> ClaimResult:
 # ------------------------------------------------------------------------- G-SGD (I1-A4)
 # The explicit route of G-SGD is gspace.explicit (sparse A', triangular solves): independent
 # of the O(m) sweeps of gspace.core.gsgd and gspace.fast.
-def _own_rows(s: _Setting) -> np.ndarray:
-    return np.flatnonzero(~sigma_edge_mask(s.skeleton, s.bias))
-
-
-def _loss_batch(s: _Setting, net: MLP):
-    from .testing import away_from_kinks
-
-    Y = np.random.default_rng(1).normal(size=(len(s.X), s.widths[-1]))
-    keep = away_from_kinks(net, s.X, margin=1e-3)
-    if not keep.any():
-        keep[:] = True
-    return s.X[keep], Y[keep]
-
-
-def _check_I1(s: _Setting) -> ClaimResult:
-    net = s.net
-    X, Y = _loss_batch(s, net)
-    _, grads = net.loss_and_gradients(X, Y)
+def _check_I1(s: _Setting):
+    net, (X, Y, grads) = s.net, s.batch()
     dv = ex.flatten(gsgd.inverse_chain_rule(net, grads, s.skeleton), s.skeleton)
-    v = explicit_basis_path_values(net, s.skeleton)
+    v = _v_explicit(net, s.skeleton)
     k0 = int(s.skeleton.pi[1][0]) * s.widths[1]  # the skeleton path of chain 0
     picks = np.unique(
         np.concatenate([[k0], s.rng.choice(len(v), size=min(5, len(v)), replace=False)])
     )
-    h = 1e-5
-    fd = []
+    h, fd = 1e-5, []
     for k in picks:
         vals = []
         for sgn in (1.0, -1.0):
@@ -516,8 +495,7 @@ def _check_I1(s: _Setting) -> ClaimResult:
     err = float(
         np.linalg.norm(fd - dv[picks]) / max(1e-300, np.linalg.norm(fd) + np.linalg.norm(dv[picks]))
     )
-    return ClaimResult(
-        "I1",
+    return (
         f"dl/dv by ICR (gspace.core.gsgd) = centred finite differences in path space on "
         f"{len(picks)} basis paths (incl. a skeleton path), mse loss, {len(X)} samples",
         f"relative error {err:.1e}",
@@ -526,9 +504,8 @@ def _check_I1(s: _Setting) -> ClaimResult:
     )
 
 
-def _check_I2(s: _Setting) -> ClaimResult:
-    X, Y = _loss_batch(s, s.net)
-    _, grads = s.net.loss_and_gradients(X, Y)
+def _check_I2(s: _Setting):
+    _, _, grads = s.batch()
     worst, scale = 0.0, 0.0
     for l in range(1, len(s.widths) - 1):
         f_in = np.sum(s.net.weights[l - 1] * grads.weights[l - 1], axis=0)
@@ -538,8 +515,7 @@ def _check_I2(s: _Setting) -> ClaimResult:
         worst = max(worst, float(np.max(np.abs(f_in - f_out))))
         scale = max(scale, float(np.max(np.abs(f_in))))
     rel = worst / max(scale, 1e-300)
-    return ClaimResult(
-        "I2",
+    return (
         "balance identity: at every hidden node, sum of w dl/dw over in-edges = over out-edges",
         f"max |in - out| / max |in| = {rel:.1e}",
         rel < 1e-10,
@@ -547,28 +523,17 @@ def _check_I2(s: _Setting) -> ClaimResult:
     )
 
 
-def _gsgd_lr(s: _Setting, net: MLP, grads) -> float:
-    """A learning rate that moves every basis-path value by at most 1% (no sign flips)."""
-    dv = ex.explicit_inverse_chain_rule(net, grads, s.skeleton)
-    v = explicit_basis_path_values(net, s.skeleton)
-    return float(0.01 / max(1e-300, np.max(np.abs(dv / v))))
-
-
-def _check_W1(s: _Setting) -> ClaimResult:
-    X, Y = _loss_batch(s, s.net)
-    _, grads = s.net.loss_and_gradients(X, Y)
-    lr = _gsgd_lr(s, s.net, grads) * 10  # moves values by up to 10%
-    v = gsgd.basis_path_values(s.net, s.skeleton)
-    dv = gsgd.inverse_chain_rule(s.net, grads, s.skeleton)
-    v_new = gsgd.update_path_values(v, dv, lr)
-    new = gsgd.weight_allocation(s.net, v_new, s.skeleton)
-    err = _rel(explicit_basis_path_values(new, s.skeleton), ex.flatten(v_new, s.skeleton))
+def _check_W1(s: _Setting):
+    sk, (_, _, grads) = s.skeleton, s.batch()
+    v = gsgd.basis_path_values(s.net, sk)
+    v_new = gsgd.update_path_values(v, gsgd.inverse_chain_rule(s.net, grads, sk), s.lr(grads))
+    new = gsgd.weight_allocation(s.net, gsgd.path_ratios(v, v_new), v_new, sk)
+    err = _rel(_v_explicit(new, sk), ex.flatten(v_new, sk))
     sig = max(
-        _rel(new.weights[l][s.skeleton.sigma_mask(l)], s.net.weights[l][s.skeleton.sigma_mask(l)])
+        _rel(new.weights[l][sk.sigma_mask(l)], s.net.weights[l][sk.sigma_mask(l)])
         for l in range(len(s.widths) - 1)
     )
-    return ClaimResult(
-        "W1",
+    return (
         "after Weight-Allocation (gspace.core.gsgd) every basis-path value equals v - lr dl/dv",
         f"max rel. error {err:.1e}; sigma-edges changed by {sig:.1e}",
         err < 1e-10 and sig == 0,
@@ -576,23 +541,21 @@ def _check_W1(s: _Setting) -> ClaimResult:
     )
 
 
-def _check_W2(s: _Setting) -> ClaimResult:
+def _check_W2(s: _Setting):
     Ap = ex.basis_matrix(s.widths, s.bias, s.skeleton, sparse=True)
-    sigma_rows = np.setdiff1d(np.arange(s.p), _own_rows(s))
+    sigma_rows = np.flatnonzero(sigma_edge_mask(s.skeleton, s.bias))
     S = sp.sparse.csc_array(
         (np.ones(len(sigma_rows), dtype=np.int64), (sigma_rows, np.arange(len(sigma_rows)))),
         shape=(s.p, len(sigma_rows)),
     )
     M = sp.sparse.hstack([S, Ap]).tocsc()
-    if s.p <= min(s.gram_limit, DENSE_LIMIT):
+    if s.dense:
         r = rank_svd(M.astype(float))[0]
         route = "explicit SVD of [B, A'] (B: unit columns of the sigma-edges)"
     else:
-        cert = s.certificate()
-        r = s.p if cert.basis_triangular else -1
+        r = s.p if s.certificate().basis_triangular else -1
         route = "certificate: det [B, A'] = +-det(A' on non-sigma rows) = +-1 (unit triangular)"
-    return ClaimResult(
-        "W2",
+    return (
         f"the Weight-Allocation matrix [B, A'] ({s.p} x {M.shape[1]}) has rank m = {s.p}",
         f"rank {r}",
         r == s.p == M.shape[1],
@@ -600,17 +563,13 @@ def _check_W2(s: _Setting) -> ClaimResult:
     )
 
 
-def _check_A1(s: _Setting) -> ClaimResult:
-    net = s.net
-    X, Y = _loss_batch(s, net)
-    _, grads = net.loss_and_gradients(X, Y)
-    lr = _gsgd_lr(s, net, grads) * 10
-    fast = GSGD(lr=lr, skeleton=s.skeleton).step(net, grads)
-    core = gsgd.gsgd_step(net, grads, lr, s.skeleton)
+def _check_A1(s: _Setting):
+    net, (_, _, grads) = s.net, s.batch()
+    lr = s.lr(grads)
     slow = ex.explicit_gsgd_step(net, grads, lr, s.skeleton)  # raises if ICR is inconsistent
-    err, err_core = _rel(_flat(fast), _flat(slow)), _rel(_flat(core), _flat(slow))
-    return ClaimResult(
-        "A1",
+    err = _rel(flat(GSGD(lr=lr, skeleton=s.skeleton).step(net, grads)), flat(slow))
+    err_core = _rel(flat(gsgd.gsgd_step(net, grads, lr, s.skeleton)), flat(slow))
+    return (
         "the O(m) G-SGD step (gspace.GSGD and gspace.core.gsgd.gsgd_step) equals the "
         "explicit-matrix step",
         f"max rel. weight difference {err:.1e} (fast), {err_core:.1e} (core); the ICR system "
@@ -620,26 +579,13 @@ def _check_A1(s: _Setting) -> ClaimResult:
     )
 
 
-def _check_A2(s: _Setting) -> ClaimResult:
-    X, Y = _loss_batch(s, s.net)
-    a, b = s.net, s.g.apply(s.net)
-    _, grads = a.loss_and_gradients(X, Y)
-    lr = _gsgd_lr(s, a, grads) * 10
-    opt_a, opt_b = GSGD(lr=lr, skeleton=s.skeleton), GSGD(lr=lr, skeleton=s.skeleton)
-    f_err, v_err = 0.0, 0.0
-    steps = 3
-    for _ in range(steps):
-        a = opt_a.step(a, a.loss_and_gradients(X, Y)[1])
-        b = opt_b.step(b, b.loss_and_gradients(X, Y)[1])
+def _check_A2(s: _Setting):
+    X, Y, grads = s.batch()
+    lr, f_err, v_err, steps = s.lr(grads), 0.0, 0.0, 3
+    for a, b in twin_runs(s.net, s.g, lambda: GSGD(lr=lr, skeleton=s.skeleton), X, Y, steps):
         f_err = max(f_err, _out_err(a.forward(s.X), b.forward(s.X)))
-        v_err = max(
-            v_err,
-            _rel(
-                explicit_basis_path_values(a, s.skeleton), explicit_basis_path_values(b, s.skeleton)
-            ),
-        )
-    return ClaimResult(
-        "A2",
+        v_err = max(v_err, _rel(_v_explicit(a, s.skeleton), _v_explicit(b, s.skeleton)))
+    return (
         f"G-SGD from w and g(w), {steps} steps: same function and path values at every step",
         f"max output difference {f_err:.1e}; basis-path values rel. difference {v_err:.1e}",
         f_err < 1e-8 and v_err < 1e-8,
@@ -647,15 +593,11 @@ def _check_A2(s: _Setting) -> ClaimResult:
     )
 
 
-def _check_A3(s: _Setting) -> ClaimResult:
-    X, Y = _loss_batch(s, s.net)
-    a, b = s.net, s.g.apply(s.net)
-    lr = 0.1
-    a1 = SGD(lr=lr).step(a, a.loss_and_gradients(X, Y)[1])
-    b1 = SGD(lr=lr).step(b, b.loss_and_gradients(X, Y)[1])
-    diff = _out_err(a1.forward(s.X), b1.forward(s.X))
-    return ClaimResult(
-        "A3",
+def _check_A3(s: _Setting):
+    X, Y, _ = s.batch()
+    (a, b), lr = next(twin_runs(s.net, s.g, lambda: SGD(lr=0.1), X, Y)), 0.1
+    diff = _out_err(a.forward(s.X), b.forward(s.X))
+    return (
         "negative control: plain SGD from w and g(w) gives different functions after a step",
         f"output difference / max |output| after one step (lr {lr}) = {diff:.1e}",
         diff > 1e-6,
@@ -663,15 +605,11 @@ def _check_A3(s: _Setting) -> ClaimResult:
     )
 
 
-def _check_A4(s: _Setting) -> ClaimResult:
-    X, Y = _loss_batch(s, s.net)
-    a, b = s.net, s.g.apply(s.net)
-    lr = 0.01
-    a1 = PathSGD(lr=lr).step(a, a.loss_and_gradients(X, Y)[1])
-    b1 = PathSGD(lr=lr).step(b, b.loss_and_gradients(X, Y)[1])
-    err = _rel(_flat(s.g.apply(a1)), _flat(b1))
-    return ClaimResult(
-        "A4",
+def _check_A4(s: _Setting):
+    X, Y, _ = s.batch()
+    a, b = next(twin_runs(s.net, s.g, lambda: PathSGD(lr=0.01), X, Y))
+    err = _rel(flat(s.g.apply(a)), flat(b))
+    return (
         "Path-SGD is G-equivariant: one step from g(w) equals g(one step from w)",
         f"max rel. weight difference {err:.1e}",
         err < 1e-10,
@@ -679,32 +617,9 @@ def _check_A4(s: _Setting) -> ClaimResult:
     )
 
 
-_GSGD_CHECKS: dict[str, Callable[[_Setting], ClaimResult]] = {
-    "I1": _check_I1,
-    "I2": _check_I2,
-    "W1": _check_W1,
-    "W2": _check_W2,
-    "A1": _check_A1,
-    "A2": _check_A2,
-    "A3": _check_A3,
-    "A4": _check_A4,
-}
-
-
-_THEORY_CHECKS: dict[str, Callable[[_Setting], ClaimResult]] = {
-    "G1": _check_G1,
-    "G2": _check_G2,
-    "G3": _check_G3,
-    "G4": _check_G4,
-    "P1": _check_P1,
-    "S1": _check_S1,
-    "R1": _check_R1,
-    "R2": _check_R2,
-    "B1": _check_B1,
-    "B2": _check_B2,
-    "B3": _check_B3,
-    "B4": _check_B4,
-}
+_CHECKS = {c: globals()[f"_check_{c}"] for c in THEORY_CLAIMS + GSGD_CLAIMS}
+"""Claim ID -> its check, a function of the setting returning (checked, measured, holds,
+route)."""
 
 
 # ------------------------------------------------------------------------- entry points
@@ -757,11 +672,9 @@ def verify(
     >>> [(r.claim, r.holds) for r in results]
     [('G2', True), ('R1', True)]
     """
-    checks = dict(_THEORY_CHECKS)
-    checks.update(_gsgd_checks())
-    widths, claims = V.verify_args(widths, claims, list(checks), limit, gram_limit)
+    widths, claims = V.verify_args(widths, claims, list(_CHECKS), limit, gram_limit)
     rng = np.random.default_rng(seed)
-    net = _random_net(widths, bias, rng)
+    net = nonzero_biases(MLP(widths, bias=bias, rng=rng), rng)
     s = _Setting(
         widths=widths,
         bias=bias,
@@ -776,46 +689,11 @@ def verify(
         H=sum(widths[1:-1]),
         n_paths=count_paths(widths, bias),
     )
-    from tqdm.auto import tqdm
-
-    out = []
-    bar = tqdm(claims, desc="verify", unit="claim", disable=not progress, leave=False)
-    for c in bar:
-        bar.set_postfix_str(c)
-        t0 = time.perf_counter()
-        with warnings.catch_warnings():  # the random test network is meant to be He-initialised
-            warnings.simplefilter("ignore", V.IllConditionedWarning)
-            res = checks[c](s)
-        out.append(
-            ClaimResult(
-                res.claim,
-                res.checked,
-                res.measured,
-                bool(res.holds),
-                res.route,
-                round(time.perf_counter() - t0, 3),
-            )
-        )
-    return out
-
-
-def _gsgd_checks() -> dict:
-    """The checks of claims I1-A4 (G-SGD, the theory page, section "G-SGD")."""
-    return dict(_GSGD_CHECKS)
+    return run_checks({c: (lambda c=c: _CHECKS[c](s)) for c in claims}, progress)
 
 
 def format_table(results, header: str = "") -> str:
     """A readable table: claim, holds, what was checked, measured, route, seconds.
-
-    Parameters
-    ----------
-    results : list of ClaimResult
-    header : str, optional
-        First line.
-
-    Returns
-    -------
-    str
 
     Examples
     --------
@@ -842,16 +720,8 @@ def format_table(results, header: str = "") -> str:
 def run_cli(args) -> int:
     """Body of ``gspace verify``: print a table or JSON; return 0 iff every claim holds.
 
-    Parameters
-    ----------
-    args : argparse.Namespace
-        ``widths`` (list of int), ``bias`` (bool), ``json`` (bool), optional ``seed`` (int)
-        and ``no_progress`` (bool; by default a progress bar shows on a terminal).
-
-    Returns
-    -------
-    int
-        0 if all claims hold, 1 otherwise.
+    ``args``: ``widths``, ``bias``, ``json``, optional ``seed`` and ``no_progress`` (by default
+    a progress bar shows on a terminal).
 
     Examples
     --------

@@ -21,8 +21,8 @@ from .core.optim import SGD, PathSGD, path_gamma
 from .core.paths import rank_svd
 from .core.scaling import random_scaling
 from .fast import GSGD
-from .testing import min_preactivation_margin, rel_error
-from .verify import ClaimResult, report
+from .testing import flat, min_preactivation_margin, rel_error
+from .verify import nonzero_biases, report, run_checks, twin_runs
 
 __all__ = ["MAX_PATHS", "parse_cnn", "check_image", "verify_cnn", "run_cli"]
 
@@ -87,11 +87,6 @@ def check_image(spec: str, image: int) -> None:
     net.forward(np.zeros((1, net.widths[0], image, image)))
 
 
-def _flat(x) -> np.ndarray:
-    """Weights then biases of a network or of gradients, as one vector."""
-    return np.concatenate([np.ravel(p) for p in [*x.weights, *(x.biases or [])]])
-
-
 def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> list:
     """Check C1-C4 and the carried claims I1, I2, W1, W2, A2, A3, A4 on one plain CNN.
 
@@ -118,29 +113,30 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
     kw = parse_cnn(spec)
     check_image(spec, image)
     rng = np.random.default_rng(seed)
-    net = PlainCNN(**kw, bias=bias, rng=rng)
-    if bias:  # nonzero biases, so that bias paths matter
-        net.biases = [
-            rng.uniform(0.1, 0.5, b.size) * rng.choice([-1.0, 1.0], b.size) for b in net.biases
-        ]
+    net = nonzero_biases(PlainCNN(**kw, bias=bias, rng=rng), rng)
     X = rng.normal(size=(8, kw["in_channels"], image, image))
     keep = np.array([min_preactivation_margin(net, X[i : i + 1]) > 1e-3 for i in range(len(X))])
     X = X[keep] if keep.any() else X  # images away from ReLU kinks, for finite differences
     Y = rng.normal(size=(len(X), kw["n_classes"]))
     g = random_scaling(net.widths, rng, low=0.2, high=5)
-    cm, w = ChannelMatrices(net), _flat(net)
+    cm, w = ChannelMatrices(net), flat(net)
     _, grads = net.loss_and_gradients(X, Y, loss="mse")
-    gf, v = _flat(grads), cm.basis_values(w)
+    gf, v = flat(grads), cm.basis_values(w)
     dv = cm.inverse_chain_rule(w, gf)
     lr = 0.1 / max(1e-300, float(np.max(np.abs(dv / v))))  # values move by at most 10%
-    checks = {}
+    checks, route = {}, "explicit (channel graph)"
 
-    def check(claim, checked, route="explicit (channel graph)"):
+    def check(claim, checked):
         def deco(f):
-            checks[claim] = (checked, route, f)
-            return f
+            checks[claim] = lambda: (checked, *f(), route)
 
         return deco
+
+    def twin_error(opt, steps=1, weights=False):
+        a, b = list(twin_runs(net, g, opt, X, Y, steps))[-1]
+        if weights:  # g(step(w)) vs step(g w)
+            return rel_error(flat(g.apply(a)), flat(b), norm=True)
+        return rel_error(a.forward(X), b.forward(X), norm=True)
 
     @check("C1", "channel scaling g (in-kernels, bias x c, out-kernels / c) keeps the function")
     def _():
@@ -155,7 +151,7 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
     def _():
         r = cm.rank()
         err = float(
-            np.max(np.abs(cm.A.T @ (np.log(np.abs(_flat(g.apply(net)))) - np.log(np.abs(w)))))
+            np.max(np.abs(cm.A.T @ (np.log(np.abs(flat(g.apply(net)))) - np.log(np.abs(w)))))
         )
         return (
             f"rank {r}, M - H = {cm.M - net.H}; max |log v(g w) - log v(w)| {err:.1e}",
@@ -176,13 +172,13 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
     )
     def _():
         ref = cm.gsgd_step(w, gf, lr)
-        e1 = rel_error(_flat(GSGD(lr=lr).step(net, grads)), ref, norm=True)
-        e2 = rel_error(_flat(gsgd_step(net, grads, lr)), ref, norm=True)
+        e1 = rel_error(flat(GSGD(lr=lr).step(net, grads)), ref, norm=True)
+        e2 = rel_error(flat(gsgd_step(net, grads, lr)), ref, norm=True)
         return f"rel. difference {e1:.1e} (fast), {e2:.1e} (core)", max(e1, e2) < 1e-10
 
     @check("I1", "dl/dv by ICR = finite differences in path space (weights by dense WA)")
     def _():
-        mine = _flat(inverse_chain_rule(net, grads))[~cm.sigma]
+        mine = flat(inverse_chain_rule(net, grads))[~cm.sigma]
         picks = np.union1d([0], rng.choice(len(v), size=min(5, len(v)), replace=False))
         fd = []
         for j in picks:
@@ -206,7 +202,7 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
         "W1", "after Weight-Allocation every basis-path value is v - lr dl/dv; sigma-edges fixed"
     )
     def _():
-        new = _flat(GSGD(lr=lr).step(net, grads))
+        new = flat(GSGD(lr=lr).step(net, grads))
         err = rel_error(cm.basis_values(new), v - lr * dv)
         return f"max rel. error {err:.1e}", err < 1e-10 and np.array_equal(
             new[cm.sigma], w[cm.sigma]
@@ -217,23 +213,14 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
         r = rank_svd(np.hstack([cm.B, cm.Ab]))[0]
         return f"rank {r}, M = {cm.M}", r == cm.M
 
-    def two_runs(opt_cls, lr_, steps):
-        a, b = net, g.apply(net)
-        for _ in range(steps):
-            a = opt_cls(lr=lr_).step(a, a.loss_and_gradients(X, Y, loss="mse")[1])
-            b = opt_cls(lr=lr_).step(b, b.loss_and_gradients(X, Y, loss="mse")[1])
-        return a, b
-
     @check("A2", "G-SGD from w and g(w), 3 steps: the same function")
     def _():
-        a, b = two_runs(GSGD, lr, 3)
-        err = rel_error(a.forward(X), b.forward(X), norm=True)
+        err = twin_error(lambda: GSGD(lr=lr), 3)
         return f"output rel. difference {err:.1e}", err < 1e-9
 
     @check("A3", "negative control: plain SGD from w and g(w) gives different functions")
     def _():
-        a, b = two_runs(SGD, 0.1, 1)
-        err = rel_error(a.forward(X), b.forward(X), norm=True)
+        err = twin_error(lambda: SGD(lr=0.1))
         return f"output rel. difference after one step (lr 0.1) {err:.1e}", err > 1e-6
 
     @check("A4", "Path-SGD (gamma on the channel graph = dense path sums) is G-equivariant")
@@ -242,20 +229,10 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
         e1 = rel_error(
             np.concatenate([x.ravel() for x in [*gw, *(gb or [])]]), cm.path_sgd_gamma(w)
         )
-        a, b = two_runs(PathSGD, 0.01, 1)
-        e2 = rel_error(_flat(g.apply(a)), _flat(b), norm=True)
+        e2 = twin_error(lambda: PathSGD(lr=0.01), weights=True)
         return f"gamma rel. error {e1:.1e}; g(step(w)) vs step(g w) {e2:.1e}", max(e1, e2) < 1e-10
 
-    out = []
-    for claim, (checked, route, f) in checks.items():
-        t0 = time.perf_counter()
-        measured, holds = f()
-        out.append(
-            ClaimResult(
-                claim, checked, measured, bool(holds), route, round(time.perf_counter() - t0, 3)
-            )
-        )
-    return out
+    return run_checks(checks)
 
 
 def run_cli(args) -> int:

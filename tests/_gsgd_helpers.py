@@ -46,3 +46,11 @@ def basis_path_of_edge(sk, l, a, b):
 
 def path_value(net, path):
     return float(np.prod([net.weights[l][a, b] for l, a, b in all_edges_of_path(path)]))
+
+
+def allocate(net, v_new, sk=None):
+    """The network with basis-path values ``v_new`` (skeleton ``sk``): Weight-Allocation of
+    the ratios ``v_new / v(net)``."""
+    from gspace.core.gsgd import basis_path_values, path_ratios, weight_allocation
+
+    return weight_allocation(net, path_ratios(basis_path_values(net, sk), v_new), v_new, sk)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import gspace
 from gspace import explicit as ex
-from gspace.core.gsgd import basis_path_values, inverse_chain_rule, weight_allocation
+from gspace.core.gsgd import basis_path_values, inverse_chain_rule
 from gspace.core.network import Gradients
 from gspace.testing import rel_error
 
@@ -67,7 +67,7 @@ def test_explicit_stages_equal_the_sweeps(net, seed):
     rng = np.random.default_rng(seed)
     v_new = v * rng.uniform(-2.0, 2.0, size=v.shape)  # includes sign flips
     a = ex.explicit_weight_allocation(net, v_new)
-    b = weight_allocation(net, ex.unflatten(v_new, net))
+    b = H.allocate(net, ex.unflatten(v_new, net))
     for x, y in zip(a.weights + (a.biases or []), b.weights + (b.biases or [])):
         assert rel_error(x, y, norm=True) < 1e-9
 

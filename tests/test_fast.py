@@ -74,7 +74,7 @@ def _core_step_with_momentum(net, grads, sk, lr, mu, wd, buffer):
     buffer = flat if buffer is None else [mu * b + x for b, x in zip(buffer, flat)]
     L = len(dw)
     step = gsgd.PathArrays(buffer[:L], buffer[L:] if net.biases is not None else None)
-    new = gsgd.weight_allocation(net, gsgd.update_path_values(v, step, lr), sk)
+    new = H.allocate(net, gsgd.update_path_values(v, step, lr), sk)
     return new, buffer
 
 

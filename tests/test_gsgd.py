@@ -158,7 +158,7 @@ def test_I1_icr_equals_finite_difference_in_path_space(net, seed, loss):
             pw = [x.copy() for x in v.weights]
             pb = None if v.biases is None else [x.copy() for x in v.biases]
             (pw if kind == "w" else pb)[l][ix] += sign * h
-            f.append(weight_allocation(net, PathArrays(pw, pb)).loss(X, Y, loss))
+            f.append(H.allocate(net, PathArrays(pw, pb)).loss(X, Y, loss))
         # compare u = v dl/dv (the derivative in log|v|), which is scale-free
         numeric.append(vj * (f[0] - f[1]) / (2 * h))
         analytic.append(vj * _get(dv, entry))
@@ -238,7 +238,8 @@ def test_W1_after_wa_basis_values_equal_updated_values(net, seed, lr):
     sk = gspace.Skeleton.default(net.widths)
     v = basis_path_values(net)
     v_new = update_path_values(v, inverse_chain_rule(net, grads), lr)
-    for new in (weight_allocation(net, v_new), gspace.GSGD(lr=lr).step(net, grads)):
+    R = path_ratios(v, v_new)
+    for new in (weight_allocation(net, R, v_new), gspace.GSGD(lr=lr).step(net, grads)):
         got = _flat(basis_path_values(new), net, sk)
         assert rel_error(got, _flat(v_new, net, sk)) < 1e-10
 
@@ -258,8 +259,8 @@ def test_W2_weight_allocation_is_unique_once_free_weights_are_fixed(net, seed):
     other_b = None if net.biases is None else [rng.normal(size=b.shape) for b in net.biases]
     other = gspace.MLP.from_weights(other_w, other_b)
     v = basis_path_values(net)
-    a = weight_allocation(net, v)
-    b = weight_allocation(other, v)
+    a = H.allocate(net, v)
+    b = H.allocate(other, v)
     for x, y, w in zip(a.weights + (a.biases or []), b.weights + (b.biases or []),
                        net.weights + (net.biases or [])):  # fmt: skip
         np.testing.assert_allclose(x, y, rtol=1e-10)
@@ -304,7 +305,7 @@ def test_step_equals_the_composition_of_the_stages(net, seed):
     _, grads = net.loss_and_gradients(X, Y)
     lr = 0.01
     v_new = update_path_values(basis_path_values(net), inverse_chain_rule(net, grads), lr)
-    a = weight_allocation(net, v_new)
+    a = H.allocate(net, v_new)
     b = gspace.GSGD(lr=lr).step(net, grads)
     c = gspace.GSGD(lr=lr, weight_decay=1e-300).step(net, grads)  # the general kernel
     for x, y, z in zip(a.weights + (a.biases or []), b.weights + (b.biases or []),
@@ -340,7 +341,7 @@ def test_momentum_and_weight_decay_follow_the_definition():
             [x - lr * b for x, b in zip(v.weights, buf[:L])],
             [x - lr * b for x, b in zip(v.biases, buf[L:])],
         )
-        expected = weight_allocation(cur, v_new)
+        expected = weight_allocation(cur, path_ratios(v, v_new), v_new)
         got = opt.step(cur, g)
         for x, y in zip(got.weights + got.biases, expected.weights + expected.biases):
             np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-13)
@@ -370,7 +371,7 @@ def test_custom_skeleton_step_matches_stages():
     X, Y = gst.batch(net, 8, 0, "mse")
     _, g = net.loss_and_gradients(X, Y)
     v_new = update_path_values(basis_path_values(net, sk), inverse_chain_rule(net, g, sk), 0.01)
-    a = weight_allocation(net, v_new, sk)
+    a = H.allocate(net, v_new, sk)
     b = gspace.GSGD(lr=0.01, skeleton=sk).step(net, g)
     for x, y in zip(a.weights, b.weights):
         np.testing.assert_allclose(y, x, rtol=1e-9, atol=1e-12)
@@ -548,6 +549,24 @@ def test_path_ratios_mark_zero_valued_paths_as_undefined():
     assert np.isnan(R.biases[0][0]) and R.biases[0][1] == 3.0
 
 
+def test_wa_reads_v_new_where_the_ratio_is_undefined():
+    """Zero biases and a zero non-skeleton weight (paths of value 0, R = nan): WA takes their
+    new values from v_new, and gsgd_step still equals the fast GSGD.step."""
+    net = gspace.MLP([3, 4, 4, 2], bias=True, rng=np.random.default_rng(1))  # biases 0
+    w = [x.copy() for x in net.weights]
+    w[1][0, 3] = 0.0  # not a skeleton weight of the default (paper) skeleton
+    net = gspace.MLP.from_weights(w, net.biases)
+    _, g = net.loss_and_gradients(*gst.batch(net, 8, 0, "mse"))
+    v = basis_path_values(net)
+    v_new = update_path_values(v, inverse_chain_rule(net, g), 0.01)
+    R = path_ratios(v, v_new)
+    assert np.isnan(R.weights[1][0, 3]) and np.isnan(R.biases[0]).all()
+    a, b = gsgd_step(net, g, 0.01), gspace.GSGD(lr=0.01).step(net, g)
+    assert a.weights[1][0, 3] != 0.0 and np.any(a.biases[0] != 0.0)
+    for x, y in zip(a.weights + a.biases, b.weights + b.biases):
+        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-15)
+
+
 def test_chain_product_out_of_float64_range_is_a_clear_error():
     """A chain of skeleton weights 1e-6 has rho_in = 1e-324 at layer 54, which underflows to
     0: FloatingPointError naming the node, not a silent nan or inf."""
@@ -621,8 +640,7 @@ def test_step_does_not_modify_inputs(kwargs):
     dv = inverse_chain_rule(net, g)
     v_copy = [x.copy() for x in v.weights + v.biases]
     v_new = update_path_values(v, dv, 0.1)
-    path_ratios(v, v_new)
-    weight_allocation(net, v_new)
+    weight_allocation(net, path_ratios(v, v_new), v_new)
     for x, y in zip(net.weights + net.biases, before):
         np.testing.assert_array_equal(x, y)
     for x, y in zip(g.weights + g.biases + g.hidden_flow, g_before):
@@ -711,14 +729,19 @@ def test_stage_functions_reject_bad_input():
         path_ratios(v, PathArrays(v.weights))
     with pytest.raises(ValueError, match="shape"):
         path_ratios(v, PathArrays([v.weights[0].T, v.weights[1]], v.biases))
+    one = PathArrays([np.ones_like(w) for w in v.weights], [np.ones_like(b) for b in v.biases])
     with pytest.raises(ValueError, match="shape"):
-        weight_allocation(net, PathArrays([v.weights[0].T, v.weights[1]], v.biases))
+        weight_allocation(net, one, PathArrays([v.weights[0].T, v.weights[1]], v.biases))
     with pytest.raises(ValueError, match="non-finite"):
-        weight_allocation(net, PathArrays([v.weights[0] * np.inf, v.weights[1]], v.biases))
+        weight_allocation(net, one, PathArrays([v.weights[0] * np.inf, v.weights[1]], v.biases))
     with pytest.raises(ValueError, match="biases"):
-        weight_allocation(net, PathArrays(v.weights))
+        weight_allocation(net, one, PathArrays(v.weights))
+    with pytest.raises(ValueError, match=r"R\.weights\[0\] contains non-finite"):
+        weight_allocation(net, PathArrays([one.weights[0] * np.inf, v.weights[1]], v.biases), v)
     with pytest.raises(ValueError, match="node 1 of layer 1"):
-        weight_allocation(net, PathArrays([v.weights[0] * [1, 0, 1, 1], v.weights[1]], v.biases))
+        weight_allocation(
+            net, PathArrays([one.weights[0] * [1, 0, 1, 1], one.weights[1]], one.biases), v
+        )
 
 
 # ----------------------------------------------------------------------------- deep nets

@@ -48,9 +48,9 @@ def test_cli_table_and_json(capsys):
 
 def test_exit_status_is_non_zero_when_a_claim_fails(monkeypatch, capsys):
     def broken(s):
-        return gv.ClaimResult("G2", "deliberately broken", "1.0", False, "test")
+        return "deliberately broken", "1.0", False, "test"
 
-    monkeypatch.setitem(gv._THEORY_CHECKS, "G2", broken)
+    monkeypatch.setitem(gv._CHECKS, "G2", broken)
     args = argparse.Namespace(widths=[3, 4, 4, 2], bias=False, json=False, seed=0)
     assert gv.run_cli(args) == 1
     assert "FAILED: G2" in capsys.readouterr().out

@@ -84,14 +84,14 @@ print("rho_in of layer 1:", rho_in(net)[1], "\nrho_out of layer 2:", rho_out(net
 # paths collect the rest in one backward sweep.
 #
 # **I1**: compare with a finite-difference derivative *in path space*. Move one basis-path
-# value by :math:`\pm\varepsilon`, find weights with those values (Weight-Allocation, below) and
-# evaluate the loss.
+# value by :math:`\pm\varepsilon`, find weights with those values (Weight-Allocation of the
+# ratios :math:`R = v^{\pm}/v`, below) and evaluate the loss.
 
 dl_dv = inverse_chain_rule(net, grads)
 
 
 def loss_at(v_pa):
-    return weight_allocation(net, v_pa).loss(X, Y, loss="mse")
+    return weight_allocation(net, path_ratios(v, v_pa), v_pa).loss(X, Y, loss="mse")
 
 
 coords = [(l, i, j) for l in range(net.L) for i, j in zip(*np.nonzero(~skeleton.sigma_mask(l)))]
@@ -138,16 +138,20 @@ for layer in (1, 2):
 # The update, the ratios and Weight-Allocation
 # --------------------------------------------
 # The step itself is plain SGD on :math:`\mathbf{v}`; the ratios
-# :math:`R = v^{\text{new}} / v` say how much each basis path moves. Weight-Allocation then
-# keeps the :math:`H` :math:`\sigma`-edges (one leaving each hidden node) and solves for the
-# others in one forward sweep.
+# :math:`R = v^{\text{new}} / v` say how much each basis path moves. Weight-Allocation takes
+# the ratios, keeps the :math:`H` :math:`\sigma`-edges (one leaving each hidden node) and
+# solves for the others in one forward sweep: :math:`w_e^{\text{new}} = w_e R_e / r(a)`, with
+# :math:`r(a) = \rho_{\mathrm{in}}^{\text{new}}(a) / \rho_{\mathrm{in}}(a)` from the new
+# weights of the layers below. (A path of value 0, such as a zero bias, has no ratio; there
+# ``weight_allocation`` reads :math:`v^{\text{new}}`.) ``gsgd_step`` runs these stages in
+# this order.
 #
 # **W1**: the new network's basis-path values are exactly the updated ones.
 
 lr = 0.05
 v_new = update_path_values(v, dl_dv, lr)
 R = path_ratios(v, v_new)
-new_net = weight_allocation(net, v_new)
+new_net = weight_allocation(net, R, v_new)
 v_check = basis_path_values(new_net)
 mask = [~skeleton.sigma_mask(l) for l in range(net.L)]
 err = max(rel_error(v_check.weights[l][mask[l]], v_new.weights[l][mask[l]]) for l in range(net.L))

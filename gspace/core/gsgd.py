@@ -11,15 +11,14 @@ basis-path values           :func:`basis_path_values`  (``v_e = rho_in(a) w_e rh
 Inverse-Chain-Rule (ICR)    :func:`inverse_chain_rule` (``dl/dv`` from ``dl/dw``)
 update                      :func:`update_path_values` (``v' = v - lr dl/dv``)
 ratios                      :func:`path_ratios`        (``R = v' / v``)
-Weight-Allocation (WA)      :func:`weight_allocation`  (weights from ``v'``, sigma-edges fixed)
+Weight-Allocation (WA)      :func:`weight_allocation`  (weights from ``R``, sigma-edges fixed)
 ==========================  ==============================================================
 
 A basis path is named by its non-sigma edge ``e = (a -> b)`` (claim B4), so its numbers sit
 where ``e`` sits (:class:`PathArrays`); the paper's skeleton path of chain ``j`` sits at
 ``.weights[0][j % d, j]``. A convolution layer ``(h_l, h_{l+1}, *taps)`` is read the same
 way (every tap an edge, the skeleton at the centre tap); for an MLP ``_row(x, W)`` is
-``x[:, None]``, ``_col(x, W)`` is ``x[None, :]``. Speed and numerical safety:
-:class:`gspace.GSGD` (:mod:`gspace.fast`), tested equal to :func:`gsgd_step`.
+``x[:, None]``, ``_col(x, W)`` is ``x[None, :]``. Fast: :class:`gspace.GSGD` (tested equal).
 """
 
 from __future__ import annotations
@@ -37,8 +36,7 @@ __all__ += ["update_path_values", "path_ratios", "weight_allocation", "gsgd_step
 
 @dataclass(frozen=True)
 class PathArrays:
-    """Per-basis-path numbers (values, gradients, ratios) laid out like the network's
-    ``weights`` and ``biases`` (meaningful off the sigma-edges)."""
+    """Per-basis-path numbers laid out like ``weights`` and ``biases`` (off the sigma-edges)."""
 
     weights: list
     biases: list | None = None
@@ -61,7 +59,7 @@ def _checked(net, skeleton, **arrays):
     """The door of every stage: one validation call, then the skeleton (default if None)."""
     V.gsgd_inputs(net, skeleton, **arrays)
     sk = resolve_skeleton(net.widths, skeleton)
-    V.skeleton_weights(net.weights, sk, v_new=arrays.get("v_new"))
+    V.skeleton_weights(net.weights, sk, R=arrays.get("R"))
     return sk
 
 
@@ -183,8 +181,6 @@ def update_path_values(v: PathArrays, dl_dv: PathArrays, lr: float) -> PathArray
 def path_ratios(v: PathArrays, v_new: PathArrays) -> PathArrays:
     r"""Ratios :math:`R_j = v'_j / v_j` of the basis paths; ``nan`` where ``v`` is 0.
 
-    With the sigma-edges fixed, :math:`\rho_{in}'(b) = R_b\, \rho_{in}(b)` (skeleton path of b).
-
     Examples
     --------
     >>> path_ratios(PathArrays([np.array([[2.0, 4.0]])]),
@@ -198,42 +194,45 @@ def path_ratios(v: PathArrays, v_new: PathArrays) -> PathArrays:
     return PathArrays(out[:L], out[L:] if v.biases is not None else None)
 
 
-def weight_allocation(net, v_new: PathArrays, skeleton=None):
-    r"""Weight-Allocation: the network whose basis-path values are ``v_new`` (claim W1).
-
-    The ``H`` sigma-edges keep their values (so :math:`\rho_{out}` too); a forward sweep sets
-    :math:`w_e' = v_e' / (\rho_{in}'(a)\, \rho_{out}(b))` (:math:`\rho_{in}'` from the new
-    weights below) and :math:`b' = v'_b / \rho_{out}(b)`: the unique solution of
-    :math:`r \cdot [B, A'] = (1_H, R)` (W2). A negative ratio flips the weight's sign.
+def weight_allocation(net, R: PathArrays, v_new: PathArrays, skeleton=None):
+    r"""Weight-Allocation: the network whose basis paths moved by the ratios ``R`` to the
+    values ``v_new`` (W1; ``v_new`` read only where ``R`` is undefined: paths of value 0, e.g. a
+    zero bias). The ``H`` sigma-edges keep their values (so :math:`\rho_{out}` too); a forward
+    sweep sets :math:`w_e' = w_e R_e / r(a)`, :math:`r(a) = \rho_{in}'(a) / \rho_{in}(a)` from
+    the new weights below, and :math:`b' = b R_b`: the unique solution of :math:`r \cdot [B, A']
+    = (1_H, R)` (W2). A negative ratio flips the weight's sign.
 
     Examples
     --------
     >>> net = gspace.MLP.from_weights([[[2.0, 3.0]], [[4.0], [5.0]]])
     >>> v = basis_path_values(net)
-    >>> new = weight_allocation(net, PathArrays([2 * v.weights[0], v.weights[1]]))
+    >>> v_new = PathArrays([2 * v.weights[0], v.weights[1]])
+    >>> new = weight_allocation(net, path_ratios(v, v_new), v_new)
     >>> new.weights[0].tolist(), new.weights[1].tolist()
     ([[4.0, 6.0]], [[4.0], [5.0]])
     """
-    sk = _checked(net, skeleton, v_new=v_new)
-    W, L, widths = net.weights, net.L, net.widths
-    rout, rin_new, new_w = rho_out(net, sk), np.ones(widths[0]), []
-    for l in range(L):
-        w = v_new.weights[l] / _row(rin_new, W[l]) / _col(rout[l + 1], W[l])
+    sk = _checked(net, skeleton, R=R, v_new=v_new)
+    W, widths, rin, rout = net.weights, net.widths, rho_in(net, sk), rho_out(net, sk)
+    r, new_w = np.ones(widths[0]), []
+    for l, w in enumerate(W):
+        at_zero = v_new.weights[l] / _row(rin[l], w) / _col(rout[l + 1], w)  # w R where v = 0
+        new = np.where(np.isnan(R.weights[l]), at_zero, w * R.weights[l]) / _row(r, w)
         if l > 0:  # the free weights keep their values
-            sigma = _at(W[l], np.arange(widths[l]), sk.sigma[l])
-            w[sigma] = W[l][sigma]
-        new_w.append(w)
-        if l + 1 < L:  # rho_in' of the next layer, from the new weights
-            pi = sk.pi[l + 1]
-            rin_new = rin_new[pi] * w[_at(w, pi, np.arange(widths[l + 1]))]
-    new_b = None if net.biases is None else [vb / rout[l + 1] for l, vb in enumerate(v_new.biases)]
+            sigma = _at(w, np.arange(widths[l]), sk.sigma[l])
+            new[sigma] = w[sigma]
+        new_w.append(new)
+        if l + 1 < net.L:  # r(b) = r(pi(b)) w'/w on b's pi-edge
+            pi = _at(w, sk.pi[l + 1], np.arange(widths[l + 1]))
+            r = r[sk.pi[l + 1]] * new[pi] / w[pi]
+    new_b = None if net.biases is None else []
+    for b, Rb, vb, ro in zip(net.biases or [], R.biases or [], v_new.biases or [], rout[1:]):
+        new_b.append(np.where(np.isnan(Rb), vb / ro, b * Rb))  # b' = b R_b = v'_b / rho_out(b)
     return net.with_params(new_w, new_b)
 
 
 def gsgd_step(net, grads, lr: float, skeleton=None):
-    r"""One plain G-SGD step (no momentum, no weight decay), Algorithm 1: ``v = v(w)``,
-    ``dl/dv = ICR(g)``, ``v' = v - lr dl/dv``, ``w' = WA(v')``. The ratios ``R = v'/v``
-    (:func:`path_ratios`) are implicit in WA, which reads ``v'`` (a zero bias has no ratio).
+    r"""One plain G-SGD step (no momentum, no weight decay), Algorithm 1's stages in order:
+    ``v = v(w)``, ``dl/dv = ICR(g)``, ``v' = v - lr dl/dv``, ``R = v'/v``, ``w' = WA(R)``.
 
     Examples
     --------
@@ -247,4 +246,5 @@ def gsgd_step(net, grads, lr: float, skeleton=None):
     v = basis_path_values(net, sk)
     dl_dv = inverse_chain_rule(net, grads, sk)
     v_new = update_path_values(v, dl_dv, lr)
-    return weight_allocation(net, v_new, sk)
+    R = path_ratios(v, v_new)
+    return weight_allocation(net, R, v_new, sk)

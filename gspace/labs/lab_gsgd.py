@@ -42,8 +42,9 @@ def inverse_chain_rule(weights, grads):
 
 
 def weight_allocation(weights, v_new):
-    v_new = _gsgd.PathArrays(list(v_new))
-    return _gsgd.weight_allocation(MLP.from_weights(weights), v_new).weights
+    net, v_new = MLP.from_weights(weights), _gsgd.PathArrays(list(v_new))
+    R = _gsgd.path_ratios(_gsgd.basis_path_values(net), v_new)  # the core's WA takes ratios
+    return _gsgd.weight_allocation(net, R, v_new).weights
 
 
 def gsgd_step(weights, grads, lr):
