@@ -19,13 +19,6 @@ from ..testing import rel_error
 from . import LabFailure, call, compare
 
 TITLE = "Lab 4: experiment: SGD and G-SGD from equivalent networks, with a conclusion (A2, A3)"
-OBJECTIVES = [
-    "design a controlled experiment: same data, same mini-batches, two equivalent starts",
-    "measure a function-space distance instead of comparing weights",
-    "observe that G-SGD's trajectory does not depend on the representative (A2) and "
-    "SGD's does (A3)",
-    "write a conclusion that states what was measured, on what, and what it shows",
-]
 
 
 def function_gap(weights_a, weights_b, X):
