@@ -137,12 +137,12 @@ def twin_runs(net, g, make_opt, X, Y, steps: int = 1):
 
 
 def nonzero_biases(net, rng):
-    """``net`` with biases drawn in ``+-[0.1, 0.5]`` (if it has any), so bias paths matter."""
-    if net.biases is not None:
-        net.biases = [
-            rng.uniform(0.1, 0.5, b.size) * rng.choice([-1.0, 1.0], b.size) for b in net.biases
-        ]
-    return net
+    """A copy of ``net`` whose biases (if any) are drawn in ``+-[0.1, 0.5]``, so that bias
+    paths matter."""
+    if net.biases is None:
+        return net
+    b = [rng.uniform(0.1, 0.5, b.size) * rng.choice([-1.0, 1.0], b.size) for b in net.biases]
+    return net.with_params([w.copy() for w in net.weights], b)
 
 
 # ------------------------------------------------------------------------- the setting

@@ -15,14 +15,6 @@ from ..core.network import MLP, Gradients
 from . import call, compare, copies, draw_weights, draw_widths, fmt
 
 TITLE = "Lab 3: implement G-SGD: Inverse-Chain-Rule and Weight-Allocation (I1, W1, Algorithm 1)"
-OBJECTIVES = [
-    "compute the chain products rho_in, rho_out and the basis-path values "
-    "v_e = rho_in(a) w_e rho_out(b)",
-    "derive and implement the Inverse-Chain-Rule: dl/dv from back-propagation's dl/dw",
-    "implement Weight-Allocation: new weights whose basis-path values are the updated ones, "
-    "with the sigma-edges kept",
-    "assemble one G-SGD step (Algorithm 1) and compare it with gspace's",
-]
 
 
 def rho_in(weights):

@@ -15,13 +15,6 @@ from ..core.scaling import scaling_vectors as _scaling_vectors
 from . import LabFailure, call, compare, copies, draw_weights, draw_widths, fmt
 
 TITLE = "Lab 1: the scaling group and invariance (paper: positive scale-invariance; G1, G2)"
-OBJECTIVES = [
-    "compute a bias-free ReLU network's output with weights[l] of shape (h_l, h_{l+1})",
-    "implement g_{c,O} (in-weights of hidden node O times c, out-weights divided by c) "
-    "and the group element g_c with one factor per hidden node",
-    "check on your own code that N_{g(w)}(x) = N_w(x) (G2) and g_c g_c' = g_{cc'} (G1)",
-    "build the vectors b_O and see the group act as a translation of log|w|",
-]
 
 
 def forward(weights, X):
