@@ -37,7 +37,14 @@ from .core.paths import (
 from .core.scaling import scaling_vectors
 from .testing import flat
 
-__all__ = ["MAX_PARAMS", "basis_matrix", "free_matrix", "augmented_matrix", "flatten"]
+__all__ = [
+    "MAX_PARAMS",
+    "basis_matrix",
+    "incidence_matrix",
+    "free_matrix",
+    "augmented_matrix",
+    "flatten",
+]
 __all__ += ["unflatten", "explicit_basis_path_values", "explicit_inverse_chain_rule"]
 __all__ += ["explicit_weight_allocation", "explicit_gsgd_step", "rank_qr", "explicit_rank"]
 __all__ += ["rank_of_structure_matrix", "gram_by_counting", "rank_by_counting"]
@@ -61,12 +68,23 @@ def basis_matrix(widths, bias: bool = False, skeleton=None, sparse: bool = False
     [[1, 0], [0, 1], [1, 0], [0, 1]]
     """
     widths, sk, M = V.matrix_route(widths, bias, skeleton, dense=not sparse)
-    E = path_edges(widths, basis_path_array(widths, resolve_skeleton(widths, sk), bias))
-    cols, layers = np.nonzero(E >= 0)
-    A = sp.sparse.csc_array(
-        (np.ones(cols.size, np.int64), (E[cols, layers], cols)), shape=(M, E.shape[0])
-    )
+    A = incidence_matrix(widths, basis_path_array(widths, resolve_skeleton(widths, sk), bias), M)
     return A if sparse else A.toarray().astype(np.float64)
+
+
+def incidence_matrix(widths, paths, p: int) -> sp.sparse.csc_array:
+    """The int64 ``(p, n)`` matrix with entry ``(e, k) = 1`` iff edge ``e`` is on ``paths[k]``
+    (a path array, ``-1`` before a bias path's start; ``p`` parameters).
+
+    Examples
+    --------
+    >>> incidence_matrix([1, 2, 1], np.array([[0, 1, 0]]), 4).toarray().ravel().tolist()
+    [0, 1, 0, 1]
+    """
+    E = path_edges(widths, paths)
+    cols, layers = np.nonzero(E >= 0)
+    ones = np.ones(cols.size, np.int64)
+    return sp.sparse.csc_array((ones, (E[cols, layers], cols)), shape=(p, E.shape[0]))
 
 
 def free_matrix(widths, bias: bool = False, skeleton=None) -> np.ndarray:

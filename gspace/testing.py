@@ -200,25 +200,9 @@ def check_gradients(
     True
     """
     _, analytic = net.loss_and_gradients(X, Y, loss=loss)
-    num_w = []
-    for l in range(net.L):
-
-        def f_w(wl, l=l):
-            ws = list(net.weights)
-            ws[l] = wl
-            return net.with_params(ws, net.biases).loss(X, Y, loss)
-
-        num_w.append(numerical_gradient(f_w, net.weights[l], h))
-    num_b = None
-    if net.biases is not None:
-        num_b = []
-        for l in range(net.L):
-
-            def f_b(bl, l=l):
-                bs = list(net.biases)
-                bs[l] = bl
-                return net.with_params(net.weights, bs).loss(X, Y, loss)
-
-            num_b.append(numerical_gradient(f_b, net.biases[l], h))
-    numeric = Gradients(weights=num_w, biases=num_b)
+    num = numerical_gradient(lambda p: net.with_flat_params(p).loss(X, Y, loss), flat(net), h)
+    params = [*net.weights, *(net.biases or [])]
+    parts = np.split(num, np.cumsum([p.size for p in params])[:-1])
+    shaped = [x.reshape(p.shape) for x, p in zip(parts, params)]
+    numeric = Gradients(shaped[: net.L], shaped[net.L :] or None)
     return rel_error(flat(analytic), flat(numeric), norm=True), analytic, numeric

@@ -39,7 +39,6 @@ from .core.paths import (
     network_from_paths,
     num_params,
     path_array,
-    path_edges,
     path_values,
     rank_svd,
     structure_matrix,
@@ -138,12 +137,12 @@ def twin_runs(net, g, make_opt, X, Y, steps: int = 1):
 
 
 def nonzero_biases(net, rng):
-    """``net`` with biases drawn in ``+-[0.1, 0.5]`` (if it has any), so bias paths matter."""
-    if net.biases is not None:
-        net.biases = [
-            rng.uniform(0.1, 0.5, b.size) * rng.choice([-1.0, 1.0], b.size) for b in net.biases
-        ]
-    return net
+    """A copy of ``net`` whose biases (if any) are drawn in ``+-[0.1, 0.5]``, so that bias
+    paths matter."""
+    if net.biases is None:
+        return net
+    b = [rng.uniform(0.1, 0.5, b.size) * rng.choice([-1.0, 1.0], b.size) for b in net.biases]
+    return net.with_params([w.copy() for w in net.weights], b)
 
 
 # ------------------------------------------------------------------------- the setting
@@ -158,10 +157,11 @@ class _Setting:
     skeleton: Skeleton
     limit: int
     gram_limit: int
-    p: int
-    H: int
-    n_paths: int
     _certificates: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.p, self.H = num_params(self.widths, self.bias), sum(self.widths[1:-1])
+        self.n_paths = count_paths(self.widths, self.bias)
 
     def certificate(self, sk: Skeleton | None = None):
         """The exact rank certificate for ``sk`` (default: the setting's), computed once."""
@@ -423,14 +423,7 @@ def _check_B3(s: _Setting):
     P, route = s.paths()
     alpha = path_exponents(s.widths, P, s.skeleton, s.bias)
     Ap = ex.basis_matrix(s.widths, s.bias, s.skeleton, sparse=True)
-    E = path_edges(s.widths, P)
-    rows = np.repeat(np.arange(len(P)), E.shape[1])
-    keep = E.ravel() >= 0
-    Pm = sp.sparse.csr_array(
-        (np.ones(int(keep.sum()), dtype=np.int64), (rows[keep], E.ravel()[keep])),
-        shape=(len(P), s.p),
-    )
-    exact = (alpha @ Ap.T - Pm).count_nonzero() == 0
+    exact = (Ap @ alpha.T - ex.incidence_matrix(s.widths, P, s.p)).count_nonzero() == 0
     err = _rel(values_from_basis(_v_explicit(s.net, s.skeleton), alpha), path_values(s.net, P))
     lo, hi = (int(alpha.data.min()), int(alpha.data.max())) if alpha.nnz else (0, 0)
     return (
@@ -675,20 +668,8 @@ def verify(
     widths, claims = V.verify_args(widths, claims, list(_CHECKS), limit, gram_limit)
     rng = np.random.default_rng(seed)
     net = nonzero_biases(MLP(widths, bias=bias, rng=rng), rng)
-    s = _Setting(
-        widths=widths,
-        bias=bias,
-        rng=rng,
-        net=net,
-        X=rng.normal(size=(16, widths[0])),
-        g=random_scaling(widths, rng, low=0.1, high=10),
-        skeleton=Skeleton.default(widths),
-        limit=limit,
-        gram_limit=gram_limit,
-        p=num_params(widths, bias),
-        H=sum(widths[1:-1]),
-        n_paths=count_paths(widths, bias),
-    )
+    X, g = rng.normal(size=(16, widths[0])), random_scaling(widths, rng, low=0.1, high=10)
+    s = _Setting(widths, bias, rng, net, X, g, Skeleton.default(widths), limit, gram_limit)
     return run_checks({c: (lambda c=c: _CHECKS[c](s)) for c in claims}, progress)
 
 

@@ -29,6 +29,14 @@ def test_reference_passes_and_untouched_starter_fails(name, tmp_path):
     assert all("TODO" in r.message for r in results)
 
 
+@pytest.mark.parametrize("name", list(labs.LABS))
+def test_objectives_are_the_starters_bullets(name):
+    """``gspace lab NAME`` prints the objectives its starter states (written once)."""
+    objectives = labs.objectives(name)
+    assert len(objectives) >= 3 and all(o and "\n" not in o for o in objectives)
+    assert all(o.split()[0] in labs.starter_text(name) for o in objectives)
+
+
 @pytest.mark.parametrize("name", ["scaling", "paths", "gsgd"])
 def test_independent_numpy_solution_passes(name):
     """The starters' docstrings are enough: a NumPy-only solution written from them passes."""

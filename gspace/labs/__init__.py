@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["LABS", "LabFailure", "Result", "get", "starter_text", "write_starter", "grade"]
+__all__ = ["LABS", "LabFailure", "Result", "get", "starter_text", "objectives", "write_starter"]
+__all__ += ["grade"]
 
 #: Lab name -> module of this package, in teaching order.
 LABS = {
@@ -54,7 +55,7 @@ class Result:
 
 
 def get(name: str) -> types.ModuleType:
-    """The module of lab ``name`` (``TITLE``, ``OBJECTIVES``, ``REFERENCE``, ``CHECKS``)."""
+    """The module of lab ``name`` (``TITLE``, ``REFERENCE``, ``CHECKS``)."""
     if name not in LABS:
         raise ValueError(f"unknown lab {name!r}; the labs are: {', '.join(LABS)}")
     return importlib.import_module(f"{__name__}.{LABS[name]}")
@@ -66,6 +67,18 @@ def starter_text(name: str) -> str:
     return (importlib.resources.files(__name__) / "starters" / f"{LABS[name]}.py").read_text(
         encoding="utf-8"
     )
+
+
+def objectives(name: str) -> list[str]:
+    """The learning objectives of lab ``name``, as its starter file states them.
+
+    Examples
+    --------
+    >>> objectives("paths")[0]
+    'list the paths of a layered network and compute their values v_p(w)'
+    """
+    text = starter_text(name).split("Learning objectives\n-------------------\n", 1)[1]
+    return [" ".join(b.split()).rstrip(";.") for b in text.split("\n\n")[0][2:].split("\n* ")]
 
 
 def write_starter(name: str, out_dir=".") -> Path:
@@ -195,6 +208,11 @@ def compare(got, expected, what, on, hint="", rtol=1e-8, atol=1e-10, mask=None):
             )
 
 
+def copies(arrays) -> list[np.ndarray]:
+    """Copies of a list of arrays (a student's function may modify what it is given)."""
+    return [a.copy() for a in arrays]
+
+
 def draw_widths(rng, depth=(2, 4), width=(1, 5)) -> list[int]:
     """Random layer widths: ``depth`` weight layers, each width in ``width`` (inclusive)."""
     L = int(rng.integers(depth[0], depth[1] + 1))
@@ -245,7 +263,7 @@ def run_cli(args) -> int:
             print(f"gspace lab: error: cannot write the starter: {err}", file=sys.stderr)
             return 2
         print(f"wrote {path}\n\n{lab.TITLE}\nLearning objectives:")
-        print("\n".join(f"  * {o}" for o in lab.OBJECTIVES))
+        print("\n".join(f"  * {o}" for o in objectives(args.name)))
         print(f"\nWhen done: gspace lab {args.name} --check {path}")
         return 0
     results = grade(args.name, args.check)

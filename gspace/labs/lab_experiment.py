@@ -19,13 +19,6 @@ from ..testing import rel_error
 from . import LabFailure, call, compare
 
 TITLE = "Lab 4: experiment: SGD and G-SGD from equivalent networks, with a conclusion (A2, A3)"
-OBJECTIVES = [
-    "design a controlled experiment: same data, same mini-batches, two equivalent starts",
-    "measure a function-space distance instead of comparing weights",
-    "observe that G-SGD's trajectory does not depend on the representative (A2) and "
-    "SGD's does (A3)",
-    "write a conclusion that states what was measured, on what, and what it shows",
-]
 
 
 def function_gap(weights_a, weights_b, X):
@@ -56,7 +49,7 @@ CONCLUSION = """
 Run of the starter's main block (seed 0): a 4-8-8-3 ReLU network, He initialization, 20
 mini-batches of 8 random inputs and targets, MSE loss, learning rate 0.02, started once from w
 and once from g_c(w) with log-normal factors c (spread 0.5). The function gap between the two
-runs stayed between 2e-16 and 1e-15 at every step for G-SGD, while for SGD it was 0.06 after
+runs stayed between 2e-16 and 5e-15 at every step for G-SGD, while for SGD it was 0.06 after
 one step, 0.47 after five and 0.27 after twenty. So G-SGD's trajectory depends only on the
 equivalence class of the start (claim A2); plain SGD's depends on the representative (A3).
 """

@@ -12,17 +12,9 @@ import numpy as np
 from ..core import gsgd as _gsgd
 from ..core.basis import Skeleton
 from ..core.network import MLP, Gradients
-from . import call, compare, draw_weights, draw_widths, fmt
+from . import call, compare, copies, draw_weights, draw_widths, fmt
 
 TITLE = "Lab 3: implement G-SGD: Inverse-Chain-Rule and Weight-Allocation (I1, W1, Algorithm 1)"
-OBJECTIVES = [
-    "compute the chain products rho_in, rho_out and the basis-path values "
-    "v_e = rho_in(a) w_e rho_out(b)",
-    "derive and implement the Inverse-Chain-Rule: dl/dv from back-propagation's dl/dw",
-    "implement Weight-Allocation: new weights whose basis-path values are the updated ones, "
-    "with the sigma-edges kept",
-    "assemble one G-SGD step (Algorithm 1) and compare it with gspace's",
-]
 
 
 def rho_in(weights):
@@ -73,18 +65,14 @@ def _cases(rng, n=6):
         yield widths, w, grads.weights, non_sigma
 
 
-def _copy(ws):
-    return [a.copy() for a in ws]
-
-
 def check_rho(student, rng):
     """rho_in and rho_out are the products along the in-chains (pi) and out-chains (sigma)"""
     for widths, w, _, _ in _cases(rng):
         L, on = len(widths) - 1, f" on widths {widths}"
-        got = call(student, "rho_in", _copy(w), on=on)
+        got = call(student, "rho_in", copies(w), on=on)
         hint = "rho_in = 1 at the inputs; rho_in(b) = rho_in(pi(b)) * w[pi(b) -> b]."
         compare(list(got)[:L], rho_in(w)[:L], "rho_in", on, hint)
-        got = list(call(student, "rho_out", _copy(w), on=on))
+        got = list(call(student, "rho_out", copies(w), on=on))
         hint = "rho_out = 1 at the outputs; rho_out(b) = w[b -> sigma(b)] * rho_out(sigma(b))."
         for l in range(1, L + 1):
             compare(got[l] if l < len(got) else None, rho_out(w)[l], f"rho_out[{l}]", on, hint)
@@ -94,7 +82,7 @@ def check_basis_path_values(student, rng):
     """basis_path_values gives v_e = rho_in(a) * w_e * rho_out(b) on every non-sigma edge"""
     for widths, w, _, non_sigma in _cases(rng):
         on = f" on widths {widths}"
-        got = call(student, "basis_path_values", _copy(w), on=on)
+        got = call(student, "basis_path_values", copies(w), on=on)
         hint = "Entries on sigma-edges are not graded."
         compare(got, basis_path_values(w), "v", on, hint, mask=non_sigma)
 
@@ -103,7 +91,7 @@ def check_inverse_chain_rule(student, rng):
     """inverse_chain_rule gives dl/dv (Inverse-Chain-Rule)"""
     for widths, w, g, non_sigma in _cases(rng):
         on = f" on widths {widths} with back-propagation's gradient of an MSE loss"
-        got = call(student, "inverse_chain_rule", _copy(w), _copy(g), on=on)
+        got = call(student, "inverse_chain_rule", copies(w), copies(g), on=on)
         hint = (
             "Plain edges: dl/dv = (dl/dw) / (rho_in(a) rho_out(b)). The pi-edge of node b also "
             "lies on the basis paths whose in-chain passes through b: u = w dl/dw - D(b), "
@@ -120,7 +108,7 @@ def check_weight_allocation(student, rng):
         R = [rng.uniform(0.7, 1.3, a.shape) for a in v]
         v_new = [a * r for a, r in zip(v, R)]
         on = f" on widths {widths}, v_new = v * R with R = {fmt(R)}"
-        got = call(student, "weight_allocation", _copy(w), _copy(v_new), on=on)
+        got = call(student, "weight_allocation", copies(w), copies(v_new), on=on)
         hint = (
             "Keep every sigma-edge; then layer by layer from the inputs, "
             "w'_e = v_new_e / (rho_in'(a) rho_out(b)) with rho_in' from the new weights."
@@ -133,7 +121,7 @@ def check_gsgd_step(student, rng):
     for widths, w, g, _ in _cases(rng):
         lr = float(np.round(rng.uniform(0.01, 0.1), 3))
         on = f" on widths {widths}, lr={lr}"
-        got = call(student, "gsgd_step", _copy(w), _copy(g), lr, on=on)
+        got = call(student, "gsgd_step", copies(w), copies(g), lr, on=on)
         hint = "v -> ICR -> v - lr dl/dv -> Weight-Allocation."
         compare(got, gsgd_step(w, g, lr), "new weights", on, hint)
 

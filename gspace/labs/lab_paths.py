@@ -17,12 +17,6 @@ from ..core.scaling import random_scaling
 from . import LabFailure, call, compare, draw_weights, draw_widths
 
 TITLE = "Lab 2: paths, the structure matrix and its rank (claims G3, P1, R1)"
-OBJECTIVES = [
-    "list the paths of a layered network and compute their values v_p(w)",
-    "rebuild the network's output as a sum over paths of value x activation x input (P1)",
-    "build the structure matrix A (edges x paths) and read log|v| = A^T log|w| from it",
-    "find rank A = m - H and explain the H missing directions (the scaling group, R1, R2)",
-]
 
 
 def enumerate_paths(widths):

@@ -12,16 +12,9 @@ import numpy as np
 from ..core.network import MLP
 from ..core.scaling import ScalingGroupElement
 from ..core.scaling import scaling_vectors as _scaling_vectors
-from . import LabFailure, call, compare, draw_weights, draw_widths, fmt
+from . import LabFailure, call, compare, copies, draw_weights, draw_widths, fmt
 
 TITLE = "Lab 1: the scaling group and invariance (paper: positive scale-invariance; G1, G2)"
-OBJECTIVES = [
-    "compute a bias-free ReLU network's output with weights[l] of shape (h_l, h_{l+1})",
-    "implement g_{c,O} (in-weights of hidden node O times c, out-weights divided by c) "
-    "and the group element g_c with one factor per hidden node",
-    "check on your own code that N_{g(w)}(x) = N_w(x) (G2) and g_c g_c' = g_{cc'} (G1)",
-    "build the vectors b_O and see the group act as a translation of log|w|",
-]
 
 
 def forward(weights, X):
@@ -53,16 +46,12 @@ def _cases(rng, n=6):
         yield widths, draw_weights(widths, rng)
 
 
-def _copy(ws):
-    return [w.copy() for w in ws]
-
-
 def check_forward(student, rng):
     """forward equals gspace.MLP.forward"""
     for widths, w in _cases(rng):
         X = rng.normal(size=(4, widths[0]))
         on = f" on widths {widths}, X of shape {X.shape}"
-        got = call(student, "forward", _copy(w), X, on=on)
+        got = call(student, "forward", copies(w), X, on=on)
         hint = "ReLU on hidden layers only; the output layer is linear (logits)."
         compare(got, forward(w, X), "forward(weights, X)", on, hint)
 
@@ -74,7 +63,7 @@ def check_scale_node(student, rng):
         node = int(rng.integers(widths[layer]))
         c = float(np.round(rng.uniform(0.2, 5.0), 3))
         on = f" with widths {widths}, layer={layer}, node={node}, c={c}"
-        before = _copy(w)
+        before = copies(w)
         got = call(student, "scale_node", w, layer, node, c, on=on)
         hint = (
             f"In-weights of the node are the column weights[{layer - 1}][:, {node}], "
@@ -90,7 +79,7 @@ def check_apply_scaling(student, rng):
     for widths, w in _cases(rng):
         c = [np.round(rng.uniform(0.2, 5.0, h), 3) for h in widths[1:-1]]
         on = f" with widths {widths}, c = {fmt(c)}"
-        got = call(student, "apply_scaling", _copy(w), _copy(c), on=on)
+        got = call(student, "apply_scaling", copies(w), copies(c), on=on)
         hint = "Node j of hidden layer l has factor c[l-1][j]."
         compare(got, apply_scaling(w, c), "apply_scaling(...)", on, hint)
 
@@ -101,12 +90,12 @@ def check_invariance(student, rng):
         c1, c2 = ([rng.uniform(0.2, 5.0, h) for h in widths[1:-1]] for _ in range(2))
         X = rng.normal(size=(5, widths[0]))
         on = f" on widths {widths}"
-        scaled = call(student, "apply_scaling", _copy(w), c1, on=on)
-        f0 = call(student, "forward", _copy(w), X, on=on)
+        scaled = call(student, "apply_scaling", copies(w), c1, on=on)
+        f0 = call(student, "forward", copies(w), X, on=on)
         f1 = call(student, "forward", scaled, X, on=on)
         compare(f1, f0, "G2: forward(apply_scaling(w, c), X) vs forward(w, X)", on)
         twice = call(student, "apply_scaling", scaled, c2, on=on)
-        once = call(student, "apply_scaling", _copy(w), [a * b for a, b in zip(c1, c2)], on=on)
+        once = call(student, "apply_scaling", copies(w), [a * b for a, b in zip(c1, c2)], on=on)
         compare(twice, once, "G1: apply_scaling(apply_scaling(w, c1), c2) vs c1*c2", on)
 
 
