@@ -21,12 +21,9 @@ C_{L-1}`` hidden channels, ``K`` outputs) and every kernel entry ``W^l[i, j, t]`
 (claim C1), and the paper's sections on paths, bases and G-SGD apply to this graph. An MLP is
 the case ``k = 1`` on 1x1 images without pooling.
 
-Back-propagation uses im2col: the zero-padded activations, stored channels-last
-``(n, H, W, C)``, are unrolled by :func:`numpy.lib.stride_tricks.sliding_window_view` into a
-matrix with one row per output position and one column per (tap, in-channel); a convolution
-is then one matrix product, and its two gradients are two more. The batch is processed in
-chunks of images small enough for that matrix to stay in the CPU cache; back-propagation
-unrolls the inputs again rather than keeping ``k^2`` copies of every activation.
+Arrays are channels-first, as the inputs ``(n, C, H, W)``. A convolution is one matrix product
+per kernel tap on a flat zero-padded layout of the images (:func:`conv2d_forward`), its
+gradients two more per tap (:func:`conv2d_backward`), over cache-sized chunks of the batch.
 """
 
 from __future__ import annotations
@@ -37,7 +34,6 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 import scipy as sp
-from numpy.lib.stride_tricks import sliding_window_view
 
 from . import validation as V
 from .core.basis import Skeleton
@@ -45,88 +41,137 @@ from .core.network import MLP, Gradients, loss_and_output_error
 from .core.paths import rank_svd
 from .initialization import INITS, skeleton_unit
 
-__all__ = ["PlainCNN", "im2col", "conv2d_forward", "conv2d_backward", "channel_graph"]
+__all__ = ["PlainCNN", "conv2d_forward", "conv2d_backward", "channel_graph"]
 __all__ += ["draw_channel_graph", "ChannelMatrices"]
 
-# ---------------------------------------------------------------------- convolution (im2col)
-#: im2col runs over chunks of images whose unrolled matrix has about this many bytes, so that
-#: it stays in the CPU cache between being written and being multiplied (benchmarks/bench_cnn.py)
+# ---------------------------------------------------------------------- convolution
+#: the batch is processed in chunks of images whose padded inputs and outputs take about this
+#: many bytes, so that they stay in the CPU cache across the k * k products (bench_cnn.py)
 CHUNK_BYTES = 2**20
 
 
-def im2col(x: np.ndarray, k: int, stride: int) -> np.ndarray:
-    """Unroll the ``k x k`` windows of zero-padded channels-last images into a matrix.
-
-    Parameters
-    ----------
-    x : ndarray of shape (n, H, W, C)
-    k : int
-        Odd kernel size; the padding is ``k // 2``.
-    stride : int
-
-    Returns
-    -------
-    ndarray of shape (n * H_out * W_out, k * k * C)
-        Row ``(n, y, x)``, column ``(a, b, c)``: ``xpad[n, stride * y + a, stride * x + b, c]``,
-        with ``H_out = (H - 1) // stride + 1``.
-    """
-    p = k // 2
-    xp = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
-    win = sliding_window_view(xp, (k, k), axis=(1, 2))[:, ::stride, ::stride]  # (n,Ho,Wo,C,k,k)
-    cols = np.empty(win.shape[:3] + (k, k, x.shape[3]))
-    cols[...] = win.transpose(0, 1, 2, 4, 5, 3)  # the one copy
-    return cols.reshape(-1, k * k * x.shape[3])
+def _gemm(a: np.ndarray, b: np.ndarray, c: np.ndarray, beta: float) -> None:
+    """``c <- a @ b + beta * c`` in place by BLAS dgemm (``c`` C-contiguous; ``a``, ``b``
+    C-contiguous or their transposes); to Fortran the C-ordered ``c`` is ``c.T = b.T @ a.T``."""
+    fa, ta = (a.T, 0) if a.flags.c_contiguous else (a, 1)
+    fb, tb = (b.T, 0) if b.flags.c_contiguous else (b, 1)
+    sp.linalg.blas.dgemm(1.0, fb, fa, beta, c.T, trans_a=tb, trans_b=ta, overwrite_c=1)
 
 
-def _col2im(dcols: np.ndarray, dxp: np.ndarray, k: int, stride: int) -> None:
-    """Adjoint of :func:`im2col`: add every window's entries onto the padded image ``dxp``."""
-    n, Hp, Wp, C = dxp.shape
-    s, Ho, Wo = stride, (Hp - k) // stride + 1, (Wp - k) // stride + 1
-    dcols = dcols.reshape(n, Ho, Wo, k, k, C)
+def _axis(n_in: int, k: int, s: int):
+    """Along one image axis: the output length, the block length ``q`` of an image in a phase,
+    and per phase ``r`` (taps ``a = r mod s``) the first input it holds, that input's place in
+    the block, and how many inputs the taps read."""
+    p, n_out = k // 2, (n_in - 1) // s + 1
+    q, phases = n_out, []
+    for r in range(min(s, k)):
+        first = (r - p) % s  # input i is padded pixel i + p = s * ((i + p) // s) + r
+        start, reach = (first + p) // s, n_out + (k - 1 - r) // s  # the taps read [0, reach)
+        count = max(0, min(len(range(first, n_in, s)), reach - start))
+        phases.append((first, start, count))
+        q = max(q, start + count, reach - start)  # reads past a block land on the next's zeros
+    return n_out, q, phases
+
+
+def _layout(x_shape, k: int, s: int):
+    """``(Ho, Wo, Hq, Wq)`` and, per phase ``(r, t)``, which pixels of the images it holds and
+    where they go in each ``(Hq, Wq)`` block."""
+    (Ho, Hq, rows), (Wo, Wq, cols) = _axis(x_shape[2], k, s), _axis(x_shape[3], k, s)
+    pairs = [
+        ((r, t), np.s_[:, :, y0 : y0 + s * ny : s, x0 : x0 + s * nx : s],
+         np.s_[:, :, i0 : i0 + ny, j0 : j0 + nx])
+        for r, (y0, i0, ny) in enumerate(rows) for t, (x0, j0, nx) in enumerate(cols)
+    ]  # fmt: skip
+    return (Ho, Wo, Hq, Wq), pairs
+
+
+def _blocks(P: np.ndarray, lay, C: int, n: int) -> list:
+    """Pairs (pixels of images ``(n, C, H, W)``, views of the same pixels in their phases
+    ``P``): copy one way to pad and split the images, the other way for the adjoint."""
+    (_, _, Hq, Wq), pairs = lay
+    size = C * n * Hq * Wq
+    return [(xi, P[r, t, :size].reshape(C, n, Hq, Wq)[bi].transpose(1, 0, 2, 3))
+            for (r, t), xi, bi in pairs]  # fmt: skip
+
+
+def _zeros(buf: dict, name: str, shape) -> np.ndarray:
+    """``np.zeros(shape)`` kept in ``buf`` for the next chunk of the same size: fresh memory
+    costs a page fault per 4 kB, more than the work on it."""
+    if (name, shape) not in buf:
+        buf[name, shape] = np.zeros(shape)
+    return buf[name, shape]
+
+
+def _chunks(x: np.ndarray, k: int, s: int, lay, C_out: int, buf: dict):
+    """Slices of the batch, each with its images zero-padded and split into stride phases,
+    channel-major and flat: ``P[r, t]`` holds ``C * n * Hq * Wq`` entries, then the zeros the
+    last taps read. A chunk's phases and outputs take about CHUNK_BYTES."""
+    (_, _, Hq, Wq), _ = lay
+    n, C, m = x.shape[0], x.shape[1], min(s, k)
+    step = max(1, CHUNK_BYTES // ((m * m * C + C_out) * Hq * Wq * 8))
+    for i in range(0, n, step):
+        sl = slice(i, min(i + step, n))
+        nc = sl.stop - i
+        P = _zeros(buf, "P", (m, m, C * nc * Hq * Wq + (k - 1) // s * (Wq + 1)))
+        for xi, block in _blocks(P, lay, C, nc):  # the zeros around the images stay
+            block[...] = x[sl][xi]
+        yield sl, nc * Hq * Wq, P
+
+
+def _taps(P: np.ndarray, C: int, k: int, s: int, Wq: int, N: int):
+    """For every tap ``(a, b)`` the ``(C, N)`` pixels it multiplies at the ``N`` output
+    positions: phase ``(a % s, b % s)`` of ``P`` shifted by ``(a // s, b // s)``, a view."""
     for a in range(k):
         for b in range(k):
-            dxp[:, a : a + s * (Ho - 1) + 1 : s, b : b + s * (Wo - 1) + 1 : s] += dcols[
-                :, :, :, a, b
-            ]
-
-
-def _chunks(x: np.ndarray, k: int, stride: int) -> list:
-    """Slices of the batch, each unrolling to about CHUNK_BYTES."""
-    n, H, W, C = x.shape
-    per_image = ((H - 1) // stride + 1) * ((W - 1) // stride + 1) * k * k * C * 8
-    step = max(1, CHUNK_BYTES // per_image)
-    return [slice(i, i + step) for i in range(0, n, step)]
+            off = a // s * Wq + b // s
+            yield a, b, P[a % s, b % s, off : off + C * N].reshape(C, N)
 
 
 def conv2d_forward(x: np.ndarray, W: np.ndarray, stride: int) -> np.ndarray:
-    """Zero-padded strided convolution (cross-correlation) of channels-last images.
+    """Zero-padded strided convolution (cross-correlation), one matrix product per kernel tap.
 
     Parameters
     ----------
-    x : ndarray of shape (n, H, W, C_in)
+    x : ndarray of shape (n, C_in, H, W)
     W : ndarray of shape (C_in, C_out, k, k), k odd
     stride : int
 
     Returns
     -------
-    ndarray of shape (n, H_out, W_out, C_out)
-        ``z[n, y, x, j] = sum_{i, a, b} xpad[n, s y + a, s x + b, i] W[i, j, a, b]``: one
-        matrix product ``im2col(x) @ W`` (``W`` reshaped to ``(k * k * C_in, C_out)``).
+    ndarray of shape (n, C_out, H_out, W_out)
+        ``z[n, j, y, x] = sum_{i, a, b} xpad[n, i, s y + a, s x + b] W[i, j, a, b]``, with
+        zero padding ``k // 2`` and ``H_out = (H - 1) // s + 1``.
+
+    Notes
+    -----
+    No unrolled (im2col) matrix: the zero-padded images are split into their ``s x s`` stride
+    phases (phase ``(r, t)`` holds the padded pixels ``(s i + r, s j + t)``), stored
+    channel-major, every image a block of ``Hq x Wq`` positions, each channel one flat row.
+    Tap ``(a, b)`` reads phase ``(a mod s, b mod s)`` shifted by ``(a // s, b // s)``
+    positions, a contiguous ``(C_in, N)`` view ``x_ab`` of the ``N`` positions, so
+    ``z = sum_{a, b} W[:, :, a, b]^T x_ab`` (``z`` as ``(C_out, N)``) is ``k^2`` matrix
+    products, accumulated in place by BLAS. Neighbouring blocks share their zero padding; the
+    products also fill the ``Hq Wq - H_out W_out`` positions of a block that lie off the image,
+    which are dropped.
 
     Examples
     --------
-    >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
-    >>> conv2d_forward(x, np.ones((1, 1, 3, 3)), 1)[0, :, :, 0]  # 3x3 box sums
+    >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> conv2d_forward(x, np.ones((1, 1, 3, 3)), 1)[0, 0]  # 3x3 box sums
     array([[ 8., 15., 12.],
            [21., 36., 27.],
            [20., 33., 24.]])
     """
     C_in, C_out, k, _ = W.shape
-    n, H, Wd, _ = x.shape
-    Wm = W.transpose(2, 3, 0, 1).reshape(k * k * C_in, C_out)
-    z = np.empty((n, (H - 1) // stride + 1, (Wd - 1) // stride + 1, C_out))
-    for sl in _chunks(x, k, stride):
-        np.matmul(im2col(x[sl], k, stride), Wm, out=z[sl].reshape(-1, C_out))
+    lay = _layout(x.shape, k, stride)
+    (Ho, Wo, Hq, Wq), _ = lay
+    Wt = np.ascontiguousarray(W.transpose(2, 3, 1, 0))  # Wt[a, b] = W[:, :, a, b]^T
+    z, buf = np.empty((x.shape[0], C_out, Ho, Wo)), {}
+    for sl, N, P in _chunks(x, k, stride, lay, C_out, buf):
+        zq = _zeros(buf, "z", (C_out, N))
+        for a, b, x_ab in _taps(P, C_in, k, stride, Wq, N):
+            _gemm(Wt[a, b], x_ab, zq, float(a + b > 0))  # z (+)= W_ab^T x_ab
+        z[sl] = zq.reshape(C_out, -1, Hq, Wq)[:, :, :Ho, :Wo].transpose(1, 0, 2, 3)
     return z
 
 
@@ -135,7 +180,7 @@ def conv2d_backward(dz: np.ndarray, x: np.ndarray, W: np.ndarray, stride: int, i
 
     Parameters
     ----------
-    dz : ndarray of shape (n, H_out, W_out, C_out)
+    dz : ndarray of shape (n, C_out, H_out, W_out)
         ``d loss / d z``.
     x, W, stride
         As for :func:`conv2d_forward`.
@@ -145,52 +190,61 @@ def conv2d_backward(dz: np.ndarray, x: np.ndarray, W: np.ndarray, stride: int, i
     Returns
     -------
     dW : ndarray of shape (C_in, C_out, k, k)
-        ``im2col(x)^T dz``, reshaped.
-    dx : ndarray of the shape of ``x`` (a view into the padded image), or None
-        ``dz W^T`` folded back onto the image (col2im).
+        ``dW[:, :, a, b] = x_ab dz^T``, with the tap views ``x_ab`` of :func:`conv2d_forward`
+        and ``dz`` as a ``(C_out, N)`` matrix.
+    dx : ndarray of the shape of ``x``, or None
+        ``W[:, :, a, b] dz`` added onto each tap's view ``x_ab``, then the padding and phase
+        split undone.
     """
     C_in, C_out, k, _ = W.shape
-    Wm = W.transpose(2, 3, 0, 1).reshape(k * k * C_in, C_out)
-    dWm = np.zeros((k * k * C_in, C_out))
-    n, H, Wd, _ = x.shape
-    p = k // 2
-    dxp = np.zeros((n, H + 2 * p, Wd + 2 * p, C_in)) if input_grad else None
-    for sl in _chunks(x, k, stride):  # im2col again, in the cache, instead of storing it
-        cols, d = im2col(x[sl], k, stride), dz[sl].reshape(-1, C_out)
-        dWm += cols.T @ d
+    lay = _layout(x.shape, k, stride)
+    (Ho, Wo, Hq, Wq), _ = lay
+    Wk = np.ascontiguousarray(W.transpose(2, 3, 0, 1))  # Wk[a, b] = W[:, :, a, b]
+    dWk = np.zeros_like(Wk)
+    dx, buf = np.zeros(x.shape) if input_grad else None, {}
+    for sl, N, P in _chunks(x, k, stride, lay, C_out, buf):
+        dzq = _zeros(buf, "dz", (C_out, sl.stop - sl.start, Hq, Wq))
+        dzq[:, :, :Ho, :Wo] = dz[sl].transpose(1, 0, 2, 3)  # zero off the image
+        dzq = dzq.reshape(C_out, N)
+        for a, b, x_ab in _taps(P, C_in, k, stride, Wq, N):
+            _gemm(x_ab, dzq.T, dWk[a, b], 1.0)  # dW_ab += x_ab dz^T
         if input_grad:
-            _col2im(d @ Wm.T, dxp[sl], k, stride)
-    dx = dxp[:, p : p + H, p : p + Wd] if input_grad else None
-    return np.ascontiguousarray(dWm.reshape(k, k, C_in, C_out).transpose(2, 3, 0, 1)), dx
+            dP = _zeros(buf, "dP", P.shape)
+            dP.fill(0.0)
+            for a, b, dx_ab in _taps(dP, C_in, k, stride, Wq, N):
+                _gemm(Wk[a, b], dzq, dx_ab, 1.0)  # dx_ab += W_ab dz
+            for xi, block in _blocks(dP, lay, C_in, sl.stop - sl.start):
+                dx[sl][xi] = block
+    return np.ascontiguousarray(dWk.transpose(2, 3, 0, 1)), dx
 
 
 def _avgpool(a: np.ndarray, p: int) -> np.ndarray:
-    """Mean over non-overlapping ``p x p`` windows of ``(n, H, W, C)`` (remainder dropped)."""
-    n, H, W, C = a.shape
-    return a[:, : H // p * p, : W // p * p].reshape(n, H // p, p, W // p, p, C).mean(axis=(2, 4))
+    """Mean over non-overlapping ``p x p`` windows of ``(n, C, H, W)`` (remainder dropped)."""
+    n, C, H, W = a.shape
+    return a[:, :, : H // p * p, : W // p * p].reshape(n, C, H // p, p, W // p, p).mean(axis=(3, 5))
 
 
 def _avgpool_backward(d: np.ndarray, shape, p: int) -> np.ndarray:
     """Spread ``d loss / d pooled`` evenly over each window (zeros on a dropped remainder)."""
-    n, Hp, Wp, C = d.shape
+    n, C, Hp, Wp = d.shape
     out = np.zeros(shape)
-    spread = np.broadcast_to((d / p**2)[:, :, None, :, None], (n, Hp, p, Wp, p, C))
-    out[:, : Hp * p, : Wp * p] = spread.reshape(n, Hp * p, Wp * p, C)
+    spread = np.broadcast_to((d / p**2)[:, :, :, None, :, None], (n, C, Hp, p, Wp, p))
+    out[:, :, : Hp * p, : Wp * p] = spread.reshape(n, C, Hp * p, Wp * p)
     return out
 
 
 # ---------------------------------------------------------------------- the network
 @dataclass(frozen=True)
 class CNNCache:
-    """What the forward pass keeps for back-propagation (arrays channels-last).
+    """What the forward pass keeps for back-propagation.
 
     Attributes
     ----------
     a : list of ndarray
-        ``a[l]`` for ``l = 0..L-1``: the input of layer ``l + 1``, shape ``(n, H_l, W_l, C_l)``
+        ``a[l]`` for ``l = 0..L-1``: the input of layer ``l + 1``, shape ``(n, C_l, H_l, W_l)``
         (after ReLU and pooling); ``a[L]`` the logits ``(n, K)``.
     z : list
-        ``z[0]`` None; ``z[l]`` the pre-activations of conv layer ``l`` (``(n, H, W, C_l)``,
+        ``z[0]`` None; ``z[l]`` the pre-activations of conv layer ``l`` (``(n, C_l, H, W)``,
         before pooling); ``z[L]`` the logits.
     """
 
@@ -370,15 +424,15 @@ class PlainCNN:
         return self._forward(V.inputs(self, X))
 
     def _forward(self, X: np.ndarray) -> CNNCache:
-        a, z = [X.transpose(0, 2, 3, 1)], [None]  # channels-last inside
+        a, z = [X], [None]
         for l, W in enumerate(self.weights[:-1]):
             z_l = conv2d_forward(a[l], W, self.strides[l])  # z^l = conv(a^{l-1}, W^l)
             if self.biases is not None:
-                z_l += self.biases[l]  # ... + b^l
+                z_l += self.biases[l][:, None, None]  # ... + b^l
             a_l = np.maximum(z_l, 0.0)  # relu
             a.append(_avgpool(a_l, self.pool[l]) if self.pool[l] > 1 else a_l)
             z.append(z_l)
-        logits = a[-1].mean(axis=(1, 2)) @ self.weights[-1]  # global average pool, W^L
+        logits = a[-1].mean(axis=(2, 3)) @ self.weights[-1]  # global average pool, W^L
         if self.biases is not None:
             logits += self.biases[-1]
         return CNNCache(a=[*a, logits], z=[*z, logits])
@@ -404,19 +458,19 @@ class PlainCNN:
         dW, flow = [None] * L, [None] * (L - 1)
         db = [None] * L if self.biases is not None else None
         pooled = a[L - 1]
-        dW[L - 1] = pooled.mean(axis=(1, 2)).T @ delta_L
-        da = delta_L @ self.weights[L - 1].T / (pooled.shape[1] * pooled.shape[2])
-        da = np.broadcast_to(da[:, None, None, :], pooled.shape)  # global average pooling
+        dW[L - 1] = pooled.mean(axis=(2, 3)).T @ delta_L
+        da = delta_L @ self.weights[L - 1].T / (pooled.shape[2] * pooled.shape[3])
+        da = np.broadcast_to(da[:, :, None, None], pooled.shape)  # global average pooling
         for l in range(L - 1, 0, -1):
             if self.pool[l - 1] > 1:
                 da = _avgpool_backward(da, z[l].shape, self.pool[l - 1])
             delta = da * (z[l] > 0)  # delta^l = d loss / d z^l
-            flow[l - 1] = np.einsum("nyxc,nyxc->c", z[l], delta)
+            flow[l - 1] = np.einsum("ncyx,ncyx->c", z[l], delta)
             dW[l - 1], da = conv2d_backward(
                 delta, a[l - 1], self.weights[l - 1], self.strides[l - 1], input_grad=l > 1
             )
             if db is not None:
-                db[l - 1] = delta.sum(axis=(0, 1, 2))
+                db[l - 1] = delta.sum(axis=(0, 2, 3))
         if db is not None:
             db[L - 1] = delta_L.sum(axis=0)
         return Gradients.from_backprop(dW, db, flow, self.weights)

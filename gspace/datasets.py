@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import validation as V
+
 __all__ = [
     "Dataset",
     "DATASETS",
@@ -102,9 +104,12 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _positive_int(value, what: str, low: int = 1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+def _positive_int(value, what: str):
+    """:func:`gspace.validation.integer` with the message "must be a positive integer"."""
+    try:
+        V.integer(value, what)
+    except ValueError:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}") from None
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: arrays do not compare to a single bool
@@ -545,14 +550,12 @@ def _teacher_pool(n_samples, n_features, n_classes, hidden, teacher_seed):
 
     _positive_int(n_samples, "n_samples")
     _positive_int(n_features, "n_features")
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    V.integer(n_classes, "n_classes", 2)
     if isinstance(hidden, (int, np.integer)) or not all(
         isinstance(h, (int, np.integer)) and not isinstance(h, bool) for h in hidden
     ):
         raise ValueError(f"hidden must be a sequence of integers like (16,), got {hidden!r}")
-    if isinstance(teacher_seed, bool) or not isinstance(teacher_seed, (int, np.integer)):
-        raise ValueError(f"teacher_seed must be a non-negative integer, got {teacher_seed!r}")
+    V.integer(teacher_seed, "teacher_seed", 0)
     rng = np.random.default_rng(teacher_seed)
     teacher = MLP([n_features, *hidden, n_classes], rng=rng)
     X = rng.normal(size=(n_samples, n_features))
@@ -629,18 +632,15 @@ def load(
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; accepted: {', '.join(DATASETS)}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    V.integer(seed, "seed", 0)
     val_fraction = _check_fraction(val_fraction, "val_fraction", allow_zero=True)
     test_fraction = _check_fraction(test_fraction, "test_fraction", allow_zero=False)
     if val_fraction + test_fraction >= 1:
         raise ValueError(
             f"val_fraction + test_fraction must be < 1, got {val_fraction} + {test_fraction}"
         )
-    if limit is not None and (
-        isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 3
-    ):
-        raise ValueError(f"limit must be None or an integer >= 3, got {limit!r}")
+    if limit is not None:
+        V.integer(limit, "limit", 3)
     if name != "teacher" and kw:
         raise TypeError(f"load({name!r}) takes no extra keyword arguments, got {sorted(kw)}")
 

@@ -166,7 +166,7 @@ def away_from_kinks(net: MLP, X, margin: float = 1e-3) -> np.ndarray:
     n = cache.a[0].shape[0]
     ok = np.ones(n, dtype=bool)
     for z in cache.z[1:-1]:
-        ok &= np.all(np.abs(z).reshape(n, -1) > margin, axis=1)  # (n, h) or (n, H, W, C)
+        ok &= np.all(np.abs(z).reshape(n, -1) > margin, axis=1)  # (n, h) or (n, C, H, W)
     return ok
 
 
