@@ -29,7 +29,6 @@ gradients two more per tap (:func:`conv2d_backward`), over cache-sized chunks of
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
@@ -37,7 +36,7 @@ import scipy as sp
 
 from . import validation as V
 from .core.basis import Skeleton
-from .core.network import MLP, Gradients, loss_and_output_error
+from .core.network import MLP, ForwardCache, Gradients, loss_and_output_error
 from .core.paths import rank_svd
 from .initialization import INITS, skeleton_unit
 
@@ -234,24 +233,6 @@ def _avgpool_backward(d: np.ndarray, shape, p: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- the network
-@dataclass(frozen=True)
-class CNNCache:
-    """What the forward pass keeps for back-propagation.
-
-    Attributes
-    ----------
-    a : list of ndarray
-        ``a[l]`` for ``l = 0..L-1``: the input of layer ``l + 1``, shape ``(n, C_l, H_l, W_l)``
-        (after ReLU and pooling); ``a[L]`` the logits ``(n, K)``.
-    z : list
-        ``z[0]`` None; ``z[l]`` the pre-activations of conv layer ``l`` (``(n, C_l, H, W)``,
-        before pooling); ``z[L]`` the logits.
-    """
-
-    a: list
-    z: list
-
-
 class PlainCNN:
     """A plain ReLU CNN: convolutions, ReLU, optional average pooling, global average pooling,
     a linear output layer. Bias-free by default.
@@ -300,6 +281,9 @@ class PlainCNN:
     -----
     Any image of at least 1x1 pixel can be fed (zero padding ``k // 2`` keeps ``H_out =
     (H - 1) // s + 1 >= 1``), unless a pooling window is larger than the map it pools.
+    ``forward_cache``, ``forward``, ``backward``, ``predict`` and ``accuracy`` are the MLP's
+    (with its checks); the cache holds ``a[l]`` ``(n, C_l, H_l, W_l)`` after ReLU and pooling
+    and ``z[l]`` before pooling, ``a[L] = z[L]`` the logits.
 
     References
     ----------
@@ -410,20 +394,12 @@ class PlainCNN:
         )
 
     # ------------------------------------------------------------------ forward, backward
-    def forward_cache(self, X) -> CNNCache:
-        """Forward pass keeping activations and pre-activations for back-propagation.
+    # The MLP's checked entry points: forward_cache(X) checks X (images here), forward(X) gives
+    # the logits, backward(cache, delta) checks the cache and delta, then runs _backward.
+    forward_cache, forward, __call__, backward = (MLP.forward_cache, MLP.forward, MLP.__call__,
+                                                  MLP.backward)  # fmt: skip
 
-        Parameters
-        ----------
-        X : array_like of shape (n, C_0, H, W)
-
-        Returns
-        -------
-        CNNCache
-        """
-        return self._forward(V.inputs(self, X))
-
-    def _forward(self, X: np.ndarray) -> CNNCache:
+    def _forward(self, X: np.ndarray) -> ForwardCache:
         a, z = [X], [None]
         for l, W in enumerate(self.weights[:-1]):
             z_l = conv2d_forward(a[l], W, self.strides[l])  # z^l = conv(a^{l-1}, W^l)
@@ -435,25 +411,12 @@ class PlainCNN:
         logits = a[-1].mean(axis=(2, 3)) @ self.weights[-1]  # global average pool, W^L
         if self.biases is not None:
             logits += self.biases[-1]
-        return CNNCache(a=[*a, logits], z=[*z, logits])
+        return ForwardCache([*a, logits], [*z, logits])
 
-    def forward(self, X) -> np.ndarray:
-        """Logits of shape ``(n, K)`` for images ``X`` of shape ``(n, C_0, H, W)``."""
-        return self.forward_cache(X).a[-1]
-
-    __call__ = forward
-
-    def backward(self, cache: CNNCache, delta_L: np.ndarray) -> Gradients:
-        """Back-propagate ``delta^L = d loss / d z^L`` (shape ``(n, K)``).
-
-        Returns
-        -------
-        Gradients
-            ``weights[l]`` shaped like the network's, ``biases`` (or None), and
-            ``hidden_flow[l - 1] = sum_{n, y, x} z^l * delta^l`` of shape ``(C_l,)`` for every
-            hidden channel: the sum of ``w * dl/dw`` over its in-kernels and bias, which by
-            claim I2 on the channel graph also equals the sum over its out-kernels.
-        """
+    def _backward(self, cache: ForwardCache, delta_L: np.ndarray) -> Gradients:
+        """Gradients for ``delta^L = d loss / d z^L``, with ``hidden_flow[l - 1] = sum_{n, y, x}
+        z^l delta^l`` ``(C_l,)``: per hidden channel the sum of ``w dl/dw`` over its in-kernels
+        and bias (by I2 on the channel graph, also over its out-kernels)."""
         L, a, z = self.L, cache.a, cache.z
         dW, flow = [None] * L, [None] * (L - 1)
         db = [None] * L if self.biases is not None else None
@@ -509,7 +472,8 @@ class PlainCNN:
         X, Y = V.batch(self, X, Y, loss)
         cache = self._forward(X)
         value, delta = loss_and_output_error(cache.a[-1], Y, loss)  # the MLP's losses
-        return float(value), (self.backward(cache, delta) if backward else None)
+        back = self.backward if np.isfinite(value) else self._backward  # as the MLP's
+        return float(value), (back(cache, delta) if backward else None)
 
 
 # ---------------------------------------------------------------------- the channel graph

@@ -242,12 +242,7 @@ def labels(net, Y, n: int, name: str = "y") -> np.ndarray:
 
 def backward_args(net, cache, delta) -> None:
     """A forward cache of ``net`` (``a[0..L]``, ``z``) and a finite ``delta`` like its logits."""
-    a = getattr(cache, "a", None)
-    if not isinstance(a, (list, tuple)) or len(a) != len(net.weights) + 1:
-        raise TypeError(
-            f"cache must be the ForwardCache of net.forward_cache(X), got "
-            f"{'None' if cache is None else type(cache).__name__}"
-        )
+    a = cache_of(net, cache)
     d = float_array(delta, "delta")  # None gives dtype object: refused
     if d.shape != np.shape(a[-1]):
         raise ValueError(
@@ -563,6 +558,7 @@ def graph_args(net_or_widths, bias):
     """``(widths, net or None, bias)`` for a graph of a network or of bare widths."""
     if hasattr(net_or_widths, "weights"):
         net = net_or_widths
+        mlp(net)
         if bias and net.biases is None:
             raise ValueError("bias=True needs a network with biases (or pass widths)")
         return net.widths, net, net.biases is not None if bias is None else bias
@@ -1056,3 +1052,18 @@ def verify_args(ws, claims, known: list, limit, gram_limit):
     if unknown:
         raise ValueError(f"unknown claim IDs {unknown}; known: {', '.join(known)}")
     return ws, claims
+
+
+# ----------------------------------------------------------------------------- caches
+def cache_of(net, cache) -> list:
+    """``cache.a`` of ``net.forward_cache(X)``: ``L + 1`` arrays, the first the inputs of
+    ``net`` (``(n, d)`` for an MLP, ``(n, C_0, H, W)`` for a plain CNN), the last the logits."""
+    a, ndim = getattr(cache, "a", None), 4 if hasattr(net, "strides") else 2
+    if isinstance(a, (list, tuple)) and len(a) == len(net.weights) + 1:
+        if np.ndim(a[0]) == ndim and np.shape(a[0])[1] == net.widths[0]:
+            return a
+    got = "None" if cache is None else type(cache).__name__
+    if isinstance(a, (list, tuple)) and len(a):
+        got = f"the cache of another network (inputs of shape {np.shape(a[0])})"
+    raise TypeError(f"cache must be the ForwardCache of net.forward_cache(X) for this "
+                    f"{type(net).__name__}, got {got}")  # fmt: skip

@@ -274,6 +274,8 @@ def test_bad_images_are_rejected_before_any_work():
 def _mlp_only_calls():
     from gspace import explicit, initialization
     from gspace.core import paths, sufficiency
+    from gspace.core.basis import network_graph
+    from gspace.plotting import draw_network
 
     net = gspace.PlainCNN(2, [3, 3], init="skeleton-unit", rng=np.random.default_rng(0))
     X = np.random.default_rng(1).normal(size=(4, 2, 5, 5))
@@ -288,6 +290,9 @@ def _mlp_only_calls():
             net
         ),
         "balance": lambda: initialization.balance(net),
+        "structure_matrix": lambda: paths.structure_matrix(net),
+        "network_graph": lambda: network_graph(net),
+        "draw_network": lambda: draw_network(net),
     }
 
 
@@ -308,3 +313,43 @@ def test_an_mlp_where_only_a_plain_cnn_is_supported_is_a_clear_type_error(call):
         call(gspace.MLP([2, 3, 2], rng=np.random.default_rng(0)))
     with pytest.raises(ValueError, match=r"X must have shape \(n, 2\)"):  # images for an MLP
         gspace.MLP([2, 3, 2]).forward(np.ones((1, 2, 4, 4)))
+
+
+def _backward_setting():
+    rng = np.random.default_rng(0)
+    net = gspace.PlainCNN(2, [3], n_classes=2, rng=rng)  # L = 2, as the MLP [2, 3, 2]
+    mlp = gspace.MLP([2, 3, 2], rng=rng)
+    X, Xm = rng.normal(size=(4, 2, 5, 5)), rng.normal(size=(4, 2))
+    return net, mlp, net.forward_cache(X), mlp.forward_cache(Xm)
+
+
+@pytest.mark.parametrize(
+    "case, error, match",
+    [
+        ("no cache", TypeError, "ForwardCache of net.forward_cache.X. for this PlainCNN, got None"),
+        ("an MLP's cache", TypeError, r"cache of another network \(inputs of shape \(4, 2\)\)"),
+        ("delta of 3 images", ValueError, r"shape of the logits \(4, 2\)"),
+        ("delta nan", ValueError, "delta contains non-finite"),
+        ("delta text", TypeError, "delta must be a real numeric array"),
+        ("the MLP given a CNN's cache", TypeError, "for this MLP, got the cache of another"),
+    ],
+)
+def test_backward_refuses_what_the_mlps_refuses_and_modifies_nothing(case, error, match):
+    """PlainCNN.backward checks its cache and delta as MLP.backward does (the same code), and
+    each network refuses the other's cache, whose arrays would otherwise be misread."""
+    net, mlp, cache, mlp_cache = _backward_setting()
+    delta = np.ones((4, 2))
+    call = {
+        "no cache": lambda: net.backward(None, delta),
+        "an MLP's cache": lambda: net.backward(mlp_cache, delta),
+        "delta of 3 images": lambda: net.backward(cache, np.ones((3, 2))),
+        "delta nan": lambda: net.backward(cache, np.full((4, 2), np.nan)),
+        "delta text": lambda: net.backward(cache, np.full((4, 2), "x")),
+        "the MLP given a CNN's cache": lambda: mlp.backward(cache, delta),
+    }[case]
+    before = [a.copy() for a in [*net.weights, *mlp.weights, *cache.a, *mlp_cache.a]]
+    with pytest.raises(error, match=match):
+        call()
+    after = [*net.weights, *mlp.weights, *cache.a, *mlp_cache.a]
+    assert all(np.array_equal(a, b) for a, b in zip(after, before))
+    assert net.backward(cache, delta).weights[0].shape == net.weights[0].shape  # a good call
