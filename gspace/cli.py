@@ -318,26 +318,14 @@ def _cmd_train(args) -> int:
 
     out = _check_train_args(args)
     try:
+        names = "dataset optimizer hidden epochs lr batch_size seed init loss schedule momentum "
+        names += "weight_decay bias data_dir limit"
         _, history = run_training(
-            dataset=args.dataset,
-            optimizer=args.optimizer,
-            hidden=args.hidden,
-            epochs=args.epochs,
-            lr=args.lr,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            init=args.init,
+            **{name: getattr(args, name) for name in names.split()},
             out=out,
-            loss=args.loss,
-            schedule=args.schedule,
             decay_k=0.01 if args.decay_k is None else args.decay_k,
             milestones=args.milestones or (),
             gamma=0.1 if args.gamma is None else args.gamma,
-            momentum=args.momentum,
-            weight_decay=args.weight_decay,
-            bias=args.bias,
-            data_dir=args.data_dir,
-            limit=args.limit,
             progress=False if args.no_progress else None,
         )
     except TrainingDiverged as err:
@@ -485,6 +473,18 @@ def _experiment_list() -> str:
 
 
 # ---------------------------------------------------------------------------- parser
+_D = " (default: %(default)s)"
+
+
+def _option(p, flag: str, kind, default, text: str) -> None:
+    """``kind``: an argparse type, a tuple of choices, or None for an on/off flag."""
+    if kind is None:
+        p.add_argument(flag, action="store_true", help=text)
+    else:
+        how = {"type": kind} if callable(kind) else {"choices": kind}
+        p.add_argument(flag, default=default, help=text, **how)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``gspace`` command (subcommands demo, train, verify,
     experiment)."""
@@ -511,13 +511,9 @@ def build_parser() -> argparse.ArgumentParser:
         "table and save learning curves; later steps show more of gspace.",
         formatter_class=fmt,
     )
-    p.add_argument(
-        "--out", type=_path, default="gspace-demo", help="output directory (default: %(default)s)"
-    )
-    p.add_argument(
-        "--seed", type=nonnegative_int, default=0, help="random seed (default: %(default)s)"
-    )
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _option(p, "--out", _path, "gspace-demo", "output directory" + _D)
+    _option(p, "--seed", nonnegative_int, 0, "random seed" + _D)
+    _option(p, "--no-progress", None, False, "no progress bars")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser(
@@ -532,94 +528,36 @@ def build_parser() -> argparse.ArgumentParser:
         "initialization the skeleton-path values are tiny and its steps u/v explode).",
         formatter_class=fmt,
     )
-    p.add_argument(
-        "--dataset", choices=DATASETS, default="digits", help="data set (default: %(default)s)"
-    )
-    p.add_argument(
-        "--optimizer", choices=OPTIMIZERS, default="sgd", help="optimizer (default: %(default)s)"
-    )
-    p.add_argument(
-        "--hidden",
-        type=int_list,
-        default=[32, 32],
-        help="hidden widths, comma-separated (default: 32,32)",
-    )
-    p.add_argument(
-        "--epochs",
-        type=positive_int,
-        default=20,
-        help="passes over the data (default: %(default)s)",
-    )
-    p.add_argument(
-        "--lr",
-        type=positive_float,
-        default=0.1,
-        help="learning rate, initial value (default: %(default)s)",
-    )
-    p.add_argument(
-        "--batch-size", type=positive_int, default=32, help="mini-batch size (default: %(default)s)"
-    )
-    p.add_argument(
-        "--seed",
-        type=nonnegative_int,
-        default=0,
-        help="seeds the data split, the initial weights and the shuffle (default: %(default)s)",
-    )
-    p.add_argument(
-        "--init", choices=INITS, default=DEFAULT_INIT, help="initialization (default: %(default)s)"
-    )
-    p.add_argument(
-        "--out",
-        type=_path,
-        default=None,
-        help="output directory (default: gspace-train/DATASET-OPTIMIZER-seedSEED)",
-    )
-    p.add_argument(
-        "--loss", choices=LOSSES, default="cross_entropy", help="loss (default: %(default)s)"
-    )
-    p.add_argument(
-        "--schedule",
-        choices=SCHEDULES,
-        default="constant",
-        help="learning-rate schedule: constant; exp: lr*exp(-k*epoch); "
-        "multistep: lr*gamma^(number of milestones <= epoch) (default: %(default)s)",
-    )
-    p.add_argument(
-        "--decay-k",
-        type=nonnegative_float,
-        default=None,
-        help="k of --schedule exp, and only there (default: 0.01)",
-    )
-    p.add_argument(
-        "--milestones",
-        type=_milestones,
-        default=None,
-        help="epochs of --schedule multistep (required there, refused elsewhere), "
-        "comma-separated, each < --epochs (e.g. 80,120)",
-    )
-    p.add_argument(
-        "--gamma",
-        type=positive_float,
-        default=None,
-        help="factor of --schedule multistep, and only there (default: 0.1)",
-    )
-    p.add_argument(
-        "--momentum", type=momentum_float, default=0.0, help="in [0, 1) (default: %(default)s)"
-    )
-    p.add_argument(
-        "--weight-decay", type=nonnegative_float, default=0.0, help=">= 0 (default: %(default)s)"
-    )
-    p.add_argument("--bias", action="store_true", help="give every non-input node a bias")
-    p.add_argument(
-        "--data-dir",
-        type=_path,
-        default=None,
-        help="directory of the MNIST/Fashion-MNIST IDX files (default: $GSPACE_DATA)",
-    )
-    p.add_argument(
-        "--limit", type=_limit, default=None, help="use at most this many samples in total"
-    )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    for flag, kind, default, text in [
+        ("--dataset", DATASETS, "digits", "data set" + _D),
+        ("--optimizer", OPTIMIZERS, "sgd", "optimizer" + _D),
+        ("--hidden", int_list, [32, 32], "hidden widths, comma-separated (default: 32,32)"),
+        ("--epochs", positive_int, 20, "passes over the data" + _D),
+        ("--lr", positive_float, 0.1, "learning rate, initial value" + _D),
+        ("--batch-size", positive_int, 32, "mini-batch size" + _D),
+        ("--seed", nonnegative_int, 0,
+         "seeds the data split, the initial weights and the shuffle" + _D),
+        ("--init", INITS, DEFAULT_INIT, "initialization" + _D),
+        ("--out", _path, None,
+         "output directory (default: gspace-train/DATASET-OPTIMIZER-seedSEED)"),
+        ("--loss", LOSSES, "cross_entropy", "loss" + _D),
+        ("--schedule", SCHEDULES, "constant", "learning-rate schedule: constant; exp: "
+         "lr*exp(-k*epoch); multistep: lr*gamma^(number of milestones <= epoch)" + _D),
+        ("--decay-k", nonnegative_float, None,
+         "k of --schedule exp, and only there (default: 0.01)"),
+        ("--milestones", _milestones, None, "epochs of --schedule multistep (required there, "
+         "refused elsewhere), comma-separated, each < --epochs (e.g. 80,120)"),
+        ("--gamma", positive_float, None,
+         "factor of --schedule multistep, and only there (default: 0.1)"),
+        ("--momentum", momentum_float, 0.0, "in [0, 1)" + _D),
+        ("--weight-decay", nonnegative_float, 0.0, ">= 0" + _D),
+        ("--bias", None, False, "give every non-input node a bias"),
+        ("--data-dir", _path, None,
+         "directory of the MNIST/Fashion-MNIST IDX files (default: $GSPACE_DATA)"),
+        ("--limit", _limit, None, "use at most this many samples in total"),
+        ("--no-progress", None, False, "no progress bar"),
+    ]:  # fmt: skip
+        _option(p, flag, kind, default, text)
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser(
@@ -647,22 +585,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="a plain CNN instead: claims C1-C4 and those they carry, e.g. 1:4k3s1,8k3s2:10 "
         "(per conv layer: channels, k kernel, s stride, optional p pool)",
     )
-    p.add_argument(
-        "--image", type=positive_int, default=None, help="image side for --cnn (default: 8)"
-    )
-    p.add_argument("--bias", action="store_true", help="networks with biases")
-    p.add_argument(
-        "--seed",
-        type=nonnegative_int,
-        default=0,
-        help="seeds the network, the inputs and the rescalings (default: %(default)s)",
-    )
-    p.add_argument(
-        "--json",
-        action="store_true",
-        help='print a JSON list of {"claim": ..., "holds": ..., "detail": ...}',
-    )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    for flag, kind, default, text in [
+        ("--image", positive_int, None, "image side for --cnn (default: 8)"),
+        ("--bias", None, False, "networks with biases"),
+        ("--seed", nonnegative_int, 0, "seeds the network, the inputs and the rescalings" + _D),
+        ("--json", None, False, 'print a JSON list of {"claim": ..., "holds": ..., "detail": ...}'),
+        ("--no-progress", None, False, "no progress bar"),
+    ]:  # fmt: skip
+        _option(p, flag, kind, default, text)
     p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser(
@@ -680,28 +610,19 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("name", choices=EXPERIMENTS, metavar="NAME", help=" | ".join(EXPERIMENTS))
-    p.add_argument("--quick", action="store_true", help="a small, fast version")
-    p.add_argument(
-        "--out", type=_path, default=None, help="output directory (default: gspace-results/NAME)"
-    )
-    p.add_argument(
-        "--seed", type=nonnegative_int, default=0, help="random seed (default: %(default)s)"
-    )
-    p.add_argument("--data-dir", type=_path, default=None, help="MNIST/Fashion-MNIST IDX files")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument(
-        "--jobs",
-        type=jobs_count,
-        default=1,
-        help="training runs at once, in worker processes (-1: all cores); the results do not "
-        "depend on it (default: %(default)s)",
-    )
-    p.add_argument(
-        "--restart",
-        action="store_true",
-        help="start over: delete the runs cached in OUT/runs/ by an earlier, interrupted or "
-        "finished, call (by default they are reused and only missing runs are trained)",
-    )
+    for flag, kind, default, text in [
+        ("--quick", None, False, "a small, fast version"),
+        ("--out", _path, None, "output directory (default: gspace-results/NAME)"),
+        ("--seed", nonnegative_int, 0, "random seed" + _D),
+        ("--data-dir", _path, None, "MNIST/Fashion-MNIST IDX files"),
+        ("--no-progress", None, False, "no progress bar"),
+        ("--jobs", jobs_count, 1, "training runs at once, in worker processes (-1: all cores); "
+         "the results do not depend on it" + _D),
+        ("--restart", None, False, "start over: delete the runs cached in OUT/runs/ by an "
+         "earlier, interrupted or finished, call (by default they are reused and only missing "
+         "runs are trained)"),
+    ]:  # fmt: skip
+        _option(p, flag, kind, default, text)
     p.set_defaults(func=_cmd_experiment)
     _add_lab_parser(sub, fmt)
     return parser

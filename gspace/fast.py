@@ -41,12 +41,16 @@ class _Index:
     Per-node quantities of the ``H`` hidden nodes live in one vector, layer after layer
     (``off[l]:off[l+1]`` is hidden layer ``l``), plus a last entry ``H`` that stands for the
     inputs and outputs (value 1, gradient 0). Chains are followed by one gather each: row
-    ``b`` of ``up_in`` lists ``b`` and its pi-ancestors, padded with ``H``.
+    ``b`` of ``up_in`` lists ``b`` and its pi-ancestors, padded with ``H``. The skeleton
+    edges of ``weights[l]`` are read with one ``take`` (``gather[l]``) and written with one
+    ``put`` (``put_flat[l]``) per layer.
     """
 
     off: list  # off[l]: start of hidden layer l (l = 1..L-1); off[L] = H
-    pi_flat: list  # pi_flat[l]: flat indices in weights[l-1] of the pi-edges into layer l
-    sigma_flat: list  # sigma_flat[l]: flat indices in weights[l] of the sigma-edges of layer l
+    gather: list  # gather[l]: flat indices in weights[l] of its sigma-edges, then its pi-edges
+    sig_pos: np.ndarray  # (H+1,): where node b's sigma-edge sits in the gathered vector
+    pi_pos: np.ndarray  # (H+1,): where node b's pi-edge sits in the gathered vector
+    sigma_flat: list  # sigma_flat[l]: flat indices in weights[l] of the sigma-edges (empty: l=0)
     up_in: np.ndarray  # (H+1, L-1): b, pi(b), pi(pi(b)), ... (rho_in = product of pi-weights)
     up_out: np.ndarray  # (H+1, L-1): b, sigma(b), ... (rho_out = product of sigma-weights)
     down: np.ndarray  # (H+1, L-1): b, sigma(b), ... while pi(sigma(c)) == c (ICR's sweep D)
@@ -54,6 +58,9 @@ class _Index:
     parent: np.ndarray  # (H+1,): pi(b); H for the nodes of layer 1 (and for H)
     pure_flat: list  # pure_flat[l]: flat indices in weights[l-1] of those pi-edges
     pure_nodes: list  # pure_nodes[l]: their nodes
+    put_flat: list  # put_flat[l]: sigma-edges and pure pi-edges of weights[l] (plain step)
+    put_src: np.ndarray  # their values' places in [w_sigma, pi_new] ...
+    put_off: list  # ... layer l at put_off[l]:put_off[l+1]
     hidden: range  # the hidden layers 1..L-1
     rows: list  # rows[l]: shape broadcasting a node vector of layer l over weights[l]
     cols: list  # cols[l]: shape broadcasting a node vector of layer l + 1 over weights[l]
@@ -62,10 +69,10 @@ class _Index:
 def _index(net, sk) -> _Index:
     W, L, w = net.weights, len(net.weights), net.widths
     off = [0, 0] + [int(x) for x in np.cumsum(w[1:-1])]
-    H = off[-1]
+    H, none = off[-1], np.zeros(0, dtype=np.intp)
     parent, child, cont = np.full(H + 1, H), np.full(H + 1, H), np.zeros(H + 1, dtype=bool)
     own = np.arange(H + 1)
-    flat = {k: [None] * (L + 1) for k in ("pi", "sigma", "pure", "nodes")}
+    flat = {k: [none] * (L + 1) for k in ("pi", "sigma", "pure", "nodes")}
     for l in range(1, L):
         nodes, pi, sigma, here = np.arange(w[l]), sk.pi[l], sk.sigma[l], slice(off[l], off[l + 1])
         taps_in = [np.full(w[l], k // 2) for k in W[l - 1].shape[2:]]  # the centre tap
@@ -85,11 +92,24 @@ def _index(net, sk) -> _Index:
         chains[1].append(child[chains[1][-1]])
         chains[2].append(np.where(cont[chains[2][-1]], child[chains[2][-1]], H))
     up_in, up_out, down = (np.stack(c, axis=1) for c in chains)
+    gather = [np.concatenate([flat["sigma"][l], flat["pi"][l + 1]]) for l in range(L)]
+    start = np.cumsum([0] + [len(g) for g in gather])
+    sig_pos, pi_pos = np.full(H + 1, start[-1]), np.full(H + 1, start[-1])  # H: the end entry
+    for l in range(1, L):
+        sig_pos[off[l] : off[l + 1]] = start[l] + np.arange(w[l])
+        pi_pos[off[l] : off[l + 1]] = start[l - 1] + len(flat["sigma"][l - 1]) + np.arange(w[l])
+    put_flat = [np.concatenate([flat["sigma"][l], flat["pure"][l + 1]]) for l in range(L)]
+    src = [
+        np.concatenate([np.arange(off[l], off[l + 1]), H + 1 + flat["nodes"][l + 1]])
+        for l in range(L)
+    ]
     rows = [(-1,) + (1,) * (x.ndim - 1) for x in W]
     cols = [(1, -1) + (1,) * (x.ndim - 2) for x in W]
     return _Index(
         off,
-        flat["pi"],
+        gather,
+        sig_pos,
+        pi_pos,
         flat["sigma"],
         up_in,
         up_out,
@@ -98,6 +118,9 @@ def _index(net, sk) -> _Index:
         parent,
         flat["pure"],
         flat["nodes"],
+        put_flat,
+        np.concatenate(src),
+        [int(x) for x in np.cumsum([0] + [len(x) for x in src])],
         range(1, L),
         rows,
         cols,
@@ -107,9 +130,9 @@ def _index(net, sk) -> _Index:
 _ONE, _ZERO = np.ones(1), np.zeros(1)
 
 
-def _nodes(arrays, flat, shift, end):
-    """One vector of ``arrays[l - shift]`` at ``flat[l]`` over the hidden layers, then ``end``."""
-    return np.concatenate([arrays[l - shift].take(flat[l]) for l in range(1, len(arrays))] + [end])
+def _gather(arrays, ix, end):
+    """Every skeleton edge's entry of ``arrays`` (one ``take`` per layer), then ``end``."""
+    return np.concatenate([a.take(i) for a, i in zip(arrays, ix.gather)] + [end])
 
 
 class GSGD(Optimizer):
@@ -189,32 +212,34 @@ class GSGD(Optimizer):
         ix = self._index_for(net)
         with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
             s = self._skeleton(net, grads, ix)
-            self._warned = self._warned or V.gsgd_conditioning([None, s["v"][:-1]], self.name)
+            self._warned = self._warned or V.gsgd_conditioning(s["v"][:-1], self.name)
             if self.momentum or self.weight_decay:
                 return self._general(net, grads, ix, s)
             R = 1.0 - self.lr * s["u"] / (s["v"] * s["v"])  # the skeleton paths' v'/v
             r = self._node_ratios(ix, R)
             # pi-edge of b: w r_b / r_pi(b); every other non-sigma edge: (w - lr g / P^2) / r_a
-            pi_new = s["w_pi"] * r / r[ix.parent]
+            pi_new = s["w_pi"] * r / r.take(ix.parent)
             return self._allocate(net, grads.weights, grads.biases, ix, s, r, 2, pi_new), None
 
     def _skeleton(self, net, grads, ix):
         """Skeleton weights, chain products and, for every hidden node ``b``, ``v`` (the value
         of the basis path of its pi-edge) and ``u = F_pi(b) - D(b)`` (ICR)."""
         W, G = net.weights, grads.weights
-        s = {"w_pi": _nodes(W, ix.pi_flat, 1, _ONE), "w_sigma": _nodes(W, ix.sigma_flat, 0, _ONE)}
-        s["rin"] = s["w_pi"][ix.up_in].prod(axis=1)
-        s["rout"] = s["w_sigma"][ix.up_out].prod(axis=1)
-        s["v"] = s["rin"] * s["rout"]
-        every = np.concatenate([s["rin"], s["rout"], s["v"]])
-        if not (np.isfinite(every).all() and every.all()):
+        wv = _gather(W, ix, _ONE)
+        s = {"w_pi": wv.take(ix.pi_pos), "w_sigma": wv.take(ix.sig_pos)}
+        s["unit"] = not (s["w_sigma"] != 1.0).any()  # sigma-weights 1: rho_out = 1
+        s["rin"] = s["w_pi"].take(ix.up_in).prod(axis=1)
+        s["rout"] = s["w_sigma"] if s["unit"] else s["w_sigma"].take(ix.up_out).prod(axis=1)
+        s["v"] = s["rin"] if s["unit"] else s["rin"] * s["rout"]
+        if not (np.isfinite(s["v"]).all() and s["v"].all()):  # also catches rho_in, rho_out
             self._chain_error(net, ix, s)
         flows = grads.flows_for(W) if hasattr(grads, "flows_for") else None
         if flows is None:  # sum w * g over the out-edges of every hidden node
             flows = [(W[l] * G[l]).reshape(W[l].shape[0], -1).sum(axis=1) for l in ix.hidden]
-        base = np.concatenate([*flows, _ZERO]) - s["w_sigma"] * _nodes(G, ix.sigma_flat, 0, _ZERO)
-        D = base[ix.down].sum(axis=1)  # D(b) = sum F out - F(b -> sigma(b)) + [..] D(sigma(b))
-        s["u"] = s["w_pi"] * _nodes(G, ix.pi_flat, 1, _ZERO) - D
+        gv = _gather(G, ix, _ZERO)
+        base = np.concatenate([*flows, _ZERO]) - s["w_sigma"] * gv.take(ix.sig_pos)
+        D = base.take(ix.down).sum(axis=1)  # D(b) = sum F out - F(b -> sigma(b)) + [..] D(sigma(b))
+        s["u"] = s["w_pi"] * gv.take(ix.pi_pos) - D
         return s
 
     def _chain_error(self, net, ix, s):
@@ -245,7 +270,7 @@ class GSGD(Optimizer):
     def _node_ratios(self, ix, R):
         """``r_b = rho_in'(b) / rho_in(b)``: the ratio R of the skeleton path that carries b's
         in-chain (its own, or its nearest ancestor's whose pi-edge is not a sigma-edge)."""
-        r = R[ix.own]
+        r = R.take(ix.own)
         if not (np.isfinite(r).all() and r.all()):
             k = int(np.flatnonzero(~np.isfinite(r) | (r == 0))[0])
             l = int(np.searchsorted(ix.off, k, side="right")) - 1
@@ -262,22 +287,22 @@ class GSGD(Optimizer):
         the sigma-edges kept and, for the plain step, the pi-edges set to ``pi_new``."""
         W, L, lr, off = net.weights, len(net.weights), self.lr, ix.off
         row, inv_r, rout = lr / s["rin"] ** power, 1.0 / r, s["rout"]
-        col = None if (rout == 1.0).all() else 1.0 / rout**power
+        col = None if s["unit"] else 1.0 / rout**power
+        if pi_new is None:  # only the sigma-edges are kept
+            put, vals, at = ix.sigma_flat, s["w_sigma"], off
+        else:
+            put, at = ix.put_flat, ix.put_off
+            vals = np.concatenate([s["w_sigma"], pi_new]).take(ix.put_src)
         new = []
         for l in range(L):
-            here, above = (
-                slice(off[l], off[l + 1]),
-                slice(off[l + 1], off[l + 2] if l + 1 < L else 0),
-            )
+            here = slice(off[l], off[l + 1])
             out = np.multiply(dw[l], row[here].reshape(ix.rows[l]) if l else lr)
             if col is not None and l + 1 < L:
-                out *= col[above].reshape(ix.cols[l])
+                out *= col[off[l + 1] : off[l + 2]].reshape(ix.cols[l])
             np.subtract(W[l], out, out=out)
             if l:  # in place: no second array of the layer's size
                 out *= inv_r[here].reshape(ix.rows[l])
-                np.put(out, ix.sigma_flat[l], s["w_sigma"][here])
-            if pi_new is not None and l + 1 < L:
-                np.put(out, ix.pure_flat[l + 1], pi_new[ix.pure_nodes[l + 1]])
+            np.put(out, put[l], vals[at[l] : at[l + 1]])
             new.append(out)
         nb = None
         if net.biases is not None:
@@ -305,5 +330,7 @@ class GSGD(Optimizer):
         if net.biases is not None:
             db = [g / c + wd * b * c for g, b, c in zip(grads.biases, net.biases, cols)]
         d, buffer = self.with_momentum(d + db)
-        r = self._node_ratios(ix, 1.0 - self.lr * _nodes(d[:L], ix.pi_flat, 1, _ZERO) / s["v"])
+        r = self._node_ratios(
+            ix, 1.0 - self.lr * _gather(d[:L], ix, _ZERO).take(ix.pi_pos) / s["v"]
+        )
         return self._allocate(net, d[:L], d[L:], ix, s, r, 1), buffer

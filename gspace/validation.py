@@ -325,7 +325,7 @@ def _same_shapes(name, arrays, like, nan=False) -> None:
         a = real_array(a, f"{name}[{l}]")
         if np.shape(a) != b.shape:
             raise ValueError(f"{name}[{l}] has shape {np.shape(a)}, expected {b.shape}")
-        if not np.all(np.isfinite(a) | (nan & np.isnan(a))):
+        if not (np.isfinite(a).all() or (nan and not np.isinf(a).any())):
             raise ValueError(f"{name}[{l}] contains non-finite values")
 
 
@@ -903,14 +903,13 @@ class IllConditionedWarning(UserWarning):
 
 def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
     """Warn (once per optimizer; returns True if it did) when the smallest skeleton-path value
-    ``|v|`` (``v[l]``, l = 1..L-1) is below ``low``.
+    ``|v|`` (one vector over the hidden nodes) is below ``low``.
 
     Off the skeleton, G-SGD divides a weight's gradient by the square of the chain products
     ``rho_in(a) rho_out(b)`` around it, of the order of these values: from plain He
     initialisation some weights move ``1 / v^2`` times as far as under SGD.
     """
-    sizes = [x for x in v[1:] if x is not None and np.size(x)]
-    smallest = min((float(np.min(np.abs(x))) for x in sizes), default=1.0)
+    smallest = float(np.abs(v).min()) if v.size else 1.0
     if smallest >= low:
         return False
     warnings.warn(
