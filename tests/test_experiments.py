@@ -385,7 +385,7 @@ def test_quick_version_of_every_experiment(name, tmp_path):
     assert (tmp_path / f"{name}.png").stat().st_size > 10_000
     if name == "invariance":
         check_invariance(results)
-    if name == "cnn-depth":  # every depth under (a) and (b), three optimizers, two gaps
+    if name == "cnn-depth":  # every depth under (a) and (b), the paper's three, their gaps
         assert [(r["depth"], r["protocol"][:3]) for r in results.summary] == [
             (L, p) for L in (2, 4) for p in ("(a)", "(b)")
         ]
