@@ -274,8 +274,7 @@ class PlainCNN:
     Raises
     ------
     TypeError, ValueError
-        Bad counts, sizes or strides (the message names the parameter), an even kernel size,
-        an unknown ``init``, ``rng`` not a ``numpy.random.Generator``.
+        Bad counts, sizes or strides (named), an even kernel, an unknown ``init``, a bad ``rng``.
 
     Notes
     -----
@@ -328,29 +327,11 @@ class PlainCNN:
 
     @classmethod
     def from_weights(cls, weights, strides=None, biases=None, pool=None) -> PlainCNN:
-        """Build a network from given kernels (and biases); the arrays are copied.
-
-        Parameters
-        ----------
-        weights : sequence of array_like
-            Conv kernels ``(C_in, C_out, k, k)`` (``k`` odd), then the output matrix
-            ``(C_last, K)``; channel counts must chain.
-        strides, pool : int or sequence of int, optional
-            Per conv layer; default 1.
-        biases : sequence of array_like, optional
-            ``biases[l]`` of shape ``(weights[l].shape[1],)``.
-
-        Returns
-        -------
-        PlainCNN
-
-        Raises
-        ------
-        TypeError
-            ``weights`` not a list of at least two arrays, or non-numeric arrays.
-        ValueError
-            Wrong shapes, even kernel sizes, non-finite values, strides or pool sizes that are
-            not integers >= 1.
+        """A network holding copies of ``weights``: conv kernels ``(C_in, C_out, k, k)``
+        (``k`` odd, channel counts chaining), then the output matrix ``(C_last, K)``; of
+        ``biases[l]`` ``(weights[l].shape[1],)`` if given; ``strides`` and ``pool`` per conv
+        layer (default 1). Raises TypeError or ValueError for bad arrays (not a list of at
+        least two, non-numeric, wrong shapes, even kernels, non-finite values) or sizes.
 
         Examples
         --------
@@ -444,23 +425,10 @@ class PlainCNN:
         return self.loss_and_gradients(X, Y, loss, backward=False)[0]
 
     def loss_and_gradients(self, X, Y, loss: str = "cross_entropy", backward: bool = True):
-        """Loss and its gradients by back-propagation.
-
-        Parameters
-        ----------
-        X : array_like of shape (n, C_0, H, W)
-        Y : array_like
-            ``(n,)`` integer labels for ``"cross_entropy"``; ``(n, K)`` targets for ``"mse"``.
-        loss : {"cross_entropy", "mse"}
-            As for :meth:`gspace.MLP.loss_and_gradients`.
-        backward : bool, default True
-            False skips back-propagation (returns ``(loss, None)``).
-
-        Returns
-        -------
-        loss : float
-        grads : Gradients
-            ``grads.weights[l]`` has the shape of ``weights[l]``.
+        """Loss and its :class:`~gspace.core.network.Gradients` (``weights[l]`` shaped like the
+        network's) by back-propagation, for images ``X`` ``(n, C_0, H, W)`` and ``Y`` ``(n,)``
+        integer labels (``"cross_entropy"``) or ``(n, K)`` targets (``"mse"``), the losses of
+        :meth:`gspace.MLP.loss_and_gradients`; ``backward=False`` returns ``(loss, None)``.
 
         Examples
         --------
@@ -576,16 +544,8 @@ def draw_channel_graph(net: PlainCNN, ax=None, max_nodes: int = 80):
         ax.plot([x0, x1], [y0, y1], color=color, lw=lw, zorder=2 if pi or sigma else 1)
         if count > 1:
             k = int(round(count**0.5))
-            ax.text(
-                x0 + 0.3 * (x1 - x0),
-                y0 + 0.3 * (y1 - y0),
-                f"{k}x{k}",
-                fontsize=6,
-                ha="center",
-                va="center",
-                color=color,
-                bbox={"fc": "white", "lw": 0, "pad": 0.5},
-            )
+            at, box = (x0 + 0.3 * (x1 - x0), y0 + 0.3 * (y1 - y0)), {"fc": "w", "lw": 0, "pad": 0.5}
+            ax.text(*at, f"{k}x{k}", fontsize=6, ha="center", va="center", color=color, bbox=box)
     ax.scatter(*zip(*pos.values(), strict=True), s=160, c="white", edgecolors="black", zorder=3)
     ax.set_xticks(range(len(widths)))
     ax.set_xticklabels(["inputs"] + [f"conv {l}" for l in range(1, len(widths) - 1)] + ["outputs"])
