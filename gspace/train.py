@@ -108,18 +108,6 @@ def make_optimizer(name: str, lr: float, momentum: float = 0.0, weight_decay: fl
 
 
 # ---------------------------------------------------------------------------- schedules
-def _positive(value, name: str, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    ok = value >= 0 if allow_zero else value > 0
-    if not (ok and math.isfinite(value)):
-        raise ValueError(
-            f"{name} must be finite and {'>= 0' if allow_zero else '> 0'}, got {value}"
-        )
-    return value
-
-
 @dataclass(frozen=True)
 class Schedule:
     """A learning-rate schedule: ``schedule(epoch) -> lr``, epochs counted from 0.
@@ -230,9 +218,9 @@ def make_schedule(
     """
     if name not in SCHEDULES:
         raise ValueError(f"unknown schedule {name!r}; accepted: {', '.join(SCHEDULES)}")
-    lr = _positive(lr, "lr (learning rate)")
-    k = _positive(k, "k", allow_zero=True)
-    gamma = _positive(gamma, "gamma")
+    lr, k, gamma = V.learning_rate(lr), V.real(k, "k"), V.real(gamma, "gamma")
+    if k < 0 or gamma <= 0:
+        raise ValueError(f"k must be >= 0 and gamma > 0, got k={k}, gamma={gamma}")
     try:
         ms = tuple(sorted(milestones))
     except TypeError:
