@@ -186,18 +186,24 @@ def enorm_sweep(net):
     ws = [np.array(w, dtype=np.float64) for w in net.weights]
     bs = None if net.biases is None else [np.array(b, dtype=np.float64) for b in net.biases]
     for l in range(1, len(ws)):
-        w_in, w_out = ws[l - 1], ws[l]  # node j: w_in[:, j, ...] and w_out[j, ...]
-        sq_in = np.sum(w_in**2, axis=tuple(a for a in range(w_in.ndim) if a != 1))
-        sq_in = sq_in + (bs[l - 1] ** 2 if bs is not None else 0.0)
-        sq_out = np.sum(w_out**2, axis=tuple(range(1, w_out.ndim)))
-        ok = (sq_in > 0) & (sq_out > 0)
-        c = np.ones_like(sq_in)
-        c[ok] = np.sqrt(np.sqrt(sq_out[ok] / sq_in[ok]))
-        w_in *= c.reshape((1, -1) + (1,) * (w_in.ndim - 2))
-        w_out /= c.reshape((-1,) + (1,) * (w_out.ndim - 1))
-        if bs is not None:
-            bs[l - 1] *= c
+        with np.errstate(over="ignore", invalid="ignore"):  # huge weights: ENorm.step refuses
+            _balance_layer(ws[l - 1], ws[l], None if bs is None else bs[l - 1])
     return net.with_params(ws, bs)
+
+
+def _balance_layer(w_in, w_out, b_in) -> None:
+    """Balance, in place, the nodes between ``w_in`` (node j: ``w_in[:, j, ...]``, bias
+    ``b_in[j]``) and ``w_out`` (node j: ``w_out[j, ...]``)."""
+    sq_in = np.sum(w_in**2, axis=tuple(a for a in range(w_in.ndim) if a != 1))
+    sq_in = sq_in + (b_in**2 if b_in is not None else 0.0)
+    sq_out = np.sum(w_out**2, axis=tuple(range(1, w_out.ndim)))
+    ok = (sq_in > 0) & (sq_out > 0)
+    c = np.ones_like(sq_in)
+    c[ok] = np.sqrt(np.sqrt(sq_out[ok] / sq_in[ok]))
+    w_in *= c.reshape((1, -1) + (1,) * (w_in.ndim - 2))
+    w_out /= c.reshape((-1,) + (1,) * (w_out.ndim - 1))
+    if b_in is not None:
+        b_in *= c
 
 
 class ENorm(Optimizer):

@@ -275,3 +275,19 @@ def test_top_level_names():
     assert gspace.Adam is gspace.baselines.Adam and gspace.ENorm is gspace.baselines.ENorm
     assert repr(gspace.Adam()) == "Adam(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0)"
     assert repr(gspace.ENorm()) == "ENorm(lr=0.1, weight_decay=0.0)"
+
+
+def test_enorm_step_refuses_overflowing_weights_without_warning():
+    """Weights whose squares overflow: FloatingPointError from the step (training records a
+    divergence), no RuntimeWarning from the sweep (warnings are errors in the tests), and the
+    optimizer is left as it was: its next step equals a fresh optimizer's."""
+    net = net_with(False)
+    grads = grads_at(net)
+    huge = net.with_params([w * 1e160 for w in net.weights], None)
+    opt = gspace.ENorm(lr=0.1)
+    with pytest.raises(FloatingPointError):
+        opt.step(huge, grads)
+    after = opt.step(net, grads)
+    fresh = gspace.ENorm(lr=0.1).step(net, grads)
+    for a, b in zip(after.weights, fresh.weights, strict=True):
+        np.testing.assert_array_equal(a, b)
