@@ -185,8 +185,8 @@ def enorm_sweep(net):
     """
     ws = [np.array(w, dtype=np.float64) for w in net.weights]
     bs = None if net.biases is None else [np.array(b, dtype=np.float64) for b in net.biases]
-    for l in range(1, len(ws)):
-        with np.errstate(all="ignore"):  # non-finite results: ENorm.step refuses them
+    with np.errstate(all="ignore"):  # non-finite results: ENorm.step refuses them
+        for l in range(1, len(ws)):
             _balance_layer(ws[l - 1], ws[l], None if bs is None else bs[l - 1])
     return net.with_params(ws, bs)
 

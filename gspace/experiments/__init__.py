@@ -6,11 +6,11 @@ NAME               what it measures
 invariance         train from ``w`` and a rescaled ``g(w)``: G-SGD's and Path-SGD's pairs
                    coincide (claims A2, A4), SGD's come apart (A3)
 unbalanced-init    test accuracy against the strength of a random rescaling of the start
-width              G-SGD minus SGD for two hidden layers of growing width
+width              G-SGD minus SGD for two hidden layers of growing width (with baselines)
 path-sgd           learning curves of SGD, Path-SGD and G-SGD
-authors-mlp        the authors' released MLP setting, SGD against G-SGD
+authors-mlp        the authors' released MLP setting, SGD against G-SGD (with baselines)
 init               He against skeleton-unit initialization, shallow and deep
-cnn-depth          SGD, Path-SGD and G-SGD on plain CNNs of 2, 4 and 8 conv layers
+cnn-depth          SGD, Path-SGD, G-SGD and the baselines on plain CNNs of 2, 4, 8 conv layers
 =================  ===========================================================================
 
 Every experiment chooses each optimizer's learning rate on the validation split, averages over

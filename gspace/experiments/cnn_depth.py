@@ -3,8 +3,9 @@
 The paper reports its largest gains on plain (skip-free) CNNs, and argues that they grow with
 depth. Here :class:`gspace.PlainCNN` networks with 2, 4 and 8 convolution layers (3x3 kernels,
 8 then 16 channels, stride 2 at the first layer and halfway, global average pooling) are
-trained on Fashion-MNIST under the fair protocol of :mod:`gspace.experiments.protocol`; the
-three optimizers step a CNN through the same code as an MLP (Path-SGD's ``gamma`` and G-SGD's
+trained on Fashion-MNIST under the fair protocol of :mod:`gspace.experiments.protocol`, by
+the paper's three optimizers and the baselines of :mod:`gspace.baselines`; all step a CNN
+through the same code as an MLP (Path-SGD's ``gamma`` and G-SGD's
 basis are those of the channel graph: docs, theory page). The training set is a seeded
 subsample (``limit``) so that the full run fits about 90 minutes on two cores.
 """

@@ -59,9 +59,9 @@ __all__ = [
 PAPER_OPTIMIZERS = ("sgd", "pathsgd", "gsgd")
 #: The two starting points every optimizer is tuned from.
 STARTS = ("skeleton-unit", "he")
-#: Protocol key -> its label in tables.
 #: Real-data learning-rate grid, the same for the three optimizers (see the module notes).
 LR_GRID = common.LR_GRIDS["sgd"]
+#: Protocol key -> its label in tables.
 PROTOCOLS = {
     "released": "as released",
     "a": "(a) authors' start",
@@ -497,16 +497,22 @@ def plot_accuracy(ax, results, x, optimizers, offsets=None, protocols=("a", "b")
         rows = [r for r in results.summary if r["protocol"] == proto]
         for opt in optimizers:
             label = common.OPTIMIZER_LABELS[opt]
-            ax.errorbar(
+            _errorbar(
+                ax,
                 np.asarray(x, dtype=float) + (offsets or {}).get(opt, 0.0),
-                [r[f"{opt}_acc_mean"] for r in rows],
-                yerr=[r[f"{opt}_acc_std"] for r in rows],
+                rows,
+                f"{opt}_acc",
                 marker="o",
-                capsize=3,
                 ls=ls,
                 color=common.OPTIMIZER_COLORS[opt],
                 label=label if len(protocols) == 1 else f"{label}, {proto}",
             )
+
+
+def _errorbar(ax, x, rows, key: str, **style) -> None:
+    """``rows[i][key_mean]`` +- ``rows[i][key_std]`` against ``x``, with error bars."""
+    means, stds = ([r[f"{key}_{s}"] for r in rows] for s in ("mean", "std"))
+    ax.errorbar(x, means, yerr=stds, capsize=3, **style)
 
 
 def plot_protocols(results, path, x, xlabel: str, about: str, offsets=None, gaps=()) -> None:
@@ -523,12 +529,12 @@ def plot_protocols(results, path, x, xlabel: str, about: str, offsets=None, gaps
     axes[0].set_ylabel("test accuracy (fraction correct)")
     for (a, b), (p, ls) in ((pair, p) for pair in gaps for p in (("a", "--"), ("b", "-"))):
         rows = [r for r in results.summary if r["protocol"] == PROTOCOLS[p]]
-        axes[2].errorbar(
+        _errorbar(
+            axes[2],
             np.asarray(x, dtype=float) * (1.04 if p == "b" else 0.96),
-            [r[f"gap_{a}_{b}_mean"] for r in rows],
-            yerr=[r[f"gap_{a}_{b}_std"] for r in rows],
+            rows,
+            f"gap_{a}_{b}",
             marker="s",
-            capsize=3,
             ls=ls,
             color=common.OPTIMIZER_COLORS[a],
             label=f"{common.OPTIMIZER_LABELS[a]} - {common.OPTIMIZER_LABELS[b]} ({p})".replace(
