@@ -121,7 +121,9 @@ def test_train_spec_equals_train_run_from_the_same_settings():
         "batch_size": 16,
         "schedule": None,
     }
-    net = common.rescale(common.initial_net(start["widths"], start["init"], 4), 1.5, 4)
+    rng = np.random.default_rng(4)
+    net = gspace.initialize(start["widths"], init="skeleton-unit", bias=False, rng=rng)
+    net = gspace.random_scaling(net.widths, np.random.default_rng((4, 1)), sigma=1.5).apply(net)
     data = gspace.datasets.load("digits", seed=3)
     _, direct = common.train_run(net, "pathsgd", 0.3, data, seed=4, epochs=2, batch_size=16)
     assert not direct["diverged"] and len(direct["curves"]["test_acc"]) == 3  # epoch 0 first
@@ -168,7 +170,7 @@ def test_select_lr_chooses_best_mean_validation_accuracy():
 
 def test_train_run_records_divergence_instead_of_raising():
     data = gspace.datasets.load("digits", seed=0)
-    net = common.initial_net([64, 8, 10], "he", 0)
+    net = gspace.initialize([64, 8, 10], init="he", bias=False, rng=np.random.default_rng(0))
     new, rec = common.train_run(net, "sgd", 1e6, data, seed=0, epochs=1, batch_size=32)
     assert new is None and rec["diverged"] and rec["message"]
     assert all(math.isnan(v) for v in rec["final"].values())
@@ -187,16 +189,22 @@ def test_machine_info_fields():
     ]
 
 
-def test_rescale_keeps_function_changes_weights():
-    net = common.initial_net([5, 4, 3, 2], "skeleton-unit", 0)
-    assert net.weights[1][0, 0] == net.weights[1][1, 1] == 1.0  # skeleton weights set to 1
-    g_net = common.rescale(net, 1.0, seed=0)
-    X = np.random.default_rng(1).normal(size=(7, 5))
-    np.testing.assert_allclose(g_net.forward(X), net.forward(X), rtol=1e-12, atol=1e-12)
-    assert not np.allclose(g_net.weights[0], net.weights[0])
-    same = common.rescale(net, 0.0, seed=0)
-    for a, b in zip(same.weights, net.weights):
-        np.testing.assert_allclose(a, b, rtol=1e-15)
+def test_spec_sigma_starts_from_a_rescaling_of_the_same_function():
+    """A spec's ``sigma`` starts from g(w): G-SGD's run is the same to rounding (A2), SGD's is
+    not (A3); sigma 0 is w itself."""
+    base = {"condition": {}, "lr": 0.1, "seed": 0, "data": {"name": "digits", "seed": 0}}
+    base.update(epochs=1, batch_size=32, schedule=None)
+
+    def loss(opt, **sigma):
+        start = {"widths": [64, 6, 5, 10], "init": "skeleton-unit", **sigma}
+        return np.array(
+            common.train_spec({**base, "optimizer": opt, "start": start})["curves"]["train_loss"]
+        )
+
+    np.testing.assert_allclose(loss("sgd", sigma=0.0), loss("sgd"), rtol=1e-15)
+    np.testing.assert_allclose(loss("gsgd", sigma=1.0), loss("gsgd"), rtol=1e-9)
+    sgd, sgd_g = loss("sgd"), loss("sgd", sigma=1.0)
+    assert sgd[0] == pytest.approx(sgd_g[0], rel=1e-12) and abs(sgd[1] - sgd_g[1]) > 1e-4
 
 
 def test_full_configurations_are_the_documented_sizes():

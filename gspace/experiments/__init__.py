@@ -1,20 +1,7 @@
 """Experiments on real data that test the paper's claims: ``gspace experiment NAME``.
 
-=================  ===========================================================================
-NAME               what it measures
-=================  ===========================================================================
-invariance         train from ``w`` and a rescaled ``g(w)``: G-SGD's and Path-SGD's pairs
-                   coincide (claims A2, A4), SGD's come apart (A3)
-unbalanced-init    test accuracy against the strength of a random rescaling of the start
-width              G-SGD minus SGD for two hidden layers of growing width (with baselines)
-path-sgd           learning curves of SGD, Path-SGD and G-SGD
-authors-mlp        the authors' released MLP setting, SGD against G-SGD (with baselines)
-init               He against skeleton-unit initialization, shallow and deep
-cnn-depth          SGD, Path-SGD, G-SGD and the baselines on plain CNNs of 2, 4, 8 conv layers
-=================  ===========================================================================
-
-The method, the fields of ``results.json`` and the measured numbers: docs, experiments page;
-``--jobs``, the run cache and ``--restart``: docs, cluster page.
+What each experiment measures, the method and the fields of ``results.json``: docs,
+experiments page; ``--jobs``, the run cache and ``--restart``: docs, cluster page.
 """
 
 import functools
@@ -88,7 +75,7 @@ def run(
         The quick version (fewer epochs, 3 seeds; under two minutes).
     out : str or Path, optional
         Output directory; finished training runs are cached in ``out/runs/`` and taken from
-        there by a later call. None: nothing is written.
+        there by a later call (``restart``: delete them first). None: nothing is written.
     seed : int, default 0
         Base seed; the seeds are ``seed, seed + 1, ...``.
     progress : bool or None, default None
@@ -98,10 +85,8 @@ def run(
     overrides : dict, optional
         Entries replacing those of the experiment's ``config(quick)``.
     jobs : int, default 1
-        Training runs at once (joblib's ``n_jobs``); ``results.json`` is the same whatever
-        ``jobs`` is, except :data:`gspace.experiments.common.VOLATILE_FIELDS`.
-    restart : bool, default False
-        Delete the cached runs first.
+        Training runs at once (joblib's ``n_jobs``); ``results.json`` does not depend on it
+        outside :data:`gspace.experiments.common.VOLATILE_FIELDS`.
 
     Returns
     -------
@@ -109,10 +94,8 @@ def run(
 
     Raises
     ------
-    ValueError
-        If ``name`` is not an experiment, ``seed`` is negative or ``jobs`` is 0.
-    TypeError
-        If ``seed`` is not an integer.
+    ValueError, TypeError
+        For an unknown ``name``, a bad ``seed`` or ``jobs``.
     gspace.experiments.runner.RunsFailed
         If training runs raised (the others are cached).
     """
@@ -149,22 +132,16 @@ def run_cli(args) -> int:
     ``restart``. Returns the exit status: 0, 2 for an unknown name or a bad ``jobs``, 1 if
     training runs failed (listed on stderr), 130 if interrupted.
     """
-    name = getattr(args, "name", None)
-    if name not in EXPERIMENTS:
-        accepted = ", ".join(EXPERIMENTS)
-        print(
-            f"gspace experiment: unknown experiment {name!r}; accepted: {accepted}", file=sys.stderr
-        )
-        return 2
-    quick = bool(getattr(args, "quick", False))
-    out = getattr(args, "out", None) or Path("gspace-results") / name
-    seed = 0 if getattr(args, "seed", None) is None else args.seed
-    jobs = getattr(args, "jobs", None)
+    name, jobs = getattr(args, "name", None), getattr(args, "jobs", None)
     try:
+        _module(name)
         jobs = runner.check_jobs(1 if jobs is None else jobs)
     except ValueError as exc:
         print(f"gspace experiment: {exc}", file=sys.stderr)
         return 2
+    quick = bool(getattr(args, "quick", False))
+    out = getattr(args, "out", None) or Path("gspace-results") / name
+    seed = 0 if getattr(args, "seed", None) is None else args.seed
     cfg = EXPERIMENTS[name].config(quick)
     mode = "quick version: fewer epochs, 3 seeds" if quick else "full version"
     print(
@@ -198,25 +175,20 @@ def run_cli(args) -> int:
     return 0
 
 
+_DEMO = {"dataset": "digits", "epochs": 10, "inits": ["skeleton-unit"], "tune_epochs": 1}
 #: The short versions of ``gspace demo``, on digits: one start and one learning rate per
 #: optimizer (the rates gspace 0.1 chose on digits), so the "tuning" run chooses nothing.
 DEMO_OVERRIDES = {
     "invariance": {
-        "dataset": "digits",
+        **_DEMO,
         "hidden": [32, 32],
-        "epochs": 10,
-        "inits": ["skeleton-unit"],
         "lr_grid": {"sgd": [0.3], "pathsgd": [1.0], "gsgd": [0.3]},
-        "tune_epochs": 1,
         "tune_limit": None,
         "limit": None,
     },
     "path-sgd": {
-        "dataset": "digits",
-        "epochs": 10,
-        "inits": ["skeleton-unit"],
+        **_DEMO,
         "lr_grid": {"sgd": [0.3], "pathsgd": [3.0], "gsgd": [0.3]},
-        "tune_epochs": 1,
         "tune_limit": None,
     },
 }

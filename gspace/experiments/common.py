@@ -22,44 +22,28 @@ from gspace.initialization import initialize
 #: Fields of ``results.json`` that depend on the machine and the run, not on the settings.
 VOLATILE_FIELDS = ("machine", "elapsed_seconds")
 
-#: Display names of the optimizers (:func:`gspace.train.make_optimizer`), keyed by the names used in
-#: configurations: the paper's three, then the baselines beyond the paper.
-OPTIMIZER_LABELS = {
-    "sgd": "SGD",
-    "pathsgd": "Path-SGD",
-    "gsgd": "G-SGD",
-    "sgd-momentum": "SGD+momentum",
-    "gsgd-momentum": "G-SGD+momentum",
-    "adam": "Adam",
-    "enorm": "ENorm",
-}
-#: One colour per optimizer, the same in every figure.
-OPTIMIZER_COLORS = {
-    "sgd": "tab:blue",
-    "pathsgd": "tab:orange",
-    "gsgd": "tab:green",
-    "sgd-momentum": "tab:purple",
-    "gsgd-momentum": "tab:olive",
-    "adam": "tab:red",
-    "enorm": "tab:brown",
-}
 #: Per-epoch quantities kept for the reported runs.
 CURVE_KEYS = ("train_loss", "train_acc", "val_acc", "test_loss", "test_acc")
 #: Final quantities kept for every run.
 FINAL_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc")
-
-#: The learning-rate grid of each optimizer: 6 rates a factor ~3 apart (docs: experiments
-#: page, "Where the grids differ").
-LR_GRIDS = {
-    "sgd": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
-    "pathsgd": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
-    "gsgd": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
-    "sgd-momentum": (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1),
-    "gsgd-momentum": (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1),
-    "adam": (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03),
-    "enorm": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
+# Optimizer (a name of gspace.train.make_optimizer) -> label, colour and learning-rate grid (6
+# rates a factor ~3 apart; docs: experiments page, "Where the grids differ"): the paper's
+# three, then the baselines beyond the paper.
+_TABLE = {
+    "sgd": ("SGD", "tab:blue", (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)),
+    "pathsgd": ("Path-SGD", "tab:orange", (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)),
+    "gsgd": ("G-SGD", "tab:green", (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)),
+    "sgd-momentum": ("SGD+momentum", "tab:purple", (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1)),
+    "gsgd-momentum": ("G-SGD+momentum", "tab:olive", (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1)),
+    "adam": ("Adam", "tab:red", (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03)),
+    "enorm": ("ENorm", "tab:brown", (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)),
 }
-
+#: Optimizer -> its name in tables and legends.
+OPTIMIZER_LABELS = {name: row[0] for name, row in _TABLE.items()}
+#: Optimizer -> its colour, the same in every figure.
+OPTIMIZER_COLORS = {name: row[1] for name, row in _TABLE.items()}
+#: Optimizer -> its learning-rate grid.
+LR_GRIDS = {name: row[2] for name, row in _TABLE.items()}
 N_SEEDS_FULL = 5
 N_SEEDS_QUICK = 3
 
@@ -126,30 +110,14 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
 
 
 def train_run(net, optimizer, lr, data, *, seed, epochs, batch_size, schedule=None):
-    """Train ``net`` (not modified) with one optimizer; a divergence is recorded, not raised.
+    """Train ``net`` (not modified) with optimizer ``optimizer`` (a name of
+    :func:`gspace.train.make_optimizer`) at rate ``lr``; ``seed`` fixes the batch order;
+    ``schedule`` holds :func:`gspace.train.make_schedule`'s arguments but ``lr`` (None: a
+    constant rate).
 
-    Parameters
-    ----------
-    net : gspace.MLP or gspace.PlainCNN
-    optimizer : str
-        A name of :func:`gspace.train.make_optimizer`.
-    lr : float
-        The (base) learning rate.
-    data : gspace.datasets.Dataset
-    seed : int
-        Fixes the batch order.
-    epochs, batch_size : int
-    schedule : dict, optional
-        :func:`gspace.train.make_schedule`'s arguments without ``lr``
-        (``{"name": "exp", "k": 0.01}``); None: a constant rate.
-
-    Returns
-    -------
-    net : trained network, or None if training diverged
-    record : dict
-        ``diverged``, ``message`` (the error when diverged), ``final`` (last epoch's
-        :data:`FINAL_KEYS`, NaN when diverged), ``curves`` (per epoch, epoch 0 first; empty
-        when diverged).
+    Returns the trained network (None if training diverged: recorded, not raised) and a record:
+    ``diverged``, ``message`` (the error), ``final`` (last epoch's :data:`FINAL_KEYS`, NaN
+    when diverged) and ``curves`` (per epoch from epoch 0; empty when diverged).
     """
     sched = None
     if schedule is not None:
@@ -183,20 +151,22 @@ def spec_data(spec: dict):
 def train_net(spec: dict):
     """Carry out the training run of one spec; return the trained network and its record.
 
-    ``spec`` holds ``condition``, ``optimizer``, ``lr``, ``seed``, ``start`` (``widths``,
-    ``init``, optional ``sigma`` for ``rescale(net, sigma, seed)``; or ``channels`` and
-    ``strides`` of a :class:`gspace.PlainCNN`), ``data`` (arguments of
-    :func:`gspace.datasets.load`), ``epochs``, ``batch_size``, ``schedule``. The record is
-    the spec's ``condition``, ``optimizer``, ``lr``, ``seed``, then :func:`train_run`'s.
+    ``spec`` holds ``condition``, ``optimizer``, ``lr``, ``seed``, ``start`` (``widths`` and
+    ``init``, or ``channels``, ``strides`` and ``init`` of a :class:`gspace.PlainCNN`; optional
+    ``sigma``), ``data`` (arguments of :func:`gspace.datasets.load`), ``epochs``,
+    ``batch_size``, ``schedule``. The record is the spec's ``condition``, ``optimizer``,
+    ``lr``, ``seed``, then :func:`train_run`'s.
     """
     data, begin, seed = spec_data(spec), spec["start"], spec["seed"]
+    rng = np.random.default_rng(seed)
     if "channels" in begin:  # a plain CNN on 1-channel square images (cnn-depth)
         kw = {"strides": begin["strides"], "n_classes": data.n_classes, "init": begin["init"]}
-        net = PlainCNN(1, begin["channels"], **kw, rng=np.random.default_rng(seed))
+        net = PlainCNN(1, begin["channels"], **kw, rng=rng)
     else:
-        net = initial_net(begin["widths"], begin["init"], seed)
-    if "sigma" in begin:
-        net = rescale(net, begin["sigma"], seed)
+        net = initialize(list(begin["widths"]), init=begin["init"], bias=False, rng=rng)
+    if "sigma" in begin:  # g(net), log c ~ N(0, sigma^2) per hidden node; own random numbers
+        g = random_scaling(net.widths, np.random.default_rng((seed, 1)), sigma=begin["sigma"])
+        net = g.apply(net)
     opts = {k: spec.get(k) for k in ("epochs", "batch_size", "schedule")}
     trained, rec = train_run(net, spec["optimizer"], spec["lr"], data, seed=seed, **opts)
     return trained, {**{k: spec[k] for k in ("condition", "optimizer", "lr", "seed")}, **rec}
@@ -208,22 +178,12 @@ def train_spec(spec: dict) -> dict:
 
 
 def select_lr(records: Sequence[dict], grid: Sequence[float]):
-    """Choose one optimizer's rate: the best mean final validation accuracy over seeds.
+    """Choose one optimizer's rate under one condition: the best mean final validation
+    accuracy over seeds (a diverged run counts 0; ties: the first rate of ``grid``).
 
-    Parameters
-    ----------
-    records : sequence of dict
-        :func:`train_spec`'s records of one optimizer and condition, every rate and seed.
-    grid : sequence of float
-        The rates; ties go to the first.
-
-    Returns
-    -------
-    selection : dict
-        ``condition``, ``optimizer``, ``grid``, ``val_acc_mean`` (per rate; a diverged run
-        counts 0), ``diverged`` (count per rate) and ``chosen``.
-    runs : list of dict
-        The records in grid, then seed order; only the chosen rate's keep their curves.
+    Returns the selection (``condition``, ``optimizer``, ``grid``, ``val_acc_mean`` and
+    ``diverged`` per rate, ``chosen``) and the records in grid, then seed order, only the
+    chosen rate's with their curves.
     """
     by_lr = {float(lr): [r for r in records if r["lr"] == lr] for lr in grid}
     scores = [
@@ -243,15 +203,3 @@ def select_lr(records: Sequence[dict], grid: Sequence[float]):
         "chosen": chosen,
     }
     return selection, runs
-
-
-def initial_net(widths: Sequence[int], init: str, seed: int):
-    """The bias-free ``initialize(widths, init)`` from ``np.random.default_rng(seed)``."""
-    return initialize(list(widths), init=init, bias=False, rng=np.random.default_rng(seed))
-
-
-def rescale(net, sigma: float, seed: int, tag: int = 1):
-    """``g(net)``, ``g`` a random positive rescaling with ``log c ~ N(0, sigma^2)`` per hidden
-    node drawn from ``np.random.default_rng((seed, tag))``; the function is unchanged (G2)."""
-    rng = np.random.default_rng((seed, tag))
-    return random_scaling(net.widths, rng, sigma=sigma).apply(net)

@@ -33,35 +33,8 @@ PROTOCOLS = {
 
 @dataclasses.dataclass
 class Results:
-    """What one experiment measured, with everything needed to rerun it (``results.json``).
-
-    Attributes
-    ----------
-    experiment, title, description : str
-    quick : bool
-    seed : int
-        Base seed; it also fixes the data split and the tuning subsample.
-    seeds : list of int
-        Seeds of the reported runs.
-    dataset, init : str
-        The data set(s) actually used (``"mnist-sample-5000"`` without full MNIST) and starts.
-    config : dict
-        Every setting.
-    lr_selection : list of dict
-        Per condition, optimizer and start: ``condition``, ``optimizer``, ``grid``,
-        ``val_acc_mean``, ``diverged``, ``chosen`` (:func:`common.select_lr`).
-    runs : list of dict
-        Per training run: ``phase`` (``"tune"`` or ``"final"``), ``condition``,
-        ``optimizer``, ``lr``, ``seed``, ``diverged``, ``final`` and (final runs) ``curves``.
-    summary, summary_columns : list of dict
-        The table: rows, and columns (``key``, ``label``, ``format``).
-    notes : list of str
-    machine : dict
-        :func:`common.machine_info`, ``jobs`` and ``resumed``.
-    elapsed_seconds : float
-    figure : str
-        File name of the figure, beside ``results.json``.
-    """
+    """What one experiment measured, with every setting: the object of ``results.json``
+    (its fields: docs, experiments page, "results.json")."""
 
     experiment: str
     title: str
@@ -85,15 +58,6 @@ class Results:
         """The fields as a plain dict (the JSON object of ``results.json``)."""
         return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "Results":
-        """Rebuild from :meth:`to_dict`; ValueError names missing or unknown fields."""
-        names = [f.name for f in dataclasses.fields(cls)]
-        if not isinstance(d, dict) or set(d) != set(names):
-            got = sorted(d) if isinstance(d, dict) else type(d).__name__
-            raise ValueError(f"not a gspace results object: fields {got}, expected {names}")
-        return cls(**d)
-
     def to_json(self, path) -> Path:
         """Write ``results.json`` (NaN for diverged runs, floats exact); parents created."""
         path = Path(path)
@@ -104,11 +68,15 @@ class Results:
     @classmethod
     def from_json(cls, path) -> "Results":
         """Read a file written by :meth:`to_json`; ValueError (with the path) if it is not one."""
-        path = Path(path)
+        names = [f.name for f in dataclasses.fields(cls)]
         try:
-            return cls.from_dict(json.loads(path.read_text()))
+            d = json.loads(Path(path).read_text())
         except ValueError as err:
             raise ValueError(f"{path}: {err}") from None
+        if not isinstance(d, dict) or set(d) != set(names):
+            got = sorted(d) if isinstance(d, dict) else type(d).__name__
+            raise ValueError(f"{path}: not a gspace results object: fields {got}, expected {names}")
+        return cls(**d)
 
 
 def _key(condition: dict) -> str:
@@ -141,49 +109,22 @@ def _specs(entry, c, opt, init, lr, seeds, data, epochs) -> list[dict]:
     ]
 
 
-def _picks(c: dict, opt: str, best: dict) -> dict:
-    """Protocol -> (start, rate), from ``best[init] = (validation accuracy, chosen rate)``."""
-    if c.get("report_every_start"):
-        return {init: (init, best[init][1]) for init in c["inits"]}
-    init_b = max(c["inits"], key=lambda i: best[i][0])  # first maximum: skeleton-unit
-    picks = {"a": ("skeleton-unit", best["skeleton-unit"][1]), "b": (init_b, best[init_b][1])}
-    if c.get("released_lr") is not None and opt in PAPER_OPTIMIZERS:
-        picks = {"released": ("skeleton-unit", c["released_lr"]), **picks}
-    if len(c["inits"]) == 1:  # one start: (b) is (a)
-        del picks["b"]
-    return picks
-
-
 def fair_runs(
     results, cfg, conditions, optimizers, *, train_fn=None, final_fn=None, data_dir=None, **grid
 ) -> dict:
     """Tune, choose and run every optimizer under protocols (a) and (b) for every condition.
 
-    Parameters
-    ----------
-    results : Results
-        Its ``lr_selection`` and ``runs`` are filled in.
-    cfg : dict
-        :func:`base_config`'s entries; optional ``released_lr`` adds the protocol "as
-        released" (skeleton-unit at that rate, untuned; :data:`PAPER_OPTIMIZERS` only) and
-        ``report_every_start`` reports each start of ``inits`` instead of (a) and (b).
-    conditions : sequence of dict
-        ``{"condition": {...}, "start": {...}}`` (``start`` of
-        :func:`gspace.experiments.common.train_net` without ``init``), optionally ``"cfg"``:
-        entries replacing those of ``cfg`` for this condition.
-    optimizers : sequence of str
-    train_fn, final_fn : callable, optional
-        ``fn(spec) -> record`` of the tuning and of the reported runs; default
-        :func:`gspace.experiments.common.train_spec`, and ``train_fn``.
-    data_dir : str or Path, optional
-    **grid
-        ``jobs``, ``cache_dir``, ``progress`` of :func:`gspace.experiments.runner.run_grid`.
-
-    Returns
-    -------
-    dict
-        ``json.dumps(condition, sort_keys=True) -> {protocol: {optimizer: (init, lr,
-        records in seed order)}}``.
+    ``cfg`` has :func:`base_config`'s entries; with ``released_lr`` the protocol "as
+    released" is added (skeleton-unit at that rate, untuned; :data:`PAPER_OPTIMIZERS` only),
+    with ``report_every_start`` each start of ``inits`` is reported instead of (a) and (b).
+    ``conditions`` are dicts ``{"condition": {...}, "start": {...}}`` (``start`` of
+    :func:`gspace.experiments.common.train_net` without ``init``), optionally with ``"cfg"``,
+    entries replacing ``cfg``'s. ``train_fn(spec) -> record`` runs the tuning
+    (:func:`gspace.experiments.common.train_spec` by default), ``final_fn`` (default
+    ``train_fn``) the reported runs; ``grid`` holds ``jobs``, ``cache_dir`` and ``progress``
+    of :func:`gspace.experiments.runner.run_grid`. Fills ``results.lr_selection`` and
+    ``results.runs``; returns ``json.dumps(condition, sort_keys=True) -> {protocol:
+    {optimizer: (init, lr, records in seed order)}}``.
     """
     train_fn = train_fn or common.train_spec
     cfgs = [{**cfg, **entry.get("cfg", {})} for entry in conditions]
@@ -210,7 +151,18 @@ def fair_runs(
                 sel, _ = common.select_lr(by[(_key(cond), opt)], c["lr_grid"][opt])
                 results.lr_selection.append(sel)
                 best[init] = (max(sel["val_acc_mean"]), sel["chosen"])
-            picks = choice[(_key(entry["condition"]), opt)] = _picks(c, opt, best)
+            init_b = max(c["inits"], key=lambda i: best[i][0])  # first maximum: skeleton-unit
+            picks = {
+                "a": ("skeleton-unit", best["skeleton-unit"][1]),
+                "b": (init_b, best[init_b][1]),
+            }
+            if c.get("released_lr") is not None and opt in PAPER_OPTIMIZERS:
+                picks = {"released": ("skeleton-unit", c["released_lr"]), **picks}
+            if len(c["inits"]) == 1:  # one start: (b) is (a)
+                del picks["b"]
+            if c.get("report_every_start"):
+                picks = {init: (init, best[init][1]) for init in c["inits"]}
+            choice[(_key(entry["condition"]), opt)] = picks
             for init, lr in dict.fromkeys(picks.values()):  # (a) and (b) may coincide
                 plan += _specs(entry, c, opt, init, lr, results.seeds, data, c["epochs"])
     final = run_grid(

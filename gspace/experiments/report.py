@@ -72,26 +72,10 @@ def _as_results(results_or_path) -> dict:
 
 
 def results_table(results_or_path, fmt: str = "markdown", optimizers=None) -> str:
-    """The summary table of one experiment.
-
-    Parameters
-    ----------
-    results_or_path : dict, Results, str or Path
-        Results, or the path of a ``results.json``.
-    fmt : {"markdown", "rst", "text"}
-        A pipe table, a ``list-table`` or aligned text (as the command line prints).
-    optimizers : sequence of str, optional
-        Only the columns of these optimizers (and of differences between two of them).
-
-    Returns
-    -------
-    str
-
-    Raises
-    ------
-    ValueError
-        If ``fmt`` is unknown or the file is not a results file.
-    """
+    """The summary table of one experiment (``results_or_path``: results, or the path of a
+    ``results.json``) as a Markdown pipe table, an rst ``list-table`` or aligned text (what the
+    command line prints); ``optimizers``: only their columns (and their differences).
+    ValueError for an unknown ``fmt`` or a file that is not a results file."""
     results = _as_results(results_or_path)
     columns = results["summary_columns"]
     if optimizers is not None:  # optimizer names hold no underscore

@@ -13,15 +13,8 @@ import gspace
 
 
 class RunsFailed(RuntimeError):
-    """Some runs of :func:`run_grid` raised; the others finished (and are cached).
-
-    Attributes
-    ----------
-    failures : list of (dict, str)
-        The spec of each failed run and its error (``"ValueError: ..."``).
-    finished, total : int
-    cache_dir : Path or None
-    """
+    """Some runs of :func:`run_grid` raised: ``failures`` lists (spec, error) pairs;
+    ``finished`` of ``total`` runs finished (cached in ``cache_dir`` if not None)."""
 
     def __init__(self, failures, finished: int, total: int, cache_dir):
         self.failures, self.finished, self.total = failures, finished, total
@@ -33,16 +26,6 @@ class RunsFailed(RuntimeError):
         ]
         lines += [f"  {json.dumps(spec)}: {error}" for spec, error in failures]
         super().__init__("\n".join(lines))
-
-
-def one_blas_thread():
-    """A context manager running BLAS on one thread (every training run goes through it):
-    faster for these small matrices, and rounding independent of the thread count."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - scikit-learn depends on threadpoolctl
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def check_jobs(jobs) -> int:
@@ -81,20 +64,15 @@ def _read_cached(path: Path, spec: dict):
 
 
 def _guarded(train_fn, spec: dict, index: int):
-    """Worker side: one run on one BLAS thread; an exception becomes an error message."""
+    """Worker side: one run with BLAS on one thread (faster for these small matrices, and
+    rounding independent of the thread count); an exception becomes an error message."""
+    from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
     try:
-        with one_blas_thread():
+        with threadpool_limits(limits=1, user_api="blas"):
             return index, True, train_fn(spec)
     except Exception as exc:  # reported with the run's settings by run_grid
         return index, False, f"{type(exc).__name__}: {exc}"
-
-
-def progress_bar(total: int, desc: str, progress):
-    """A tqdm bar on stderr; ``progress`` None shows it only on a terminal."""
-    from tqdm.auto import tqdm
-
-    disable = None if progress is None else not progress
-    return tqdm(total=total, desc=desc, unit="run", disable=disable, file=sys.stderr)
 
 
 def run_grid(specs, train_fn, *, jobs=1, cache_dir=None, progress=None, desc="runs") -> list:
@@ -108,29 +86,16 @@ def run_grid(specs, train_fn, *, jobs=1, cache_dir=None, progress=None, desc="ru
         ``train_fn(spec) -> JSON-able result``, picklable (a module-level function or a
         ``functools.partial`` of one), all randomness drawn from the spec.
     jobs : int, default 1
-        joblib's ``n_jobs``: 1 in this process, -1 every core (or worker of an active Dask or
-        Ray backend).
+        joblib's ``n_jobs`` (-1: every core, or every worker of an active Dask/Ray backend).
     cache_dir : str or Path, optional
         Each finished run is written at once to ``KEY.json`` (:func:`run_key`) and read from
         there by a later call instead of being trained again.
     progress : bool or None
-        A tqdm bar on stderr; None: only on a terminal.
-    desc : str
-        The bar's label.
+        A tqdm bar on stderr (None: only on a terminal), labelled ``desc``.
 
-    Returns
-    -------
-    list
-        The results, read back from JSON (computed now or cached, they are equal).
-
-    Raises
-    ------
-    ValueError
-        If ``jobs`` is 0 or not an integer.
-    RunsFailed
-        After the other runs have finished, if some raised.
-    KeyboardInterrupt
-        Re-raised after saying on stderr how many runs are cached.
+    Returns the results, read back from JSON (computed now or cached, they are equal). Raises
+    ValueError for a bad ``jobs``, :class:`RunsFailed` (after the other runs finish) if runs
+    raised, and re-raises KeyboardInterrupt after saying on stderr how many runs are cached.
 
     Examples
     --------
@@ -138,6 +103,7 @@ def run_grid(specs, train_fn, *, jobs=1, cache_dir=None, progress=None, desc="ru
     ['{"x": 2}', '{"x": 3}']
     """
     from joblib import Parallel, delayed, effective_n_jobs
+    from tqdm.auto import tqdm
 
     specs, jobs = list(specs), check_jobs(jobs)
     results, done, paths = [None] * len(specs), [False] * len(specs), [None] * len(specs)
@@ -162,7 +128,9 @@ def run_grid(specs, train_fn, *, jobs=1, cache_dir=None, progress=None, desc="ru
         parallel, size = Parallel(n_jobs=jobs), 4 * effective_n_jobs(jobs)
         chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
     pool = parallel if todo else contextlib.nullcontext()  # no workers when all is cached
-    with progress_bar(len(specs), desc, progress) as bar, pool:
+    disable = None if progress is None else not progress
+    bar = tqdm(total=len(specs), desc=desc, unit="run", disable=disable, file=sys.stderr)
+    with bar, pool:
         bar.update(len(specs) - len(todo))
         try:
             for chunk in chunks:
