@@ -67,37 +67,17 @@ def run(
 ) -> protocol.Results:
     """Run one experiment; write ``out/results.json`` and ``out/NAME.png`` if ``out`` is given.
 
-    Parameters
-    ----------
-    name : str
-        A key of :data:`EXPERIMENTS`.
-    quick : bool, default False
-        The quick version (fewer epochs, 3 seeds; under two minutes).
-    out : str or Path, optional
-        Output directory; finished training runs are cached in ``out/runs/`` and taken from
-        there by a later call (``restart``: delete them first). None: nothing is written.
-    seed : int, default 0
-        Base seed; the seeds are ``seed, seed + 1, ...``.
-    progress : bool or None, default None
-        tqdm progress bar; None shows it only on a terminal.
-    data_dir : str or Path, optional
-        Where the IDX files are (default ``$GSPACE_DATA``).
-    overrides : dict, optional
-        Entries replacing those of the experiment's ``config(quick)``.
-    jobs : int, default 1
-        Training runs at once (joblib's ``n_jobs``); ``results.json`` does not depend on it
-        outside :data:`gspace.experiments.common.VOLATILE_FIELDS`.
-
-    Returns
-    -------
-    gspace.experiments.protocol.Results
-
-    Raises
-    ------
-    ValueError, TypeError
-        For an unknown ``name``, a bad ``seed`` or ``jobs``.
-    gspace.experiments.runner.RunsFailed
-        If training runs raised (the others are cached).
+    ``name``: a key of :data:`EXPERIMENTS`; ``quick``: the quick version (fewer epochs, 3
+    seeds; under two minutes); ``seed``: the base seed (seeds ``seed, seed + 1, ...``);
+    ``progress``: a tqdm bar (None: only on a terminal); ``data_dir``: where the IDX files are
+    (default ``$GSPACE_DATA``); ``overrides``: entries replacing those of the experiment's
+    ``config(quick)``; ``jobs``: training runs at once (joblib's ``n_jobs``; ``results.json``
+    does not depend on it outside :data:`gspace.experiments.common.VOLATILE_FIELDS`). Finished
+    runs are cached in ``out/runs/`` and taken from there by a later call (``restart``: delete
+    them first). Returns the :class:`~gspace.experiments.protocol.Results`; raises ValueError
+    or TypeError for an unknown ``name``, a bad ``seed`` or ``jobs``, and
+    :class:`~gspace.experiments.runner.RunsFailed` if training runs raised (the others are
+    cached).
     """
     module = _module(name)
     common.seeds(seed, quick)  # validates the seed and jobs before any work

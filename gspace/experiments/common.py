@@ -50,13 +50,7 @@ N_SEEDS_QUICK = 3
 
 def seeds(base: int, quick: bool) -> list[int]:
     """``base, base + 1, ...``: 5 seeds, 3 with ``quick``; TypeError/ValueError unless
-    ``base`` is a non-negative integer.
-
-    Examples
-    --------
-    >>> seeds(10, quick=True)
-    [10, 11, 12]
-    """
+    ``base`` is a non-negative integer."""
     if isinstance(base, bool) or not isinstance(base, (int, np.integer)):
         raise TypeError(f"seed must be a non-negative integer, got {base!r}")
     if base < 0:
@@ -64,23 +58,19 @@ def seeds(base: int, quick: bool) -> list[int]:
     return [int(base) + i for i in range(N_SEEDS_QUICK if quick else N_SEEDS_FULL)]
 
 
-def _git(*args: str) -> str:
-    src = str(Path(gspace.__file__).resolve().parent)
-    run = subprocess.run(["git", "-C", src, *args], capture_output=True, text=True, timeout=10)
-    run.check_returncode()
-    return run.stdout.strip()
-
-
 def machine_info() -> dict:
     """Platform, processor, CPU count, Python, NumPy and gspace versions, UTC date, and the
     git ``commit`` of the gspace source (``+`` if it has uncommitted changes; None outside a
     checkout)."""
+    src, commit = str(Path(gspace.__file__).resolve().parent), None
+    git = functools.partial(subprocess.run, capture_output=True, text=True, timeout=10, check=True)
     try:
-        commit = _git("rev-parse", "--short", "HEAD") or None
-        dirty = _git("status", "--porcelain", "--untracked-files=no", "--", ".")
-        commit = commit and commit + ("+" if dirty else "")
+        head = git(["git", "-C", src, "rev-parse", "--short", "HEAD"]).stdout.strip()
+        status = ["status", "--porcelain", "--untracked-files=no", "--", "."]
+        dirty = git(["git", "-C", src, *status]).stdout.strip()
+        commit = head + ("+" if dirty else "") if head else None
     except (OSError, subprocess.SubprocessError):
-        commit = None
+        pass
     return {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
@@ -95,13 +85,7 @@ def machine_info() -> dict:
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
     """Mean and sample standard deviation (``ddof=1``; 0 for one value) of the finite values
-    (NaN, NaN if none).
-
-    Examples
-    --------
-    >>> mean_std([0.5, 0.7, float("nan")])
-    (0.6, 0.1414...)
-    """
+    (NaN, NaN if none)."""
     x = np.asarray([v for v in values if v is not None], dtype=np.float64)
     x = x[np.isfinite(x)]
     if x.size == 0:

@@ -243,11 +243,8 @@ def cell_runs(runs, condition: dict, start: str, optimizer: str) -> list[dict]:
 
 
 def base_config(optimizers, dataset, epochs, quick: bool, subsample: bool = True) -> dict:
-    """The entries every real-data experiment shares (batch 64, one grid, both starts, ...).
-
-    ``subsample``: tune on 8,000 images (3,000 with ``quick``) and, with ``quick``, train on
-    6,000; otherwise (the 5,000-image MNIST sample) use all the data for both.
-    """
+    """The entries every real-data experiment shares; ``subsample``: tune on 8,000 images
+    (3,000 with ``quick``) and, with ``quick``, train on 6,000 (else all the data)."""
     return {
         "dataset": dataset,
         "epochs": epochs,
@@ -307,13 +304,9 @@ def begin(module, quick: bool, seed: int, overrides=None, *, data_dir=None, **_)
 
 
 def run_study(module, *, quick=False, seed=0, overrides=None, **options) -> Results:
-    """Run an experiment module under the fair protocol (:func:`gspace.experiments.run`).
-
-    The module gives :func:`begin`'s names, ``conditions(cfg, config, d, K)`` (the
-    conditions of :func:`fair_runs`; ``config`` is ``results.config``), ``COLUMNS`` (the
-    condition's summary columns), optional ``PAIRS`` (default G-SGD - SGD) and optional
-    ``notes(results)``.
-    """
+    """Run an experiment module under the fair protocol: :func:`begin`'s names,
+    ``conditions(cfg, results.config, d, K)`` for :func:`fair_runs`, the condition's summary
+    ``COLUMNS``, optional ``PAIRS`` (default G-SGD - SGD) and ``notes(results)``."""
     cfg, results, (d, K) = begin(module, quick, seed, overrides, **options)
     conditions = module.conditions(cfg, results.config, d, K)
     pairs, opts = getattr(module, "PAIRS", (("gsgd", "sgd"),)), cfg["optimizers"]

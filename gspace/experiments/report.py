@@ -30,13 +30,7 @@ def _fmt(value, spec: str) -> str:
 
 def format_cell(row: dict, column: dict) -> str:
     """The text of one table cell: ``row[key]`` in the column's ``format``, or
-    ``"mean ± std"`` from ``row[key_mean]`` and ``row[key_std]``.
-
-    Examples
-    --------
-    >>> format_cell({"acc_mean": 0.9312, "acc_std": 0.0101}, {"key": "acc", "format": ".3f"})
-    '0.931 ± 0.010'
-    """
+    ``"mean ± std"`` from ``row[key_mean]`` and ``row[key_std]``."""
     key, spec = column["key"], column.get("format", "")
     if key in row:
         return _fmt(row[key], spec)
@@ -138,15 +132,10 @@ def results_section(results_or_path, fmt: str = "rst", figure: str | None = None
         head = [f"## {title}", "", results["description"], "", f"![{name}]({figure})"]
     else:
         raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
-    lrs = [
-        "Learning-rate selection (mean validation accuracy over seeds):",
-        "",
-        lr_table(results, fmt),
-    ]
-    notes = [f"* {n}" for n in results["notes"]]
-    return "\n".join(
-        [*head, "", *summary_tables(results, fmt), *lrs, *notes, "", _machine_line(results), ""]
-    )
+    lr_title = "Learning-rate selection (mean validation accuracy over seeds):"
+    parts = [*summary_tables(results, fmt), lr_title, "", lr_table(results, fmt)]
+    parts += [f"* {n}" for n in results["notes"]] + ["", _machine_line(results), ""]
+    return "\n".join([*head, "", *parts])
 
 
 def results_page(results_dir, fmt: str = "rst", figure_prefix: str = "") -> str:

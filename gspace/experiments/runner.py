@@ -78,29 +78,15 @@ def _guarded(train_fn, spec: dict, index: int):
 def run_grid(specs, train_fn, *, jobs=1, cache_dir=None, progress=None, desc="runs") -> list:
     """``train_fn(spec)`` for every spec, in parallel with joblib; results in spec order.
 
-    Parameters
-    ----------
-    specs : sequence of dict
-        JSON-able settings, one per run.
-    train_fn : callable
-        ``train_fn(spec) -> JSON-able result``, picklable (a module-level function or a
-        ``functools.partial`` of one), all randomness drawn from the spec.
-    jobs : int, default 1
-        joblib's ``n_jobs`` (-1: every core, or every worker of an active Dask/Ray backend).
-    cache_dir : str or Path, optional
-        Each finished run is written at once to ``KEY.json`` (:func:`run_key`) and read from
-        there by a later call instead of being trained again.
-    progress : bool or None
-        A tqdm bar on stderr (None: only on a terminal), labelled ``desc``.
-
-    Returns the results, read back from JSON (computed now or cached, they are equal). Raises
-    ValueError for a bad ``jobs``, :class:`RunsFailed` (after the other runs finish) if runs
-    raised, and re-raises KeyboardInterrupt after saying on stderr how many runs are cached.
-
-    Examples
-    --------
-    >>> run_grid([{"x": 2}, {"x": 3}], json.dumps, progress=False)
-    ['{"x": 2}', '{"x": 3}']
+    ``train_fn(spec)`` returns a JSON-able result; it must be picklable (a module-level
+    function or a ``functools.partial`` of one) and draw all randomness from the spec. ``jobs``
+    is joblib's ``n_jobs`` (-1: every core, or every worker of an active Dask/Ray backend).
+    With ``cache_dir`` each finished run is written at once to ``KEY.json`` (:func:`run_key`)
+    and read from there by a later call instead of being trained again. ``progress``: a tqdm
+    bar on stderr labelled ``desc`` (None: only on a terminal). The results are read back from
+    JSON (computed now or cached, they are equal). Raises ValueError for a bad ``jobs``,
+    :class:`RunsFailed` (after the other runs finish) if runs raised, and re-raises
+    KeyboardInterrupt after saying on stderr how many runs are cached.
     """
     from joblib import Parallel, delayed, effective_n_jobs
     from tqdm.auto import tqdm
