@@ -58,11 +58,9 @@ def _table(header: list[str], rows: list[list[str]], fmt: str) -> str:
 
 
 def _as_results(results_or_path) -> dict:
-    if isinstance(results_or_path, dict):
-        return results_or_path
-    if isinstance(results_or_path, Results):
-        return results_or_path.to_dict()
-    return Results.from_json(results_or_path).to_dict()
+    if isinstance(results_or_path, (str, Path)):
+        results_or_path = Results.from_json(results_or_path)
+    return results_or_path.to_dict() if isinstance(results_or_path, Results) else results_or_path
 
 
 def results_table(results_or_path, fmt: str = "markdown", optimizers=None) -> str:
