@@ -41,7 +41,7 @@ __all__ += ["RankCertificate", "rank_certificate", "GSpaceCoordinates", "gspace_
 
 #: Largest ``M`` for which :func:`basis_matrix`, :func:`free_matrix` and
 #: :func:`augmented_matrix` return dense arrays (``[B, A']`` is ``M x M``).
-MAX_PARAMS = 3000
+MAX_PARAMS = V.MAX_DENSE
 
 
 def basis_matrix(widths, bias: bool = False, skeleton=None, sparse: bool = False):
@@ -64,10 +64,7 @@ def incidence_matrix(widths, paths, p: int) -> sp.sparse.csc_array:
 def free_matrix(widths, bias: bool = False, skeleton=None) -> np.ndarray:
     """Dense ``B`` ``(M, H)``: one unit column per sigma-edge (hidden nodes in order)."""
     widths, sk, M = V.matrix_route(widths, bias, skeleton, dense=True)
-    rows = np.flatnonzero(sigma_edge_mask(resolve_skeleton(widths, sk), bias))
-    B = np.zeros((M, rows.size))
-    B[rows, np.arange(rows.size)] = 1.0
-    return B
+    return np.eye(M)[:, sigma_edge_mask(resolve_skeleton(widths, sk), bias)]
 
 
 def augmented_matrix(widths, bias: bool = False, skeleton=None) -> np.ndarray:

@@ -248,19 +248,15 @@ def _check_P1(s):
     return f"max difference / max |output| = {err:.1e} on {len(X)} inputs", err < 1e-10, route
 
 
-@_claim("S1", "w' = g(w) iff equal path values (no zeros, equal signs); c recovered")
+@_claim("S1", "w' = g(w) iff equal path values (no zeros, equal signs); counterexamples")
 def _check_S1(s):
-    def equivalent(other):
-        return sufficiency.equivalent_by_path_values(
-            s.net, other, limit=s.limit, skeleton=s.skeleton
-        )
-
-    res, other = equivalent(s.g.apply(s.net)), s.net.copy()
+    eq, other = sufficiency.equivalent_by_path_values, s.net.copy()
+    res = eq(s.net, s.g.apply(s.net), limit=s.limit, skeleton=s.skeleton)
     c_err = _rel(res.g.log_c(), s.g.log_c()) if res.equivalent else 0.0
     l = int(s.rng.integers(len(s.widths) - 1))
     i, j = (int(s.rng.integers(h)) for h in other.weights[l].shape)
     other.weights[l][i, j] *= 1.5
-    neg = equivalent(other)
+    neg = eq(s.net, other, limit=s.limit, skeleton=s.skeleton)
     ok = res.equivalent and c_err < 1e-8 and not neg.equivalent
     measured = [
         f"g(w): equivalent {res.equivalent}, log c error {c_err:.1e}; one weight x1.5: "
@@ -363,11 +359,8 @@ def _check_B4(s):
         pi[l] = s.rng.integers(0, s.widths[l - 1], size=s.widths[l])
         sigma[l] = s.rng.integers(0, s.widths[l + 1], size=s.widths[l])
     sk = basis.Skeleton(s.widths, pi, sigma)
-    P, cert = (
-        basis.basis_path_array(s.widths, sk, s.bias),
-        ex.rank_certificate(s.widths, sk, s.bias),
-    )
-    distinct = len(np.unique(P, axis=0))
+    P = basis.basis_path_array(s.widths, sk, s.bias)
+    distinct, cert = len(np.unique(P, axis=0)), ex.rank_certificate(s.widths, sk, s.bias)
     if s.dense:
         r = paths.rank_svd(ex.basis_matrix(s.widths, s.bias, sk, sparse=True).astype(float))[0]
         route = "explicit SVD of A' + certificate"
@@ -385,8 +378,8 @@ def _check_B4(s):
 # ------------------------------------------------------------------------- G-SGD (I1-A4)
 @_claim(
     "I1",
-    "dl/dv by ICR (gspace.core.gsgd) = centred finite differences in path space, mse loss",
-    "explicit (v perturbed, weights from a sparse Weight-Allocation solve)",
+    "dl/dv by ICR (core) = centred finite differences in path space, mse loss",
+    "explicit (v perturbed, weights by a sparse Weight-Allocation solve)",
 )
 def _check_I1(s):
     (X, Y, grads), net, sk = s.batch, s.net, s.skeleton
@@ -407,11 +400,7 @@ def _check_I1(s):
     return measured + f", {len(X)} samples", err < 1e-5
 
 
-@_claim(
-    "I2",
-    "balance identity: at every hidden node, sum of w dl/dw over in-edges = over out-edges",
-    "explicit (back-propagated gradients)",
-)
+@_claim("I2", "balance: at every hidden node, sum of w dl/dw over in-edges = over out-edges")
 def _check_I2(s):
     worst, scale, (w, b), grads = 0.0, 0.0, (s.net.weights, s.net.biases), s.batch[2]
     for l in range(1, len(s.widths) - 1):
@@ -427,7 +416,7 @@ def _check_I2(s):
 
 @_claim(
     "W1",
-    "after Weight-Allocation (gspace.core.gsgd) every basis-path value equals v - lr dl/dv",
+    "after Weight-Allocation (core) every basis-path value is v - lr dl/dv",
     "explicit (basis-path values of the new weights, listed paths)",
 )
 def _check_W1(s):
@@ -456,7 +445,7 @@ def _check_W2(s):
 
 @_claim(
     "A1",
-    "the O(m) G-SGD step (gspace.GSGD, gspace.core.gsgd.gsgd_step) = the explicit-matrix step",
+    "the O(m) G-SGD step (gspace.GSGD, core gsgd_step) = the explicit-matrix step",
     "explicit sparse matrices (gspace.explicit: A', triangular solves)",
 )
 def _check_A1(s):
@@ -505,22 +494,11 @@ def verify(
     claims=None,
     progress: bool = False,
 ) -> list[ClaimResult]:
-    """Check the claims of the theory page on one architecture ``[d, h_1, ..., K]``.
-
-    Parameters
-    ----------
-    bias : bool, default False
-        Networks with biases (non-zero, so that bias paths matter).
-    seed : int, default 0
-        Seeds the network, the inputs and the group elements.
-    limit : int, default 10**6
-        Most paths listed; above, a sample of paths or a scalable route (reported).
-    gram_limit : int, default 3000
-        Most parameters for ``A A^T`` (counting route) and dense basis matrices.
-    claims : sequence of str, optional
-        Claim IDs to check; default all.
-    progress : bool, default False
-        A tqdm progress bar over the claims on stderr.
+    """Check the claims (all, or the IDs in ``claims``) on networks of widths
+    ``[d, h_1, ..., K]``, with nonzero biases if ``bias``; ``seed`` seeds the network, inputs
+    and group elements. At most ``limit`` paths are listed and ``A A^T`` and dense basis
+    matrices are built up to ``gram_limit`` parameters; above, the scalable routes answer
+    (:ref:`independent-routes`). ``progress``: a tqdm bar on stderr.
 
     Raises
     ------
