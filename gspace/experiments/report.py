@@ -1,5 +1,7 @@
-"""Markdown, reStructuredText and text tables and pages from ``results.json`` files (the docs
-build makes the experiments page with :func:`results_page`)."""
+"""Markdown, reStructuredText and text tables and pages from ``results.json`` files.
+
+The docs build makes the experiments page with :func:`results_page`.
+"""
 
 import math
 from pathlib import Path
