@@ -2,22 +2,13 @@
 
 The helpers pi, sigma and sigma_mask are the starter's own."""
 
-import types
-
 import numpy as np
 
-from gspace import labs
+from gspace.labs.lab_gsgd import pi, sigma, sigma_mask  # the starter's own helpers
 
 
 def _widths(weights):
     return [weights[0].shape[0]] + [w.shape[1] for w in weights]
-
-
-# The starter's helpers, taken from the starter itself (it defines them; its main block does
-# not run under another module name).
-_starter = types.ModuleType("starter")
-exec(labs.starter_text("gsgd"), _starter.__dict__)
-pi, sigma, sigma_mask = _starter.pi, _starter.sigma, _starter.sigma_mask
 
 
 def rho_in(weights):
