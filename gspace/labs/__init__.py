@@ -1,21 +1,21 @@
 """Teaching labs graded against gspace's own functions (``gspace lab``; :doc:`/teachers`).
 
-A lab is one source, ``lab_NAME.py``: the student's functions, their solutions (calling
-gspace) between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` lines, and gspace's imports and
-the graded checks between ``# BEGIN HIDDEN`` and ``# END HIDDEN`` lines. The starter a student
-gets is that source with every solution replaced by ``raise NotImplementedError("TODO")`` and
-the hidden parts left out (:func:`to_starter`).
+A lab is one source, ``lab_NAME.py``: the student's functions with their solutions (calling
+gspace), then gspace's imports and the graded checks (``check_*``, run in order) between
+``# BEGIN HIDDEN`` and ``# END HIDDEN`` lines. The starter (:func:`to_starter`) leaves the
+hidden parts out and writes ``raise NotImplementedError("TODO")`` for each solution: a line
+ending in ``# SOLUTION``, or the lines between ``# BEGIN SOLUTION`` and ``# END SOLUTION``.
 """
 
 from __future__ import annotations
 
 import copy
 import importlib
-import importlib.resources
-import importlib.util
 import re
+import runpy
 import sys
 import traceback
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +41,8 @@ class Result:
     message: str = ""
 
 
-def get(name: str):
-    """The module of lab ``name``: the solution and its ``CHECKS``."""
+def get(name: str) -> types.ModuleType:
+    """The module of lab ``name``: the solution and its checks."""
     if name not in LABS:
         raise ValueError(f"unknown lab {name!r}; the labs are: {', '.join(LABS)}")
     return importlib.import_module(f"{__name__}.{LABS[name]}")
@@ -54,37 +54,36 @@ def to_starter(source: str) -> str:
     Raises
     ------
     ValueError
-        A marker that is malformed, unpaired or nested, or a solution outside a function body.
+        A marker that is malformed, unpaired or nested, a solution outside a function body or
+        a hidden part inside one.
     """
-    out, block = [], None  # block: the open marker's (kind, indent)
+    out, block = [], None  # the open block: (kind, indentation)
     for n, line in enumerate(source.splitlines(keepends=True), 1):
-        m = re.fullmatch(r"( *)# (BEGIN|END) (SOLUTION|HIDDEN)\n?", line)
-        if m is None and re.search(r"(BEGIN|END)\s+(SOLUTION|HIDDEN)", line):
-            raise ValueError(f"line {n}: malformed marker {line.strip()!r}")
-        if m is None:
+        mark = re.fullmatch(r"( *)# (BEGIN|END) (SOLUTION|HIDDEN)\n?", line)
+        one = re.fullmatch(r"( +)\S.*  # SOLUTION\n?", line)
+        if block is None and one:
+            out.append(f'{one[1]}raise NotImplementedError("TODO")\n')
+        elif mark is None and re.search(r"\b(SOLUTION|HIDDEN)\b", line):
+            raise ValueError(f"line {n}: malformed or misplaced marker {line.strip()!r}")
+        elif mark is None:
             out += [line] if block is None else []
-            continue
-        indent, edge, kind = m.groups()
-        if edge == "BEGIN" and (block is not None or (kind == "SOLUTION") != bool(indent)):
-            raise ValueError(
-                f"line {n}: {line.strip()!r} is nested or misplaced (a solution goes inside "
-                "a function body, a hidden part at the top level)"
-            )
-        if edge == "END" and block != (kind, indent):
-            raise ValueError(f"line {n}: {line.strip()!r} closes no block")
-        block = (kind, indent) if edge == "BEGIN" else None
-        if (edge, kind) == ("END", "SOLUTION"):
-            out.append(f'{indent}raise NotImplementedError("TODO")\n')
+        else:
+            indent, edge, kind = mark.groups()
+            opens = edge == "BEGIN" and block is None and (kind == "SOLUTION") == bool(indent)
+            if not opens and (edge == "BEGIN" or block != (kind, indent)):
+                raise ValueError(f"line {n}: {line.strip()!r} is nested, unpaired or misplaced")
+            block = (kind, indent) if opens else None
+            if (edge, kind) == ("END", "SOLUTION"):
+                out.append(f'{indent}raise NotImplementedError("TODO")\n')
     if block is not None:
         raise ValueError(f"# BEGIN {block[0]} is never closed")
-    return "".join(out)
+    return re.sub(r"\n{4,}", "\n\n\n", "".join(out)).rstrip() + "\n"
 
 
 def starter_text(name: str) -> str:
-    """The starter of lab ``name``, written from its source by :func:`to_starter`."""
+    """The starter of lab ``name``: its source through :func:`to_starter`."""
     get(name)
-    source = importlib.resources.files(__name__) / f"{LABS[name]}.py"
-    return to_starter(source.read_text(encoding="utf-8"))
+    return to_starter(Path(__file__).with_name(f"{LABS[name]}.py").read_text(encoding="utf-8"))
 
 
 def objectives(name: str) -> list[str]:
@@ -105,42 +104,26 @@ def write_starter(name: str, out_dir=".") -> Path:
     return path
 
 
-def _load(path):
-    """Import a student's file; its folder is importable meanwhile (lab 4 may import lab 3)."""
-    path = Path(path).resolve()
-    spec = importlib.util.spec_from_file_location(f"_gspace_lab_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(path.parent))
-    return module
-
-
 def grade(name: str, target) -> list[Result]:
-    """Run lab ``name``'s checks, in order, on ``target``: a path to a student's file, or
-    ``"reference"`` (the lab's solution). A file that does not import is one failed Result.
-
-    Raises
-    ------
-    ValueError
-        Unknown lab.
-    FileNotFoundError
-        ``target`` is neither ``"reference"`` nor an existing file.
-    """
+    """Run lab ``name``'s checks on ``target``: a student's file (its folder importable
+    meanwhile: lab 4 may import lab 3), or ``"reference"``, the lab's solution. A file that
+    does not run is one failed Result; FileNotFoundError if it does not exist."""
     lab = student = get(name)
-    if str(target) != "reference" and not Path(target).is_file():
-        raise FileNotFoundError(f"no such file: {target}")
     if str(target) != "reference":
+        if not Path(target).is_file():
+            raise FileNotFoundError(f"no such file: {target}")
+        folder = str(Path(target).resolve().parent)
+        sys.path.insert(0, folder)
         try:
-            student = _load(target)
+            student = types.SimpleNamespace(**runpy.run_path(str(target), run_name="lab"))
         except Exception as err:  # noqa: BLE001 - any error in a student's file is reported
             line = traceback.extract_tb(err.__traceback__)[-1].lineno
             msg = f"the file does not import: {type(err).__name__}: {err} (line {line})"
             return [Result("import", False, msg)]
+        finally:
+            sys.path.remove(folder)
     results = []
-    for check in lab.CHECKS:
+    for check in [f for n, f in vars(lab).items() if n.startswith("check_")]:
         try:
             check(student, np.random.default_rng(12))
             results.append(Result(check.__doc__, True))
@@ -163,51 +146,51 @@ def call(student, fname: str, *args, on: str = ""):
         raise LabFailure(f"{fname}{on} raised {type(err).__name__}: {err}") from None
 
 
-def same(student, solution, args, on, hint="", **tol):
+def copies(x):
+    """A deep copy of ``x`` (a student's function may modify what it is given)."""
+    return copy.deepcopy(x)
+
+
+def same(student, solution, args, on, hint=None, **tol):
     """Compare the student's function named like ``solution`` with it on ``args`` (the student
-    gets copies); ``on`` says on which input, ``hint`` how to get it right."""
+    gets copies); ``hint`` (default: the docstring) says how to get it right."""
     expected, name = solution(*args), solution.__name__
-    compare(
-        call(student, name, *copy.deepcopy(args), on=on), expected, f"{name}(...)", on, hint, **tol
-    )
-
-
-def fmt(arrays) -> str:
-    """Short text of a list of arrays, for failure messages."""
-    text = (np.array2string(a, precision=3, threshold=12, edgeitems=2) for a in arrays)
-    return "[" + ", ".join(t.replace("\n", "") for t in text) + "]"
+    got = call(student, name, *copies(args), on=on)
+    hint = " ".join(solution.__doc__.split()) if hint is None else hint
+    compare(got, expected, f"{name}(...)", on, hint, **tol)
 
 
 def compare(got, expected, what, on, hint="", rtol=1e-8, atol=1e-10, mask=None):
-    """Raise :class:`LabFailure` unless ``got`` matches ``expected`` (an array, or a list of
-    arrays and of ``mask`` arrays: compared where True), naming the first entry that differs."""
-    many, tail = isinstance(expected, list), f" {hint}" if hint else ""
-    exp = expected if many else [expected]
-    masks = mask if many and mask is not None else [mask] * len(exp)
-    try:
-        items = list(got) if many else [got]
-    except TypeError:
-        items = [got]
-    if len(items) != len(exp):
-        raise LabFailure(f"{what}{on}: expected {len(exp)} arrays, got {len(items)}.{tail}")
-    for k, (g, e) in enumerate(zip(items, exp)):
-        label, e = f"{what}[{k}]" if many else what, np.asarray(e, dtype=np.float64)
+    """Raise :class:`LabFailure` unless ``got`` matches ``expected``, an array or a (nested) list
+    of arrays (``mask``: compare only where True); the message names the first entry that
+    differs, the input ``on`` and the ``hint``."""
+    tail = f" {hint}" if hint else ""
+    if isinstance(expected, list):
         try:
-            g = np.asarray(g.toarray() if hasattr(g, "toarray") else g, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise LabFailure(f"{label}{on}: expected an array, got {type(g).__name__}") from None
-        if g.shape != e.shape:
-            raise LabFailure(f"{label}{on}: expected shape {e.shape}, got {g.shape}.{tail}")
-        bad = ~np.isclose(g, e, rtol=rtol, atol=atol) | (np.isnan(g) != np.isnan(e))
-        if masks[k] is not None:
-            bad &= masks[k]
-        if np.any(bad):
-            i = tuple(int(t) for t in np.argwhere(bad)[0])
-            where = f"{label}[{', '.join(map(str, i))}]" if i else label
-            raise LabFailure(
-                f"{where}{on}: expected {e[i]:.6g}, got {g[i]:.6g} "
-                f"({int(bad.sum())} of {bad.size} entries differ).{tail}"
-            )
+            got = list(got)
+        except TypeError:
+            got = [got]
+        if len(got) != len(expected):
+            raise LabFailure(f"{what}{on}: expected {len(expected)} arrays, got {len(got)}.{tail}")
+        for k, (g, e) in enumerate(zip(got, expected)):
+            compare(g, e, f"{what}[{k}]", on, hint, rtol, atol, None if mask is None else mask[k])
+        return
+    e = np.asarray(expected, dtype=np.float64)
+    try:
+        g = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise LabFailure(f"{what}{on}: expected an array, got {type(got).__name__}") from None
+    if g.shape != e.shape:
+        raise LabFailure(f"{what}{on}: expected shape {e.shape}, got {g.shape}.{tail}")
+    bad = ~np.isclose(g, e, rtol=rtol, atol=atol) | (np.isnan(g) != np.isnan(e))
+    bad &= True if mask is None else mask
+    if np.any(bad):
+        i = tuple(int(t) for t in np.argwhere(bad)[0])
+        where = f"{what}[{', '.join(map(str, i))}]" if i else what
+        raise LabFailure(
+            f"{where}{on}: expected {e[i]:.6g}, got {g[i]:.6g} "
+            f"({int(bad.sum())} of {bad.size} entries differ).{tail}"
+        )
 
 
 def networks(rng, n, width=(1, 5), min_hidden=1, equal=False):

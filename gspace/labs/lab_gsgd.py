@@ -1,9 +1,5 @@
 """Lab 3: implement G-SGD: Inverse-Chain-Rule and Weight-Allocation (I1, W1, Algorithm 1).
 
-Read with: the G-SGD paper (Meng et al., ICLR 2019), sections "Skeleton method",
-"Inverse-Chain-Rule", "Weight-Allocation" and "Algorithm 1"; the gspace docs, theory page,
-claims B4, I1, I2, W1 and A1; tutorials 4 and 5.
-
 Learning objectives:
 
 * compute the chain products rho_in, rho_out and the basis-path values
@@ -13,26 +9,19 @@ Learning objectives:
   with the sigma-edges kept;
 * assemble one G-SGD step (Algorithm 1) and compare it with gspace's.
 
-Conventions: ``weights[l]`` has shape (h_l, h_{l+1}); layers 1..L-1 are hidden; no biases.
-The skeleton (gspace's default, the paper's for equal hidden widths): hidden node j of layer l
-has the in-parent pi(j) = j mod h_{l-1} (its pi-edge enters j) and the out-child
-sigma(j) = j mod h_{l+1} (its sigma-edge leaves j); ``pi``, ``sigma`` and ``sigma_mask`` are
-given. Basis paths: one per non-sigma edge e = (a -> b): pi down from a to an input, e, sigma
-up from b to an output. Per-basis-path numbers (v, dl/dv) sit in arrays shaped like
-``weights``, at their edge (sigma entries are not graded). Use NumPy only in the graded
-functions. Replace every ``raise NotImplementedError``, then
-``gspace lab gsgd --check lab_gsgd.py``.
+Reading, conventions (the skeleton ``pi`` and ``sigma`` below; v and dl/dv in arrays shaped
+like the weights) and hints: the labs section of the gspace docs' teachers page. Use NumPy only
+in the graded functions. Replace each ``raise NotImplementedError``; grade with
+``gspace lab gsgd --check FILE``.
 """
-
-import copy
 
 import numpy as np
 
 # BEGIN HIDDEN
-from ..core import gsgd as core_gsgd
+from ..core import gsgd
 from ..core.basis import Skeleton
 from ..core.network import MLP, Gradients
-from . import call, compare, fmt, networks, same
+from . import call, compare, copies, networks, same
 
 # END HIDDEN
 
@@ -47,58 +36,29 @@ def sigma(widths, l):
     return np.arange(widths[l]) % widths[l + 1]
 
 
-def sigma_mask(widths, l):
-    """Boolean mask (h_l, h_{l+1}) of the sigma-edges in weights[l] (none if l = 0)."""
-    mask = np.zeros((widths[l], widths[l + 1]), dtype=bool)
-    if 1 <= l <= len(widths) - 2:
-        mask[np.arange(widths[l]), sigma(widths, l)] = True
-    return mask
-
-
 def rho_in(weights):
     """Products along the in-chains: a list of L + 1 arrays, rho[0] = 1 (inputs) and
     rho[l][b] = rho[l-1][pi(b)] * weights[l-1][pi(b), b]; entry L is not graded (None)."""
-    # BEGIN SOLUTION
-    return core_gsgd.rho_in(MLP.from_weights(weights))
-    # END SOLUTION
+    return gsgd.rho_in(MLP.from_weights(weights))  # SOLUTION
 
 
 def rho_out(weights):
     """Products along the out-chains: a list of L + 1 arrays, rho[L] = 1 (outputs) and
     rho[l][b] = weights[l][b, sigma(b)] * rho[l+1][sigma(b)]; entry 0 is not graded (None)."""
-    # BEGIN SOLUTION
-    return core_gsgd.rho_out(MLP.from_weights(weights))
-    # END SOLUTION
+    return gsgd.rho_out(MLP.from_weights(weights))  # SOLUTION
 
 
 def basis_path_values(weights):
     """v[l][a, b] = rho_in[l][a] * weights[l][a, b] * rho_out[l+1][b], shaped like weights."""
-    # BEGIN SOLUTION
-    return core_gsgd.basis_path_values(MLP.from_weights(weights)).weights
-    # END SOLUTION
+    return gsgd.basis_path_values(MLP.from_weights(weights)).weights  # SOLUTION
 
 
 def inverse_chain_rule(weights, grads):
-    """Inverse-Chain-Rule: dl/dv (shaped like weights) from dl/dw = ``grads``.
-
-    Notes
-    -----
-    Write F_e = w_e dl/dw_e and u_j = v_j dl/dv_j: the chain rule gives F_e = sum of u_j over
-    the basis paths j that contain e.
-
-    * An edge e = (a -> b) that is neither a sigma- nor a pi-edge lies on its own basis path
-      only: dl/dv_e = (dl/dw_e) / (rho_in(a) rho_out(b)).
-    * The pi-edge entering hidden node b (unless it is also a sigma-edge) lies on its own
-      path and on every basis path whose in-chain passes through b: u = F_e - D(b), with D(b)
-      the sum of u over those paths, and dl/dv = u / v.
-    * Those paths are the ones of the non-sigma edges leaving b and the ones whose in-chain
-      passes through a node c of the next layer with pi(c) = b: a recursion for D(b), in one
-      backward sweep from the last hidden layer (check: at every hidden node, F summed over
-      the in-edges equals F summed over the out-edges, claim I2).
-    """
+    """Inverse-Chain-Rule: dl/dv, shaped like the weights, from dl/dw = ``grads`` (the
+    derivation, step by step: lab 3 in the labs section of the docs)."""
     # BEGIN SOLUTION
     net, g = MLP.from_weights(weights), Gradients(list(grads))
-    return core_gsgd.inverse_chain_rule(net, g).weights
+    return gsgd.inverse_chain_rule(net, g).weights
     # END SOLUTION
 
 
@@ -108,17 +68,15 @@ def weight_allocation(weights, v_new):
     inputs, w'[l][a, b] = v_new[l][a, b] / (rho_in'[l][a] * rho_out[l+1][b]), with rho_in'
     computed from the NEW weights of the layers below."""
     # BEGIN SOLUTION
-    net, v_new = MLP.from_weights(weights), core_gsgd.PathArrays(list(v_new))
-    R = core_gsgd.path_ratios(core_gsgd.basis_path_values(net), v_new)  # the core's WA takes R
-    return core_gsgd.weight_allocation(net, R, v_new).weights
+    net, v_new = MLP.from_weights(weights), gsgd.PathArrays(list(v_new))
+    R = gsgd.path_ratios(gsgd.basis_path_values(net), v_new)  # the core's WA takes R
+    return gsgd.weight_allocation(net, R, v_new).weights
     # END SOLUTION
 
 
 def gsgd_step(weights, grads, lr):
     """One plain G-SGD step (Algorithm 1): v, dl/dv, v - lr dl/dv, Weight-Allocation."""
-    # BEGIN SOLUTION
-    return core_gsgd.gsgd_step(MLP.from_weights(weights), Gradients(list(grads)), lr).weights
-    # END SOLUTION
+    return gsgd.gsgd_step(MLP.from_weights(weights), Gradients(list(grads)), lr).weights  # SOLUTION
 
 
 # BEGIN HIDDEN
@@ -135,10 +93,10 @@ def check_rho(student, rng):
     """rho_in and rho_out are the products along the in-chains (pi) and out-chains (sigma)"""
     for widths, w, _, _, on in _cases(rng):
         L = len(widths) - 1
-        got = call(student, "rho_in", copy.deepcopy(w), on=on)
+        got = call(student, "rho_in", copies(w), on=on)
         hint = "rho_in = 1 at the inputs; rho_in(b) = rho_in(pi(b)) * w[pi(b) -> b]."
         compare(list(got)[:L], rho_in(w)[:L], "rho_in", on, hint)
-        got = list(call(student, "rho_out", copy.deepcopy(w), on=on))
+        got = list(call(student, "rho_out", copies(w), on=on))
         hint = "rho_out = 1 at the outputs; rho_out(b) = w[b -> sigma(b)] * rho_out(sigma(b))."
         for l in range(1, L + 1):
             compare(got[l] if l < len(got) else None, rho_out(w)[l], f"rho_out[{l}]", on, hint)
@@ -147,8 +105,7 @@ def check_rho(student, rng):
 def check_basis_path_values(student, rng):
     """basis_path_values gives v_e = rho_in(a) * w_e * rho_out(b) on every non-sigma edge"""
     for _, w, _, free, on in _cases(rng):
-        hint = "Entries on sigma-edges are not graded."
-        same(student, basis_path_values, (w,), on, hint, mask=free)
+        same(student, basis_path_values, (w,), on, "Sigma entries are not graded.", mask=free)
 
 
 def check_inverse_chain_rule(student, rng):
@@ -156,7 +113,7 @@ def check_inverse_chain_rule(student, rng):
     for _, w, g, free, on in _cases(rng):
         hint = "Plain edges: dl/dv = (dl/dw) / (rho_in(a) rho_out(b)). The pi-edge of node b "
         hint += "also lies on the basis paths whose in-chain passes through b: u = w dl/dw - "
-        hint += "D(b), dl/dv = u / v, with D(b) the sum of u over those paths (one backward sweep)."
+        hint += "D(b), dl/dv = u / v, with D(b) the sum of u over those paths (a backward sweep)."
         on += " with back-propagation's gradient of an MSE loss"
         same(student, inverse_chain_rule, (w, g), on, hint, mask=free)
 
@@ -166,20 +123,15 @@ def check_weight_allocation(student, rng):
     for _, w, _, _, on in _cases(rng):
         R = [rng.uniform(0.7, 1.3, a.shape) for a in w]
         v_new = [a * r for a, r in zip(basis_path_values(w), R)]
-        hint = "Keep every sigma-edge; then layer by layer from the inputs, "
-        hint += "w'_e = v_new_e / (rho_in'(a) rho_out(b)) with rho_in' from the new weights."
-        same(student, weight_allocation, (w, v_new), f"{on}, v_new = v * R with R = {fmt(R)}", hint)
+        on += f", v_new = v * R, R = {[r.round(3).tolist() for r in R]}"
+        same(student, weight_allocation, (w, v_new), on)
 
 
 def check_gsgd_step(student, rng):
     """gsgd_step equals gspace's G-SGD step (Algorithm 1)"""
     for _, w, g, _, on in _cases(rng):
         lr = float(np.round(rng.uniform(0.01, 0.1), 3))
-        hint = "v -> ICR -> v - lr dl/dv -> Weight-Allocation."
-        same(student, gsgd_step, (w, g, lr), f"{on}, lr={lr}", hint)
+        same(student, gsgd_step, (w, g, lr), f"{on}, lr={lr}")
 
 
-CHECKS = [check_rho, check_basis_path_values, check_inverse_chain_rule]
-CHECKS += [check_weight_allocation, check_gsgd_step]
-__all__ = [c.__name__ for c in CHECKS]
 # END HIDDEN

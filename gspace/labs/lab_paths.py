@@ -1,9 +1,5 @@
 """Lab 2: paths, the structure matrix and its rank (claims G3, P1, R1).
 
-Read with: the G-SGD paper (Meng et al., ICLR 2019), the network through paths and its
-structure matrix, before section "Skeleton method"; the gspace docs, theory page, claims G3,
-P1, R1 and R2; tutorials 2 and 3.
-
 Learning objectives:
 
 * list the paths of a layered network and compute their values v_p(w);
@@ -11,10 +7,9 @@ Learning objectives:
 * build the structure matrix A (edges x paths) and read log|v| = A^T log|w| from it;
 * find rank A = m - H and explain the H missing directions (the scaling group, R1, R2).
 
-Conventions: ``weights[l]`` has shape (h_l, h_{l+1}); a path is a tuple (i_0, ..., i_L), one
-node per layer; edge (i -> j) of weights[l] has number sum(h_k h_{k+1} for k < l) +
-i * h_{l+1} + j. Use NumPy and the standard library only. Replace every
-``raise NotImplementedError``, then grade with ``gspace lab paths --check lab_paths.py``.
+Reading and conventions: the labs section of the gspace docs' teachers page. Use NumPy and the
+standard library only. Replace each ``raise NotImplementedError``; grade with
+``gspace lab paths --check FILE``.
 """
 
 import itertools  # noqa: F401  (you may want itertools.product)
@@ -33,16 +28,12 @@ from . import LabFailure, call, compare, networks, same
 def enumerate_paths(widths):
     """All h_0 h_1 ... h_L paths (tuples of int) of widths [h_0, ..., h_L], in
     itertools.product order: (0, ..., 0, 0), (0, ..., 0, 1), ..."""
-    # BEGIN SOLUTION
-    return core_paths.enumerate_paths(widths)
-    # END SOLUTION
+    return core_paths.enumerate_paths(widths)  # SOLUTION
 
 
 def path_values(weights, paths):
     """Array of shape (len(paths),): v_p = weights[0][i_0, i_1] ... weights[L-1][i_{L-1}, i_L]."""
-    # BEGIN SOLUTION
-    return core_paths.path_values(MLP.from_weights(weights), paths)
-    # END SOLUTION
+    return core_paths.path_values(MLP.from_weights(weights), paths)  # SOLUTION
 
 
 def network_from_paths(weights, X):
@@ -50,26 +41,21 @@ def network_from_paths(weights, X):
     pass: entry [s, k] sums v_p * a_p(x_s) * x_s[i_0] over the paths p ending at output k,
     where a_p(x) = 1 if every hidden node on p has pre-activation > 0 for x, else 0 (compute
     the hidden pre-activations layer by layer)."""
-    # BEGIN SOLUTION
-    return core_paths.network_from_paths(MLP.from_weights(weights), X)
-    # END SOLUTION
+    return core_paths.network_from_paths(MLP.from_weights(weights), X)  # SOLUTION
 
 
 def structure_matrix(widths):
     """The structure matrix A, shape (m, n): A[e, k] = 1 if path k (``enumerate_paths``
-    order) uses edge e, else 0."""
-    # BEGIN SOLUTION
-    return core_paths.structure_matrix(widths)[1].toarray()
-    # END SOLUTION
+    order) uses edge e, else 0; edge (i -> j) of weights[l] is row sum(h_k h_{k+1} for k < l) +
+    i * h_{l+1} + j."""
+    return core_paths.structure_matrix(widths)[1].toarray()  # SOLUTION
 
 
 def expected_rank(widths):
     """rank A as a formula, without building A. Compute np.linalg.matrix_rank(A) for a few
     widths, guess the formula in m (weights) and H (hidden nodes), explain it with lab 1's b_O
     (A^T b_O = 0)."""
-    # BEGIN SOLUTION
-    return core_paths.rank_svd(core_paths.structure_matrix(widths)[1])[0]
-    # END SOLUTION
+    return core_paths.rank_svd(core_paths.structure_matrix(widths)[1])[0]  # SOLUTION
 
 
 # BEGIN HIDDEN
@@ -91,8 +77,7 @@ def check_path_values(student, rng):
     """path_values is the product of the L weights on each path; G3"""
     for widths, w, on in networks(rng, 6, width=(1, 4)):
         paths = enumerate_paths(widths)
-        hint = "Path (i_0, ..., i_L) uses weights[l][i_l, i_{l+1}] for l = 0..L-1."
-        same(student, path_values, (w, paths), on, hint)
+        same(student, path_values, (w, paths), on)
         g = random_scaling(widths, rng, sigma=1.0).apply(MLP.from_weights(w)).weights
         got, got_g = (call(student, "path_values", v, paths, on=on) for v in (w, g))
         compare(got_g, got, "G3: path_values(g(w)) vs path_values(w)", on)
@@ -101,9 +86,7 @@ def check_path_values(student, rng):
 def check_network_from_paths(student, rng):
     """network_from_paths equals the forward pass (P1)"""
     for widths, w, on in networks(rng, 6, width=(1, 4)):
-        hint = "N(x)_k = sum over paths ending at output k of v_p * a_p(x) * x[i_0], where "
-        hint += "a_p(x) = 1 iff every hidden node on p has pre-activation > 0."
-        same(student, network_from_paths, (w, rng.normal(size=(4, widths[0]))), on, hint)
+        same(student, network_from_paths, (w, rng.normal(size=(4, widths[0]))), on)
 
 
 def check_structure_matrix(student, rng):
@@ -125,7 +108,4 @@ def check_expected_rank(student, rng):
             )
 
 
-CHECKS = [check_enumerate_paths, check_path_values, check_network_from_paths]
-CHECKS += [check_structure_matrix, check_expected_rank]
-__all__ = [c.__name__ for c in CHECKS]
 # END HIDDEN

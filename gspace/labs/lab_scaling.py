@@ -1,8 +1,5 @@
 """Lab 1: the scaling group and the invariance of ReLU networks (claims G1, G2).
 
-Read with: the G-SGD paper (Meng et al., ICLR 2019), positive scale-invariance (the operators
-g_{c,O} and the group G); the gspace docs, theory page, claims G1 and G2; tutorial 1.
-
 Learning objectives:
 
 * compute a bias-free ReLU network's output with weights[l] of shape (h_l, h_{l+1});
@@ -10,12 +7,9 @@ Learning objectives:
 * check on your own code that N_{g(w)}(x) = N_w(x) (G2) and g_c g_c' = g_{cc'} (G1);
 * build the vectors b_O and see the group act as a translation of log|w|.
 
-Conventions: ``weights`` is a list of L arrays, ``weights[l][i, j]`` joins node i of layer l to
-node j of layer l+1; layers 1..L-1 are hidden. Use NumPy only. Replace every
-``raise NotImplementedError``, then grade with ``gspace lab scaling --check lab_scaling.py``.
+Reading and conventions: the labs section of the gspace docs' teachers page. Use NumPy only.
+Replace each ``raise NotImplementedError``; grade with ``gspace lab scaling --check FILE``.
 """
-
-import copy
 
 import numpy as np
 
@@ -23,7 +17,7 @@ import numpy as np
 from ..core.network import MLP
 from ..core.scaling import ScalingGroupElement
 from ..core.scaling import scaling_vectors as _scaling_vectors
-from . import LabFailure, call, compare, fmt, networks, same
+from . import LabFailure, call, compare, copies, networks, same
 
 # END HIDDEN
 
@@ -31,9 +25,7 @@ from . import LabFailure, call, compare, fmt, networks, same
 def forward(weights, X):
     """The logits (n, h_L) for inputs X (n, h_0): ReLU after every layer but the last."""
     # TODO: loop over the layers; apply np.maximum(z, 0) to every layer but the last.
-    # BEGIN SOLUTION
-    return MLP.from_weights(weights).forward(X)
-    # END SOLUTION
+    return MLP.from_weights(weights).forward(X)  # SOLUTION
 
 
 def scale_node(weights, layer, node, c):
@@ -41,8 +33,8 @@ def scale_node(weights, layer, node, c):
     ``weights``), the weights entering O multiplied by c, those leaving O divided by c."""
     # TODO: which column of which weights[...] enters the node, which row leaves it?
     # BEGIN SOLUTION
-    g = ScalingGroupElement.single_node(MLP.from_weights(weights).widths, layer, node, c)
-    return g.apply(MLP.from_weights(weights)).weights
+    net = MLP.from_weights(weights)
+    return ScalingGroupElement.single_node(net.widths, layer, node, c).apply(net).weights
     # END SOLUTION
 
 
@@ -57,21 +49,17 @@ def apply_scaling(weights, c):
 
 
 def scaling_vectors(widths):
-    """The (H, m) matrix B whose row O is b_O: +1 on the edges entering O, -1 on those leaving
-    O, so that log|g_c(w)| = log|w| + B^T log c. Rows: the H hidden nodes layer by layer.
-    Columns: the m edges, edge (i -> j) of weights[l] at sum(h_k h_{k+1} for k < l) +
-    i * h_{l+1} + j."""
-    # BEGIN SOLUTION
-    return _scaling_vectors(widths)
-    # END SOLUTION
+    """The (H, m) matrix B, row O = b_O: +1 on the edges entering O, -1 on those leaving it, so
+    that log|g_c(w)| = log|w| + B^T log c. Rows: the hidden nodes layer by layer. Columns: the
+    edges; edge (i -> j) of weights[l] is sum(h_k h_{k+1} for k < l) + i * h_{l+1} + j."""
+    return _scaling_vectors(widths)  # SOLUTION
 
 
 # BEGIN HIDDEN
 def check_forward(student, rng):
     """forward equals gspace.MLP.forward"""
     for widths, w, on in networks(rng, 6, min_hidden=2):
-        hint = "ReLU on hidden layers only; the output layer is linear (logits)."
-        same(student, forward, (w, rng.normal(size=(4, widths[0]))), on, hint)
+        same(student, forward, (w, rng.normal(size=(4, widths[0]))), on)
 
 
 def check_scale_node(student, rng):
@@ -79,18 +67,11 @@ def check_scale_node(student, rng):
     for widths, w, on in networks(rng, 6, min_hidden=2):
         l, c = int(rng.integers(1, len(widths) - 1)), float(np.round(rng.uniform(0.2, 5), 3))
         j = int(rng.integers(widths[l]))
-        on = f"{on}, layer={l}, node={j}, c={c}"
-        hint = f"In-weights of the node are the column weights[{l - 1}][:, {j}], "
-        same(
-            student,
-            scale_node,
-            (w, l, j, c),
-            on,
-            hint + f"out-weights the row weights[{l}][{j}, :].",
-        )
-        before = copy.deepcopy(w)
+        on, kept = f"{on}, layer={l}, node={j}, c={c}", copies(w)
+        hint = f"In-weights of the node are the column weights[{l - 1}][:, {j}], out-weights "
+        same(student, scale_node, (w, l, j, c), on, f"{hint}the row weights[{l}][{j}, :].")
         call(student, "scale_node", w, l, j, c, on=on)
-        if any(not np.array_equal(a, b) for a, b in zip(w, before)):
+        if any(not np.array_equal(a, b) for a, b in zip(w, kept)):
             raise LabFailure(f"scale_node{on} modified its input: copy the arrays first")
 
 
@@ -98,39 +79,25 @@ def check_apply_scaling(student, rng):
     """apply_scaling equals g_c, one factor per hidden node"""
     for widths, w, on in networks(rng, 6, min_hidden=2):
         c = [np.round(rng.uniform(0.2, 5.0, h), 3) for h in widths[1:-1]]
-        hint = "Node j of hidden layer l has factor c[l-1][j]."
-        same(student, apply_scaling, (w, c), f"{on}, c = {fmt(c)}", hint)
+        same(student, apply_scaling, (w, c), f"{on}, c = {[a.tolist() for a in c]}")
 
 
 def check_invariance(student, rng):
     """G1 and G2 hold for your functions: the function is unchanged; composition"""
     for widths, w, on in networks(rng, 4, min_hidden=2):
         c1, c2 = ([rng.uniform(0.2, 5.0, h) for h in widths[1:-1]] for _ in range(2))
-        X = rng.normal(size=(5, widths[0]))
-        g1w = call(student, "apply_scaling", copy.deepcopy(w), c1, on=on)
-        f0, f1 = (call(student, "forward", v, X, on=on) for v in (copy.deepcopy(w), g1w))
+        X, gw = rng.normal(size=(5, widths[0])), call(student, "apply_scaling", copies(w), c1)
+        f0, f1 = (call(student, "forward", v, X, on=on) for v in (copies(w), gw))
         compare(f1, f0, "G2: forward(apply_scaling(w, c), X) vs forward(w, X)", on)
-        twice = call(student, "apply_scaling", g1w, c2, on=on)
-        once = call(student, "apply_scaling", w, [a * b for a, b in zip(c1, c2)], on=on)
+        twice = call(student, "apply_scaling", gw, c2, on=on)
+        once = call(student, "apply_scaling", copies(w), [a * b for a, b in zip(c1, c2)], on=on)
         compare(twice, once, "G1: apply_scaling(apply_scaling(w, c1), c2) vs c1*c2", on)
 
 
 def check_scaling_vectors(student, rng):
     """scaling_vectors has row O equal to b_O (+1 on in-edges of O, -1 on out-edges)"""
     for widths, _, on in networks(rng, 5, min_hidden=2):
-        hint = "Rows: hidden nodes layer by layer; columns: edges layer by layer, row-major in "
-        hint += "weights[l] (edge (i -> j) of weights[l] has index offset_l + i * h_{l+1} + j)."
-        same(student, scaling_vectors, (widths,), on, hint)
+        same(student, scaling_vectors, (widths,), on)
 
 
-CHECKS = [check_forward, check_scale_node, check_apply_scaling, check_invariance]
-CHECKS += [check_scaling_vectors]
-__all__ = [c.__name__ for c in CHECKS]
 # END HIDDEN
-
-if __name__ == "__main__":  # try your functions: is the function unchanged by apply_scaling?
-    rng = np.random.default_rng(0)
-    w = [rng.normal(size=(2, 3)), rng.normal(size=(3, 3)), rng.normal(size=(3, 1))]
-    c = [np.array([2.0, 0.5, 3.0]), np.array([1.0, 4.0, 0.25])]
-    X = rng.normal(size=(4, 2))
-    print(forward(w, X).ravel(), forward(apply_scaling(w, c), X).ravel())
