@@ -96,7 +96,7 @@ def check_train(student, rng):
     """train takes one step per mini-batch, MSE loss"""
     for name in ("sgd", "gsgd"):
         w, _, batches, _ = _setup(rng, 3)
-        on = f"(weights, {name!r}, 3 batches, lr=0.02) on widths [4, 8, 8, 3]"
+        on = f" with {name!r}, 3 batches, lr=0.02, on widths [4, 8, 8, 3]"
         same(student, train, (w, name, batches, 0.02), on)
 
 
