@@ -169,6 +169,10 @@ def flat_vector(flat, size: int) -> np.ndarray:
     return flat
 
 
+def loss_name(loss) -> str:
+    return choice(loss, LOSSES, "loss")
+
+
 def inputs(net, X) -> np.ndarray:
     """Inputs of ``net`` as float64: ``(n, d)`` for an MLP; for a plain CNN, images
     ``(n, C_0, H, W)`` with room for every pooling."""
@@ -205,7 +209,7 @@ def mlp_inputs(net, X) -> np.ndarray:
 def batch(net, X, Y, loss: str):
     """``(X, Y)`` for ``net`` and ``loss``: ``Y`` of shape ``(n, K)`` (floats) for ``"mse"``,
     ``(n,)`` (integer labels) for ``"cross_entropy"``."""
-    choice(loss, LOSSES, "loss")
+    loss_name(loss)
     X = inputs(net, X)
     n, K = X.shape[0], net.widths[-1]
     if loss != "mse":
