@@ -1,11 +1,5 @@
-r"""Baselines beyond the paper's: Adam and ENorm (SGD, then Equi-normalization). SGD with
-momentum is ``gspace.SGD(momentum=0.9)``, G-SGD with momentum in G-space
-``gspace.GSGD(momentum=0.9)``. Both follow the optimizers' contract and step an MLP or a
-PlainCNN (whose nodes are channels); which of them are invariant under rescaling: the theory
-page, "Other optimizers".
-"""
-
-from __future__ import annotations
+r"""Baselines beyond the paper's, for an MLP or a PlainCNN (nodes: channels): Adam and ENorm
+(SGD, then Equi-normalization); their invariance: the theory page, "Other optimizers"."""
 
 import numbers
 
@@ -19,18 +13,7 @@ __all__ = ["Adam", "ENorm", "enorm_sweep"]
 
 class Adam(Optimizer):
     r"""Adam (Kingma and Ba, ICLR 2015, Algorithm 1) with bias correction, as
-    ``torch.optim.Adam``.
-
-    Parameters
-    ----------
-    lr : float, default 1e-3
-        Step size :math:`\eta > 0`.
-    betas : tuple of 2 float, default (0.9, 0.999)
-        :math:`\beta_1, \beta_2 \in [0, 1)`.
-    eps : float, default 1e-8
-        :math:`\epsilon > 0`.
-    weight_decay : float, default 0
-        :math:`\lambda \ge 0`, an L2 penalty added to the gradient (not AdamW's).
+    ``torch.optim.Adam``; ``weight_decay`` :math:`\lambda` is an L2 penalty (not AdamW's).
 
     Notes
     -----
@@ -87,21 +70,16 @@ class Adam(Optimizer):
 
 def enorm_sweep(net):
     r"""One Equi-normalization sweep (Stock et al., ICLR 2019, section 3, p = 2): ``g(net)``
-    for a positive rescaling ``g``, the same function.
-
-    For the hidden layers in order, each after the previous one's rescaling, node ``j``
-    (a channel of a PlainCNN) gets the factor
+    for a positive rescaling ``g``. Layer by layer, node ``j`` gets the factor
 
     .. math::
 
         c_j = \sqrt{\lVert w^{l+1}(j, \cdot) \rVert_2 /
                     \lVert (w^{l}(\cdot, j),\ b^{l}_j) \rVert_2}
 
-    (in-weights and bias times :math:`c_j`, out-weights divided by it), which minimizes the
-    layer's sum of squares :math:`c^2 \lVert in \rVert^2 + \lVert out \rVert^2 / c^2`. A node
-    whose in- or out-norm is 0 is left unscaled. Departure from the paper: the bias counts
-    with the in-weights, so the sweep is an exact rescaling. For an MLP it is one sweep of
-    :func:`gspace.balance`, computed independently.
+    (in-weights and bias times :math:`c_j`, out-weights divided by it), which minimizes
+    :math:`c^2 \lVert in \rVert^2 + \lVert out \rVert^2 / c^2`; 1 if a norm is 0. Departure
+    from the paper: the bias counts with the in-weights, so the sweep keeps the function.
     """
     ws = [np.array(w, dtype=np.float64) for w in net.weights]
     bs = None if net.biases is None else [np.array(b, dtype=np.float64) for b in net.biases]
@@ -122,12 +100,8 @@ def enorm_sweep(net):
 
 
 class ENorm(Optimizer):
-    r"""ENorm (Stock et al., ICLR 2019): an SGD step, then one :func:`enorm_sweep`,
-    :math:`w_t = \mathrm{sweep}(w_{t-1} - \eta (\nabla \ell(w_{t-1}) + \lambda w_{t-1}))`.
-
-    The sweep changes the weights, not the function. No momentum (a buffer would have to be
-    rescaled with the weights), as in the paper's released code. Errors as :class:`gspace.SGD`.
-    """
+    """ENorm (Stock et al., ICLR 2019): an SGD step, then one :func:`enorm_sweep`. No
+    momentum (its buffer would need rescaling), as in the paper's released code."""
 
     name = "ENorm"
 

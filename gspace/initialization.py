@@ -2,8 +2,6 @@
 G transformations (function, path values and G-SGD's trajectory unchanged); measurements in
 the docs (theory page, "Initialization")."""
 
-from __future__ import annotations
-
 import warnings
 
 import numpy as np
@@ -60,11 +58,9 @@ def normalize_skeleton_out_weights(net, skeleton=None):
 def balance(net, tol: float = 1e-10, max_iter: int = 10_000):
     """``(g(net), g)`` for the G transformation minimising the sum of squared parameters.
 
-    The cost is convex in ``log c`` and the nodes of one layer share no edge, so each sweep
-    sets node ``j`` of every hidden layer in turn to ``(O_j / I_j)^(1/4)`` (``I_j``, ``O_j``:
-    squared norms of its in- and out-parameters; a node with one of them 0 is left alone),
-    until no factor exceeds ``exp(tol)``; :class:`BalanceWarning` after ``max_iter`` sweeps.
-    """
+    The cost is convex in ``log c``; each sweep rescales node ``j`` of every hidden layer in
+    turn by ``(O_j / I_j)^(1/4)`` (squared norms of its out- and in-parameters; 1 if one is 0)
+    until no ``|log c| > tol``; :class:`BalanceWarning` after ``max_iter`` sweeps."""
     tol, max_iter = V.balance_args(net, tol, max_iter)
     ws = [w.copy() for w in net.weights]
     bs = None if net.biases is None else [b.copy() for b in net.biases]

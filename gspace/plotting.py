@@ -2,8 +2,6 @@
 :class:`matplotlib.figure.Figure` not registered with pyplot: no window, no display needed,
 no figure left open."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -42,16 +40,9 @@ def plot_history(history_or_list, path, title="Learning curves", *, labels=None,
 
 
 def history_figure(history_or_list, title="Learning curves", *, labels=None, splits=_SPLITS):
-    """A loss panel and an accuracy panel against the epoch, one colour per run.
-
-    Parameters
-    ----------
-    history_or_list : History or sequence of History
-    title : str
-    labels : sequence of str, optional
-        One per history; default :func:`history_label`.
-    splits : sequence of {"train", "val", "test"}
-        Drawn solid, dashed, dotted.
+    """A loss panel and an accuracy panel against the epoch for one History or a sequence
+    of them, one colour (and one of ``labels``, default :func:`history_label`) per run; the
+    ``splits`` drawn solid, dashed, dotted.
 
     Raises
     ------
@@ -119,15 +110,13 @@ def draw_network(net_or_widths, skeleton=None, ax=None, max_nodes: int = 200, sh
         color = _EDGE_COLORS.get((d["sigma"], d["pi"]), "0.75")
         style = "--" if w is not None and w < 0 else "-"
         ax.plot(*zip(pos[u], pos[v]), style, color=color, lw=lw, zorder=1 + d["skeleton"])
-    xs, ys = zip(*(pos[n] for n in G.nodes))
-    faces = ["0.85" if G.nodes[n]["bias"] else "white" for n in G.nodes]
-    ax.scatter(xs, ys, s=160, c=faces, edgecolors="black", zorder=3)
+    faces = ["0.85" if G.nodes[n]["bias"] else "white" for n in pos]
+    ax.scatter(*zip(*pos.values()), s=160, c=faces, edgecolors="black", zorder=3)
     for n in (n for n in G.nodes if G.nodes[n]["bias"]):
         ax.annotate("1", pos[n], ha="center", va="center", fontsize=7, zorder=4)
     ax.set_xticks(range(len(widths)), [f"layer {l}" for l in range(len(widths))])
     ax.set_yticks([])
-    for side in ("top", "right", "left"):
-        ax.spines[side].set_visible(False)
+    ax.spines[["top", "right", "left"]].set_visible(False)
     ax.set_title(f"widths {list(widths)}: skeleton pi-edges (blue), sigma-edges (red)")
     handles = [Line2D([], [], color=c, lw=lw, label=t) for c, lw, t in _LEGEND]
     if "weight" in next(iter(G.edges.values()), {}):

@@ -1,14 +1,12 @@
 """Gradient checking as a library function: centred differences in float64, the relative
 error ``|a - b| / max(1e-12, |a| + |b|)``, test points kept away from ReLU kinks."""
 
-from __future__ import annotations
-
 import numpy as np
 
 from .core.network import Gradients
 
-__all__ = ["rel_error", "numerical_gradient", "check_gradients"]
-__all__ += ["min_preactivation_margin", "away_from_kinks", "flat"]
+__all__ = ["rel_error", "numerical_gradient", "check_gradients", "min_preactivation_margin"]
+__all__ += ["away_from_kinks", "flat"]
 
 
 def flat(x) -> np.ndarray:
@@ -33,13 +31,8 @@ def rel_error(a, b, norm: bool = False) -> float:
 
 def numerical_gradient(f, x, h: float = 1e-6) -> np.ndarray:
     """Centred finite-difference gradient ``(f(x + h) - f(x - h)) / (2 h)`` of a scalar
-    function ``f`` (called with float64 arrays of the shape of ``x``); ``x`` is not modified.
-
-    Raises
-    ------
-    ValueError
-        If ``h`` is not a finite number > 0.
-    """
+    function ``f`` (called with float64 arrays of the shape of ``x``, which is not modified);
+    ValueError if ``h`` is not a finite number > 0."""
     ok = isinstance(h, (int, float, np.floating)) and not isinstance(h, bool)
     if not (ok and np.isfinite(h) and h > 0):
         raise ValueError(f"the finite-difference step h must be a finite number > 0, got {h!r}")
@@ -76,14 +69,8 @@ def away_from_kinks(net, X, margin: float = 1e-3) -> np.ndarray:
 
 
 def check_gradients(net, X, Y, loss: str = "mse", h: float = 1e-6):
-    """Back-propagation against centred finite differences on every weight and bias.
-
-    Returns
-    -------
-    error : float
-        ``rel_error(analytic, numeric, norm=True)`` over weights then biases.
-    analytic, numeric : Gradients
-    """
+    """Back-propagation against centred finite differences on every weight and bias:
+    ``(rel_error(analytic, numeric, norm=True), analytic, numeric)``, two Gradients."""
     _, analytic = net.loss_and_gradients(X, Y, loss=loss)
     num = numerical_gradient(lambda p: net.with_flat_params(p).loss(X, Y, loss), flat(net), h)
     params = [*net.weights, *(net.biases or [])]
