@@ -188,8 +188,9 @@ def test_accuracy_and_predict():
 def test_channel_graph_has_k2_parallel_edges_numbered_like_the_weights():
     """The channel graph: channels as nodes, k*k parallel edges per channel pair, one edge
     per kernel entry (edge index = position in the flat weights), centre-tap skeleton."""
-    net = gspace.PlainCNN(2, [3, 4], kernel_size=[3, 1], n_classes=2, bias=True,
-                          rng=np.random.default_rng(0))  # fmt: skip
+    net = gspace.PlainCNN(
+        2, [3, 4], kernel_size=[3, 1], n_classes=2, bias=True, rng=np.random.default_rng(0)
+    )
     G = channel_graph(net)
     flat = np.concatenate([p.ravel() for p in [*net.weights, *net.biases]])
     assert G.number_of_edges() == flat.size == net.m + net.H + 2
