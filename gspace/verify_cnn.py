@@ -1,11 +1,10 @@
 """``gspace verify --cnn``: check claims C1-C4, and the MLP claims C4 carries, on a plain CNN.
 
-The architecture is written ``C0:LAYERS:K`` with ``LAYERS`` a comma-separated list of conv
-layers ``<channels>k<kernel>s<stride>[p<pool>]`` (kernel, stride and pool default to 3, 1
-and 1), for example ``gspace verify --cnn 1:4k3s1,8k3s2:10 --image 8``: one input channel, a
-3x3 convolution to 4 channels, a 3x3 convolution of stride 2 to 8 channels, 10 outputs, on
-8x8 images. Every check runs on the channel graph against its explicit matrices
-(:class:`gspace.cnn.ChannelMatrices`, all paths listed), so the network must be small.
+The architecture is ``C0:LAYERS:K``, ``LAYERS`` comma-separated conv layers
+``<channels>k<kernel>s<stride>[p<pool>]`` (defaults 3, 1, 1): ``1:4k3s1,8k3s2:10`` is one input
+channel, a 3x3 convolution to 4 channels, one of stride 2 to 8, and 10 outputs. Every check
+compares with the channel graph's explicit matrices (:class:`gspace.cnn.ChannelMatrices`, all
+paths listed), so the network must be small.
 """
 
 from __future__ import annotations
@@ -39,12 +38,6 @@ def parse_cnn(spec: str) -> dict:
     ------
     ValueError
         A malformed spec, an even kernel, a count < 1, or more than ``MAX_PATHS`` paths.
-
-    Examples
-    --------
-    >>> parse_cnn("1:4k3s1,8k3s2p2:10")  # doctest: +NORMALIZE_WHITESPACE
-    {'in_channels': 1, 'channels': [4, 8], 'kernel_size': [3, 3], 'strides': [1, 2],
-     'pool': [1, 2], 'n_classes': 10}
     """
     parts = spec.split(":")
     layers = [_LAYER.fullmatch(x) for x in parts[1].split(",")] if len(parts) == 3 else [None]
@@ -73,43 +66,15 @@ def parse_cnn(spec: str) -> dict:
 
 
 def check_image(spec: str, image: int) -> None:
-    """Raise ``ValueError`` if ``image x image`` pictures are too small for the pooling of
-    ``spec``.
-
-    Examples
-    --------
-    >>> check_image("1:2k3s2p2:2", 2)
-    Traceback (most recent call last):
-    ...
-    ValueError: images of 2x2 pixels are too small for this network: conv layer 1 outputs 1x1, ...
-    """
+    """Raise ``ValueError`` if ``image x image`` pictures are too small for ``spec``."""
     net = PlainCNN(**parse_cnn(spec), rng=np.random.default_rng(0))
     net.forward(np.zeros((1, net.widths[0], image, image)))
 
 
 def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> list:
-    """Check C1-C4 and the carried claims I1, I2, W1, W2, A2, A3, A4 on one plain CNN.
-
-    Parameters
-    ----------
-    spec : str
-        ``C0:LAYERS:K`` (see :func:`parse_cnn`).
-    image : int, default 8
-        Side of the square test images.
-    bias : bool, default False
-        Networks with (nonzero) biases.
-    seed : int, default 0
-        Seeds the network, the images and the rescaling.
-
-    Returns
-    -------
-    list of gspace.verify.ClaimResult
-
-    Examples
-    --------
-    >>> [(r.claim, r.holds) for r in verify_cnn("1:2k3s1:2", image=4)][:3]
-    [('C1', True), ('C2', True), ('C3', True)]
-    """
+    """Check C1-C4 and the carried I1, I2, W1, W2, A2, A3, A4 on the plain CNN ``spec`` (see
+    :func:`parse_cnn`) with ``image x image`` inputs; a list of
+    :class:`gspace.verify.ClaimResult`."""
     kw = parse_cnn(spec)
     check_image(spec, image)
     rng = np.random.default_rng(seed)
@@ -124,13 +89,13 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
     gf, v = flat(grads), cm.basis_values(w)
     dv = cm.inverse_chain_rule(w, gf)
     lr = 0.1 / max(1e-300, float(np.max(np.abs(dv / v))))  # values move by at most 10%
-    checks, route = {}, "explicit (channel graph)"
+    checks = {}
 
     def check(claim, checked):
-        def deco(f):
-            checks[claim] = lambda: (checked, *f(), route)
+        def register(f):
+            checks[claim] = lambda: (checked, *f(), "explicit (channel graph)")
 
-        return deco
+        return register
 
     def twin_error(opt, steps=1, weights=False):
         a, b = list(twin_runs(net, g, opt, X, Y, steps))[-1]
@@ -144,32 +109,21 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
         return f"output rel. difference {err:.1e}", err < 1e-12
 
     @check(
-        "C2",
-        f"structure matrix of the channel graph ({cm.A.shape[0]} x {cm.A.shape[1]}) has rank "
-        f"M - H; path values are G-invariant",
+        "C2", f"channel-graph A ({cm.A.shape[0]} x {cm.A.shape[1]}) has rank M - H; v(g w) = v(w)"
     )
     def _():
-        r = cm.rank()
-        err = float(
-            np.max(np.abs(cm.A.T @ (np.log(np.abs(flat(g.apply(net)))) - np.log(np.abs(w)))))
-        )
-        return (
-            f"rank {r}, M - H = {cm.M - net.H}; max |log v(g w) - log v(w)| {err:.1e}",
-            r == cm.M - net.H and err < 1e-10,
-        )
+        r, log_w = cm.rank(), np.log(np.abs(w))
+        err = float(np.max(np.abs(cm.A.T @ (np.log(np.abs(flat(g.apply(net)))) - log_w))))
+        ok = r == cm.M - net.H and err < 1e-10
+        return f"rank {r}, M - H = {cm.M - net.H}; max |log v(g w) - log v(w)| {err:.1e}", ok
 
     @check("C3", "centre-tap basis: M - H independent paths, every path an integer combination")
     def _():
-        alpha = cm.exponents()
-        r = rank_svd(cm.Ab)[0]
-        ok = r == cm.Ab.shape[1] == cm.M - net.H  # exponents() checks A' alpha = A exactly
+        alpha, r = cm.exponents(), rank_svd(cm.Ab)[0]  # exponents() checks A' alpha = A exactly
+        ok = r == cm.Ab.shape[1] == cm.M - net.H
         return f"rank {r}; exponents in {alpha.min()}..{alpha.max()}", ok
 
-    @check(
-        "C4",
-        "G-SGD step (gspace.GSGD, core gsgd_step) = the explicit-matrix step (A1 on the "
-        "channel graph)",
-    )
+    @check("C4", "G-SGD step (gspace.GSGD, core gsgd_step) = the explicit-matrix step (A1)")
     def _():
         ref = cm.gsgd_step(w, gf, lr)
         e1 = rel_error(flat(GSGD(lr=lr).step(net, grads)), ref, norm=True)
@@ -179,16 +133,14 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
     @check("I1", "dl/dv by ICR = finite differences in path space (weights by dense WA)")
     def _():
         mine = flat(inverse_chain_rule(net, grads))[~cm.sigma]
-        picks = np.union1d([0], rng.choice(len(v), size=min(5, len(v)), replace=False))
-        fd = []
+        picks, fd = np.union1d([0], rng.choice(len(v), size=min(5, len(v)), replace=False)), []
         for j in picks:
             h, losses = 1e-6 * abs(v[j]), []
             for s in (1, -1):
                 v2 = v.copy()
                 v2[j] += s * h
-                losses.append(
-                    net.with_flat_params(cm.weight_allocation(w, v2)).loss(X, Y, loss="mse")
-                )
+                new = net.with_flat_params(cm.weight_allocation(w, v2))
+                losses.append(new.loss(X, Y, loss="mse"))
             fd.append((losses[0] - losses[1]) / (2 * h))
         err = rel_error(mine[picks], np.array(fd), norm=True)
         return f"relative error {err:.1e} on {len(picks)} basis paths", err < 1e-5
@@ -198,15 +150,12 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
         rel = cm.icr_residual(w, gf)
         return f"residual of F = A'u on all rows: {rel:.1e}", rel < 1e-10
 
-    @check(
-        "W1", "after Weight-Allocation every basis-path value is v - lr dl/dv; sigma-edges fixed"
-    )
+    @check("W1", "after Weight-Allocation every basis-path value is v - lr dl/dv; sigma fixed")
     def _():
         new = flat(GSGD(lr=lr).step(net, grads))
         err = rel_error(cm.basis_values(new), v - lr * dv)
-        return f"max rel. error {err:.1e}", err < 1e-10 and np.array_equal(
-            new[cm.sigma], w[cm.sigma]
-        )
+        ok = err < 1e-10 and np.array_equal(new[cm.sigma], w[cm.sigma])
+        return f"max rel. error {err:.1e}", ok
 
     @check("W2", "the Weight-Allocation matrix [B, A'] has rank M")
     def _():

@@ -10,6 +10,7 @@ import pytest
 
 import gspace.verify as gv
 from gspace.cli import main
+from gspace.core.paths import num_params
 
 ALL = ["G1", "G2", "G3", "G4", "P1", "S1", "R1", "R2", "B1", "B2", "B3", "B4"]
 ALL += ["I1", "I2", "W1", "W2", "A1", "A2", "A3", "A4"]
@@ -115,4 +116,45 @@ def test_routes_are_picked_by_size():
     assert all("SVD" in route for route in routes.values()), routes
     big = gv.verify([20] * 8 + [5], claims=["B1", "B4", "W2"])
     assert all(r.holds and r.route.startswith("certificate") for r in big), big
-    assert gv.num_params([20] * 8 + [5]) > gv.DENSE_LIMIT >= gv.num_params([3, 4, 4, 2])
+    assert num_params([20] * 8 + [5]) > gv.DENSE_LIMIT >= num_params([3, 4, 4, 2])
+
+
+def test_format_table_layout():
+    """One row per claim, then the measured value and the route under the checked text."""
+    rows = [gv.ClaimResult("R1", "rank", "28", True, "explicit", 0.01)]
+    assert gv.format_table(rows, "head").splitlines() == [
+        "head",
+        "claim  holds  seconds  checked / measured / route",
+        "R1     yes       0.01  rank",
+        "                       measured: 28",
+        "                       route:    explicit",
+        "all 1 claims hold",
+    ]
+    rows.append(gv.ClaimResult("G2", "f", "1", False, "explicit"))
+    assert gv.format_table(rows).splitlines()[-1] == "FAILED: G2"
+    d = rows[0].to_dict()
+    assert list(d) == ["claim", "holds", "detail", "checked", "measured", "route", "seconds"]
+    assert d["detail"] == "rank: 28 [route: explicit]"
+
+
+def test_run_cli_prints_the_header_and_returns_0(capsys):
+    """``run_cli`` without ``no_progress`` (the namespace other callers build)."""
+    args = argparse.Namespace(widths=[2, 2, 1], bias=False, json=False, seed=0)
+    assert gv.run_cli(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("gspace verify: widths [2, 2, 1], no biases, seed 0: m = 6 parameters")
+    assert out.rstrip().endswith("all 20 claims hold")
+
+
+def test_parse_cnn_reads_every_field():
+    from gspace.verify_cnn import parse_cnn
+
+    assert parse_cnn("1:4k3s1,8k3s2p2:10") == {
+        "in_channels": 1,
+        "channels": [4, 8],
+        "kernel_size": [3, 3],
+        "strides": [1, 2],
+        "pool": [1, 2],
+        "n_classes": 10,
+    }
+    assert parse_cnn("3:5:2")["kernel_size"] == [3]  # defaults: kernel 3, stride 1, pool 1
