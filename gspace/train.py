@@ -17,13 +17,10 @@ import numpy as np
 from . import validation as V
 from .baselines import Adam, ENorm
 from .cnn import PlainCNN
-from .core.network import MLP, loss_and_output_error
+from .core.network import loss_and_output_error
 from .core.optim import SGD, PathSGD
 from .datasets import Dataset
 from .fast import GSGD
-
-__all__ = ["SCHEDULES", "Schedule", "make_schedule", "History", "TrainingDiverged", "fit"]
-__all__ += ["OPTIMIZERS", "make_optimizer", "evaluate"]
 
 SCHEDULES = ("constant", "exp", "multistep")
 OPTIMIZERS = ("sgd", "pathsgd", "gsgd", "sgd-momentum", "gsgd-momentum", "adam", "enorm")
@@ -112,10 +109,9 @@ def make_schedule(name="constant", lr=0.1, *, k=0.01, milestones=(), gamma=0.1) 
 
 @dataclass
 class History:
-    """What :func:`fit` measured, one entry per epoch (entry 0: before training).
+    """What :func:`fit` measured, one entry per epoch (0: before training), and its settings.
 
-    ``lr`` is None at epoch 0; a loss or accuracy is None for an empty split. ``seconds`` are
-    the wall-clock seconds of the epoch's training steps; ``config`` the run's settings.
+    ``lr`` is None at epoch 0, a loss or accuracy None for an empty split (:doc:`/data`).
     """
 
     epoch: list = field(default_factory=list)
@@ -155,10 +151,7 @@ class History:
         return "\n".join(lines)
 
     def to_json(self, path) -> Path:
-        """Write the history to ``path`` and its ``seconds`` to ``STEM.timing.json`` beside it.
-
-        Two runs with the same settings write byte-identical files ``path``.
-        """
+        """Write ``path``, the same for the same settings, and ``STEM.timing.json`` beside it."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         d = asdict(self)
@@ -203,11 +196,9 @@ def _inputs(net, X: np.ndarray) -> np.ndarray:
 
 
 def evaluate(net, X, y, loss: str = "cross_entropy", chunk: int = 4096):
-    """Mean loss and accuracy of ``net`` on ``(X, y)``, computed ``chunk`` samples at a time.
+    """Mean loss and accuracy of ``net`` on rows ``X`` with labels ``y``, ``chunk`` at a time.
 
-    ``X`` has shape ``(n, d)`` (rows of square images for a PlainCNN, as in :func:`fit`), ``y``
-    integer labels; ``loss="mse"`` compares the outputs with their one-hot rows. Returns
-    ``(loss, accuracy)``, ``(None, None)`` if ``n == 0``; the loss may be inf or nan.
+    ``(None, None)`` if there are no rows; the loss may be inf or nan. As in :func:`fit`.
     """
     V.loss_name(loss)
     chunk = V.integer(chunk, "chunk", kind=TypeError)
@@ -278,8 +269,7 @@ def fit(
     ValueError, TypeError
         Bad arguments, found before training starts.
     """
-    if not isinstance(net, (MLP, PlainCNN)):
-        raise TypeError(f"net must be a gspace.MLP or gspace.PlainCNN, got {type(net).__name__}")
+    V.network(net)
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a Dataset (gspace.datasets.load), got {type(data).__name__}")
     if not (hasattr(optimizer, "step") and hasattr(optimizer, "lr")):
