@@ -257,12 +257,8 @@ def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
 
 
 def split_indices(n: int, val_fraction: float, test_fraction: float, seed=0, limit=None):
-    """Sorted, disjoint ``train, val, test`` indices into ``0..n-1`` (fractions in ``[0, 1)``).
-
-    One permutation from ``np.random.default_rng(seed)`` (or the Generator ``seed``), cut to
-    ``u = min(n, limit)`` entries: the first ``round(u * test_fraction)`` are the test set,
-    the next ``round(u * val_fraction)`` the validation set, the rest the training set.
-    """
+    """Sorted, disjoint ``train, val, test`` indices into ``0..n-1`` (fractions in ``[0, 1)``)
+    of a permutation by ``seed`` (an int or a Generator), cut to ``limit`` (:doc:`/data`)."""
     _positive_int(n, "n")
     if limit is not None:
         _positive_int(limit, "limit")

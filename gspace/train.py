@@ -29,17 +29,14 @@ _PRESETS = {"sgd-momentum": ("sgd", 0.9), "gsgd-momentum": ("gsgd", 0.9)}
 
 
 class TrainingDiverged(FloatingPointError):
-    """Non-finite loss, gradients or weights in :func:`fit`; ``history``: what came before."""
+    """:func:`fit` met a non-finite loss, gradient or weight; ``history``: the epochs before."""
 
     history = None
 
 
 def make_optimizer(name: str, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
-    """The optimizer of a name in :data:`OPTIMIZERS` (the one factory of gspace).
-
-    The ``-momentum`` names are SGD and G-SGD with momentum 0.9; only the paper's three,
-    ``"sgd"``, ``"pathsgd"`` and ``"gsgd"``, take a ``momentum`` argument.
-    """
+    """The optimizer of a name in :data:`OPTIMIZERS`: the paper's three first (the only ones
+    that take ``momentum``), then SGD and G-SGD with momentum 0.9, Adam and ENorm."""
     V.choice(name, OPTIMIZERS, "optimizer")
     if momentum and name not in OPTIMIZERS[:3]:
         raise ValueError(f"optimizer {name!r} takes no momentum argument, got {momentum}")
@@ -50,12 +47,7 @@ def make_optimizer(name: str, lr: float, momentum: float = 0.0, weight_decay: fl
 
 @dataclass(frozen=True)
 class Schedule:
-    r"""A learning-rate schedule, ``schedule(epoch) -> lr`` (epochs from 0).
-
-    ``"constant"``: :math:`\eta_t = \eta`; ``"exp"``: :math:`\eta_t = \eta e^{-k t}`;
-    ``"multistep"``: :math:`\eta_t = \eta \gamma^{|\{m \in M : m \le t\}|}`, ``M`` the
-    milestones. Build it with :func:`make_schedule`, which checks the parameters.
-    """
+    """A learning-rate schedule ``schedule(epoch) -> lr``, epochs from 0 (:doc:`/data`)."""
 
     name: str
     lr: float
@@ -90,10 +82,7 @@ class Schedule:
 
 
 def make_schedule(name="constant", lr=0.1, *, k=0.01, milestones=(), gamma=0.1) -> Schedule:
-    """A checked :class:`Schedule` (``lr > 0``, ``k >= 0``, ``gamma > 0``, milestones >= 0).
-
-    The authors' settings are on :doc:`/data`. ValueError or TypeError for a bad argument.
-    """
+    """A checked :class:`Schedule`; ValueError or TypeError for a bad argument (:doc:`/data`)."""
     V.choice(name, SCHEDULES, "schedule")
     lr, k, gamma = V.learning_rate(lr), V.real(k, "k"), V.real(gamma, "gamma")
     if k < 0 or gamma <= 0:
@@ -172,7 +161,7 @@ class History:
             history = cls(**d)
         except (json.JSONDecodeError, TypeError, KeyError) as err:
             raise ValueError(f"{path}: not valid JSON of a history ({err})") from None
-        n = len(history.epoch) if isinstance(history.epoch, list) else "?"
+        n = len(history.epoch) if isinstance(history.epoch, list) else None
         for key in _SERIES:
             values = getattr(history, key)
             if not isinstance(values, list) or (values and len(values) != n):
@@ -262,12 +251,8 @@ def fit(
     log : callable, optional
         Called with a one-line summary after every epoch (e.g. ``log=print``).
 
-    Raises
-    ------
-    TrainingDiverged
-        When the loss, the gradients or the weights become non-finite.
-    ValueError, TypeError
-        Bad arguments, found before training starts.
+    Raises TrainingDiverged when the loss, the gradients or the weights become non-finite,
+    ValueError or TypeError for bad arguments, before training starts.
     """
     V.network(net)
     if not isinstance(data, Dataset):
@@ -288,9 +273,7 @@ def fit(
     if schedule is None or isinstance(schedule, str):
         schedule = make_schedule(schedule or "constant", optimizer.lr)
     elif not callable(schedule):
-        raise TypeError(
-            f"schedule must be None, a name or a callable, not {type(schedule).__name__}"
-        )
+        raise TypeError(f"schedule must be a name, None or callable, got {type(schedule).__name__}")
     lrs = []
     for t in range(epochs):  # every learning rate checked before any training
         try:
@@ -305,8 +288,9 @@ def fit(
     config.update(optimizer_repr=repr(optimizer), lr=lrs[0])
     config.update(momentum=getattr(optimizer, "momentum", None))
     config.update(weight_decay=getattr(optimizer, "weight_decay", None))
-    config.update(epochs=epochs, batch_size=batch_size, loss=loss, seed=seed)
+    config.update(epochs=epochs, batch_size=batch_size, loss=loss)
     config["schedule"] = schedule.to_dict() if isinstance(schedule, Schedule) else repr(schedule)
+    config["seed"] = seed
     history = History(config=config)
 
     def record(epoch: int, lr, seconds: float) -> None:
