@@ -66,6 +66,18 @@ def test_convolution_is_cross_correlation_with_zero_padding():
     np.testing.assert_array_equal(z[0, 0], expected)
     z2 = gspace.cnn.conv2d_forward(X, W, 2)
     np.testing.assert_array_equal(z2[0, 0], expected[::2, ::2])
+    box = gspace.cnn.conv2d_forward(np.arange(9.0).reshape(1, 1, 3, 3), np.ones((1, 1, 3, 3)), 1)
+    np.testing.assert_array_equal(box[0, 0], [[8, 15, 12], [21, 36, 27], [20, 33, 24]])  # 3x3 sums
+
+
+def test_shape_facts_of_the_channel_graph_and_from_weights():
+    """widths, m (kernel entries and output weights) and H (hidden channels) are those of the
+    channel graph; from_weights builds the network the weights describe."""
+    net = gspace.PlainCNN(1, [4, 8], strides=[1, 2], n_classes=3, rng=np.random.default_rng(0))
+    assert net.forward(np.ones((2, 1, 6, 6))).shape == (2, 3)
+    assert (net.widths, net.m, net.H) == ([1, 4, 8, 3], 4 * 9 + 32 * 9 + 24, 12)
+    net = gspace.PlainCNN.from_weights([np.ones((1, 2, 1, 1)), np.ones((2, 1))])
+    assert float(net.forward(np.full((1, 1, 2, 2), 3.0))[0, 0]) == 6.0  # 2 channels of 3
 
 
 def test_chunked_im2col_equals_one_chunk(monkeypatch):
@@ -176,8 +188,9 @@ def test_accuracy_and_predict():
 def test_channel_graph_has_k2_parallel_edges_numbered_like_the_weights():
     """The channel graph: channels as nodes, k*k parallel edges per channel pair, one edge
     per kernel entry (edge index = position in the flat weights), centre-tap skeleton."""
-    net = gspace.PlainCNN(2, [3, 4], kernel_size=[3, 1], n_classes=2, bias=True,
-                          rng=np.random.default_rng(0))  # fmt: skip
+    net = gspace.PlainCNN(
+        2, [3, 4], kernel_size=[3, 1], n_classes=2, bias=True, rng=np.random.default_rng(0)
+    )
     G = channel_graph(net)
     flat = np.concatenate([p.ravel() for p in [*net.weights, *net.biases]])
     assert G.number_of_edges() == flat.size == net.m + net.H + 2
@@ -197,6 +210,7 @@ def test_draw_channel_graph_draws_each_bundle_once():
     ax = draw_channel_graph(net)
     assert len(ax.lines) == 3 + 9 + 6  # one line per channel pair, not per tap
     assert sum(t.get_text() == "3x3" for t in ax.texts) == 12
+    assert ax.get_title() == "channel graph [1, 3, 3, 2]: 114 edges in 18 bundles"
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="too many"):
         draw_channel_graph(gspace.PlainCNN(1, [50, 50], rng=np.random.default_rng(0)))

@@ -196,8 +196,9 @@ def test_C4_A2_gsgd_trajectory_is_invariant(arch, seed):
 def test_C4_A3_sgd_trajectory_is_not_invariant():
     """C4 / A3, the negative control: plain SGD from w and from g(w) gives different
     functions after one step (and the same check passes for G-SGD)."""
-    net = gspace.PlainCNN(2, [4, 4], strides=[1, 2], bias=True, init="skeleton-unit",
-                          rng=np.random.default_rng(0))  # fmt: skip
+    net = gspace.PlainCNN(
+        2, [4, 4], strides=[1, 2], bias=True, init="skeleton-unit", rng=np.random.default_rng(0)
+    )
     net = net.with_params(net.weights, [b + 0.1 for b in net.biases])  # nonzero biases
     X = np.random.default_rng(1).normal(size=(8, 2, 6, 6))
     y = np.arange(8) % 10

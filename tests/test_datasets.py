@@ -524,3 +524,31 @@ def test_dataset_copies_arrays_the_caller_can_still_change():
     )
     X[0, 0] = 5.0
     assert data.X_train[0, 0] == 0.0 and data.X_test[0, 0] == 0.0
+
+
+# ---------------------------------------------------------------------------- former doctests
+def test_read_idx_reads_a_file_written_byte_by_byte(tmp_path):
+    """Magic 0x00000801 (unsigned bytes, one dimension), size 3, then the data."""
+    path = tmp_path / "tiny-idx1-ubyte"
+    path.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
+    assert datasets.read_idx(path).tolist() == [7, 8, 9]
+
+
+def test_digits_default_split_and_repr():
+    data = datasets.load("digits")
+    assert repr(data) == (
+        "Dataset(name='digits', n_features=64, n_classes=10, train=1257, val=270, test=270)"
+    )
+    assert abs(float(data.X_train.mean())) < 1e-12
+
+
+def test_split_indices_rounds_the_fractions_of_ten_samples():
+    train, val, test = datasets.split_indices(10, 0.2, 0.3, seed=0)
+    assert (len(train), len(val), len(test)) == (5, 2, 3)
+    assert sorted([*train, *val, *test]) == list(range(10))
+
+
+def test_teacher_defaults_and_sizes():
+    data = datasets.load("teacher", n_samples=100)
+    assert (data.n_features, data.n_classes) == (10, 3)
+    assert len(data.y_train) + len(data.y_val) + len(data.y_test) == 100

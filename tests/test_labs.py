@@ -1,10 +1,13 @@
 """The teaching labs (gspace.labs, ``gspace lab``): the reference passes every check, the
 untouched starter fails every check, an independent NumPy solution passes, a planted mistake
-fails with a message that names the function, the input and the expected value."""
+fails with a message that names the function, the input and the expected value; the starter is
+the lab's source with its marked parts replaced or left out, and bad markers are refused."""
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +38,74 @@ def test_objectives_are_the_starters_bullets(name):
     objectives = labs.objectives(name)
     assert len(objectives) >= 3 and all(o and "\n" not in o for o in objectives)
     assert all(o.split()[0] in labs.starter_text(name) for o in objectives)
+    if name == "paths":
+        assert (
+            objectives[0] == "list the paths of a layered network and compute their values v_p(w)"
+        )
+
+
+def _functions(tree):
+    return {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+
+
+@pytest.mark.parametrize("name", list(labs.LABS))
+def test_starter_is_the_source_without_its_marked_parts(name):
+    """Every line of the starter is a line of the lab's source, in order, except the raises
+    that replace the solutions; the starter has the student's functions, exactly the graded
+    ones raising the TODO, and none of the checks, gspace internals or markers."""
+    source = (ROOT / "gspace" / "labs" / f"{labs.LABS[name]}.py").read_text()
+    starter, todo = labs.starter_text(name), 'raise NotImplementedError("TODO")'
+    rest = iter(source.splitlines())
+    for line in starter.splitlines():
+        if line.strip() and line.strip() != todo:
+            assert line in rest, f"not in the source, or out of order: {line!r}"
+    for word in ("SOLUTION", "HIDDEN", "from .", "check_", "gspace.core", "LabFailure"):
+        assert word not in starter
+    mine = _functions(ast.parse(starter))
+    assert set(mine) == {
+        n for n in _functions(ast.parse(source)) if not n.startswith(("check_", "_"))
+    }
+    stubs = {n for n, f in mine.items() if ast.unparse(f.body[-1]) == todo.replace('"', "'")}
+    graded = re.findall(r'call\(student, "(\w+)"|same\(\s*student,\s*(\w+),', source)
+    assert stubs and stubs == {a or b for a, b in graded} and todo not in source
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "def f():\n    # BEGIN SOLUTION\n    return 1\n",  # never closed
+        "def f():\n    return 1\n    # END SOLUTION\n",  # closes nothing
+        "# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n",  # a solution outside a function
+        "def f():\n    # BEGIN HIDDEN\n    x = 1\n    # END HIDDEN\n",  # hidden inside one
+        "# BEGIN HIDDEN\n# BEGIN HIDDEN\n# END HIDDEN\n# END HIDDEN\n",  # nested
+        "def f():\n    # BEGIN SOLUTION\n    x = 1\n# END HIDDEN\n",  # closes another block
+        "def f():\n    #BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n",  # malformed
+        "x = 1  # SOLUTION\n",  # a one-line solution outside a function
+        "# BEGIN HIDDEN\ndef f():\n    return 1  # SOLUTION\n# END HIDDEN\n",  # inside hidden
+    ],
+)
+def test_bad_markers_are_refused(text):
+    with pytest.raises(ValueError, match="line|never closed"):
+        labs.to_starter(text)
+
+
+def test_to_starter_on_a_small_source():
+    source = (
+        '"""Doc."""\n\nimport numpy as np\n\n# BEGIN HIDDEN\nimport gspace\n# END HIDDEN\n\n\n'
+        "def f(x):\n"
+        '    """Twice x."""\n'
+        "    # TODO: a hint\n"
+        "    return 2 * x  # SOLUTION\n\n\n"
+        "def g(x):\n"
+        "    # BEGIN SOLUTION\n    y = x + 1\n    return y\n    # END SOLUTION\n\n\n"
+        "# BEGIN HIDDEN\ndef check_f(student, rng):\n    pass\n# END HIDDEN\n"
+    )
+    todo = '    raise NotImplementedError("TODO")\n'
+    assert labs.to_starter(source) == (
+        '"""Doc."""\n\nimport numpy as np\n\n\n'
+        f'def f(x):\n    """Twice x."""\n    # TODO: a hint\n{todo}\n\n'
+        f"def g(x):\n{todo}"
+    )
 
 
 @pytest.mark.parametrize("name", ["scaling", "paths", "gsgd"])
@@ -149,7 +220,8 @@ def test_cli_never_overwrites_a_file(tmp_path, capsys):
 @pytest.mark.slow
 def test_lab_works_from_a_fresh_non_editable_install(tmp_path):
     """Build a wheel, install it (no editable link to the sources) and run ``gspace lab`` from
-    another directory: the starters are package data and every reference passes."""
+    another directory: the starters are written from the installed lab sources, every reference
+    passes and every untouched starter fails."""
     wheel_dir, target, work = tmp_path / "wheel", tmp_path / "site", tmp_path / "work"
     src = tmp_path / "src"  # a copy, so that the build leaves nothing in the repository
     shutil.copytree(ROOT / "gspace", src / "gspace", ignore=shutil.ignore_patterns("__pycache__"))
@@ -162,7 +234,7 @@ def test_lab_works_from_a_fresh_non_editable_install(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     (wheel,) = wheel_dir.glob("gspace-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert {f"gspace/labs/starters/{m}.py" for m in labs.LABS.values()} <= set(names)
+    assert {f"gspace/labs/{m}.py" for m in labs.LABS.values()} <= set(names)
     install = ["install", "--no-deps", "--target", str(target), str(wheel)]
     subprocess.run(pip + install, check=True, capture_output=True)
     env = dict(os.environ, PYTHONPATH=str(target), MPLBACKEND="Agg")

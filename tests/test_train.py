@@ -378,3 +378,37 @@ def test_fit_trains_a_plain_cnn_on_rows_read_as_square_images():
     two = gspace.PlainCNN(2, [4], rng=np.random.default_rng(0))  # 64 = 2 x 32: not square
     with pytest.raises(ValueError, match="2 input channels"):
         fit(two, gspace.SGD(lr=0.1), data, epochs=1)
+
+
+# ---------------------------------------------------------------------------- former doctests
+def test_history_table_format():
+    h = History(epoch=[0, 1], lr=[None, 0.1], train_loss=[2.0, 1.0], train_acc=[0.1, 0.5])
+    h.val_acc, h.test_acc = [0.1, 0.4], [0.2, 0.45]
+    assert h.table() == (
+        "epoch       lr  train loss  train acc  val acc  test acc\n"
+        "    0        -      2.0000     0.1000   0.1000    0.2000\n"
+        "    1      0.1      1.0000     0.5000   0.4000    0.4500"
+    )
+
+
+def test_make_optimizer_reprs():
+    from gspace.train import make_optimizer
+
+    assert repr(make_optimizer("sgd", 0.1, momentum=0.9)) == (
+        "SGD(lr=0.1, momentum=0.9, weight_decay=0.0)"
+    )
+    assert repr(make_optimizer("gsgd-momentum", 0.01)) == (
+        "GSGD(lr=0.01, momentum=0.9, weight_decay=0.0)"
+    )
+
+
+def test_schedule_values_by_hand():
+    s = make_schedule("multistep", lr=1.0, milestones=(2, 4))
+    assert [s(t) for t in range(6)] == pytest.approx([1.0, 1.0, 0.1, 0.1, 0.01, 0.01])
+    assert round(make_schedule("exp", lr=0.1, k=0.01)(100), 6) == 0.036788
+
+
+def test_evaluate_by_hand():
+    """The identity network predicts class 0 for [1, 0] and class 1 for [0, 1]."""
+    net = gspace.MLP.from_weights([np.eye(2)])
+    assert evaluate(net, np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 0]))[1] == 0.5

@@ -119,8 +119,10 @@ y = rng.integers(0, 2, size=len(X))
 _, grads = net.loss_and_gradients(X, y)
 flat = np.concatenate([p.ravel() for p in grads.weights])
 dense = cm.gsgd_step(w, flat, lr=0.05)
-for name, new in (("gspace.GSGD", gspace.GSGD(lr=0.05).step(net, grads)),
-                  ("core gsgd_step", gsgd_step(net, grads, 0.05))):  # fmt: skip
+for name, new in (
+    ("gspace.GSGD", gspace.GSGD(lr=0.05).step(net, grads)),
+    ("core gsgd_step", gsgd_step(net, grads, 0.05)),
+):
     got = np.concatenate([p.ravel() for p in new.weights])
     err = np.max(np.abs(got - dense) / np.abs(dense))
     print(f"C4: {name} vs explicit matrices: max rel. diff {err:.1e}")

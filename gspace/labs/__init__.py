@@ -1,26 +1,18 @@
-"""Teaching labs: starter files with TODOs, graded against gspace's own functions.
+"""Teaching labs graded against gspace's own functions (``gspace lab``; :doc:`/teachers`).
 
-Each lab is a module of this package with a title, learning objectives, the reference
-functions (thin adapters onto gspace: where the solution lives) and the graded checks, plus a
-starter file in ``starters/`` that states in docstrings what to implement. The checks call
-the student's functions on drawn inputs and compare with the reference; a failure says which
-function, on which input, what was expected and what came back. ``gspace lab`` is the command
-line (``run_cli``); the teachers page of the docs has a one-hour plan per lab.
-
-Examples
---------
->>> from gspace import labs
->>> list(labs.LABS)
-['scaling', 'paths', 'gsgd', 'experiment']
->>> all(r.passed for r in labs.grade("paths", "reference"))
-True
+A lab is one source, ``lab_NAME.py``: the student's functions with their solutions (calling
+gspace), then gspace's imports and the graded checks (``check_*``, run in order) between
+``# BEGIN HIDDEN`` and ``# END HIDDEN`` lines. The starter (:func:`to_starter`) leaves the
+hidden parts out and writes ``raise NotImplementedError("TODO")`` for each solution: a line
+ending in ``# SOLUTION``, or the lines between ``# BEGIN SOLUTION`` and ``# END SOLUTION``.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib
-import importlib.resources
-import importlib.util
+import re
+import runpy
 import sys
 import traceback
 import types
@@ -29,16 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["LABS", "LabFailure", "Result", "get", "starter_text", "objectives", "write_starter"]
-__all__ += ["grade"]
+__all__ = ["LABS", "LabFailure", "Result", "get", "to_starter", "starter_text", "objectives"]
+__all__ += ["write_starter", "grade"]
 
 #: Lab name -> module of this package, in teaching order.
-LABS = {
-    "scaling": "lab_scaling",
-    "paths": "lab_paths",
-    "gsgd": "lab_gsgd",
-    "experiment": "lab_experiment",
-}
+LABS = {name: f"lab_{name}" for name in ("scaling", "paths", "gsgd", "experiment")}
 
 
 class LabFailure(AssertionError):
@@ -55,42 +42,60 @@ class Result:
 
 
 def get(name: str) -> types.ModuleType:
-    """The module of lab ``name`` (``TITLE``, ``REFERENCE``, ``CHECKS``)."""
+    """The module of lab ``name``: the solution and its checks."""
     if name not in LABS:
         raise ValueError(f"unknown lab {name!r}; the labs are: {', '.join(LABS)}")
     return importlib.import_module(f"{__name__}.{LABS[name]}")
 
 
-def starter_text(name: str) -> str:
-    """The text of lab ``name``'s starter file (shipped as package data)."""
-    get(name)
-    return (importlib.resources.files(__name__) / "starters" / f"{LABS[name]}.py").read_text(
-        encoding="utf-8"
-    )
-
-
-def objectives(name: str) -> list[str]:
-    """The learning objectives of lab ``name``, as its starter file states them.
-
-    Examples
-    --------
-    >>> objectives("paths")[0]
-    'list the paths of a layered network and compute their values v_p(w)'
-    """
-    text = starter_text(name).split("Learning objectives\n-------------------\n", 1)[1]
-    return [" ".join(b.split()).rstrip(";.") for b in text.split("\n\n")[0][2:].split("\n* ")]
-
-
-def write_starter(name: str, out_dir=".") -> Path:
-    """Write the starter of lab ``name`` into ``out_dir``; never overwrite a file.
+def to_starter(source: str) -> str:
+    """A lab's ``source`` as the student gets it: solutions replaced, hidden parts left out.
 
     Raises
     ------
-    FileExistsError
-        If the file is already there (a student's work is never overwritten).
+    ValueError
+        A marker that is malformed, unpaired or nested, a solution outside a function body or
+        a hidden part inside one.
     """
-    text = starter_text(name)
-    path = Path(out_dir) / f"{LABS[name]}.py"
+    out, block = [], None  # the open block: (kind, indentation)
+    for n, line in enumerate(source.splitlines(keepends=True), 1):
+        mark = re.fullmatch(r"( *)# (BEGIN|END) (SOLUTION|HIDDEN)\n?", line)
+        one = re.fullmatch(r"( +)\S.*  # SOLUTION\n?", line)
+        if block is None and one:
+            out.append(f'{one[1]}raise NotImplementedError("TODO")\n')
+        elif mark is None and re.search(r"\b(SOLUTION|HIDDEN)\b", line):
+            raise ValueError(f"line {n}: malformed or misplaced marker {line.strip()!r}")
+        elif mark is None:
+            out += [line] if block is None else []
+        else:
+            indent, edge, kind = mark.groups()
+            opens = edge == "BEGIN" and block is None and (kind == "SOLUTION") == bool(indent)
+            if not opens and (edge == "BEGIN" or block != (kind, indent)):
+                raise ValueError(f"line {n}: {line.strip()!r} is nested, unpaired or misplaced")
+            block = (kind, indent) if opens else None
+            if (edge, kind) == ("END", "SOLUTION"):
+                out.append(f'{indent}raise NotImplementedError("TODO")\n')
+    if block is not None:
+        raise ValueError(f"# BEGIN {block[0]} is never closed")
+    return re.sub(r"\n{4,}", "\n\n\n", "".join(out)).rstrip() + "\n"
+
+
+def starter_text(name: str) -> str:
+    """The starter of lab ``name``: its source through :func:`to_starter`."""
+    get(name)
+    return to_starter(Path(__file__).with_name(f"{LABS[name]}.py").read_text(encoding="utf-8"))
+
+
+def objectives(name: str) -> list[str]:
+    """The learning objectives that lab ``name``'s docstring lists."""
+    text = get(name).__doc__.split("Learning objectives:\n\n", 1)[1].split("\n\n")[0]
+    return [" ".join(b.split()).rstrip(";.") for b in text[2:].split("\n* ")]
+
+
+def write_starter(name: str, out_dir=".") -> Path:
+    """Write the starter of lab ``name`` into ``out_dir``; FileExistsError rather than
+    overwrite a file (a student's work)."""
+    text, path = starter_text(name), Path(out_dir) / f"{LABS[name]}.py"
     if path.exists():
         raise FileExistsError(f"{path} exists; not overwriting it (choose another --out)")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,54 +104,31 @@ def write_starter(name: str, out_dir=".") -> Path:
     return path
 
 
-def _load(path) -> types.ModuleType:
-    """Import a student's file; its folder is importable meanwhile (lab 4 may import lab 3)."""
-    path = Path(path).resolve()
-    spec = importlib.util.spec_from_file_location(f"_gspace_lab_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(path.parent))
-    return module
-
-
 def grade(name: str, target) -> list[Result]:
-    """Run lab ``name``'s checks on ``target``: a path to a student's file, or ``"reference"``.
-
-    Returns
-    -------
-    list of Result
-        One per check, in order. A file that cannot be imported gives one failed Result.
-
-    Raises
-    ------
-    ValueError
-        Unknown lab.
-    FileNotFoundError
-        ``target`` is neither ``"reference"`` nor an existing file.
-    """
-    lab = get(name)
-    if str(target) == "reference":
-        student = types.SimpleNamespace(**lab.REFERENCE)
-    else:
+    """Run lab ``name``'s checks on ``target``: a student's file (its folder importable
+    meanwhile: lab 4 may import lab 3), or ``"reference"``, the lab's solution. A file that
+    does not run is one failed Result; FileNotFoundError if it does not exist."""
+    lab = student = get(name)
+    if str(target) != "reference":
         if not Path(target).is_file():
             raise FileNotFoundError(f"no such file: {target}")
+        folder = str(Path(target).resolve().parent)
+        sys.path.insert(0, folder)
         try:
-            student = _load(target)
+            student = types.SimpleNamespace(**runpy.run_path(str(target), run_name="lab"))
         except Exception as err:  # noqa: BLE001 - any error in a student's file is reported
-            where = traceback.extract_tb(err.__traceback__)[-1]
-            msg = f"{type(err).__name__}: {err} (line {where.lineno})"
-            return [Result("import", False, f"the file does not import: {msg}")]
+            line = traceback.extract_tb(err.__traceback__)[-1].lineno
+            msg = f"the file does not import: {type(err).__name__}: {err} (line {line})"
+            return [Result("import", False, msg)]
+        finally:
+            sys.path.remove(folder)
     results = []
-    for check in lab.CHECKS:
-        title = check.__doc__.strip().splitlines()[0]
+    for check in [f for n, f in vars(lab).items() if n.startswith("check_")]:
         try:
             check(student, np.random.default_rng(12))
-            results.append(Result(title, True))
+            results.append(Result(check.__doc__, True))
         except LabFailure as err:
-            results.append(Result(title, False, str(err)))
+            results.append(Result(check.__doc__, False, str(err)))
     return results
 
 
@@ -164,113 +146,103 @@ def call(student, fname: str, *args, on: str = ""):
         raise LabFailure(f"{fname}{on} raised {type(err).__name__}: {err}") from None
 
 
-def fmt(x) -> str:
-    """Short text of an input for failure messages (arrays rounded, at most a few lines)."""
-    if isinstance(x, (list, tuple)) and x and isinstance(x[0], np.ndarray):
-        return "[" + ", ".join(fmt(a) for a in x) + "]"
-    if isinstance(x, np.ndarray):
-        return np.array2string(x, precision=3, threshold=12, edgeitems=2).replace("\n", "")
-    return repr(x)
+def copies(x):
+    """A deep copy of ``x`` (a student's function may modify what it is given)."""
+    return copy.deepcopy(x)
+
+
+def same(student, solution, args, on, hint=None, **tol):
+    """Compare the student's function named like ``solution`` with it on ``args`` (the student
+    gets copies); ``hint`` (default: the docstring) says how to get it right."""
+    expected, name = solution(*args), solution.__name__
+    got = call(student, name, *copies(args), on=on)
+    hint = " ".join(solution.__doc__.split()) if hint is None else hint
+    compare(got, expected, f"{name}(...)", on, hint, **tol)
 
 
 def compare(got, expected, what, on, hint="", rtol=1e-8, atol=1e-10, mask=None):
-    """Raise :class:`LabFailure` unless ``got`` matches ``expected`` (an array or a list of
-    arrays; only where ``mask`` is True if given), naming the first entry that differs and
-    the input ``on``."""
-    exp = expected if isinstance(expected, list) else [expected]
-    items = got if isinstance(expected, list) else [got]
+    """Raise :class:`LabFailure` unless ``got`` matches ``expected``, an array or a (nested) list
+    of arrays (``mask``: compare only where True); the message names the first entry that
+    differs, the input ``on`` and the ``hint``."""
     tail = f" {hint}" if hint else ""
-    try:
-        items = list(items)
-    except TypeError:
-        items = [items]
-    if len(items) != len(exp):
-        raise LabFailure(f"{what}{on}: expected {len(exp)} arrays, got {len(items)}.{tail}")
-    for k, (g, e) in enumerate(zip(items, exp)):
-        label = f"{what}[{k}]" if isinstance(expected, list) else what
-        e = np.asarray(e, dtype=np.float64)
-        g = g.toarray() if hasattr(g, "toarray") else g
+    if isinstance(expected, list):
         try:
-            g = np.asarray(g, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise LabFailure(f"{label}{on}: expected an array, got {type(g).__name__}") from None
-        if g.shape != e.shape:
-            raise LabFailure(f"{label}{on}: expected shape {e.shape}, got {g.shape}.{tail}")
-        bad = ~np.isclose(g, e, rtol=rtol, atol=atol) | (np.isnan(g) != np.isnan(e))
-        if mask is not None:
-            bad &= mask[k] if isinstance(expected, list) else mask
-        if np.any(bad):
-            i = tuple(int(t) for t in np.argwhere(bad)[0])
-            where = f"{label}[{', '.join(map(str, i))}]" if i else label
-            raise LabFailure(
-                f"{where}{on}: expected {e[i]:.6g}, got {g[i]:.6g} "
-                f"({int(bad.sum())} of {bad.size} entries differ).{tail}"
-            )
+            got = list(got)
+        except TypeError:
+            got = [got]
+        if len(got) != len(expected):
+            raise LabFailure(f"{what}{on}: expected {len(expected)} arrays, got {len(got)}.{tail}")
+        for k, (g, e) in enumerate(zip(got, expected)):
+            compare(g, e, f"{what}[{k}]", on, hint, rtol, atol, None if mask is None else mask[k])
+        return
+    e = np.asarray(expected, dtype=np.float64)
+    try:
+        g = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise LabFailure(f"{what}{on}: expected an array, got {type(got).__name__}") from None
+    if g.shape != e.shape:
+        raise LabFailure(f"{what}{on}: expected shape {e.shape}, got {g.shape}.{tail}")
+    bad = ~np.isclose(g, e, rtol=rtol, atol=atol) | (np.isnan(g) != np.isnan(e))
+    bad &= True if mask is None else mask
+    if np.any(bad):
+        i = tuple(int(t) for t in np.argwhere(bad)[0])
+        where = f"{what}[{', '.join(map(str, i))}]" if i else what
+        raise LabFailure(
+            f"{where}{on}: expected {e[i]:.6g}, got {g[i]:.6g} "
+            f"({int(bad.sum())} of {bad.size} entries differ).{tail}"
+        )
 
 
-def copies(arrays) -> list[np.ndarray]:
-    """Copies of a list of arrays (a student's function may modify what it is given)."""
-    return [a.copy() for a in arrays]
-
-
-def draw_widths(rng, depth=(2, 4), width=(1, 5)) -> list[int]:
-    """Random layer widths: ``depth`` weight layers, each width in ``width`` (inclusive)."""
-    L = int(rng.integers(depth[0], depth[1] + 1))
-    return [int(h) for h in rng.integers(width[0], width[1] + 1, size=L + 1)]
-
-
-def draw_weights(widths, rng) -> list[np.ndarray]:
-    """Weights with |w| in [0.3, 1.5] and random signs (away from 0, for clear messages)."""
-    return [
-        rng.uniform(0.3, 1.5, (a, b)) * rng.choice([-1.0, 1.0], (a, b))
-        for a, b in zip(widths[:-1], widths[1:])
-    ]
+def networks(rng, n, width=(1, 5), min_hidden=1, equal=False):
+    """``n`` random ``(widths, weights, " on widths [...]")``: 2 to 4 weight layers, |w| in
+    [0.3, 1.5] with random signs (away from 0, for clear messages); with ``equal``, equal
+    hidden widths every other network."""
+    for k in range(n):
+        widths = [int(h) for h in rng.integers(width[0], width[1] + 1, rng.integers(3, 6))]
+        hidden = [widths[1]] * (len(widths) - 2) if equal and k % 2 == 0 else widths[1:-1]
+        widths[1:-1] = [max(h, min_hidden) for h in hidden]
+        shapes = list(zip(widths, widths[1:]))
+        w = [rng.uniform(0.3, 1.5, s) * rng.choice([-1.0, 1.0], s) for s in shapes]
+        yield widths, w, f" on widths {widths}"
 
 
 # ----------------------------------------------------------------------------- command line
 def run_cli(args) -> int:
     """``gspace lab``: list the labs, write a starter, or grade a file (exit 0 iff all pass).
-
-    User errors (no lab named, a file to grade that does not exist, a starter that would
-    overwrite a file) print one line on stderr and return 2 before any work.
-    """
+    A user error is one line on stderr and exit status 2, before any work."""
     if args.list:
-        for name in LABS:
-            print(f"{name:11s} {get(name).TITLE}")
+        print("\n".join(f"{name:11s} {get(name).__doc__.splitlines()[0]}" for name in LABS))
         print("\ngspace lab NAME [--out DIR]        write the starter file")
         print("gspace lab NAME --check FILE       grade your file")
         print("gspace lab NAME --check reference  grade gspace itself")
         return 0
-    error, out = None, Path(args.out or ".")
+    out, check, error = Path(args.out or "."), args.check, None
     if args.name is None:
         error = "name a lab (gspace lab --list shows them)"
-    elif args.check is not None and args.out is not None:
+    elif check is not None and args.out is not None:
         error = "--out writes a starter and --check grades a file: give one of them"
-    elif args.check is not None and args.check != "reference" and not Path(args.check).is_file():
-        error = f"no such file to grade: {args.check}"
-    elif args.check is None and out.exists() and not out.is_dir():
+    elif check not in (None, "reference") and not Path(check).is_file():
+        error = f"no such file to grade: {check}"
+    elif check is None and out.exists() and not out.is_dir():
         error = f"--out {args.out} is not a directory"
-    elif args.check is None and (out / f"{LABS[args.name]}.py").exists():
-        error = f"{out / (LABS[args.name] + '.py')} exists; not overwriting it"
-    if error:
-        print(f"gspace lab: error: {error}", file=sys.stderr)
-        return 2
-    lab = get(args.name)
-    if args.check is None:
+    elif check is None:
         try:
             path = write_starter(args.name, out)
         except OSError as err:
-            print(f"gspace lab: error: cannot write the starter: {err}", file=sys.stderr)
-            return 2
-        print(f"wrote {path}\n\n{lab.TITLE}\nLearning objectives:")
+            error = f"cannot write the starter: {err}"
+    if error:
+        print(f"gspace lab: error: {error}", file=sys.stderr)
+        return 2
+    if check is None:
+        print(f"wrote {path}\n\n{get(args.name).__doc__.splitlines()[0]}\nLearning objectives:")
         print("\n".join(f"  * {o}" for o in objectives(args.name)))
         print(f"\nWhen done: gspace lab {args.name} --check {path}")
         return 0
-    results = grade(args.name, args.check)
+    results = grade(args.name, check)
     for r in results:
         print(f"{'PASS' if r.passed else 'FAIL'}  {r.name}")
         if not r.passed:
-            print("      " + r.message)
+            print(f"      {r.message}")
     n_ok = sum(r.passed for r in results)
     print(f"\n{n_ok} of {len(results)} checks passed")
     return 0 if n_ok == len(results) else 1

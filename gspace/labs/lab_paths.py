@@ -1,120 +1,105 @@
-"""Lab 2: paths, the network as a sum over paths, the structure matrix and its rank
-(claims G3, P1, R1).
+"""Lab 2: paths, the structure matrix and its rank (claims G3, P1, R1).
 
-The reference functions below are the solution: each calls gspace's own implementation
-(:mod:`gspace.core.paths`, :func:`gspace.structure_matrix`, :func:`gspace.core.paths.rank_svd`).
+Learning objectives:
+
+* list the paths of a layered network and compute their values v_p(w);
+* rebuild the network's output as a sum over paths of value x activation x input (P1);
+* build the structure matrix A (edges x paths) and read log|v| = A^T log|w| from it;
+* find rank A = m - H and explain the H missing directions (the scaling group, R1, R2).
+
+Reading and conventions: the labs section of the gspace docs' teachers page. Use NumPy and the
+standard library only. Replace each ``raise NotImplementedError``; grade with
+``gspace lab paths --check FILE``.
 """
 
-from __future__ import annotations
+import itertools  # noqa: F401  (you may want itertools.product)
 
 import numpy as np
 
-from ..core import paths as _paths
+# BEGIN HIDDEN
+from ..core import paths as core_paths
 from ..core.network import MLP
-from ..core.paths import rank_svd
-from ..core.paths import structure_matrix as _structure_matrix
 from ..core.scaling import random_scaling
-from . import LabFailure, call, compare, draw_weights, draw_widths
+from . import LabFailure, call, compare, networks, same
 
-TITLE = "Lab 2: paths, the structure matrix and its rank (claims G3, P1, R1)"
+# END HIDDEN
 
 
 def enumerate_paths(widths):
-    return _paths.enumerate_paths(widths)
+    """All h_0 h_1 ... h_L paths (tuples of int) of widths [h_0, ..., h_L], in
+    itertools.product order: (0, ..., 0, 0), (0, ..., 0, 1), ..."""
+    return core_paths.enumerate_paths(widths)  # SOLUTION
 
 
 def path_values(weights, paths):
-    return _paths.path_values(MLP.from_weights(weights), paths)
-
-
-def structure_matrix(widths):
-    return _structure_matrix(widths)[1].toarray()
+    """Array of shape (len(paths),): v_p = weights[0][i_0, i_1] ... weights[L-1][i_{L-1}, i_L]."""
+    return core_paths.path_values(MLP.from_weights(weights), paths)  # SOLUTION
 
 
 def network_from_paths(weights, X):
-    return _paths.network_from_paths(MLP.from_weights(weights), X)
+    """The output (n, h_L) for inputs X (n, h_0) as a sum over paths (P1), without a forward
+    pass: entry [s, k] sums v_p * a_p(x_s) * x_s[i_0] over the paths p ending at output k,
+    where a_p(x) = 1 if every hidden node on p has pre-activation > 0 for x, else 0 (compute
+    the hidden pre-activations layer by layer)."""
+    return core_paths.network_from_paths(MLP.from_weights(weights), X)  # SOLUTION
+
+
+def structure_matrix(widths):
+    """The structure matrix A, shape (m, n): A[e, k] = 1 if path k (``enumerate_paths``
+    order) uses edge e, else 0; edge (i -> j) of weights[l] is row sum(h_k h_{k+1} for k < l) +
+    i * h_{l+1} + j."""
+    return core_paths.structure_matrix(widths)[1].toarray()  # SOLUTION
 
 
 def expected_rank(widths):
-    return rank_svd(_structure_matrix(widths)[1])[0]
+    """rank A as a formula, without building A. Compute np.linalg.matrix_rank(A) for a few
+    widths, guess the formula in m (weights) and H (hidden nodes), explain it with lab 1's b_O
+    (A^T b_O = 0)."""
+    return core_paths.rank_svd(core_paths.structure_matrix(widths)[1])[0]  # SOLUTION
 
 
-REFERENCE = {
-    f.__name__: f
-    for f in (enumerate_paths, path_values, structure_matrix, network_from_paths, expected_rank)
-}
-
-
-def _cases(rng, n=6):
-    for _ in range(n):
-        widths = draw_widths(rng, width=(1, 4))
-        yield widths, draw_weights(widths, rng)
-
-
+# BEGIN HIDDEN
 def check_enumerate_paths(student, rng):
     """enumerate_paths lists every path, in itertools.product order"""
-    for widths, _ in _cases(rng):
-        on = f" for widths {widths}"
+    for widths, _, on in networks(rng, 6, width=(1, 4)):
         got = call(student, "enumerate_paths", list(widths), on=on)
-        exp = enumerate_paths(widths)
-        got = [tuple(int(i) for i in p) for p in got]
+        got, exp = [tuple(int(i) for i in p) for p in got], enumerate_paths(widths)
         if len(got) != len(exp):
-            raise LabFailure(
-                f"enumerate_paths{on}: expected {len(exp)} paths (the product of the widths), "
-                f"got {len(got)}"
-            )
+            n = f"{len(exp)} paths (the product of the widths), got {len(got)}"
+            raise LabFailure(f"enumerate_paths{on}: expected {n}")
         for k, (a, b) in enumerate(zip(got, exp)):
             if a != b:
-                raise LabFailure(
-                    f"enumerate_paths{on}: path {k} should be {b}, got {a}. "
-                    "Hint: itertools.product(*[range(h) for h in widths])."
-                )
+                hint = "Hint: itertools.product(*[range(h) for h in widths])."
+                raise LabFailure(f"enumerate_paths{on}: path {k} should be {b}, got {a}. {hint}")
 
 
 def check_path_values(student, rng):
     """path_values is the product of the L weights on each path; G3"""
-    for widths, w in _cases(rng):
+    for widths, w, on in networks(rng, 6, width=(1, 4)):
         paths = enumerate_paths(widths)
-        on = f" on widths {widths}"
-        hint = "Path (i_0, ..., i_L) uses weights[l][i_l, i_{l+1}] for l = 0..L-1."
-        got = call(student, "path_values", w, paths, on=on)
-        compare(got, path_values(w, paths), "path_values", on, hint)
+        same(student, path_values, (w, paths), on)
         g = random_scaling(widths, rng, sigma=1.0).apply(MLP.from_weights(w)).weights
-        got_g = call(student, "path_values", g, paths, on=on)
+        got, got_g = (call(student, "path_values", v, paths, on=on) for v in (w, g))
         compare(got_g, got, "G3: path_values(g(w)) vs path_values(w)", on)
 
 
 def check_network_from_paths(student, rng):
     """network_from_paths equals the forward pass (P1)"""
-    for widths, w in _cases(rng):
-        X = rng.normal(size=(4, widths[0]))
-        on = f" on widths {widths}, X of shape {X.shape}"
-        hint = (
-            "N(x)_k = sum over paths ending at output k of v_p * a_p(x) * x[i_0], where "
-            "a_p(x) = 1 iff every hidden node on p has pre-activation > 0."
-        )
-        got = call(student, "network_from_paths", w, X, on=on)
-        compare(got, network_from_paths(w, X), "network_from_paths", on, hint)
+    for widths, w, on in networks(rng, 6, width=(1, 4)):
+        same(student, network_from_paths, (w, rng.normal(size=(4, widths[0]))), on)
 
 
 def check_structure_matrix(student, rng):
     """structure_matrix has A[e, k] = 1 iff path k uses edge e"""
-    for widths, _ in _cases(rng):
-        on = f" for widths {widths}"
-        hint = (
-            "Rows: edges layer by layer, row-major in weights[l]; columns: paths in "
-            "enumerate_paths order; exactly L ones per column."
-        )
-        A = call(student, "structure_matrix", list(widths), on=on)
-        compare(A, structure_matrix(widths), "A", on, hint)
+    for widths, _, on in networks(rng, 6, width=(1, 4)):
+        hint = "Rows: edges layer by layer, row-major in weights[l]; columns: paths in "
+        same(student, structure_matrix, (widths,), on, hint + "enumerate_paths order.")
 
 
 def check_expected_rank(student, rng):
     """expected_rank is the rank of A, by a formula in m and H (R1)"""
-    for widths, _ in _cases(rng, 8):
-        on = f" for widths {widths}"
-        got = call(student, "expected_rank", list(widths), on=on)
-        exp = expected_rank(widths)
+    for widths, _, on in networks(rng, 8, width=(1, 4)):
+        got, exp = call(student, "expected_rank", list(widths), on=on), expected_rank(widths)
         if not isinstance(got, (int, np.integer)) or got != exp:
             raise LabFailure(
                 f"expected_rank{on}: the rank of the structure matrix (computed from its "
@@ -123,7 +108,4 @@ def check_expected_rank(student, rng):
             )
 
 
-CHECKS = [check_enumerate_paths, check_path_values, check_network_from_paths]
-CHECKS += [check_structure_matrix, check_expected_rank]
-#: Documented: the graded checks (the reference functions above are the solution).
-__all__ = [c.__name__ for c in CHECKS]
+# END HIDDEN
