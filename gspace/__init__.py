@@ -1,10 +1,5 @@
 """gspace: G-SGD (Meng et al., ICLR 2019) in NumPy, written to be read beside the paper.
-
-ReLU networks are invariant under positive rescaling of their hidden nodes; gspace makes the
-paper's objects explicit (the scaling group, paths, the structure matrix, basis paths) and
-optimizes in the positively scale-invariant space with G-SGD (Algorithm 1). The paper in
-code is :mod:`gspace.core`, read in its order; the rest is tooling around it.
-"""
+The paper in code is :mod:`gspace.core`, read in its order; the rest is tooling around it."""
 
 from . import core, datasets
 from .baselines import Adam, ENorm
@@ -20,15 +15,13 @@ from .train import History, TrainingDiverged, fit, make_schedule
 
 __version__ = "0.1.0"
 
-__all__ = ["MLP", "Gradients", "Optimizer", "SGD", "Skeleton", "__version__"]
-__all__ += ["core", "datasets", "History", "TrainingDiverged", "fit", "make_schedule"]
-__all__ += ["initialize", "skeleton_unit"]
+__all__ = ["MLP", "Gradients", "Optimizer", "SGD", "Skeleton", "__version__", "core", "datasets"]
+__all__ += ["History", "TrainingDiverged", "fit", "make_schedule", "initialize", "skeleton_unit"]
 __all__ += ["ScalingGroupElement", "random_scaling", "balance", "normalize_skeleton_out_weights"]
-__all__ += ["structure_matrix", "basis_paths", "path_values"]
-__all__ += ["GSGD", "PathSGD", "PlainCNN", "Adam", "ENorm"]
+__all__ += ["structure_matrix", "basis_paths", "path_values", "GSGD", "PathSGD", "PlainCNN"]
+__all__ += ["Adam", "ENorm"]
 
-#: Submodules imported on first use as attributes (``gspace.plotting``): importing them all
-#: up front would load matplotlib and the experiments for every ``import gspace``.
+#: Submodules imported on first use (``gspace.plotting``), not by every ``import gspace``.
 _LAZY = ("plotting", "verify", "explicit", "fast", "testing", "validation", "experiments")
 _LAZY += ("labs", "initialization", "baselines", "cnn", "train", "cli")
 

@@ -291,3 +291,12 @@ def test_enorm_step_refuses_overflowing_weights_without_warning():
     fresh = gspace.ENorm(lr=0.1).step(net, grads)
     for a, b in zip(after.weights, fresh.weights, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_adam_first_step_is_lr_times_the_sign_of_the_gradient():
+    """m_hat = g and v_hat = g^2 at t = 1: the step is lr g / (|g| + eps), lr sign(g) nearly."""
+    net = net_with(True)
+    grads = grads_at(net)
+    new = gspace.Adam(lr=0.01).step(net, grads)
+    for p, q, g in zip(flat(net), flat(new), flat(grads)):
+        assert p - q == pytest.approx(0.01 * g / (abs(g) + 1e-8), rel=1e-9, abs=1e-15)

@@ -98,3 +98,12 @@ def test_initialize_he_and_skeleton_unit():
 def test_initialization_bad_input(call, exc, words):
     with pytest.raises(exc, match=words):
         call()
+
+
+def test_balance_and_enorm_sweep_of_a_chain_by_hand():
+    """Weights 4 then 0.25: the node's factor is (0.25^2 / 4^2)^(1/4) = 1/4, both become 1."""
+    net = gspace.MLP.from_weights([[[4.0]], [[0.25]]])
+    new, g = gspace.balance(net)
+    assert [w.item() for w in new.weights] == pytest.approx([1.0, 1.0], rel=1e-12)
+    assert g.c[0][0] == pytest.approx(0.25, rel=1e-12)
+    assert [w.item() for w in gspace.baselines.enorm_sweep(net).weights] == [1.0, 1.0]

@@ -68,3 +68,12 @@ def test_plot_history_bad_input(tmp_path, arg, kwargs, exc, words):
     with pytest.raises(exc, match=words):
         plot_history(arg, tmp_path / "x.png", **kwargs)
     assert not (tmp_path / "x.png").exists()
+
+
+def test_draw_network_title_names_the_widths_and_colours():
+    from gspace.plotting import draw_network
+
+    ax = draw_network([3, 4, 4, 2])
+    assert ax.get_title() == "widths [3, 4, 4, 2]: skeleton pi-edges (blue), sigma-edges (red)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()][-1] == "other weight"
+    plt.close(ax.figure)
