@@ -86,7 +86,7 @@ class GSGD(Optimizer):
     Raises
     ------
     ValueError, FloatingPointError
-        From :meth:`step`, naming the weight or node, the state unchanged: a zero skeleton
+        From ``step``, naming the weight or node, the state unchanged: a zero skeleton
         weight; a chain product or a skeleton-path value outside the float64 range, a ratio
         :math:`R = 0`, a non-finite result.
 
