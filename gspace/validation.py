@@ -1,11 +1,9 @@
-"""Input checks, all in one place: every public function of gspace calls one of these at its
-door and then runs the mathematics without interruption.
+"""Input checks, all in one place: every public function of gspace calls one at its door.
 
-Each check raises a ``TypeError`` or ``ValueError`` that says what was wrong and what is
-accepted, and modifies nothing. Networks are checked by what the core reads (``widths``,
-``weights``, ``biases``), so any layered network (an MLP, a plain CNN) passes; weights may
-have trailing axes of parallel edges, ``(h_l, h_{l+1}, *taps)``. This module imports only
-NumPy, so every module of the package may use it.
+Each raises a ``TypeError`` or ``ValueError`` saying what was wrong and modifies nothing.
+Networks are checked by what the core reads (``widths``, ``weights``, ``biases``), so an MLP
+and a plain CNN pass; weights may have trailing axes of parallel edges ``(h_l, h_{l+1}, *taps)``.
+This module imports only NumPy.
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ import numpy as np
 
 LOSSES = ("mse", "cross_entropy")
 DEFAULT_PATH_LIMIT = 1_000_000
+MAX_DENSE = 3000
 
 
 # ----------------------------------------------------------------------------- scalars
@@ -24,16 +23,14 @@ def real(value, name: str) -> float:
     """A finite real number (bools refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
+    if not np.isfinite(value := float(value)):
         raise ValueError(f"{name} must be finite, got {value}")
     return value
 
 
 def learning_rate(value) -> float:
     """A learning rate: a finite real number > 0."""
-    value = real(value, "lr")
-    if value <= 0:
+    if (value := real(value, "lr")) <= 0:
         raise ValueError(f"lr (learning rate) must be > 0, got {value}")
     return value
 
@@ -59,11 +56,9 @@ def positive(value, name: str) -> float:
 
 def hyperparameters(momentum, weight_decay) -> tuple[float, float]:
     """Momentum in ``[0, 1)`` and weight decay ``>= 0``."""
-    momentum = real(momentum, "momentum")
-    if not 0.0 <= momentum < 1.0:
+    if not 0.0 <= (momentum := real(momentum, "momentum")) < 1.0:
         raise ValueError(f"momentum must lie in [0, 1), got {momentum}")
-    weight_decay = real(weight_decay, "weight_decay")
-    if weight_decay < 0:
+    if (weight_decay := real(weight_decay, "weight_decay")) < 0:
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
     return momentum, weight_decay
 
@@ -74,9 +69,9 @@ def flag(value, name: str = "bias") -> bool:
     return bool(value)
 
 
-def rng(value):
-    """A ``numpy.random.Generator``; None gives a fresh unseeded one."""
-    if value is None:
+def rng(value, fresh: bool = True):
+    """A ``numpy.random.Generator``; None gives a fresh unseeded one (if ``fresh``)."""
+    if value is None and fresh:
         return np.random.default_rng()
     if not isinstance(value, np.random.Generator):
         raise TypeError(
@@ -86,8 +81,14 @@ def rng(value):
     return value
 
 
+def choice(value, options, name: str) -> str:
+    if value not in options:
+        raise ValueError(f"unknown {name} {value!r}; accepted: {', '.join(options)}")
+    return value
+
+
 # ----------------------------------------------------------------------------- arrays
-def real_array(a, name: str) -> np.ndarray:
+def real_array(a, name: str, kinds: str = " (integer or float)") -> np.ndarray:
     """``a`` as an array of integers or floats (not copied): no objects, strings, complex
     numbers or ragged nesting."""
     try:
@@ -95,9 +96,7 @@ def real_array(a, name: str) -> np.ndarray:
     except ValueError:  # numpy's "inhomogeneous shape"
         raise ValueError(f"{name} is ragged: its rows have different lengths") from None
     if arr.dtype.kind not in "iuf":
-        raise TypeError(
-            f"{name} must be a real numeric array (integer or float), got dtype {arr.dtype}"
-        )
+        raise TypeError(f"{name} must be a real numeric array{kinds}, got dtype {arr.dtype}")
     return arr
 
 
@@ -151,20 +150,15 @@ def layer_arrays(weights, biases=None) -> tuple[list, list | None]:
                 f"{w.shape}: the number of columns must equal the next number of rows"
             )
         ws.append(w)
-    return ws, layer_biases(biases, ws)
-
-
-def layer_biases(biases, ws) -> list | None:
-    """Copies of the biases ``(h_{l+1},)`` of the layers ``ws`` (None stays None)."""
     if biases is None:
-        return None
+        return ws, None
     if len(biases) != len(ws):
         raise ValueError(f"expected {len(ws)} bias vectors, got {len(biases)}")
     bs = [float_array(b, f"biases[{l}]") for l, b in enumerate(biases)]
     for l, (b, w) in enumerate(zip(bs, ws)):
         if b.shape != (w.shape[1],):
             raise ValueError(f"biases[{l}] must have shape ({w.shape[1]},), got {b.shape}")
-    return bs
+    return ws, bs
 
 
 def flat_vector(flat, size: int) -> np.ndarray:
@@ -176,21 +170,33 @@ def flat_vector(flat, size: int) -> np.ndarray:
 
 
 def loss_name(loss) -> str:
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; accepted: {', '.join(LOSSES)}")
-    return loss
+    return choice(loss, LOSSES, "loss")
 
 
 def inputs(net, X) -> np.ndarray:
-    """Inputs ``X`` of shape ``(n, d)`` for ``net`` (images for a plain CNN), as float64."""
+    """Inputs of ``net`` as float64: ``(n, d)`` for an MLP; for a plain CNN, images
+    ``(n, C_0, H, W)`` with room for every pooling."""
     X = float_array(X, "X")
-    if hasattr(net, "strides"):
-        return images(net, X)
     d = net.widths[0]
-    if X.ndim != 2 or X.shape[1] != d:
-        raise ValueError(f"X must have shape (n, {d}) for this network, got {X.shape}")
-    if X.shape[0] < 1:
-        raise ValueError("X must contain at least one sample")
+    if not hasattr(net, "strides"):
+        if X.ndim != 2 or X.shape[1] != d:
+            raise ValueError(f"X must have shape (n, {d}) for this network, got {X.shape}")
+        if X.shape[0] < 1:
+            raise ValueError("X must contain at least one sample")
+        return X
+    if X.ndim != 4 or X.shape[1] != d:
+        raise ValueError(f"X must have shape (n, {d}, H, W) for this network, got {X.shape}")
+    if min(X.shape) < 1:
+        raise ValueError(f"X must hold at least one image of at least 1x1 pixel, got {X.shape}")
+    size = X.shape[2:]
+    for l, (s, p) in enumerate(zip(net.strides, net.pool)):
+        size = tuple((h - 1) // s + 1 for h in size)
+        if min(size) < p:
+            raise ValueError(
+                f"images of {X.shape[2]}x{X.shape[3]} pixels are too small for this network: "
+                f"conv layer {l + 1} outputs {size[0]}x{size[1]}, less than its pool size {p}"
+            )
+        size = tuple(h // p for h in size)
     return X
 
 
@@ -201,33 +207,28 @@ def mlp_inputs(net, X) -> np.ndarray:
 
 
 def batch(net, X, Y, loss: str):
-    """``(X, Y)`` checked for ``net`` and ``loss`` (float targets or integer labels)."""
+    """``(X, Y)`` for ``net`` and ``loss``: ``Y`` of shape ``(n, K)`` (floats) for ``"mse"``,
+    ``(n,)`` (integer labels) for ``"cross_entropy"``."""
     loss_name(loss)
     X = inputs(net, X)
-    return X, targets(net, Y, X.shape[0], loss)
-
-
-def targets(net, Y, n: int, loss: str) -> np.ndarray:
-    """Targets of ``n`` samples: ``(n, K)`` floats for ``"mse"``, ``(n,)`` labels otherwise."""
-    K = net.widths[-1]
-    if loss == "mse":
-        Y = float_array(Y, "Y")
-        if Y.shape != (n, K):
-            hint = (
-                ": these look like class labels; pass loss='cross_entropy' (the default of "
-                "gspace.fit and gspace train), or one-hot targets np.eye(K)[y] for mse"
-                if Y.shape == (n,)
-                else ""
-            )
-            raise ValueError(f"for loss='mse', Y must have shape ({n}, {K}), got {Y.shape}{hint}")
-        return Y
-    return labels(net, Y, n, "for loss='cross_entropy', Y")
+    n, K = X.shape[0], net.widths[-1]
+    if loss != "mse":
+        return X, labels(net, Y, n, "for loss='cross_entropy', Y")
+    Y = float_array(Y, "Y")
+    if Y.shape != (n, K):
+        hint = (
+            ": these look like class labels; pass loss='cross_entropy' (the default of "
+            "gspace.fit and gspace train), or one-hot targets np.eye(K)[y] for mse"
+            if Y.shape == (n,)
+            else ""
+        )
+        raise ValueError(f"for loss='mse', Y must have shape ({n}, {K}), got {Y.shape}{hint}")
+    return X, Y
 
 
 def labels(net, Y, n: int, name: str = "y") -> np.ndarray:
     """``n`` integer class labels in ``0..K-1`` for ``net``, as intp."""
-    K = net.widths[-1]
-    Y = real_array(Y, name)
+    K, Y = net.widths[-1], real_array(Y, name)
     if Y.dtype.kind not in "iu":
         raise TypeError(f"{name} must be integer class labels, got dtype {Y.dtype}")
     if Y.shape != (n,):
@@ -241,8 +242,18 @@ def labels(net, Y, n: int, name: str = "y") -> np.ndarray:
 
 
 def backward_args(net, cache, delta) -> None:
-    """A forward cache of ``net`` (``a[0..L]``, ``z``) and a finite ``delta`` like its logits."""
-    a = cache_of(net, cache)
+    """``cache.a`` of ``net.forward_cache(X)`` (``L + 1`` arrays from the inputs of ``net`` to
+    the logits) and a finite ``delta`` of the shape of the logits."""
+    a, ndim = getattr(cache, "a", None), 4 if hasattr(net, "strides") else 2
+    ok = isinstance(a, (list, tuple)) and len(a) == len(net.weights) + 1
+    if not (ok and np.ndim(a[0]) == ndim and np.shape(a[0])[1] == net.widths[0]):
+        got = "None" if cache is None else type(cache).__name__
+        if isinstance(a, (list, tuple)) and len(a):
+            got = f"the cache of another network (inputs of shape {np.shape(a[0])})"
+        raise TypeError(
+            f"cache must be the ForwardCache of net.forward_cache(X) for this "
+            f"{type(net).__name__}, got {got}"
+        )
     d = float_array(delta, "delta")  # None gives dtype object: refused
     if d.shape != np.shape(a[-1]):
         raise ValueError(
@@ -261,8 +272,7 @@ def network(value, what: str = "net") -> None:
 
 
 def mlp(value, what: str = "net") -> None:
-    """A layered network without parallel edges, for the routes written for MLPs only
-    (paths as node tuples, the explicit matrices of :mod:`gspace.explicit`, S1)."""
+    """A network without parallel edges, for the routes written for MLPs only."""
     network(value, what)
     if any(np.ndim(w) != 2 for w in value.weights):
         raise TypeError(
@@ -311,22 +321,17 @@ def _like_net(name, pa, net, nan=False) -> None:
         raise ValueError(
             f"{name} has {len(pa.weights)} weight layers, the network has {len(net.weights)}"
         )
-    _same_shapes(f"{name}.weights", pa.weights, net.weights, nan)
     pb = getattr(pa, "biases", None)
-    if (pb is None) != (net.biases is None):
-        have, net_has = ("has" if x is not None else "has no" for x in (pb, net.biases))
-        raise ValueError(f"{name} {have} biases but the network {net_has} biases")
-    if pb is not None:
-        _same_shapes(f"{name}.biases", pb, net.biases, nan)
-
-
-def _same_shapes(name, arrays, like, nan=False) -> None:
-    for l, (a, b) in enumerate(zip(arrays, like, strict=True)):
-        a = real_array(a, f"{name}[{l}]")
-        if np.shape(a) != b.shape:
-            raise ValueError(f"{name}[{l}] has shape {np.shape(a)}, expected {b.shape}")
-        if not (np.isfinite(a).all() or (nan and not np.isinf(a).any())):
-            raise ValueError(f"{name}[{l}] contains non-finite values")
+    for kind, arrays, like in (("weights", pa.weights, net.weights), ("biases", pb, net.biases)):
+        if (arrays is None) != (like is None):
+            have, net_has = ("has" if x is not None else "has no" for x in (pb, net.biases))
+            raise ValueError(f"{name} {have} biases but the network {net_has} biases")
+        for l, (a, b) in enumerate(zip(arrays or [], like or [], strict=True)):
+            a = real_array(a, f"{name}.{kind}[{l}]")
+            if np.shape(a) != b.shape:
+                raise ValueError(f"{name}.{kind}[{l}] has shape {np.shape(a)}, expected {b.shape}")
+            if not (np.isfinite(a).all() or (nan and not np.isinf(a).any())):
+                raise ValueError(f"{name}.{kind}[{l}] contains non-finite values")
 
 
 # ----------------------------------------------------------------------------- skeletons
@@ -340,13 +345,12 @@ def skeleton_maps(ws, pi, sigma) -> list[int]:
         if maps[0] is not None or maps[L] is not None:
             raise ValueError(f"{name}[0] and {name}[L] must be None (only hidden nodes)")
         for l in range(1, L):
-            arr = np.asarray(maps[l])
+            arr, h = np.asarray(maps[l]), ws[l + other]
             if arr.shape != (ws[l],) or arr.dtype.kind not in "iu":
                 raise ValueError(
                     f"{name}[{l}] must be an integer array of shape ({ws[l]},), "
                     f"got {arr.dtype} {arr.shape}"
                 )
-            h = ws[l + other]
             if arr.size and (arr.min() < 0 or arr.max() >= h):
                 raise ValueError(
                     f"{name}[{l}] entries must lie in 0..{h - 1} (layer {l + other} has {h} nodes)"
@@ -358,9 +362,8 @@ def equal_hidden(ws) -> list[int]:
     ws = widths(ws)
     if len(set(ws[1:-1])) > 1:
         raise ValueError(
-            f"the paper's skeleton method needs equal hidden widths, got {ws[1:-1]}; "
-            f"use the general construction Skeleton.default(widths) (claim B4), which "
-            f"works for any widths"
+            f"the paper's skeleton method needs equal hidden widths, got {ws[1:-1]}; use the "
+            f"general construction Skeleton.default(widths) (claim B4), which works for any widths"
         )
     return ws
 
@@ -371,11 +374,15 @@ def skeleton(ws, value) -> list[int]:
     if isinstance(value, str) and value not in ("default", "paper"):
         raise ValueError(f"skeleton must be a Skeleton, None, 'default' or 'paper', got {value!r}")
     if value is not None and not isinstance(value, str):
-        if not hasattr(value, "sigma_mask"):
-            raise TypeError(f"skeleton must be a gspace.Skeleton, got {type(value).__name__}")
+        _skeleton_type(value)
         if list(value.widths) != ws:
             raise ValueError(f"skeleton widths {list(value.widths)} differ from widths {ws}")
     return ws
+
+
+def _skeleton_type(value) -> None:
+    if not hasattr(value, "sigma_mask"):
+        raise TypeError(f"skeleton must be a gspace.Skeleton, got {type(value).__name__}")
 
 
 def gsgd_skeleton(value) -> None:
@@ -388,8 +395,8 @@ def gsgd_skeleton(value) -> None:
 
 
 def gsgd_inputs(net, skel, grads=None, v_new=None, lr=None, R=None) -> None:
-    """Arguments of a G-SGD stage: network, skeleton, and optionally gradients, new
-    basis-path values, a learning rate and ratios."""
+    """A G-SGD stage's network and skeleton, and the gradients, new basis-path values,
+    learning rate and ratios given."""
     network(net)
     gsgd_skeleton(skel)
     if skel is not None and list(skel.widths) != net.widths:
@@ -400,14 +407,20 @@ def gsgd_inputs(net, skel, grads=None, v_new=None, lr=None, R=None) -> None:
     if grads is not None:
         gradients(net, grads)
     for name, pa in (("R", R), ("v_new", v_new)):
-        if pa is not None:
-            path_arrays(pa, net, name)
+        if pa is None:
+            continue
+        if not hasattr(pa, "weights") or type(pa).__name__ != "PathArrays":
+            raise TypeError(
+                f"{name} must be a gspace.core.gsgd.PathArrays, got {type(pa).__name__}"
+            )
+        _like_net(name, pa, net, nan=name == "R")  # ratios R may be nan (0 / 0)
     if lr is not None:
         learning_rate(lr)
 
 
 def skeleton_weights(weights, sk, R=None) -> None:
-    """Nonzero skeleton weights (and, for Weight-Allocation, nonzero skeleton-path ratios)."""
+    """Nonzero skeleton weights and, for Weight-Allocation (ratios ``R``), nonzero new
+    in-chain products."""
     for l in range(1, len(weights)):
         for kind, W, rows, cols, layer in (
             ("pi", weights[l - 1], sk.pi[l], np.arange(len(sk.pi[l])), l - 1),
@@ -424,12 +437,7 @@ def skeleton_weights(weights, sk, R=None) -> None:
                     f"re-initialise them (e.g. skeleton weights set to 1) or choose another "
                     f"skeleton."
                 )
-    if R is not None:
-        _new_skeleton_paths(weights, sk, R)
-
-
-def _new_skeleton_paths(weights, sk, R) -> None:
-    for l in range(1, len(weights)):
+    for l in range(1, len(weights)) if R is not None else ():
         pi, nodes = sk.pi[l], np.arange(len(sk.pi[l]))
         pure = nodes if l == 1 else nodes[sk.sigma[l - 1][pi] != nodes]
         W = R.weights[l - 1]
@@ -438,16 +446,9 @@ def _new_skeleton_paths(weights, sk, R) -> None:
             j = int(pure[np.flatnonzero(v == 0)[0]])
             raise ValueError(
                 f"the new in-chain product of node {j} of layer {l} is 0 (its skeleton path "
-                f"got value 0): Weight-Allocation cannot give later basis paths nonzero "
-                f"values through a zero chain"
+                f"got value 0): Weight-Allocation cannot give later basis paths nonzero values "
+                f"through a zero chain"
             )
-
-
-def path_arrays(pa, net, name: str) -> None:
-    """Basis-path arrays laid out like ``network``: finite, or nan too for ratios ``R``."""
-    if not hasattr(pa, "weights") or type(pa).__name__ != "PathArrays":
-        raise TypeError(f"{name} must be a gspace.core.gsgd.PathArrays, got {type(pa).__name__}")
-    _like_net(name, pa, net, nan=name == "R")
 
 
 def path_arrays_pair(a, b, name_b: str, finite: bool = False, lr=None):
@@ -458,15 +459,14 @@ def path_arrays_pair(a, b, name_b: str, finite: bool = False, lr=None):
             raise TypeError(f"{name} must be a PathArrays, got {type(pa).__name__}")
     if len(a.weights) != len(b.weights) or (a.biases is None) != (b.biases is None):
         raise ValueError(f"v and {name_b} must have the same layout (layers and biases)")
-    pairs = [(f"weights[{l}]", x, y) for l, (x, y) in enumerate(zip(a.weights, b.weights))]
-    pairs += [
-        (f"biases[{l}]", x, y) for l, (x, y) in enumerate(zip(a.biases or [], b.biases or []))
-    ]
-    for where, x, y in pairs:
-        if np.shape(x) != np.shape(y):
-            raise ValueError(f"v.{where} has shape {np.shape(x)}, {name_b} {np.shape(y)}")
-        if finite and not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-            raise ValueError(f"v.{where} or {name_b}.{where} contains non-finite values")
+    for kind in ("weights", "biases"):
+        for l, (x, y) in enumerate(zip(getattr(a, kind) or [], getattr(b, kind) or [])):
+            if np.shape(x) != np.shape(y):
+                raise ValueError(f"v.{kind}[{l}] has shape {np.shape(x)}, {name_b} {np.shape(y)}")
+            if finite and not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+                raise ValueError(
+                    f"v.{kind}[{l}] or {name_b}.{kind}[{l}] contains non-finite values"
+                )
     return out
 
 
@@ -475,8 +475,7 @@ def path_limit(ws, limit, bias, count) -> list[int]:
     """Widths whose ``count(widths, bias)`` paths do not exceed ``limit``."""
     ws = widths(ws)
     integer(limit, "limit")
-    n = count(ws, bias=bias)
-    if n > limit:
+    if (n := count(ws, bias=bias)) > limit:
         raise ValueError(
             f"widths {ws} have {n:.3e} paths ({n} exactly), more than limit={limit}: "
             f"listing them is the explicit route. Raise `limit` if you have the memory, or use "
@@ -489,8 +488,7 @@ def path_limit(ws, limit, bias, count) -> list[int]:
 def paths(ws, value, bias=None) -> np.ndarray:
     """Paths (tuples or an int array ``(n, L + 1)``) that fit ``widths``, as int64."""
     ws = widths(ws)
-    L = len(ws) - 1
-    P = np.asarray(value)
+    L, P = len(ws) - 1, np.asarray(value)
     if P.shape in ((0,), (0, L + 1)):  # no paths (but [()] is one path of the wrong length)
         return np.zeros((0, L + 1), dtype=np.int64)
     if P.dtype.kind not in "iu" or P.ndim != 2 or P.shape[1] != L + 1:
@@ -499,8 +497,7 @@ def paths(ws, value, bias=None) -> np.ndarray:
             f"or an int array of shape (n, {L + 1}); got an array of dtype {P.dtype} and "
             f"shape {P.shape}"
         )
-    P = P.astype(np.int64)
-    hi = np.asarray(ws)[None, :]
+    P, hi = P.astype(np.int64), np.asarray(ws)[None, :]
     if np.any(P >= hi) or np.any(P < -1):
         k, l = np.argwhere((P >= hi) | (P < -1))[0]
         raise ValueError(
@@ -535,8 +532,7 @@ def exponents(basis_values, alpha):
     """Basis-path values and integer exponents (sparse ``(n, p - H)``) that fit together."""
     import scipy as sp  # only here: the rest of this module needs NumPy alone
 
-    v = np.asarray(basis_values, dtype=np.float64)
-    alpha = sp.sparse.coo_array(alpha)
+    v, alpha = np.asarray(basis_values, dtype=np.float64), sp.sparse.coo_array(alpha)
     if v.shape != (alpha.shape[1],):
         raise ValueError(f"basis_values must have shape ({alpha.shape[1]},), got {v.shape}")
     if alpha.data.dtype.kind not in "iu" and not np.all(alpha.data == np.round(alpha.data)):
@@ -545,8 +541,7 @@ def exponents(basis_values, alpha):
             f"non-integer entries such as {alpha.data[alpha.data != np.round(alpha.data)][0]}"
         )
     alpha.data = alpha.data.astype(np.int64)
-    bad = (v[alpha.col] == 0) & (alpha.data < 0)
-    if np.any(bad):
+    if np.any(bad := (v[alpha.col] == 0) & (alpha.data < 0)):
         raise ValueError(
             f"basis-path value {int(alpha.col[bad][0])} is 0 but is needed with a negative "
             f"exponent: a zero skeleton weight makes the G-space coordinates undefined there"
@@ -556,26 +551,26 @@ def exponents(basis_values, alpha):
 
 def graph_args(net_or_widths, bias):
     """``(widths, net or None, bias)`` for a graph of a network or of bare widths."""
-    if hasattr(net_or_widths, "weights"):
-        net = net_or_widths
-        mlp(net)
-        if bias and net.biases is None:
-            raise ValueError("bias=True needs a network with biases (or pass widths)")
-        return net.widths, net, net.biases is not None if bias is None else bias
-    return widths(net_or_widths), None, bool(bias)
+    if not hasattr(net_or_widths, "weights"):
+        return widths(net_or_widths), None, bool(bias)
+    net = net_or_widths
+    mlp(net)
+    if bias and net.biases is None:
+        raise ValueError("bias=True needs a network with biases (or pass widths)")
+    return net.widths, net, net.biases is not None if bias is None else bias
 
 
-# ----------------------------------------------------------------------------- scaling group
-def hidden_index(ws, layer, node) -> list[int]:
-    ws = widths(ws)
-    L = len(ws) - 1
-    if not 1 <= layer <= L - 1:
-        raise ValueError(f"layer must be a hidden layer 1..{L - 1}, got {layer}")
-    if not 0 <= node < ws[layer]:
-        raise ValueError(f"node must lie in 0..{ws[layer] - 1} for layer {layer}, got {node}")
+def drawable(net_or_widths, bias, max_nodes) -> list[int]:
+    ws = graph_args(net_or_widths, bias)[0]
+    if sum(ws) > max_nodes:
+        raise ValueError(
+            f"{sum(ws)} nodes is too many to draw (max_nodes={max_nodes}); draw a smaller "
+            f"network or raise max_nodes"
+        )
     return ws
 
 
+# ----------------------------------------------------------------------------- scaling group
 def scaling_factors(ws, c):
     """Widths and one array of finite positive factors per hidden layer (copied)."""
     ws = widths(ws)
@@ -590,12 +585,8 @@ def scaling_factors(ws, c):
             f"c must have one array per hidden layer ({len(hidden)} hidden layers with widths "
             f"{hidden}), got {len(c)} arrays"
         )
-    out = []
-    for k, (ck, h) in enumerate(zip(c, hidden)):
-        arr = np.asarray(ck)
-        if arr.dtype == object or arr.dtype.kind not in "iuf":
-            raise TypeError(f"c[{k}] must be a real numeric array, got dtype {arr.dtype}")
-        arr = arr.astype(np.float64, copy=True)
+    out = [real_array(ck, f"c[{k}]", "").astype(np.float64, copy=True) for k, ck in enumerate(c)]
+    for k, (arr, h) in enumerate(zip(out, hidden)):
         if arr.shape != (h,):
             raise ValueError(
                 f"c[{k}] (hidden layer {k + 1}) must have shape ({h},), got {arr.shape}"
@@ -605,12 +596,15 @@ def scaling_factors(ws, c):
                 f"c[{k}] (hidden layer {k + 1}) must contain finite positive factors, got "
                 f"{arr.tolist()}"
             )
-        out.append(arr)
     return ws, out
 
 
 def single_node(ws, layer, node, c) -> list[int]:
-    ws = hidden_index(ws, layer, node)
+    ws = widths(ws)
+    if not 1 <= layer <= len(ws) - 2:
+        raise ValueError(f"layer must be a hidden layer 1..{len(ws) - 2}, got {layer}")
+    if not 0 <= node < ws[layer]:
+        raise ValueError(f"node must lie in 0..{ws[layer] - 1} for layer {layer}, got {node}")
     if isinstance(c, bool) or not isinstance(c, numbers.Real) or not (np.isfinite(c) and c > 0):
         raise ValueError(f"the factor c must be a finite real number > 0, got {c!r}")
     return ws
@@ -618,11 +612,7 @@ def single_node(ws, layer, node, c) -> list[int]:
 
 def log_factors(ws, log_c):
     """Widths and ``exp(log_c)`` for ``log_c`` of shape ``(H,)``, finite and positive."""
-    ws = widths(ws)
-    arr = np.asarray(log_c)
-    if arr.dtype == object or arr.dtype.kind not in "iuf":
-        raise TypeError(f"log_c must be a real numeric array, got dtype {arr.dtype}")
-    log_c = arr.astype(np.float64)
+    ws, log_c = widths(ws), real_array(log_c, "log_c", "").astype(np.float64)
     if log_c.shape != (sum(ws[1:-1]),):
         raise ValueError(f"log_c must have shape ({sum(ws[1:-1])},), got {log_c.shape}")
     with np.errstate(over="ignore", under="ignore"):
@@ -652,11 +642,7 @@ def acts_on(ws, net) -> None:
 
 def random_scaling_args(ws, generator, sigma, low, high):
     ws = widths(ws)
-    if not isinstance(generator, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-            f"got {type(generator).__name__}"
-        )
+    rng(generator, fresh=False)
     if (low is None) != (high is None):
         raise ValueError("give both low and high (uniform factors) or neither (log-normal)")
     if low is not None:
@@ -690,17 +676,12 @@ def finite_step(opt, new) -> None:
 
 
 def _reached(sq, name: str, l: int, j: int) -> bool:
-    """Whether a path of non-zero weights joins node ``j`` of layer ``l`` to the inputs
-    (``gamma_in``) or to the outputs (``gamma_out``); ``sq``: the squared weight matrices."""
-    nz = [(s > 0).astype(float) for s in sq]
-    if name == "gamma_in":
-        r = np.ones(nz[0].shape[0])
-        for k in range(l):
-            r = (r @ nz[k] > 0).astype(float)
-    else:
-        r = np.ones(nz[-1].shape[1])
-        for k in range(len(nz) - 1, l - 1, -1):
-            r = (nz[k] @ r > 0).astype(float)
+    """Whether nonzero weights join node ``j`` of layer ``l`` to the inputs (``gamma_in``) or
+    to the outputs (``gamma_out``); ``sq``: the squared weight matrices."""
+    nz, fwd = [(s > 0).astype(float) for s in sq], name == "gamma_in"
+    r = np.ones(nz[0].shape[0] if fwd else nz[-1].shape[1])
+    for k in range(l) if fwd else range(len(nz) - 1, l - 1, -1):
+        r = ((r @ nz[k] if fwd else nz[k] @ r) > 0).astype(float)
     return bool(r[j])
 
 
@@ -740,9 +721,8 @@ def s1_skeleton(net_a, net_b, skel, resolve):
     sk = resolve(net_a.widths, skel)
     for l in range(1, len(net_a.weights)):
         j = np.arange(net_a.widths[l])
-        for n in (net_a, net_b):
-            if np.any(n.weights[l - 1][sk.pi[l], j] == 0):
-                raise ValueError(f"a pi-edge weight into hidden layer {l} is 0: cannot read off c")
+        if any(np.any(n.weights[l - 1][sk.pi[l], j] == 0) for n in (net_a, net_b)):
+            raise ValueError(f"a pi-edge weight into hidden layer {l} is 0: cannot read off c")
     return sk
 
 
@@ -777,35 +757,14 @@ def dead_node_args(net, layer, node, factor) -> None:
         raise ValueError(f"factor must be finite, > 0 and != 1, got {factor}")
 
 
-def flatten_args(pa, skel) -> None:
-    if type(pa).__name__ != "PathArrays":
-        raise TypeError(f"pa must be a PathArrays, got {type(pa).__name__}")
-    if not hasattr(skel, "sigma_mask"):
-        raise TypeError(f"skeleton must be a gspace.Skeleton, got {type(skel).__name__}")
-    ws = list(skel.widths)
-    shapes = [np.shape(x) for x in pa.weights]
-    if shapes != list(zip(ws[:-1], ws[1:])):
-        raise ValueError(
-            f"pa.weights has shapes {shapes}, the skeleton's widths {ws} need "
-            f"{list(zip(ws[:-1], ws[1:]))}"
-        )
-
-
 # ----------------------------------------------------------------------------- initialization
-def choice(value, options, name: str) -> str:
-    if value not in options:
-        raise ValueError(f"unknown {name} {value!r}; accepted: {', '.join(options)}")
-    return value
-
-
 def skeleton_for_net(net, skel, resolve, sigma_nonzero: bool = False):
     """The skeleton (via ``resolve``) of ``net``; names such as ``"paper"`` only for a
     G transformation (``sigma_nonzero``, MLPs only), whose sigma-edge weights must be nonzero."""
     (mlp if sigma_nonzero else network)(net)
-    if not sigma_nonzero:
-        if skel is not None and not hasattr(skel, "sigma_mask"):
-            raise TypeError(f"skeleton must be a gspace.Skeleton, got {type(skel).__name__}")
-        if skel is not None and list(skel.widths) != net.widths:
+    if not sigma_nonzero and skel is not None:
+        _skeleton_type(skel)
+        if list(skel.widths) != net.widths:
             raise ValueError(
                 f"the skeleton is for widths {list(skel.widths)}, the network has {net.widths}"
             )
@@ -826,20 +785,7 @@ def balance_args(net, tol, max_iter):
     return positive(tol, "tol"), integer(max_iter, "max_iter")
 
 
-def drawable(net_or_widths, bias, max_nodes) -> list[int]:
-    ws = graph_args(net_or_widths, bias)[0]
-    if sum(ws) > max_nodes:
-        raise ValueError(
-            f"{sum(ws)} nodes is too many to draw (max_nodes={max_nodes}); draw a smaller "
-            f"network or raise max_nodes"
-        )
-    return ws
-
-
 # ----------------------------------------------------------------------------- explicit route
-MAX_DENSE = 3000
-
-
 def matrix_route(ws, bias, skel, dense: bool):
     """Widths, skeleton argument and ``M``; dense matrices only up to ``MAX_DENSE`` rows."""
     ws = widths(ws)
@@ -866,6 +812,30 @@ def explicit_args(net, skel, grads=None, lr=None) -> None:
         )
 
 
+def flatten_args(pa, skel) -> None:
+    if type(pa).__name__ != "PathArrays":
+        raise TypeError(f"pa must be a PathArrays, got {type(pa).__name__}")
+    _skeleton_type(skel)
+    ws = list(skel.widths)
+    if (shapes := [np.shape(x) for x in pa.weights]) != list(zip(ws[:-1], ws[1:])):
+        raise ValueError(
+            f"pa.weights has shapes {shapes}, the skeleton's widths {ws} need "
+            f"{list(zip(ws[:-1], ws[1:]))}"
+        )
+
+
+def unflatten_args(vec, net, skel, resolve):
+    """The skeleton (via ``resolve``) for a basis-order vector ``vec`` of ``net``."""
+    network(net)
+    gsgd_skeleton(skel)
+    sk = resolve(net.widths, skel)
+    n = sum(int((~sk.sigma_mask(l)).sum()) for l in range(len(net.weights)))
+    n += sum(b.size for b in (net.biases or []))
+    if np.shape(vec) != (n,):
+        raise ValueError(f"vec must have shape ({n},), got {np.shape(vec)}")
+    return sk
+
+
 def consistent(residual, F, rtol) -> None:
     if np.linalg.norm(residual) > rtol * (np.linalg.norm(F) + 1e-300):
         raise ValueError(
@@ -884,16 +854,42 @@ def new_values(v_new, n) -> np.ndarray:
     return v_new
 
 
-def unflatten_args(vec, net, skel, resolve):
-    """The skeleton (via ``resolve``) for a basis-order vector ``vec`` of ``net``."""
-    network(net)
-    gsgd_skeleton(skel)
-    sk = resolve(net.widths, skel)
-    n = sum(int((~sk.sigma_mask(l)).sum()) for l in range(len(net.weights)))
-    n += sum(b.size for b in (net.biases or []))
-    if np.shape(vec) != (n,):
-        raise ValueError(f"vec must have shape ({n},), got {np.shape(vec)}")
-    return sk
+def rank_method(method, ws=None):
+    if method not in ("svd", "qr"):
+        raise ValueError(f"method must be 'svd' or 'qr', got {method!r}")
+    return None if ws is None else widths(ws)
+
+
+def gram_args(ws, exact, scaled) -> list[int]:
+    ws = widths(ws)
+    if exact and scaled:
+        raise ValueError("choose exact=True or scaled=True, not both")
+    return ws
+
+
+def edge_vector(ws, u, p: int):
+    """Widths and a real vector ``u`` with one entry per parameter (``p`` of them)."""
+    ws, u = widths(ws), real_array(u, "u", "")
+    if u.shape != (p,):
+        raise ValueError(f"u must have shape ({p},), got {u.shape}")
+    return ws, u
+
+
+def verify_args(ws, claims, known: list, limit, gram_limit):
+    """Widths with a hidden layer, the claim IDs to check (all if None) and the two limits."""
+    ws = widths(ws)
+    if len(ws) < 3:
+        raise ValueError(
+            f"verify needs at least one hidden layer (widths like [d, h, K]), got {ws}"
+        )
+    integer(limit, "limit")
+    integer(gram_limit, "gram_limit")
+    if isinstance(claims, str):
+        raise TypeError(f"claims must be a sequence of claim IDs like ['{claims}'], got a string")
+    claims = known if claims is None else claims
+    if unknown := [c for c in claims if c not in known]:
+        raise ValueError(f"unknown claim IDs {unknown}; known: {', '.join(known)}")
+    return ws, claims
 
 
 # ----------------------------------------------------------------------------- conditioning
@@ -903,12 +899,7 @@ class IllConditionedWarning(UserWarning):
 
 def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
     """Warn (once per optimizer; returns True if it did) when the smallest skeleton-path value
-    ``|v|`` (one vector over the hidden nodes) is below ``low``.
-
-    Off the skeleton, G-SGD divides a weight's gradient by the square of the chain products
-    ``rho_in(a) rho_out(b)`` around it, of the order of these values: from plain He
-    initialisation some weights move ``1 / v^2`` times as far as under SGD.
-    """
+    ``|v|`` is below ``low``: some G-SGD steps are then about ``1 / v^2`` times SGD's."""
     smallest = float(np.abs(v).min()) if v.size else 1.0
     if smallest >= low:
         return False
@@ -943,10 +934,8 @@ def cnn_args(in_channels, channels, n_classes, kernel_size, bias, generator):
         raise TypeError(f"channels must be a list of ints [C_1, ...], got {channels!r}")
     if len(channels) < 1:
         raise ValueError("channels must list at least one convolution layer")
-    ws, ks = (
-        widths([in_channels, *channels, n_classes]),
-        per_layer(kernel_size, len(channels), "kernel_size"),
-    )
+    ws = widths([in_channels, *channels, n_classes])
+    ks = per_layer(kernel_size, len(channels), "kernel_size")
     for k in ks:
         if k % 2 == 0:
             raise ValueError(
@@ -986,84 +975,6 @@ def cnn_layers(weights, strides, biases, pool):
             )
     strides = per_layer(1 if strides is None else strides, L - 1, "strides")
     pool = per_layer(1 if pool is None else pool, L - 1, "pool")
-    if biases is not None:
-        _, biases = layer_arrays(
-            [w.reshape(w.shape[0], w.shape[1], -1)[:, :, 0] for w in ws], biases
-        )
+    if biases is not None:  # checked as those of the 2-d layers of one kernel tap
+        biases = layer_arrays([w.reshape(*w.shape[:2], -1)[:, :, 0] for w in ws], biases)[1]
     return ws, strides, biases, pool
-
-
-def images(net, X) -> np.ndarray:
-    """Images ``(n, C_0, H, W)`` for a plain CNN: channels, and room for every pooling."""
-    C0 = net.widths[0]
-    if X.ndim != 4 or X.shape[1] != C0:
-        raise ValueError(f"X must have shape (n, {C0}, H, W) for this network, got {X.shape}")
-    if min(X.shape) < 1:
-        raise ValueError(f"X must hold at least one image of at least 1x1 pixel, got {X.shape}")
-    size = X.shape[2:]
-    for l, (s, p) in enumerate(zip(net.strides, net.pool)):
-        size = tuple((h - 1) // s + 1 for h in size)
-        if min(size) < p:
-            raise ValueError(
-                f"images of {X.shape[2]}x{X.shape[3]} pixels are too small for this network: "
-                f"conv layer {l + 1} outputs {size[0]}x{size[1]}, less than its pool size {p}"
-            )
-        size = tuple(h // p for h in size)
-    return X
-
-
-# ----------------------------------------------------------------------------- rank routes, verify
-def rank_method(method, ws=None):
-    if method not in ("svd", "qr"):
-        raise ValueError(f"method must be 'svd' or 'qr', got {method!r}")
-    return None if ws is None else widths(ws)
-
-
-def gram_args(ws, exact, scaled) -> list[int]:
-    ws = widths(ws)
-    if exact and scaled:
-        raise ValueError("choose exact=True or scaled=True, not both")
-    return ws
-
-
-def edge_vector(ws, u, p: int):
-    """Widths and a real vector ``u`` with one entry per parameter (``p`` of them)."""
-    ws, u = widths(ws), np.asarray(u)
-    if u.dtype == object or u.dtype.kind not in "iuf":
-        raise TypeError(f"u must be a real numeric array, got dtype {u.dtype}")
-    if u.shape != (p,):
-        raise ValueError(f"u must have shape ({p},), got {u.shape}")
-    return ws, u
-
-
-def verify_args(ws, claims, known: list, limit, gram_limit):
-    """Widths with a hidden layer, the claim IDs to check (all if None) and the two limits."""
-    ws = widths(ws)
-    if len(ws) < 3:
-        raise ValueError(
-            f"verify needs at least one hidden layer (widths like [d, h, K]), got {ws}"
-        )
-    integer(limit, "limit")
-    integer(gram_limit, "gram_limit")
-    if isinstance(claims, str):
-        raise TypeError(f"claims must be a sequence of claim IDs like ['{claims}'], got a string")
-    claims = known if claims is None else claims
-    unknown = [c for c in claims if c not in known]
-    if unknown:
-        raise ValueError(f"unknown claim IDs {unknown}; known: {', '.join(known)}")
-    return ws, claims
-
-
-# ----------------------------------------------------------------------------- caches
-def cache_of(net, cache) -> list:
-    """``cache.a`` of ``net.forward_cache(X)``: ``L + 1`` arrays, the first the inputs of
-    ``net`` (``(n, d)`` for an MLP, ``(n, C_0, H, W)`` for a plain CNN), the last the logits."""
-    a, ndim = getattr(cache, "a", None), 4 if hasattr(net, "strides") else 2
-    if isinstance(a, (list, tuple)) and len(a) == len(net.weights) + 1:
-        if np.ndim(a[0]) == ndim and np.shape(a[0])[1] == net.widths[0]:
-            return a
-    got = "None" if cache is None else type(cache).__name__
-    if isinstance(a, (list, tuple)) and len(a):
-        got = f"the cache of another network (inputs of shape {np.shape(a[0])})"
-    raise TypeError(f"cache must be the ForwardCache of net.forward_cache(X) for this "
-                    f"{type(net).__name__}, got {got}")  # fmt: skip

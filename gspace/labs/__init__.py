@@ -156,7 +156,7 @@ def same(student, solution, args, on, hint=None, **tol):
     gets copies); ``hint`` (default: the docstring) says how to get it right."""
     expected, name = solution(*args), solution.__name__
     got = call(student, name, *copies(args), on=on)
-    hint = " ".join(solution.__doc__.split()) if hint is None else hint
+    hint = " ".join(solution.__doc__.replace("``", "").split()) if hint is None else hint
     compare(got, expected, f"{name}(...)", on, hint, **tol)
 
 
@@ -165,13 +165,15 @@ def compare(got, expected, what, on, hint="", rtol=1e-8, atol=1e-10, mask=None):
     of arrays (``mask``: compare only where True); the message names the first entry that
     differs, the input ``on`` and the ``hint``."""
     tail = f" {hint}" if hint else ""
+    if expected is None:  # an entry that is not graded
+        return
     if isinstance(expected, list):
         try:
             got = list(got)
         except TypeError:
             got = [got]
         if len(got) != len(expected):
-            raise LabFailure(f"{what}{on}: expected {len(expected)} arrays, got {len(got)}.{tail}")
+            raise LabFailure(f"{what}{on}: expected {len(expected)} items, got {len(got)}.{tail}")
         for k, (g, e) in enumerate(zip(got, expected)):
             compare(g, e, f"{what}[{k}]", on, hint, rtol, atol, None if mask is None else mask[k])
         return

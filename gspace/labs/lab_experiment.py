@@ -96,7 +96,7 @@ def check_train(student, rng):
     """train takes one step per mini-batch, MSE loss"""
     for name in ("sgd", "gsgd"):
         w, _, batches, _ = _setup(rng, 3)
-        on = f"(weights, {name!r}, 3 batches, lr=0.02) on widths [4, 8, 8, 3]"
+        on = f" with {name!r}, 3 batches, lr=0.02, on widths [4, 8, 8, 3]"
         same(student, train, (w, name, batches, 0.02), on)
 
 
@@ -108,13 +108,8 @@ def check_invariance_experiment(student, rng):
     if not isinstance(got, dict) or set(got) != {"sgd", "gsgd"}:
         raise LabFailure(f"invariance_experiment{on}: expected a dict with keys 'sgd', 'gsgd'")
     compare(got["sgd"], exp["sgd"], "gaps['sgd']", on, rtol=1e-6)
-    g = np.asarray(got["gsgd"], dtype=float)
-    if g.shape != exp["gsgd"].shape or not np.all(g < 1e-9):
-        raise LabFailure(
-            f"gaps['gsgd']{on}: G-SGD from w and from g_c(w) should compute the same function "
-            f"at every step, to rounding (claim A2); expected {len(exp['gsgd'])} gaps below "
-            f"1e-9, got {np.array2string(g, precision=2, threshold=6)}"
-        )
+    hint = "G-SGD from w and from g_c(w) computes the same function at every step, to rounding "
+    compare(got["gsgd"], exp["gsgd"], "gaps['gsgd']", on, hint + "(A2).", rtol=0, atol=1e-9)
 
 
 def check_conclusion(student, rng):

@@ -62,15 +62,7 @@ def expected_rank(widths):
 def check_enumerate_paths(student, rng):
     """enumerate_paths lists every path, in itertools.product order"""
     for widths, _, on in networks(rng, 6, width=(1, 4)):
-        got = call(student, "enumerate_paths", list(widths), on=on)
-        got, exp = [tuple(int(i) for i in p) for p in got], enumerate_paths(widths)
-        if len(got) != len(exp):
-            n = f"{len(exp)} paths (the product of the widths), got {len(got)}"
-            raise LabFailure(f"enumerate_paths{on}: expected {n}")
-        for k, (a, b) in enumerate(zip(got, exp)):
-            if a != b:
-                hint = "Hint: itertools.product(*[range(h) for h in widths])."
-                raise LabFailure(f"enumerate_paths{on}: path {k} should be {b}, got {a}. {hint}")
+        same(student, enumerate_paths, (widths,), on)
 
 
 def check_path_values(student, rng):
