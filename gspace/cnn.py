@@ -65,35 +65,35 @@ def _layout(shape, k: int, s: int, C_out: int):
     return (Ho, Wo, Hq, Wq), full_h and full_w, step, pairs
 
 
-def _blocks(P: np.ndarray, lay, C: int, n: int) -> list:
-    """Pairs (pixels of ``n`` images ``(n, C, H, W)``, views of the same pixels in their phases
-    ``P``): copy one way to pad and split the images, the other way for the adjoint."""
+def _phases(lay, C: int, n: int, k: int, s: int):
+    """A zeroed buffer ``P`` for the stride phases of ``n`` images of ``C`` channels (``P[r, t]``:
+    phase ``(r, t)`` of the images, channel-major, then zeros the last taps read) and its views:
+    pairs (pixels of images ``(n, C, H, W)``, the same pixels in ``P``) to pad and split images
+    or, the other way, for the adjoint; per tap ``(a, b)`` the ``(C, N)`` view it multiplies,
+    phase ``(a % s, b % s)`` shifted by ``(a // s, b // s)`` (unshifted for ``a, b < s``)."""
     (_, _, Hq, Wq), _, _, pairs = lay
-    blocks = P[:, :, : C * n * Hq * Wq].reshape(*P.shape[:2], C, n, Hq, Wq)
-    return [(xi, blocks[rt][bi].transpose(1, 0, 2, 3)) for rt, xi, bi in pairs]
+    m, N = min(s, k), n * Hq * Wq
+    P = np.zeros((m, m, C * N + (k - 1) // s * (Wq + 1)))
+    blocks = P[:, :, : C * N].reshape(m, m, C, n, Hq, Wq)
+    taps = [(a, b, a // s * Wq + b // s) for a in range(k) for b in range(k)]
+    taps = [(a, b, P[a % s, b % s, o : o + C * N].reshape(C, N)) for a, b, o in taps]
+    return P, [(xi, blocks[rt][bi].transpose(1, 0, 2, 3)) for rt, xi, bi in pairs], taps
 
 
-def _chunks(x: np.ndarray, k: int, s: int, lay):
-    """Slices of the batch with ``P[r, t]``, their images' stride phase ``(r, t)``, zero-padded,
-    channel-major, then zeros the last taps read. One buffer per chunk size (page faults)."""
+def _chunks(x: np.ndarray, k: int, s: int, lay, C_out: int):
+    """Slices of the batch, each with the tap views of :func:`_phases` on its images and a
+    zeroed ``(C_out, N)`` buffer for the ``N`` output positions; one of each per chunk size
+    (fresh memory costs a page fault per 4 kB, more than the work on it)."""
     (_, _, Hq, Wq), _, step, _ = lay
-    C, m, P = x.shape[1], min(s, k), np.empty(0)
+    frames = {}
     for i in range(0, x.shape[0], step):
-        sl = slice(i, min(i + step, x.shape[0]))
-        shape = (m, m, C * (sl.stop - i) * Hq * Wq + (k - 1) // s * (Wq + 1))
-        P = P if P.shape == shape else np.zeros(shape)
-        for xi, block in _blocks(P, lay, C, sl.stop - i):  # the zeros around the images stay
+        sl, n = slice(i, min(i + step, x.shape[0])), min(step, x.shape[0] - i)
+        if n not in frames:
+            frames[n] = _phases(lay, x.shape[1], n, k, s), np.zeros((C_out, n * Hq * Wq))
+        (_, blocks, taps), out = frames[n]
+        for xi, block in blocks:  # the zeros around the images stay
             block[...] = x[sl][xi]
-        yield sl, (sl.stop - i) * Hq * Wq, P
-
-
-def _taps(P: np.ndarray, C: int, k: int, s: int, Wq: int, N: int):
-    """Per tap ``(a, b)``, the ``(C, N)`` view of ``P`` it multiplies: phase ``(a % s, b % s)``
-    shifted by ``(a // s, b // s)``. A phase's first tap (``a, b < s``) is not shifted."""
-    for a in range(k):
-        for b in range(k):
-            off = a // s * Wq + b // s
-            yield a, b, P[a % s, b % s, off : off + C * N].reshape(C, N)
+        yield sl, taps, out
 
 
 def conv2d_forward(x: np.ndarray, W: np.ndarray, stride: int) -> np.ndarray:
@@ -110,9 +110,8 @@ def conv2d_forward(x: np.ndarray, W: np.ndarray, stride: int) -> np.ndarray:
     (Ho, Wo, Hq, Wq), *_ = lay
     Wt = np.ascontiguousarray(W.transpose(2, 3, 1, 0))  # Wt[a, b] = W[:, :, a, b]^T
     z = np.empty((x.shape[0], C_out, Ho, Wo))
-    for sl, N, P in _chunks(x, k, stride, lay):
-        zq = np.empty((C_out, N))
-        for a, b, x_ab in _taps(P, C_in, k, stride, Wq, N):
+    for sl, taps, zq in _chunks(x, k, stride, lay, C_out):
+        for a, b, x_ab in taps:
             _gemm(Wt[a, b], x_ab, zq, float(a + b > 0))  # z (+)= W_ab^T x_ab
         z[sl] = zq.reshape(C_out, -1, Hq, Wq)[:, :, :Ho, :Wo].transpose(1, 0, 2, 3)
     return z
@@ -126,20 +125,21 @@ def conv2d_backward(dz: np.ndarray, x: np.ndarray, W: np.ndarray, stride: int, i
     lay = _layout(x.shape, k, stride, C_out)
     (Ho, Wo, Hq, Wq), full, *_ = lay
     Wk = np.ascontiguousarray(W.transpose(2, 3, 0, 1))  # Wk[a, b] = W[:, :, a, b]
-    dWk, dzq, dP = np.zeros_like(Wk), np.empty(0), np.empty(0)
+    dWk, frames = np.zeros_like(Wk), {}
     dx = (np.empty if full else np.zeros)(x.shape) if input_grad else None
-    for sl, N, P in _chunks(x, k, stride, lay):
-        shape = (C_out, sl.stop - sl.start, Hq, Wq)
-        dzq = dzq if dzq.shape == shape else np.zeros(shape)  # zero off the image
-        dzq[:, :, :Ho, :Wo] = dz[sl].transpose(1, 0, 2, 3)
-        for a, b, x_ab in _taps(P, C_in, k, stride, Wq, N):
-            _gemm(x_ab, dzq.reshape(C_out, N).T, dWk[a, b], 1.0)  # dW_ab += x_ab dz^T
+    for sl, taps, dzq in _chunks(x, k, stride, lay, C_out):
+        N = dzq.shape[1]
+        dzq.reshape(C_out, -1, Hq, Wq)[:, :, :Ho, :Wo] = dz[sl].transpose(1, 0, 2, 3)
+        for a, b, x_ab in taps:
+            _gemm(x_ab, dzq.T, dWk[a, b], 1.0)  # dW_ab += x_ab dz^T
         if input_grad:
-            dP = dP if dP.shape == P.shape else np.empty(P.shape)
+            if N not in frames:  # the phases of dx
+                frames[N] = _phases(lay, C_in, N // (Hq * Wq), k, stride)
+            dP, blocks, dtaps = frames[N]
             dP[:, :, C_in * N :] = 0.0  # the unshifted taps write the rest first
-            for a, b, dx_ab in _taps(dP, C_in, k, stride, Wq, N):
-                _gemm(Wk[a, b], dzq.reshape(C_out, N), dx_ab, float(a >= stride or b >= stride))
-            for xi, block in _blocks(dP, lay, C_in, sl.stop - sl.start):
+            for a, b, dx_ab in dtaps:
+                _gemm(Wk[a, b], dzq, dx_ab, float(a >= stride or b >= stride))  # dx_ab (+)= W_ab dz
+            for xi, block in blocks:
                 dx[sl][xi] = block
     return np.ascontiguousarray(dWk.transpose(2, 3, 0, 1)), dx
 

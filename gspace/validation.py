@@ -899,7 +899,9 @@ class IllConditionedWarning(UserWarning):
 
 def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
     """Warn (once per optimizer; returns True if it did) when the smallest skeleton-path value
-    ``|v|`` is below ``low``: some G-SGD steps are then about ``1 / v^2`` times SGD's."""
+    ``|v|`` is below ``low``. G-SGD divides an off-skeleton weight's gradient by the square of
+    the chain products ``rho_in(a) rho_out(b)`` around it, of the order of these values, so from
+    plain He initialisation some weights move about ``1 / v^2`` times as far as under SGD."""
     smallest = float(np.abs(v).min()) if v.size else 1.0
     if smallest >= low:
         return False

@@ -1,9 +1,5 @@
-"""``gspace verify``: check the claims of the theory page (G1 ... A4) on one architecture.
-
-Every :class:`ClaimResult` names its route (:ref:`independent-routes`): ``explicit``,
-``counting``, ``certificate``, ``sample`` or ``dynamic programming``. The G-SGD claims compare
-:mod:`gspace.core.gsgd` and :mod:`gspace.fast` with :mod:`gspace.explicit`.
-"""
+"""``gspace verify``: check the claims of the theory page (G1 ... A4) on one architecture,
+each by a named route (:ref:`independent-routes`) that does not call the code it checks."""
 
 from __future__ import annotations
 
@@ -30,9 +26,8 @@ from .testing import away_from_kinks, flat
 __all__ = ["ClaimResult", "verify", "run_checks", "twin_runs", "format_table", "report"]
 __all__ += ["run_cli", "THEORY_CLAIMS"]
 
+#: Claims G1 ... B4 of the theory page, in the order :func:`verify` checks them (then I1 ... A4).
 THEORY_CLAIMS = ("G1", "G2", "G3", "G4", "P1", "S1", "R1", "R2", "B1", "B2", "B3", "B4")
-"""Claims G1 ... B4 of the theory page, in the order :func:`verify` checks them (then the
-G-SGD claims I1 ... A4)."""
 
 #: Number of random paths used when all paths cannot be listed.
 SAMPLE_PATHS = 100_000
@@ -167,9 +162,7 @@ def _out_err(a, b) -> float:
     return float(np.max(np.abs(a - b)) / max(1e-300, np.max(np.abs(a))))
 
 
-_CHECKS = {}
-"""Claim ID -> its check, a function of the setting returning (checked, measured, holds,
-route)."""
+_CHECKS = {}  # claim ID -> check(setting) -> (checked, measured, holds, route), in order
 
 
 def _claim(claim: str, checked: str, route: str = "explicit"):

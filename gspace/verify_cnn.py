@@ -1,10 +1,5 @@
-"""``gspace verify --cnn``: check claims C1-C4, and the MLP claims C4 carries, on a plain CNN.
-
-The architecture is ``C0:LAYERS:K``, ``LAYERS`` comma-separated conv layers
-``<channels>k<kernel>s<stride>[p<pool>]`` (defaults 3, 1, 1): ``1:4k3s1,8k3s2:10`` is one input
-channel, a 3x3 convolution to 4 channels, one of stride 2 to 8, and 10 outputs. Every check
-compares with the channel graph's explicit matrices (:class:`gspace.cnn.ChannelMatrices`, all
-paths listed), so the network must be small.
+"""``gspace verify --cnn``: check claims C1-C4, and the MLP claims C4 carries, on a small
+plain CNN against the channel graph's explicit matrices (:class:`gspace.cnn.ChannelMatrices`).
 """
 
 from __future__ import annotations
@@ -32,13 +27,11 @@ _LAYER = re.compile(r"(\d+)(?:k(\d+))?(?:s(\d+))?(?:p(\d+))?")
 
 
 def parse_cnn(spec: str) -> dict:
-    """``"C0:LAYERS:K"`` as keyword arguments of :class:`~gspace.PlainCNN`.
-
-    Raises
-    ------
-    ValueError
-        A malformed spec, an even kernel, a count < 1, or more than ``MAX_PATHS`` paths.
-    """
+    """``"C0:LAYERS:K"`` as keyword arguments of :class:`~gspace.PlainCNN`: ``LAYERS`` is
+    comma-separated conv layers ``<channels>k<kernel>s<stride>[p<pool>]`` (defaults 3, 1, 1),
+    so ``1:4k3s1,8k3s2:10`` is 1 input channel, 3x3 convolutions to 4 then (stride 2) 8
+    channels, 10 outputs. A ``ValueError`` for a malformed spec, an even kernel, a count < 1
+    or more than ``MAX_PATHS`` paths."""
     parts = spec.split(":")
     layers = [_LAYER.fullmatch(x) for x in parts[1].split(",")] if len(parts) == 3 else [None]
     if None in layers or not (parts[0].isdigit() and parts[2].isdigit()):

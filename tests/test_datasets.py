@@ -268,8 +268,9 @@ def _real_or_skip(present: bool, what: str):
 def test_real_fashion_mnist_from_the_debian_package(monkeypatch):
     """The four files of Debian's dataset-fashion-mnist, read with no argument."""
     debian = datasets.SYSTEM_DIRS["fashion-mnist"]
-    _real_or_skip(datasets._has_idx(debian), "Debian's package dataset-fashion-mnist")
     monkeypatch.delenv("GSPACE_DATA", raising=False)
+    found = datasets.find_idx_dir("fashion-mnist") == debian
+    _real_or_skip(found, "Debian's package dataset-fashion-mnist")
     images = datasets.read_idx(debian / "train-images-idx3-ubyte.gz")
     labels = datasets.read_idx(debian / "train-labels-idx1-ubyte.gz")
     test_labels = datasets.read_idx(debian / "t10k-labels-idx1-ubyte.gz")
@@ -289,9 +290,9 @@ def test_real_fashion_mnist_from_the_debian_package(monkeypatch):
 def test_gspace_train_on_real_fashion_mnist(tmp_path, monkeypatch, capsys):
     from gspace.cli import main
 
-    debian = datasets.SYSTEM_DIRS["fashion-mnist"]
-    _real_or_skip(datasets._has_idx(debian), "Debian's package dataset-fashion-mnist")
     monkeypatch.delenv("GSPACE_DATA", raising=False)
+    found = datasets.find_idx_dir("fashion-mnist") == datasets.SYSTEM_DIRS["fashion-mnist"]
+    _real_or_skip(found, "Debian's package dataset-fashion-mnist")
     argv = ["train", "--dataset", "fashion-mnist", "--hidden", "32,32", "--epochs", "1"]
     argv += ["--limit", "3000", "--no-progress", "--out", str(tmp_path)]
     assert main(argv) == 0
