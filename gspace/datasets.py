@@ -105,7 +105,10 @@ class Dataset:
                 raise ValueError(f"X_{split} must be 2-d with X_train's features, got {X.shape}")
             bad = y.dtype.kind not in "iu" or y.shape != X.shape[:1]
             if bad or (y.size and (y.min() < 0 or y.max() >= K)):
-                raise ValueError(f"y_{split} must be {len(X)} integer labels in 0..{K - 1}")
+                got = f"{y.dtype} {y.shape}" + (f", range {y.min()}..{y.max()}" if y.size else "")
+                raise ValueError(
+                    f"y_{split} must be {len(X)} integer labels in 0..{K - 1}, got {got}"
+                )
             if not np.isfinite(X).all():
                 raise ValueError(f"X_{split} contains non-finite values")
             if X.flags.writeable or X.base is not None:  # frozen arrays we own are shared
@@ -144,7 +147,10 @@ def read_idx(path) -> np.ndarray:
     except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError
         raise ValueError(f"{path}: cannot read as a gzip-compressed IDX file ({err})") from None
     if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in _IDX_DTYPES:
-        raise ValueError(f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
+        raise ValueError(
+            f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'}; expected "
+            f"0000, a type code in {{08, 09, 0b, 0c, 0d, 0e}}, the number of dimensions)"
+        )
     dtype, ndim = np.dtype(_IDX_DTYPES[raw[2]]), raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
