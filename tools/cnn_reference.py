@@ -10,13 +10,24 @@ The run is :func:`gspace.experiments.common.train_spec` (the studies' own traini
 the full training split (51,000 images; 9,000 for validation; the official 10,000 test
 images), batch 128, the learning rate decaying as ``lr exp(-3 t / epochs)`` as in cnn-depth.
 ``OUT.json`` holds the spec, the record (per-epoch curves) and the machine (with the commit).
+The script imports gspace from the checkout it sits in, not from an installed copy.
+
+The wider network of the reproduction page (``docs/_static/results/cnn-depth/``
+``reference-wide-*.json``, about 6,400 s each on a shared core)::
+
+    OPENBLAS_NUM_THREADS=1 python tools/cnn_reference.py OUT.json --optimizer sgd-momentum \
+        --lr 0.05 --init he --channels 32,32,64,64 --strides 1,2,1,2 --epochs 20
 """
 
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 
-from gspace.experiments import common
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gspace.experiments import common  # noqa: E402
 
 
 def main() -> None:
