@@ -295,6 +295,9 @@ def _teacher(n_samples, n_features, n_classes, hidden, teacher_seed):
 def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, limit=None, **kw):
     """The :class:`Dataset` ``name``, split by ``seed``, scaled on its training split.
 
+    ValueError or TypeError for bad arguments or IDX files; FileNotFoundError, saying where
+    gspace looked and how to get them, when the IDX files are found nowhere.
+
     Parameters
     ----------
     name : {"digits", "mnist", "fashion-mnist", "teacher"}
@@ -306,9 +309,6 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
     **kw
         ``"teacher"`` only: ``n_samples=2000``, ``n_features=10``, ``n_classes=3``,
         ``hidden=(16,)``, ``teacher_seed=0``.
-
-    ValueError or TypeError for bad arguments or IDX files; FileNotFoundError, saying where
-    gspace looked and how to get them, when the IDX files are found nowhere.
     """
     V.choice(name, DATASETS, "dataset")
     V.integer(seed, "seed", 0)

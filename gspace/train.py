@@ -234,6 +234,8 @@ def fit(
 
     One epoch: ``optimizer.lr = schedule(t)``, a permutation from the seeded generator, one
     step per mini-batch of ``batch_size`` (the last may be smaller), evaluation (:doc:`/data`).
+    Raises TrainingDiverged when the loss, the gradients or the weights become non-finite,
+    ValueError or TypeError for bad arguments, before training starts.
 
     Parameters
     ----------
@@ -250,9 +252,6 @@ def fit(
         A tqdm bar on stderr; None: if stderr is a terminal.
     log : callable, optional
         Called with a one-line summary after every epoch (e.g. ``log=print``).
-
-    Raises TrainingDiverged when the loss, the gradients or the weights become non-finite,
-    ValueError or TypeError for bad arguments, before training starts.
     """
     V.network(net)
     if not isinstance(data, Dataset):

@@ -16,7 +16,7 @@ import pytest
 
 import gspace
 from gspace import experiments
-from gspace.experiments import common, invariance, protocol, report
+from gspace.experiments import cnn_depth, common, invariance, plots, protocol, report
 
 VOLATILE = common.VOLATILE_FIELDS  # the only fields allowed to differ between reruns
 
@@ -121,10 +121,12 @@ def test_train_spec_equals_train_run_from_the_same_settings():
         "batch_size": 16,
         "schedule": None,
     }
-    net = common.rescale(common.initial_net(start["widths"], start["init"], 4), 1.5, 4)
+    rng = np.random.default_rng(4)
+    net = gspace.initialize(start["widths"], init="skeleton-unit", bias=False, rng=rng)
+    net = gspace.random_scaling(net.widths, np.random.default_rng((4, 1)), sigma=1.5).apply(net)
     data = gspace.datasets.load("digits", seed=3)
     _, direct = common.train_run(net, "pathsgd", 0.3, data, seed=4, epochs=2, batch_size=16)
-    assert spec["seed"] == 4
+    assert not direct["diverged"] and len(direct["curves"]["test_acc"]) == 3  # epoch 0 first
     assert common.train_spec(spec) == {
         "condition": {},
         "optimizer": "pathsgd",
@@ -168,21 +170,54 @@ def test_select_lr_chooses_best_mean_validation_accuracy():
 
 def test_train_run_records_divergence_instead_of_raising():
     data = gspace.datasets.load("digits", seed=0)
-    net = common.initial_net([64, 8, 10], "he", 0)
+    net = gspace.initialize([64, 8, 10], init="he", bias=False, rng=np.random.default_rng(0))
     new, rec = common.train_run(net, "sgd", 1e6, data, seed=0, epochs=1, batch_size=32)
     assert new is None and rec["diverged"] and rec["message"]
     assert all(math.isnan(v) for v in rec["final"].values())
 
 
-def test_rescale_keeps_function_changes_weights():
-    net = common.initial_net([5, 4, 3, 2], "skeleton-unit", 0)
-    g_net = common.rescale(net, 1.0, seed=0)
-    X = np.random.default_rng(1).normal(size=(7, 5))
-    np.testing.assert_allclose(g_net.forward(X), net.forward(X), rtol=1e-12, atol=1e-12)
-    assert not np.allclose(g_net.weights[0], net.weights[0])
-    same = common.rescale(net, 0.0, seed=0)
-    for a, b in zip(same.weights, net.weights):
-        np.testing.assert_allclose(a, b, rtol=1e-15)
+def test_machine_info_fields():
+    assert sorted(common.machine_info()) == [
+        "commit",
+        "cpu_count",
+        "date",
+        "gspace",
+        "numpy",
+        "platform",
+        "processor",
+        "python",
+    ]
+
+
+def test_spec_sigma_starts_from_a_rescaling_of_the_same_function():
+    """A spec's ``sigma`` starts from g(w): G-SGD's run is the same to rounding (A2), SGD's is
+    not (A3); sigma 0 is w itself."""
+    base = {"condition": {}, "lr": 0.1, "seed": 0, "data": {"name": "digits", "seed": 0}}
+    base.update(epochs=1, batch_size=32, schedule=None)
+
+    def loss(opt, **sigma):
+        start = {"widths": [64, 6, 5, 10], "init": "skeleton-unit", **sigma}
+        return np.array(
+            common.train_spec({**base, "optimizer": opt, "start": start})["curves"]["train_loss"]
+        )
+
+    np.testing.assert_allclose(loss("sgd", sigma=0.0), loss("sgd"), rtol=1e-15)
+    np.testing.assert_allclose(loss("gsgd", sigma=1.0), loss("gsgd"), rtol=1e-9)
+    sgd, sgd_g = loss("sgd"), loss("sgd", sigma=1.0)
+    assert sgd[0] == pytest.approx(sgd_g[0], rel=1e-12) and abs(sgd[1] - sgd_g[1]) > 1e-4
+
+
+def test_full_configurations_are_the_documented_sizes():
+    """The sizes docs/experiments.rst states for the full runs."""
+    exp = experiments.EXPERIMENTS
+    assert exp["width"].config(False)["widths"] == [16, 64, 256]
+    assert exp["cnn-depth"].config(False)["depths"] == [2, 4, 8]
+    assert exp["authors-mlp"].config(False)["schedule"] == {"name": "exp", "k": 0.01}
+    assert exp["init"].config(False)["networks"] == {"shallow": [32, 32], "deep": [32] * 6}
+    assert exp["path-sgd"].config(False)["hidden"] == [32, 32, 32]
+    assert exp["unbalanced-init"].config(False)["sigmas"] == [0.0, 1.0, 3.0]
+    assert exp["invariance"].config(False)["sigma"] == 1.0
+    assert cnn_depth.network(4) == {"channels": [8, 8, 16, 16], "strides": [2, 1, 2, 1]}
 
 
 # ----------------------------------------------------------------------------- results.json
@@ -283,6 +318,7 @@ def check_invariance(results):
 
 def test_output_difference_inf_for_diverged():
     net = gspace.MLP([2, 3, 1], rng=np.random.default_rng(0))
+    assert invariance.output_difference(net, net, np.ones((2, 2))) == (0.0, 0.0)
     assert invariance.output_difference(net, None, np.ones((1, 2))) == (math.inf, math.inf)
 
 
@@ -350,6 +386,17 @@ def test_results_table_text_is_aligned_like_the_cli_tables():
     assert text[0] == "optimizer  lr   accuracy       gap"
     assert text[1] == "SGD        0.1  0.900 ± 0.012"
     assert text[2] == "G-SGD      0.3  0.950 ± 0.010  -0.020 ± 0.005"
+
+
+def test_band_counts_curves_and_skips_empty_ones():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    plots.band(ax, [[1.0, 0.5], [1.0, 0.7], []], label="SGD", color="tab:blue")
+    plots.band(ax, [[]], label="none", color="tab:red")
+    assert ax.get_legend_handles_labels()[1] == ["SGD (n=2)"]
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), [1.0, 0.6])
+    plt.close(fig)
 
 
 def test_format_cell_nan_and_inf():
@@ -599,6 +646,12 @@ def test_beyond_table_winner_matches_the_summary(tmp_path, monkeypatch):
         diff = np.nan_to_num(accs[best]) - np.nan_to_num(accs[second])
         assert f"{diff.mean():+.4f} ± {diff.std(ddof=1):.4f} over {label[second]}" in line
         assert f"  {label[best]}  " in line
+
+
+def test_winner_counts_a_diverged_run_as_0():
+    best, second, mean, std = report.winner({"sgd": [0.80, 0.82], "adam": [0.85, float("nan")]})
+    assert (best, second) == ("sgd", "adam")
+    assert (mean, std) == pytest.approx(common.mean_std([0.80 - 0.85, 0.82 - 0.0]))
 
 
 def test_beyond_page_lists_studies_without_baselines(tmp_path):

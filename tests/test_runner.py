@@ -179,6 +179,10 @@ def test_interrupt_keeps_finished_runs(tmp_path, capsys):
     assert CALLS == [{"x": 2}] and out[1] == {"x": 1, "square": 1}
 
 
+def test_check_jobs_accepts_minus_one():
+    assert runner.check_jobs(-1) == -1
+
+
 @pytest.mark.parametrize("bad", [0, 1.5, "2", True, None])
 def test_jobs_must_be_a_nonzero_integer(bad):
     with pytest.raises(ValueError, match="jobs must be a non-zero integer"):
