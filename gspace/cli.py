@@ -213,15 +213,10 @@ _N_FEATURES = {"digits": 64, "teacher": 10}
 def _cmd_train(args) -> int:
     from .train import TrainingDiverged
 
-    for schedule, flags in {
-        "exp": ("--decay-k",),
-        "multistep": ("--milestones", "--gamma"),
-    }.items():
-        for flag in flags:
-            if args.schedule != schedule and getattr(args, flag[2:].replace("-", "_")) is not None:
-                raise UsageError(
-                    f"{flag} applies only to --schedule {schedule}, not {args.schedule}"
-                )
+    for name, schedule in (("decay_k", "exp"), ("milestones", "multistep"), ("gamma", "multistep")):
+        if args.schedule != schedule and getattr(args, name) is not None:
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} applies only to --schedule {schedule}, not {args.schedule}")
     if args.schedule == "multistep" and not args.milestones:
         raise UsageError("--schedule multistep needs --milestones (epochs, e.g. 80,120)")
     if late := [m for m in args.milestones or [] if m >= args.epochs]:
@@ -438,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
         "learning-rate schedule: constant; exp: "
         "lr*exp(-k*epoch); multistep: lr*gamma^(number of milestones <= epoch)",
     )
-    _option(p, "--decay-k", _float_ge0, None, "k of --schedule exp, and only there (default: 0.01)")
+    _option(p, "--decay-k", _float_ge0, None, "k of --schedule exp only (default: 0.01)")
     _option(
         p,
         "--milestones",
@@ -447,23 +442,11 @@ def build_parser() -> argparse.ArgumentParser:
         "epochs of --schedule multistep (required there, "
         "refused elsewhere), comma-separated, each < --epochs (e.g. 80,120)",
     )
-    _option(
-        p,
-        "--gamma",
-        _float_gt0,
-        None,
-        "factor of --schedule multistep, and only there (default: 0.1)",
-    )
+    _option(p, "--gamma", _float_gt0, None, "factor of --schedule multistep only (default: 0.1)")
     _option(p, "--momentum", _momentum, 0.0, "in [0, 1)")
     _option(p, "--weight-decay", _float_ge0, 0.0, ">= 0")
     _option(p, "--bias", text="give every non-input node a bias")
-    _option(
-        p,
-        "--data-dir",
-        _path,
-        None,
-        "directory of the MNIST/Fashion-MNIST IDX files (default: $GSPACE_DATA)",
-    )
+    _option(p, "--data-dir", _path, None, "MNIST/Fashion-MNIST IDX files (default: $GSPACE_DATA)")
     _option(p, "--limit", _limit, None, "use at most this many samples in total")
     _option(p, "--no-progress", text="no progress bar")
     p.set_defaults(func=_cmd_train)
