@@ -7,7 +7,9 @@ set to 1, then 5 G-SGD steps, so that the chain products rho_in are no longer 1 
 stays 1: G-SGD never changes the sigma-weights). ``--start he`` times plain He
 initialisation instead, where the rho_out are not 1 either and G-SGD's update needs one
 more pass per layer (the worst case).
-The optimizers are timed interleaved (SGD, PathSGD, GSGD, lean SGD, SGD, ...) so that a
+The optimizers are timed interleaved, in an order that rotates every repeat (SGD, PathSGD,
+GSGD, lean SGD, then PathSGD, GSGD, lean SGD, SGD, ...; with a fixed order each optimizer
+always ran right after the same one, whose freed memory and cache state it inherited), so that a
 change in the machine's load hits all of them alike; the script prints the median time of each
 and the ratios to ``gspace.SGD`` measured in this one run (the 784-64x4-10 steps take about
 a millisecond, so that case is repeated ten times as often); it also prints the ratio of the
@@ -98,8 +100,10 @@ def bench(widths, batch: int, repeats: int, seed: int, start: str, clock=time.pe
             full_step(net, opt, X, y)
     step_t = {name: [] for name in opts}
     upd_t = {name: [] for name in opts}
-    for _ in range(repeats):
-        for name, opt in opts.items():
+    names = list(opts)
+    for i in range(repeats):  # the order rotates: no optimizer always follows the same one
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            opt = opts[name]
             t0 = clock()
             full_step(net, opt, X, y)
             t1 = clock()
