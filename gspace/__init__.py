@@ -22,8 +22,7 @@ __all__ += ["structure_matrix", "basis_paths", "path_values", "GSGD", "PathSGD",
 __all__ += ["Adam", "ENorm"]
 
 #: Submodules imported on first use (``gspace.plotting``), not by every ``import gspace``.
-_LAZY = ("plotting", "verify", "explicit", "fast", "testing", "validation", "experiments")
-_LAZY += ("labs", "initialization", "baselines", "cnn", "train", "cli")
+_LAZY = ("plotting", "verify", "explicit", "testing", "experiments", "labs", "cli")
 
 
 def __getattr__(name):

@@ -1,7 +1,4 @@
-"""Data sets with seeded train/validation/test splits: digits, MNIST, Fashion-MNIST, a teacher.
-
-Sources, search order of the IDX files, splits and scaling: :doc:`/data`.
-"""
+"""Data sets with seeded splits: digits, MNIST, Fashion-MNIST, a teacher (:doc:`/data`)."""
 
 from __future__ import annotations
 
@@ -76,12 +73,8 @@ def _fraction(value, name: str, open_at_0: bool = False) -> float:
 
 @dataclass(frozen=True, eq=False)  # eq=False: arrays do not compare to a single bool
 class Dataset:
-    """A classification data set split into train, validation and test parts.
-
-    ``X_split`` of shape ``(n_split, d)`` and integer labels ``y_split`` in ``0..n_classes-1``
-    are kept as read-only float64 and ``intp`` arrays; ``description`` says where the data
-    came from. ValueError if shapes disagree, labels are out of range or features not finite.
-    """
+    """Train, validation and test rows ``X_split`` ``(n_split, d)`` with labels ``y_split`` in
+    ``0..n_classes-1``, read-only; ValueError for shapes, labels or features that do not fit."""
 
     name: str
     X_train: np.ndarray
@@ -134,12 +127,8 @@ class Dataset:
 
 
 def read_idx(path) -> np.ndarray:
-    """The array in an IDX file (the MNIST format, :doc:`/data`), raw or gzipped (``.gz``).
-
-    Shape and dtype as its header states, native byte order. FileNotFoundError if it does not
-    exist; ValueError, naming the path, for a bad magic number, a file shorter or longer than
-    its header says, invalid gzip, or NaN or infinity in float data.
-    """
+    """The array in an IDX file (the MNIST format, :doc:`/data`), raw or gzipped (``.gz``);
+    ValueError naming the path for a file that does not hold exactly what its header says."""
     path = Path(path)
     raw = path.read_bytes()  # FileNotFoundError names the path
     try:
@@ -229,12 +218,9 @@ def _read_idx_pair(directory: Path, split: str):
 
 
 def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
-    """Download the IDX files of ``"mnist"`` or ``"fashion-mnist"``; return ``data_dir/name``.
-
-    ``data_dir`` defaults to ``$GSPACE_DATA``; files already there are kept; ``timeout`` is in
-    seconds per file. No other function of gspace downloads. ValueError for another name, no
-    directory, or an MD5 other than :data:`IDX_MD5`'s; ConnectionError offline.
-    """
+    """Download the IDX files of ``"mnist"`` or ``"fashion-mnist"`` (checked against
+    :data:`IDX_MD5`) into ``data_dir/name`` (default ``$GSPACE_DATA/name``) and return it.
+    ConnectionError offline; ``timeout`` in seconds per file."""
     if name not in DOWNLOAD_URLS:
         raise ValueError(f"download() serves mnist, fashion-mnist (digits: bundled), not {name!r}")
     data_dir = os.environ.get("GSPACE_DATA") if data_dir is None else data_dir
@@ -299,15 +285,11 @@ def _teacher(n_samples, n_features, n_classes, hidden, teacher_seed):
 
 
 def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, limit=None, **kw):
-    """The :class:`Dataset` ``name``, split by ``seed``, scaled on its training split.
-
-    ValueError or TypeError for bad arguments or IDX files; FileNotFoundError, saying where
-    gspace looked and how to get them, when the IDX files are found nowhere.
+    """The :class:`Dataset` ``name`` in :data:`DATASETS`, split by ``seed`` and scaled
+    (:doc:`/data`); FileNotFoundError saying where gspace looked for the IDX files.
 
     Parameters
     ----------
-    name : {"digits", "mnist", "fashion-mnist", "teacher"}
-        Sources, search order of the IDX files (``data_dir`` first) and scaling: :doc:`/data`.
     val_fraction, test_fraction : float
         In ``[0, 1)`` and ``(0, 1)``; the IDX data sets keep their official test set.
     limit : int, optional
@@ -364,14 +346,12 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
         len(y), val_fraction, test_fraction if test is None else 0.0, rng, limit
     )
     X_test, y_test = (X[rest], y[rest]) if test is None else test
-    # scaled as the data page says, in place on float64 copies
     parts = [np.array(a, dtype=np.float64) for a in (X[train], X[val], X_test)]
     mean = parts[0].mean(axis=0)
-    parts[0] -= mean
+    for a in parts:  # in place on the float64 copies, as the data page says
+        a -= mean
     scale = float(np.sqrt(np.einsum("ij,ij->", parts[0], parts[0]) / parts[0].size)) or 1.0
-    for i, a in enumerate(parts):
-        if i:
-            a -= mean
+    for a in parts:
         a /= scale
         a.flags.writeable = False
     source += f"; train/val/test {len(train)}/{len(val)}/{len(y_test)} with seed {seed}"
