@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from . import validation as V
 from .core.network import Gradients
 
 __all__ = ["rel_error", "numerical_gradient", "check_gradients", "min_preactivation_margin"]
@@ -31,7 +30,9 @@ def rel_error(a, b, norm: bool = False) -> float:
 def numerical_gradient(f, x, h: float = 1e-6) -> np.ndarray:
     """Centred finite-difference gradient ``(f(x + h) - f(x - h)) / (2 h)`` of a scalar
     function ``f`` of float64 arrays shaped like ``x`` (not modified)."""
-    h = V.positive(h, "the finite-difference step h")
+    ok = isinstance(h, (int, float, np.floating)) and not isinstance(h, bool)
+    if not (ok and np.isfinite(h) and h > 0):
+        raise ValueError(f"the finite-difference step h must be a finite number > 0, got {h!r}")
     x = np.array(x, dtype=np.float64)  # private copy
 
     def shifted(i: int, step: float):
