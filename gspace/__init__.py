@@ -1,6 +1,8 @@
 """gspace: G-SGD (Meng et al., ICLR 2019) in NumPy, written to be read beside the paper.
 The paper in code is :mod:`gspace.core`, read in its order; the rest is tooling around it."""
 
+import importlib
+
 from . import core, datasets
 from .baselines import Adam, ENorm
 from .cnn import PlainCNN
@@ -27,7 +29,5 @@ _LAZY = ("plotting", "verify", "explicit", "testing", "experiments", "labs", "cl
 
 def __getattr__(name):
     if name in _LAZY:
-        import importlib
-
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'gspace' has no attribute {name!r}")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import validation as V
+from .core.network import MLP
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "teacher")
 
@@ -88,8 +89,7 @@ class Dataset:
 
     def __post_init__(self):
         K = self.n_classes
-        if not isinstance(K, (int, np.integer)) or K < 1:
-            raise ValueError(f"n_classes must be a positive integer, got {K!r}")
+        _positive_int(K, "n_classes")
         d = np.shape(self.X_train)[1:]
         for split in ("train", "val", "test"):
             X = np.asarray(getattr(self, f"X_{split}"), dtype=np.float64)
@@ -169,10 +169,9 @@ def _candidates(name: str, data_dir) -> list[Path]:
 def find_idx_dir(name: str, data_dir=None) -> Path | None:
     """The first of ``data_dir/name``, ``data_dir``, the same under ``$GSPACE_DATA`` and
     :data:`SYSTEM_DIRS` that holds the four IDX files of ``name`` (each maybe ``.gz``)."""
-    for c in _candidates(name, data_dir):
-        if all(_idx_file(c, b) for b in IDX_FILES.values()):
-            return c
-    return None
+    bases = IDX_FILES.values()
+    full = (c for c in _candidates(name, data_dir) if all(_idx_file(c, b) for b in bases))
+    return next(full, None)
 
 
 def _missing(name: str, data_dir) -> FileNotFoundError:
@@ -228,9 +227,7 @@ def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
         raise ValueError("no data directory: pass data_dir=... or set GSPACE_DATA")
     target = Path(data_dir) / name
     target.mkdir(parents=True, exist_ok=True)
-    for base in IDX_FILES.values():
-        if _idx_file(target, base):
-            continue
+    for base in (b for b in IDX_FILES.values() if not _idx_file(target, b)):
         url = f"{DOWNLOAD_URLS[name]}{base}.gz"
         try:
             with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310
@@ -267,8 +264,6 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed=0, lim
 
 def _teacher(n_samples, n_features, n_classes, hidden, teacher_seed):
     """Inputs from N(0, I) and the argmax of a random ReLU teacher's centred logits."""
-    from .core.network import MLP  # local import: datasets does not otherwise need the network
-
     _positive_int(n_samples, "n_samples")
     _positive_int(n_features, "n_features")
     V.integer(n_classes, "n_classes", 2)
@@ -286,18 +281,10 @@ def _teacher(n_samples, n_features, n_classes, hidden, teacher_seed):
 
 def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, limit=None, **kw):
     """The :class:`Dataset` ``name`` in :data:`DATASETS`, split by ``seed`` and scaled
-    (:doc:`/data`); FileNotFoundError saying where gspace looked for the IDX files.
-
-    Parameters
-    ----------
-    val_fraction, test_fraction : float
-        In ``[0, 1)`` and ``(0, 1)``; the IDX data sets keep their official test set.
-    limit : int, optional
-        At most ``limit`` samples in all (a seeded subset).
-    **kw
-        ``"teacher"`` only: ``n_samples=2000``, ``n_features=10``, ``n_classes=3``,
-        ``hidden=(16,)``, ``teacher_seed=0``.
-    """
+    (:doc:`/data`): ``val_fraction`` in ``[0, 1)``, ``test_fraction`` in ``(0, 1)`` (the IDX
+    sets keep their official test set), at most ``limit`` samples; ``**kw`` for ``"teacher"``
+    only: ``n_samples=2000, n_features=10, n_classes=3, hidden=(16,), teacher_seed=0``.
+    FileNotFoundError saying where gspace looked for the IDX files."""
     V.choice(name, DATASETS, "dataset")
     V.integer(seed, "seed", 0)
     val_fraction = _fraction(val_fraction, "val_fraction")

@@ -219,22 +219,13 @@ def fit(
 ):
     """Train ``net`` (not modified) on ``data``; return the trained network and its History.
 
-    Each epoch sets ``optimizer.lr = schedule(t)``, steps on seeded mini-batches and evaluates
-    (:doc:`/data`); ``loss="mse"`` regresses one-hot labels. TrainingDiverged on a non-finite
-    loss, gradient or weight; ValueError or TypeError for bad arguments, before training.
-
-    Parameters
-    ----------
-    net : MLP or PlainCNN
-        Widths ``[data.n_features, ..., data.n_classes]``; a PlainCNN reads rows as images.
-    optimizer : Optimizer
-        Anything with ``step(net, grads)`` and a settable ``lr``.
-    schedule : Schedule, str or callable, optional
-        ``epoch -> lr``; None (constant) or a name starts at ``optimizer.lr``.
-    progress : bool, optional
-        A tqdm bar on stderr; None: if stderr is a terminal.
-    log : callable, optional
-        Called with a one-line summary after every epoch (e.g. ``log=print``).
+    ``net``: an MLP or PlainCNN (reading rows as images) from ``data.n_features`` to
+    ``data.n_classes``; ``optimizer``: anything with ``step(net, grads)`` and a settable ``lr``.
+    Each epoch sets ``optimizer.lr = schedule(t)`` (a Schedule, name or callable; None:
+    constant), steps on seeded mini-batches and evaluates (:doc:`/data`); ``loss="mse"``
+    regresses one-hot labels; ``progress``: a tqdm bar (None: if stderr is a terminal);
+    ``log``: called with a line per epoch. TrainingDiverged on a non-finite loss, gradient or
+    weight; ValueError or TypeError for bad arguments, before training starts.
     """
     V.network(net)
     if not isinstance(data, Dataset):
