@@ -60,24 +60,20 @@ def augmented_matrix(widths, bias: bool = False, skeleton=None) -> np.ndarray:
 
 
 def flatten(pa: PathArrays, skeleton: Skeleton) -> np.ndarray:
-    """A :class:`~gspace.core.gsgd.PathArrays` as a vector in basis order (sigma entries
-    dropped)."""
+    """A :class:`~gspace.core.gsgd.PathArrays` as a vector in basis order: its entries in edge
+    order, sigma entries dropped."""
     V.flatten_args(pa, skeleton)
-    parts = [np.asarray(x)[~skeleton.sigma_mask(l)] for l, x in enumerate(pa.weights)]
-    return np.concatenate(parts + [np.asarray(b) for b in (pa.biases or [])])
+    return flat(pa)[~sigma_edge_mask(skeleton, pa.biases is not None)]
 
 
 def unflatten(vec, net, skeleton=None) -> PathArrays:
     """Inverse of :func:`flatten`: a basis-order vector laid out like ``net`` (0 at the sigma
     entries)."""
     sk = V.unflatten_args(vec, net, skeleton, resolve_skeleton)
-    masks = [~sk.sigma_mask(l) for l in range(len(net.weights))]
-    sizes = [int(m.sum()) for m in masks] + [b.size for b in (net.biases or [])]
-    parts = np.split(np.asarray(vec, dtype=np.float64), np.cumsum(sizes)[:-1])
-    out = [np.zeros(w.shape) for w in net.weights]
-    for x, m, part in zip(out, masks, parts):
-        x[m] = part
-    return PathArrays(out, None if net.biases is None else parts[len(masks) :])
+    w = np.zeros(net.flat_params().size)
+    w[~sigma_edge_mask(sk, net.biases is not None)] = vec
+    new = net.with_flat_params(w)
+    return PathArrays(new.weights, new.biases)
 
 
 @functools.lru_cache(maxsize=4)
@@ -130,15 +126,13 @@ def explicit_gsgd_step(net, grads, lr: float, skeleton=None):
 
 
 # ---------------------------------------------------------------------- rank routes (R1, R2)
-def rank_qr(M, rtol: float | None = None) -> tuple[int, np.ndarray]:
-    """Numerical rank by column-pivoted QR: ``(rank, |diag R|)``. ``|R_ii| <= rtol |R_00|``
-    counts as 0 (default ``rtol = max(p, q) eps``)."""
+def rank_qr(M) -> tuple[int, np.ndarray]:
+    """``(rank, |diag R|)`` by column-pivoted QR; ``|R_ii| <= max(p, q) eps |R_00|`` is 0."""
     D = M.toarray() if sp.sparse.issparse(M) else np.asarray(M, dtype=np.float64)
     if not D.size:
         return 0, np.zeros(0)
     r = np.abs(np.diag(sp.linalg.qr(D, mode="r", pivoting=True)[0]))
-    rtol = max(D.shape) * np.finfo(np.float64).eps if rtol is None else rtol
-    return int(np.sum(r > rtol * r[0])), r
+    return int(np.sum(r > max(D.shape) * np.finfo(np.float64).eps * r[0])), r
 
 
 def explicit_rank(widths, method: str = "svd", limit: int = paths.DEFAULT_PATH_LIMIT, bias=False):
@@ -180,8 +174,7 @@ def gram_by_counting(widths, bias: bool = False, exact: bool = False, scaled: bo
     G = np.zeros((num_params(widths, bias),) * 2, dtype=object if exact else np.float64)
     for sl_e, l, n_e, ends, _ in groups:
         d_e = n_e * n_out[l + 1]
-        idx = np.arange(sl_e.start, sl_e.stop)
-        G[idx, idx] = 1 if scaled else d_e
+        np.fill_diagonal(G[sl_e, sl_e], 1 if scaled else d_e)
         for sl_f, l2, n_f, _, starts in groups:
             if starts is None or l2 <= l:
                 continue  # a path never crosses a bias edge after another edge
@@ -194,13 +187,12 @@ def gram_by_counting(widths, bias: bool = False, exact: bool = False, scaled: bo
     return G
 
 
-def rank_by_counting(widths, bias: bool = False, rtol: float | None = None):
+def rank_by_counting(widths, bias: bool = False):
     """``(rank(A), eigenvalues)`` of the rescaled :func:`gram_by_counting`; eigenvalues
-    ``<= rtol lambda_max`` count as 0 (default ``10 m eps``)."""
+    ``<= 10 m eps lambda_max`` count as 0."""
     G = gram_by_counting(widths, bias=bias, scaled=True)
     lam = sp.linalg.eigh(G, eigvals_only=True)[::-1]
-    rtol = 10 * G.shape[0] * np.finfo(np.float64).eps if rtol is None else rtol
-    return int(np.sum(lam > rtol * lam[0])), lam
+    return int(np.sum(lam > 10 * G.shape[0] * np.finfo(np.float64).eps * lam[0])), lam
 
 
 def path_sum_range(widths, u, bias: bool = False) -> tuple:
@@ -257,12 +249,10 @@ def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = Fals
 
     def b_range(l, j):  # smallest and largest path sum of b_O, O = node j of layer l
         wb, bb = [None] * L, [None] * L if bias else None
-        wb[l - 1] = np.zeros((widths[l - 1], widths[l]), dtype=np.int64)
-        wb[l - 1][:, j] = 1
-        wb[l] = np.zeros((widths[l], widths[l + 1]), dtype=np.int64)
-        wb[l][j, :] = -1
+        e = (np.arange(widths[l]) == j).astype(np.int64)  # +1 into O, -1 out of O, bias +1
+        wb[l - 1], wb[l] = np.tile(e, (widths[l - 1], 1)), -np.tile(e[:, None], widths[l + 1])
         if bias:
-            bb[l - 1] = (np.arange(widths[l]) == j).astype(np.int64)
+            bb[l - 1] = e
         return _path_sum_dp(widths, wb, bb)
 
     # 1. every b_O sums to 0 along every path: A^T b_O = 0

@@ -28,8 +28,7 @@ __all__ += ["run_cli", "nonzero_biases", "fd_path_gradient"]
 #: Number of random paths used when all paths cannot be listed.
 SAMPLE_PATHS = 100_000
 
-#: Largest number of parameters for the dense SVDs of ``A'`` (B1, B4) and ``[B, A']`` (W2);
-#: above, the exact certificate answers.
+#: Most parameters for dense SVDs of ``A'`` (B1, B4) and ``[B, A']`` (W2); above, the certificate.
 DENSE_LIMIT = 1000
 
 
@@ -46,8 +45,7 @@ class ClaimResult:
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
-        """``{"claim", "holds", "detail", "checked", "measured", "route", "seconds"}``, the
-        ``detail`` being ``"checked: measured [route: route]"``."""
+        """``{"claim", "holds", "detail": "checked: measured [route: route]", ...the rest}``."""
         d = asdict(self)
         detail = f"{self.checked}: {self.measured} [route: {self.route}]"
         return {"claim": d.pop("claim"), "holds": d.pop("holds"), "detail": detail, **d}
@@ -72,8 +70,7 @@ def run_checks(checks: dict, progress: bool = False) -> list[ClaimResult]:
 
 
 def twin_runs(net, g, make_opt, X, Y, steps: int = 1):
-    """Yield ``(a_t, b_t)``, ``t = 1..steps``: one optimizer each (``make_opt()``) run from
-    ``net`` and from ``g(net)`` on the mse loss of ``(X, Y)`` (claims A2-A4)."""
+    """Yield ``(a_t, b_t)``: one ``make_opt()`` each, stepping ``net`` and ``g(net)`` (A2-A4)."""
     a, b, opt_a, opt_b = net, g.apply(net), make_opt(), make_opt()
     for _ in range(steps):
         a = opt_a.step(a, a.loss_and_gradients(X, Y, loss="mse")[1])
@@ -361,7 +358,7 @@ def _check_B4(s):
     ok, paper = distinct == len(P) == r == s.n_basis and cert.holds, ""
     if len(set(s.widths[1:-1])) == 1 and not s.bias:  # equal hidden widths: the paper's case
         same = np.array_equal(
-            basis.skeleton_method_basis(s.widths), basis.basis_path_array(s.widths, None)
+            basis.skeleton_method_basis(s.widths), basis.basis_path_array(s.widths)
         )
         paper, ok = f"; default skeleton = paper's skeleton method: {same}", ok and same
     return f"{len(P)} paths, {distinct} distinct, rank {r}{paper}", ok, route
@@ -474,19 +471,12 @@ def verify(
     claims=None,
     progress: bool = False,
 ) -> list[ClaimResult]:
-    """Check the claims (all, or the IDs in ``claims``) on a random network of widths
-    ``[d, h_1, ..., K]`` (nonzero biases if ``bias``; ``seed`` seeds it, the inputs and the
-    group elements). Up to ``limit`` paths are listed and ``gram_limit`` parameters counted;
-    above, the scalable routes answer (:ref:`independent-routes`). ``progress``: a tqdm bar.
-
-    Raises
-    ------
-    TypeError
-        If ``claims`` is a string.
-    ValueError
-        For bad widths, no hidden layer, an unknown claim ID, or ``limit`` or ``gram_limit``
-        not an integer >= 1.
-    """
+    """Check the claims (all, or the IDs in ``claims``, not a string: TypeError) on a random
+    network of widths ``[d, h_1, ..., K]`` (nonzero biases if ``bias``; ``seed`` seeds it, the
+    inputs and the group elements). Up to ``limit`` paths are listed and ``gram_limit``
+    parameters counted; above, the scalable routes answer (:ref:`independent-routes`).
+    ``progress``: a tqdm bar. ValueError for bad widths, no hidden layer, an unknown claim ID,
+    a limit that is not an integer >= 1."""
     widths, claims = V.verify_args(widths, claims, list(_CHECKS), limit, gram_limit)
     s = _Setting(widths, bias, seed, limit, gram_limit)
     return run_checks({c: functools.partial(_CHECKS[c], s) for c in claims}, progress)
