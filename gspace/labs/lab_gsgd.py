@@ -9,21 +9,17 @@ Learning objectives:
   with the sigma-edges kept;
 * assemble one G-SGD step (Algorithm 1) and compare it with gspace's.
 
-Reading, conventions (the skeleton ``pi`` and ``sigma`` below; v and dl/dv in arrays shaped
-like the weights) and hints: the labs section of the gspace docs' teachers page. Use NumPy only
-in the graded functions. Replace each ``raise NotImplementedError``; grade with
-``gspace lab gsgd --check FILE``.
+Conventions (the skeleton ``pi``, ``sigma`` below; v, dl/dv shaped like the weights) and hints:
+the labs section of the gspace docs' teachers page. Use NumPy only; replace each ``raise
+NotImplementedError``; grade with ``gspace lab gsgd --check FILE``.
 """
 
 import numpy as np
 
-# BEGIN HIDDEN
-from ..core import gsgd
-from ..core.basis import Skeleton
-from ..core.network import MLP, Gradients
-from . import networks, same
-
-# END HIDDEN
+from ..core import gsgd  # HIDDEN
+from ..core.basis import Skeleton  # HIDDEN
+from ..core.network import MLP, Gradients  # HIDDEN
+from . import networks, same  # HIDDEN
 
 
 def pi(widths, l):
@@ -56,10 +52,7 @@ def basis_path_values(weights):
 def inverse_chain_rule(weights, grads):
     """Inverse-Chain-Rule: dl/dv, shaped like the weights, from dl/dw = ``grads`` (the
     derivation, step by step: lab 3 in the labs section of the docs)."""
-    # BEGIN SOLUTION
-    net, g = MLP.from_weights(weights), Gradients(list(grads))
-    return gsgd.inverse_chain_rule(net, g).weights
-    # END SOLUTION
+    return gsgd.inverse_chain_rule(MLP.from_weights(weights), Gradients(grads)).weights  # SOLUTION
 
 
 def weight_allocation(weights, v_new):
@@ -76,7 +69,7 @@ def weight_allocation(weights, v_new):
 
 def gsgd_step(weights, grads, lr):
     """One plain G-SGD step (Algorithm 1): v, dl/dv, v - lr dl/dv, Weight-Allocation."""
-    return gsgd.gsgd_step(MLP.from_weights(weights), Gradients(list(grads)), lr).weights  # SOLUTION
+    return gsgd.gsgd_step(MLP.from_weights(weights), Gradients(grads), lr).weights  # SOLUTION
 
 
 # BEGIN HIDDEN

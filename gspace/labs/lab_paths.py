@@ -7,22 +7,17 @@ Learning objectives:
 * build the structure matrix A (edges x paths) and read log|v| = A^T log|w| from it;
 * find rank A = m - H and explain the H missing directions (the scaling group, R1, R2).
 
-Reading and conventions: the labs section of the gspace docs' teachers page. Use NumPy and the
-standard library only. Replace each ``raise NotImplementedError``; grade with
-``gspace lab paths --check FILE``.
+Conventions: the labs section of the gspace docs' teachers page. Use NumPy and the standard
+library only; replace each ``raise NotImplementedError``; grade with ``gspace lab paths --check
+FILE``.
 """
-
-import itertools  # noqa: F401  (you may want itertools.product)
 
 import numpy as np
 
-# BEGIN HIDDEN
-from ..core import paths as core_paths
-from ..core.network import MLP
-from ..core.scaling import random_scaling
-from . import LabFailure, call, compare, networks, same
-
-# END HIDDEN
+from ..core import paths as core_paths  # HIDDEN
+from ..core.network import MLP  # HIDDEN
+from ..core.scaling import random_scaling  # HIDDEN
+from . import LabFailure, call, compare, networks, same  # HIDDEN
 
 
 def enumerate_paths(widths):
