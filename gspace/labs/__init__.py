@@ -163,8 +163,7 @@ def compare(got, expected, what, on, hint="", rtol=1e-8, atol=1e-10, mask=None):
         raise LabFailure(f"{what}{on}: expected an array, got {type(got).__name__}") from None
     if g.shape != e.shape:
         raise LabFailure(f"{what}{on}: expected shape {e.shape}, got {g.shape}.{tail}")
-    bad = ~np.isclose(g, e, rtol=rtol, atol=atol) | (np.isnan(g) != np.isnan(e))
-    bad &= True if mask is None else mask
+    bad = ~np.isclose(g, e, rtol=rtol, atol=atol) & (True if mask is None else mask)
     if np.any(bad):
         i = tuple(int(t) for t in np.argwhere(bad)[0])
         where = f"{what}[{', '.join(map(str, i))}]" if i else what
@@ -181,8 +180,7 @@ def networks(rng, n, width=(1, 5), min_hidden=1, equal=False):
         widths = [int(h) for h in rng.integers(width[0], width[1] + 1, rng.integers(3, 6))]
         hidden = [widths[1]] * (len(widths) - 2) if equal and k % 2 == 0 else widths[1:-1]
         widths[1:-1] = [max(h, min_hidden) for h in hidden]
-        shapes = list(zip(widths, widths[1:]))
-        w = [rng.uniform(0.3, 1.5, s) * rng.choice([-1.0, 1.0], s) for s in shapes]
+        w = [rng.uniform(0.3, 1.5, s) * rng.choice([-1.0, 1.0], s) for s in zip(widths, widths[1:])]
         yield widths, w, f" on widths {widths}"
 
 

@@ -4,14 +4,12 @@ Learning objectives:
 
 * design a controlled experiment: same data, same mini-batches, two equivalent starts;
 * measure a function-space distance instead of comparing weights;
-* observe that G-SGD's trajectory does not depend on the representative (A2) and SGD's does
-  (A3);
+* see that G-SGD's trajectory does not depend on the representative (A2), SGD's does (A3);
 * write a conclusion that states what was measured, on what, and what it shows.
 
-Reading: the labs section of the gspace docs' teachers page. You may use gspace (``gspace.MLP``,
-``gspace.SGD``, ``gspace.GSGD``, ``gspace.ScalingGroupElement``) or your labs 1 and 3. Replace
-each ``raise NotImplementedError``, run this file (it runs the experiment and draws the gaps),
-write CONCLUSION, then grade with ``gspace lab experiment --check FILE``.
+You may use gspace (``gspace.MLP``, ``SGD``, ``GSGD``, ``ScalingGroupElement``) or your labs 1 and
+3; reading: the teachers page in the gspace docs. Implement the functions, run this file (it
+draws the gaps), write CONCLUSION, then grade with ``gspace lab experiment --check FILE``.
 """
 
 import numpy as np
@@ -45,9 +43,8 @@ def train(weights, optimizer, batches, lr):
 
 
 def invariance_experiment(weights, c, batches, lr, X_eval):
-    """Train from w and from g_c(w) (``c`` as in lab 1) on the same mini-batches; return
-    {"sgd": gaps, "gsgd": gaps}, each gaps of shape (len(batches),): the ``function_gap`` on
-    X_eval between the two runs after each step."""
+    """Train from w and from g_c(w) (``c`` as in lab 1) on the same batches; return {"sgd":
+    gaps, "gsgd": gaps}, arrays of the ``function_gap`` on X_eval between the runs per step."""
     # BEGIN SOLUTION
     net = gspace.MLP.from_weights(weights)
     scaled = gspace.ScalingGroupElement(net.widths, c).apply(net).weights
@@ -72,14 +69,12 @@ def setup(rng, n_steps):
 # the gaps you measured for SGD and for G-SGD (numbers), and what they show about the claims.
 CONCLUSION = "TODO"
 # BEGIN HIDDEN
-CONCLUSION = """
-Run of the starter's main block (seed 0): a 4-8-8-3 ReLU network, He initialization, 20
-mini-batches of 8 random inputs and targets, MSE loss, learning rate 0.02, started once from w
-and once from g_c(w) with log-normal factors c (spread 0.5). The function gap between the two
-runs stayed between 2e-16 and 5e-15 at every step for G-SGD, while for SGD it was 0.06 after
-one step, 0.47 after five and 0.27 after twenty. So G-SGD's trajectory depends only on the
-equivalence class of the start (claim A2); plain SGD's depends on the representative (A3).
-"""
+CONCLUSION = """Run of the main block (seed 0): a 4-8-8-3 ReLU network, He initialization, 20
+mini-batches of 8 random inputs and targets, MSE loss, learning rate 0.02, started from w and
+from g_c(w) with log-normal factors c (spread 0.5). The function gap between the two runs stayed
+between 2e-16 and 5e-15 at every step for G-SGD; for SGD it was 0.06 after one step, 0.47 after
+five and 0.27 after twenty. So G-SGD's trajectory depends only on the equivalence class of the
+start (claim A2), plain SGD's on the representative (A3)."""
 
 
 def check_function_gap(student, rng):

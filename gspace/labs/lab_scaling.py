@@ -7,20 +7,19 @@ Learning objectives:
 * check on your own code that N_{g(w)}(x) = N_w(x) (G2) and g_c g_c' = g_{cc'} (G1);
 * build the vectors b_O and see the group act as a translation of log|w|.
 
-Conventions: the labs section of the gspace docs' teachers page. Use NumPy only; replace each
-``raise NotImplementedError``; grade with ``gspace lab scaling --check FILE``.
+Use NumPy only. Conventions: the labs section of the teachers page in the gspace docs. Grade
+with ``gspace lab scaling --check FILE``.
 """
 
 import numpy as np
 
 from ..core import scaling  # HIDDEN
 from ..core.network import MLP  # HIDDEN
-from . import LabFailure, call, compare, networks, same  # HIDDEN
+from . import call, compare, networks, same  # HIDDEN
 
 
 def forward(weights, X):
     """The logits (n, h_L) for inputs X (n, h_0): ReLU after every layer but the last."""
-    # TODO: loop over the layers; apply np.maximum(z, 0) to every layer but the last.
     return MLP.from_weights(weights).forward(X)  # SOLUTION
 
 
@@ -45,9 +44,8 @@ def apply_scaling(weights, c):
 
 
 def scaling_vectors(widths):
-    """The (H, m) matrix B, row O = b_O: +1 on the edges entering O, -1 on those leaving it, so
-    that log|g_c(w)| = log|w| + B^T log c. Rows: the hidden nodes layer by layer. Columns: the
-    edges; edge (i -> j) of weights[l] is sum(h_k h_{k+1} for k < l) + i * h_{l+1} + j."""
+    """The (H, m) matrix B, row O = b_O: +1 on the edges entering O, -1 on those leaving it;
+    rows: hidden nodes layer by layer; columns: edges layer by layer, row-major in weights[l]."""
     return scaling.scaling_vectors(widths)  # SOLUTION
 
 
@@ -67,8 +65,7 @@ def check_scale_node(student, rng):
         hint = f"In-weights of the node are the column weights[{l - 1}][:, {j}], out-weights "
         same(student, scale_node, (w, l, j, c), on, f"{hint}the row weights[{l}][{j}, :].")
         student.scale_node(w, l, j, c)  # as graded just now, but on the caller's arrays
-        if any(not np.array_equal(a, b) for a, b in zip(w, kept)):
-            raise LabFailure(f"scale_node{on} modified its input: copy the arrays first")
+        compare(w, kept, "input weights", on, "scale_node modified its input: copy arrays first.")
 
 
 def check_apply_scaling(student, rng):
