@@ -51,7 +51,7 @@ def min_preactivation_margin(net, X) -> float:
 
 
 def away_from_kinks(net, X, margin: float = 1e-3) -> np.ndarray:
-    """Boolean mask ``(n,)`` of the samples whose hidden pre-activations all have |z| > margin."""
+    """Mask ``(n,)`` of the samples whose hidden pre-activations all have ``|z| > margin``."""
     cache = net.forward_cache(X)
     n = cache.a[0].shape[0]
     ok = np.ones(n, dtype=bool)
