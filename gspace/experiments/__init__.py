@@ -1,28 +1,16 @@
-"""Experiments on real data that test the paper's claims: ``gspace experiment NAME``.
+"""Experiments on real data that test the paper's claims: ``gspace experiment NAME`` (docs:
+experiments page; ``--jobs``, the run cache and ``--restart``: cluster page)."""
 
-What each experiment measures, the method and the fields of ``results.json``: docs,
-experiments page; ``--jobs``, the run cache and ``--restart``: docs, cluster page.
-"""
-
-import functools
 import sys
 import time
 from pathlib import Path
 
 from .. import datasets
-from . import (
-    authors_mlp,
-    cnn_depth,
-    common,
-    init,
-    invariance,
-    path_sgd,
-    protocol,
-    report,
-    runner,
-    unbalanced_init,
-    width,
-)
+from . import authors_mlp, cnn_depth, init, invariance, path_sgd, unbalanced_init, width
+from .common import N_SEEDS_FULL, N_SEEDS_QUICK, OPTIMIZER_LABELS, machine_info, seeds
+from .protocol import Results, run_study
+from .report import results_table, summary_tables
+from .runner import RunsFailed, check_jobs, clear_cache
 
 #: Experiment name (as on the command line) -> its module (``config``, ``plot``, ...).
 EXPERIMENTS = {
@@ -47,7 +35,7 @@ def _edge_notes(results) -> list[str]:
         cond = ", ".join(f"{k}={v}" for k, v in sel["condition"].items()) or "all runs"
         edges.setdefault((sel["optimizer"], f"{chosen:g}", side), []).append(cond)
     return [
-        f"{common.OPTIMIZER_LABELS.get(opt, opt)}: the chosen rate {lr} is the {side} of its "
+        f"{OPTIMIZER_LABELS.get(opt, opt)}: the chosen rate {lr} is the {side} of its "
         f"grid ({'; '.join(conds)}); a rate beyond the grid might do better."
         for (opt, lr, side), conds in edges.items()
     ]
@@ -64,39 +52,31 @@ def run(
     overrides=None,
     jobs: int = 1,
     restart: bool = False,
-) -> protocol.Results:
-    """Run one experiment; write ``out/results.json`` and ``out/NAME.png`` if ``out`` is given.
+) -> Results:
+    """Run experiment ``name``; write ``out/results.json``, ``out/NAME.png`` and ``out/runs/``.
 
-    ``name``: a key of :data:`EXPERIMENTS`; ``quick``: the quick version (fewer epochs, 3
-    seeds; under two minutes); ``seed``: the base seed (seeds ``seed, seed + 1, ...``);
-    ``progress``: a tqdm bar (None: only on a terminal); ``data_dir``: where the IDX files are
-    (default ``$GSPACE_DATA``); ``overrides``: entries replacing those of the experiment's
-    ``config(quick)``; ``jobs``: training runs at once (joblib's ``n_jobs``; ``results.json``
-    does not depend on it outside :data:`gspace.experiments.common.VOLATILE_FIELDS`). Finished
-    runs are cached in ``out/runs/`` and taken from there by a later call (``restart``: delete
-    them first). Returns the :class:`~gspace.experiments.protocol.Results`; raises ValueError
-    or TypeError for an unknown ``name``, a bad ``seed`` or ``jobs``, and
-    :class:`~gspace.experiments.runner.RunsFailed` if training runs raised (the others are
-    cached).
+    ``quick``: fewer epochs, 3 seeds; ``seed``: the first seed; ``overrides``: entries
+    replacing those of its ``config(quick)``; ``jobs``: runs at once; ``restart``: delete the
+    cached runs first. Raises :class:`~gspace.experiments.runner.RunsFailed` if runs raised.
     """
     module = _module(name)
-    common.seeds(seed, quick)  # validates the seed and jobs before any work
-    jobs = runner.check_jobs(jobs)
+    seeds(seed, quick)  # validates the seed and jobs before any work
+    jobs = check_jobs(jobs)
     cache_dir = None if out is None else Path(out) / "runs"
     if restart:
-        runner.clear_cache(cache_dir)
+        clear_cache(cache_dir)
     resumed = cache_dir is not None and any(cache_dir.glob("*.json"))
     start = time.perf_counter()
-    study = getattr(module, "run", functools.partial(protocol.run_study, module))
+    study = getattr(module, "run", run_study)
     options = dict(progress=progress, data_dir=data_dir, jobs=jobs, cache_dir=cache_dir)
-    results = study(quick=bool(quick), seed=int(seed), overrides=overrides, **options)
+    results = study(module, quick=bool(quick), seed=int(seed), overrides=overrides, **options)
     results.notes.extend(_edge_notes(results))
     if quick:
         full, used = module.config(False), results.config
         changes = [f"{k} {used[k]} (full: {full[k]})" for k in full if used.get(k) != full[k]]
-        changes.append(f"{common.N_SEEDS_QUICK} seeds (full: {common.N_SEEDS_FULL})")
+        changes.append(f"{N_SEEDS_QUICK} seeds (full: {N_SEEDS_FULL})")
         results.notes.insert(0, "Quick version: " + ", ".join(changes) + ".")
-    results.machine = {**common.machine_info(), "jobs": jobs, "resumed": resumed}
+    results.machine = {**machine_info(), "jobs": jobs, "resumed": resumed}
     results.elapsed_seconds = round(time.perf_counter() - start, 1)
     if out is not None:
         results.to_json(Path(out) / "results.json")
@@ -105,17 +85,11 @@ def run(
 
 
 def run_cli(args) -> int:
-    """``gspace experiment NAME [--quick] [--out DIR] [--seed S] [--jobs N] [--restart]``.
-
-    ``args`` has ``name`` and optionally ``quick``, ``out`` (default
-    ``gspace-results/NAME``), ``seed``, ``data_dir``, ``no_progress``, ``jobs``,
-    ``restart``. Returns the exit status: 0, 2 for an unknown name or a bad ``jobs``, 1 if
-    training runs failed (listed on stderr), 130 if interrupted.
-    """
+    """``gspace experiment NAME ...``; return the exit status (2, 1: runs failed, 130)."""
     name, jobs = getattr(args, "name", None), getattr(args, "jobs", None)
     try:
         _module(name)
-        jobs = runner.check_jobs(1 if jobs is None else jobs)
+        jobs = check_jobs(1 if jobs is None else jobs)
     except ValueError as exc:
         print(f"gspace experiment: {exc}", file=sys.stderr)
         return 2
@@ -128,55 +102,40 @@ def run_cli(args) -> int:
         f"experiment {name} ({mode}): {cfg['epochs']} epochs, batch {cfg['batch_size']}, "
         f"seeds from {seed}, learning rates chosen on validation from {cfg['lr_grid']}"
     )
+    kw = {"data_dir": getattr(args, "data_dir", None), "restart": getattr(args, "restart", False)}
+    if getattr(args, "no_progress", False):
+        kw["progress"] = False
     try:
-        results = run(
-            name,
-            quick=quick,
-            out=out,
-            seed=seed,
-            progress=False if getattr(args, "no_progress", False) else None,
-            data_dir=getattr(args, "data_dir", None),
-            jobs=jobs,
-            restart=bool(getattr(args, "restart", False)),
-        )
-    except runner.RunsFailed as exc:
+        results = run(name, quick=quick, out=out, seed=seed, jobs=jobs, **kw)
+    except RunsFailed as exc:
         print(f"gspace experiment {name}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"gspace experiment {name}: interrupted; run it again to continue", file=sys.stderr)
         return 130
-    print("\n".join(report.summary_tables(results, "text")).rstrip())
+    print("\n".join(summary_tables(results, "text")).rstrip())
     for note in results.notes:
         print(f"* {note}")
     out = Path(out)
     print(
-        f"{results.elapsed_seconds:.0f} s; wrote {out / 'results.json'} and {out / results.figure}"
+        f"{results.elapsed_seconds:.0f} s; wrote", out / "results.json", "and", out / results.figure
     )
     return 0
 
 
-_DEMO = {"dataset": "digits", "epochs": 10, "inits": ["skeleton-unit"], "tune_epochs": 1}
-#: The short versions of ``gspace demo``, on digits: one start and one learning rate per
-#: optimizer (the rates gspace 0.1 chose on digits), so the "tuning" run chooses nothing.
+_DEMO = dict(dataset="digits", epochs=10, inits=["skeleton-unit"], tune_epochs=1, tune_limit=None)
+#: The short versions of ``gspace demo`` on digits: one start and one learning rate per optimizer.
 DEMO_OVERRIDES = {
-    "invariance": {
-        **_DEMO,
-        "hidden": [32, 32],
-        "lr_grid": {"sgd": [0.3], "pathsgd": [1.0], "gsgd": [0.3]},
-        "tune_limit": None,
-        "limit": None,
-    },
-    "path-sgd": {
-        **_DEMO,
-        "lr_grid": {"sgd": [0.3], "pathsgd": [3.0], "gsgd": [0.3]},
-        "tune_limit": None,
-    },
+    name: {**_DEMO, **extra, "lr_grid": {"sgd": [0.3], "pathsgd": [lr], "gsgd": [0.3]}}
+    for name, lr, extra in (
+        ("invariance", 1.0, {"hidden": [32, 32], "limit": None}),
+        ("path-sgd", 3.0, {}),
+    )
 }
 
 
-def demo(name: str, out, seed: int = 0, progress=None) -> protocol.Results:
-    """Run and print the short version of ``name`` (a key of :data:`DEMO_OVERRIDES`, else a
-    ValueError) for ``gspace demo``, always training; figure and results in ``out``."""
+def demo(name: str, out, seed: int = 0, progress=None) -> Results:
+    """Run and print the short version of ``name`` (a key of :data:`DEMO_OVERRIDES`)."""
     if name not in DEMO_OVERRIDES:
         raise ValueError(f"no demo version of {name!r}; accepted: {', '.join(DEMO_OVERRIDES)}")
     overrides = DEMO_OVERRIDES[name]
@@ -184,11 +143,9 @@ def demo(name: str, out, seed: int = 0, progress=None) -> protocol.Results:
     cfg = results.config
     data = datasets.load(cfg["dataset"], seed=seed)
     widths = "-".join(map(str, [data.n_features, *cfg["hidden"], data.n_classes]))
-    print(
-        f"{results.dataset}, widths {widths}, {cfg['epochs']} epochs, {len(results.seeds)} "
-        f"seeds, one learning rate per optimizer"
-    )
-    print(report.results_table(results, fmt="text"), end="")
+    n = f"{cfg['epochs']} epochs, {len(results.seeds)} seeds"
+    print(f"{results.dataset}, widths {widths}, {n}, one learning rate per optimizer")
+    print(results_table(results, fmt="text"), end="")
     for note in results.notes[1:]:
         print(f"* {note}")
     print(f"figure: {Path(out) / results.figure}")
@@ -196,9 +153,8 @@ def demo(name: str, out, seed: int = 0, progress=None) -> protocol.Results:
 
 
 def replot(results_path) -> Path:
-    """Redraw an experiment's figure beside its ``results.json`` (no training); return its
-    path. FileNotFoundError if the file is missing, ValueError if it is not a results file."""
-    results = protocol.Results.from_json(results_path)
+    """Redraw an experiment's figure beside its ``results.json``; return its path."""
+    results = Results.from_json(results_path)
     figure = Path(results_path).parent / results.figure
     _module(results.experiment).plot(results, figure)
     return figure

@@ -1,5 +1,4 @@
-"""Unbalanced initialization (the Path-SGD paper's experiment, with G-SGD): test accuracy
-from ``g(w)``, ``g`` a random rescaling of growing strength (docs: experiments page)."""
+"""Unbalanced initialization: test accuracy from ``g(w)`` as the rescaling ``g`` grows."""
 
 import numpy as np
 
@@ -11,42 +10,34 @@ PAIRS = (("gsgd", "sgd"), ("pathsgd", "sgd"))
 COLUMNS = [{"key": "sigma", "label": "sigma", "format": "g"}]
 DESCRIPTION = (
     "Final test accuracy of SGD, Path-SGD and G-SGD on {dataset} (hidden widths {hidden}, {epochs} "
-    "epochs) started from g(w), a random positive rescaling of the initial network with "
-    "log c ~ N(0, sigma^2) per hidden node, for sigma in {sigmas}; protocols (a) and (b) per "
-    "sigma. The rescaling does not change the network function."
+    "epochs) started from g(w), a random positive rescaling of the initial network with log c ~ "
+    "N(0, sigma^2) per hidden node, for sigma in {sigmas}; protocols (a) and (b) per sigma. The "
+    "rescaling does not change the network function."
 )
 
 
 def config(quick: bool) -> dict:
     """The configuration (``quick``: 2 sigmas, 1 epoch on a 6,000-image subsample)."""
-    epochs = 1 if quick else 2
-    return {
-        **protocol.base_config(protocol.PAPER_OPTIMIZERS, "fashion-mnist", epochs, quick),
-        "hidden": [32, 32],
-        "sigmas": [0.0, 2.0] if quick else [0.0, 1.0, 3.0],
-    }
+    cfg = protocol.base_config(protocol.PAPER_OPTIMIZERS, "fashion-mnist", 1 if quick else 2, quick)
+    return {**cfg, "hidden": [32, 32], "sigmas": [0.0, 2.0] if quick else [0.0, 1.0, 3.0]}
 
 
 def conditions(cfg, config, d, K) -> list[dict]:
     """One condition per ``sigma``, tuned separately (SGD may adapt its rate to it)."""
-    widths = [d, *cfg["hidden"], K]
-    return [
-        {"condition": {"sigma": s}, "start": {"widths": widths, "sigma": s}} for s in cfg["sigmas"]
-    ]
+    start = {"widths": [d, *cfg["hidden"], K]}
+    return [{"condition": {"sigma": s}, "start": {**start, "sigma": s}} for s in cfg["sigmas"]]
 
 
 def notes(results) -> list[str]:
     """Each optimizer's span of mean test accuracy over sigma, per protocol."""
     out = []
-    for proto in ("a", "b"):
-        rows = [r for r in results.summary if r["protocol"] == protocol.PROTOCOLS[proto]]
+    for proto in (protocol.PROTOCOLS["a"], protocol.PROTOCOLS["b"]):
+        rows = [r for r in results.summary if r["protocol"] == proto]
         spans = []
         for opt in results.config["optimizers"]:
             accs = [r[f"{opt}_acc_mean"] for r in rows]
             spans.append(f"{common.OPTIMIZER_LABELS[opt]} {min(accs):.3f}-{max(accs):.3f}")
-        out.append(
-            f"{protocol.PROTOCOLS[proto]}: mean test accuracy over sigma: " + ", ".join(spans) + "."
-        )
+        out.append(f"{proto}: mean test accuracy over sigma: {', '.join(spans)}.")
     return out
 
 
