@@ -1,5 +1,4 @@
-"""Experiments on real data that test the paper's claims: ``gspace experiment NAME`` (docs:
-experiments page; ``--jobs``, the run cache and ``--restart``: cluster page)."""
+"""Experiments on real data that test the paper's claims: ``gspace experiment NAME``."""
 
 import sys
 import time
@@ -55,13 +54,9 @@ def run(
 ) -> Results:
     """Run experiment ``name``; write ``out/results.json``, ``out/NAME.png`` and ``out/runs/``.
 
-    ``quick``: fewer epochs, 3 seeds; ``seed``: the first seed; ``overrides``: entries
-    replacing those of its ``config(quick)``; ``jobs``: runs at once; ``restart``: delete the
-    cached runs first. Raises :class:`~gspace.experiments.runner.RunsFailed` if runs raised.
+    The parameters: docs, experiments page, "Reading the code".
     """
-    module = _module(name)
-    seeds(seed, quick)  # validates the seed and jobs before any work
-    jobs = check_jobs(jobs)
+    module, _, jobs = _module(name), seeds(seed, quick), check_jobs(jobs)  # before any work
     cache_dir = None if out is None else Path(out) / "runs"
     if restart:
         clear_cache(cache_dir)
@@ -86,40 +81,34 @@ def run(
 
 def run_cli(args) -> int:
     """``gspace experiment NAME ...``; return the exit status (2, 1: runs failed, 130)."""
-    name, jobs = getattr(args, "name", None), getattr(args, "jobs", None)
+    a = dict(name=None, quick=False, out=None, seed=None, jobs=None, no_progress=False)
+    a = {**a, "data_dir": None, "restart": False, **vars(args)}
+    name, quick, seed = a["name"], bool(a["quick"]), 0 if a["seed"] is None else a["seed"]
     try:
         _module(name)
-        jobs = check_jobs(1 if jobs is None else jobs)
+        jobs = check_jobs(1 if a["jobs"] is None else a["jobs"])
     except ValueError as exc:
         print(f"gspace experiment: {exc}", file=sys.stderr)
         return 2
-    quick = bool(getattr(args, "quick", False))
-    out = getattr(args, "out", None) or Path("gspace-results") / name
-    seed = 0 if getattr(args, "seed", None) is None else args.seed
-    cfg = EXPERIMENTS[name].config(quick)
+    out, cfg = Path(a["out"] or Path("gspace-results") / name), EXPERIMENTS[name].config(quick)
     mode = "quick version: fewer epochs, 3 seeds" if quick else "full version"
     print(
         f"experiment {name} ({mode}): {cfg['epochs']} epochs, batch {cfg['batch_size']}, "
         f"seeds from {seed}, learning rates chosen on validation from {cfg['lr_grid']}"
     )
-    kw = {"data_dir": getattr(args, "data_dir", None), "restart": getattr(args, "restart", False)}
-    if getattr(args, "no_progress", False):
-        kw["progress"] = False
+    kw = {"data_dir": a["data_dir"], "restart": a["restart"], "jobs": jobs}
     try:
-        results = run(name, quick=quick, out=out, seed=seed, jobs=jobs, **kw)
+        results = run(name, quick, out, seed, progress=False if a["no_progress"] else None, **kw)
     except RunsFailed as exc:
         print(f"gspace experiment {name}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"gspace experiment {name}: interrupted; run it again to continue", file=sys.stderr)
         return 130
-    print("\n".join(summary_tables(results, "text")).rstrip())
-    for note in results.notes:
-        print(f"* {note}")
-    out = Path(out)
-    print(
-        f"{results.elapsed_seconds:.0f} s; wrote", out / "results.json", "and", out / results.figure
-    )
+    notes = [f"* {note}" for note in results.notes]
+    print("\n".join(["\n".join(summary_tables(results, "text")).rstrip(), *notes]))
+    wrote = f"wrote {out / 'results.json'} and {out / results.figure}"
+    print(f"{results.elapsed_seconds:.0f} s; {wrote}")
     return 0
 
 
@@ -145,10 +134,8 @@ def demo(name: str, out, seed: int = 0, progress=None) -> Results:
     widths = "-".join(map(str, [data.n_features, *cfg["hidden"], data.n_classes]))
     n = f"{cfg['epochs']} epochs, {len(results.seeds)} seeds"
     print(f"{results.dataset}, widths {widths}, {n}, one learning rate per optimizer")
-    print(results_table(results, fmt="text"), end="")
-    for note in results.notes[1:]:
-        print(f"* {note}")
-    print(f"figure: {Path(out) / results.figure}")
+    notes = "".join(f"* {note}\n" for note in results.notes[1:])
+    print(results_table(results, fmt="text") + notes + f"figure: {Path(out) / results.figure}")
     return results
 
 

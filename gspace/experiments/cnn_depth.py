@@ -22,24 +22,18 @@ DESCRIPTION = (
 def network(depth: int) -> dict:
     """The plain CNN of ``depth`` conv layers: 8 then 16 channels, stride 2 at 0 and halfway."""
     half = depth // 2
-    return {
-        "channels": [8] * half + [16] * (depth - half),
-        "strides": [2 if l in (0, half) else 1 for l in range(depth)],
-    }
+    strides = [2 if l in (0, half) else 1 for l in range(depth)]
+    return {"channels": [8] * half + [16] * (depth - half), "strides": strides}
 
 
 def config(quick: bool) -> dict:
     """The configuration (``quick``: depths 2 and 4, 2 epochs, 1,600 images)."""
     epochs = 2 if quick else 5
-    return {
-        **protocol.base_config(OPTIMIZERS, "fashion-mnist", epochs, quick),
-        "batch_size": 128,
-        "depths": [2, 4] if quick else [2, 4, 8],
-        "lr_grid": {opt: list(LR_GRID[opt]) for opt in OPTIMIZERS},
-        "schedule": {"name": "exp", "k": 3.0 / epochs},
-        "tune_limit": 800 if quick else 5000,
-        "limit": 1600 if quick else 10000,
-    }
+    cfg = protocol.base_config(OPTIMIZERS, "fashion-mnist", epochs, quick)
+    cfg.update(batch_size=128, lr_grid={opt: list(LR_GRID[opt]) for opt in OPTIMIZERS})
+    cfg.update(tune_limit=800 if quick else 5000, limit=1600 if quick else 10000)
+    cfg["depths"] = [2, 4] if quick else [2, 4, 8]
+    return {**cfg, "schedule": {"name": "exp", "k": 3.0 / epochs}}
 
 
 def conditions(cfg, config, d, K) -> list[dict]:

@@ -1,5 +1,4 @@
-"""What every experiment shares: optimizers' names and grids, seeds, one training run, the
-choice of a learning rate on validation, and where it ran (docs: experiments page)."""
+"""What every experiment shares: optimizers, seeds, one training run, the choice of a rate."""
 
 import datetime
 import functools
@@ -112,11 +111,7 @@ def spec_data(spec: dict):
 
 
 def train_net(spec: dict):
-    """Train the run of a spec (docs: cluster page); return the network and its record.
-
-    ``spec["start"]``: ``widths`` (an MLP) or ``channels`` and ``strides`` (a
-    :class:`gspace.PlainCNN`), ``init``, optional ``sigma`` (start from ``g(w)``).
-    """
+    """Train the run of a spec (docs: experiments page); return the network and its record."""
     data, begin, seed = spec_data(spec), spec["start"], spec["seed"]
     rng = np.random.default_rng(seed)
     if "channels" in begin:  # a plain CNN on 1-channel square images (cnn-depth)
@@ -138,26 +133,14 @@ def train_spec(spec: dict) -> dict:
 
 
 def select_lr(records: Sequence[dict], grid: Sequence[float]):
-    """The rate of best mean validation accuracy (diverged: 0; ties: the first in ``grid``).
-
-    Returns the selection (``grid``, ``val_acc_mean``, ``diverged``, ``chosen``, ...) and the
-    records in grid order, only the chosen rate's with their curves.
-    """
+    """The selection of a rate (docs: experiments page), and the records, the chosen's with
+    their curves."""
     by_lr = {float(lr): [r for r in records if r["lr"] == lr] for lr in grid}
-    scores = [
-        float(np.mean([0.0 if r["diverged"] else r["final"]["val_acc"] for r in recs]))
-        for recs in by_lr.values()
-    ]
+    acc = [[0.0 if r["diverged"] else r["final"]["val_acc"] for r in rs] for rs in by_lr.values()]
+    scores = [float(np.mean(a)) for a in acc]
     chosen = list(by_lr)[int(np.argmax(scores))]
-    runs = [
-        rec if lr == chosen else {**rec, "curves": {}} for lr, recs in by_lr.items() for rec in recs
-    ]
-    selection = {
-        "condition": dict(records[0]["condition"]),
-        "optimizer": records[0]["optimizer"],
-        "grid": list(by_lr),
-        "val_acc_mean": scores,
-        "diverged": [sum(r["diverged"] for r in recs) for recs in by_lr.values()],
-        "chosen": chosen,
-    }
+    runs = [r if lr == chosen else {**r, "curves": {}} for lr, rs in by_lr.items() for r in rs]
+    selection = {"condition": dict(records[0]["condition"]), "optimizer": records[0]["optimizer"]}
+    diverged = [sum(r["diverged"] for r in recs) for recs in by_lr.values()]
+    selection.update(grid=list(by_lr), val_acc_mean=scores, diverged=diverged, chosen=chosen)
     return selection, runs

@@ -98,13 +98,13 @@ def plot(results, path) -> None:
     for ax, opt in zip(axes, opts, strict=True):
         label, color = common.OPTIMIZER_LABELS[opt], common.OPTIMIZER_COLORS[opt]
         recs = protocol.cell_runs(results.runs, {}, rows[label]["start"], opt)
-        w = [r["curves"].get("train_loss", []) for r in recs]
-        gw = [r["pair"]["curves"].get("train_loss", []) for r in recs]
-        plots.band(ax, w, label="from w", color=color, log=True)
-        plots.band(ax, gw, label="from g(w)", color=color, ls="--", log=True)
-        init, lr = rows[label]["start"].split(", lr ")
+        for runs, start, ls in ((recs, "w", "-"), ([r["pair"] for r in recs], "g(w)", "--")):
+            losses = [r["curves"].get("train_loss", []) for r in runs]
+            plots.band(ax, losses, label=f"from {start}", color=color, ls=ls, log=True)
         rel = rows[label]["output_rel_diff"]
-        ax.set_title(f"{label} ({init}, lr {lr})\nmax rel. output diff {rel:.1e}", fontsize=9)
+        ax.set_title(
+            f"{label} ({rows[label]['start']})\nmax rel. output diff {rel:.1e}", fontsize=9
+        )
         ax.set_xlabel("epoch")
         ax.set_yscale("log")
         ax.grid(alpha=0.3)

@@ -91,10 +91,9 @@ def curves(results, path, key) -> None:
     import matplotlib.pyplot as plt
 
     groups: dict = {}
-    for r in results.runs:
-        if r["phase"] == "final":
-            k = (r["condition"].get(key, "all"), r["optimizer"], r["condition"]["init"], r["lr"])
-            groups.setdefault(k, []).append(r["curves"].get("test_acc", []))
+    for r in (r for r in results.runs if r["phase"] == "final"):
+        k = (r["condition"].get(key, "all"), r["optimizer"], r["condition"]["init"], r["lr"])
+        groups.setdefault(k, []).append(r["curves"].get("test_acc", []))
     panels = list(dict.fromkeys(k[0] for k in groups))
     n_lines = max(sum(k[0] == v for k in groups) for v in panels)
     many = n_lines > 6  # then each panel's legend goes in its own box below it

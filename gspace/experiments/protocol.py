@@ -1,5 +1,4 @@
-"""The fair protocol of the real-data experiments (docs: experiments page, "The protocol"),
-and their results as a typed dataclass."""
+"""The fair protocol of the real-data experiments (docs: experiments page), and their results."""
 
 import dataclasses
 import json
@@ -16,14 +15,9 @@ from .runner import run_grid
 PAPER_OPTIMIZERS = ("sgd", "pathsgd", "gsgd")
 #: The two starting points every optimizer is tuned from.
 STARTS = ("skeleton-unit", "he")
-#: Protocol key -> its label in tables.
-PROTOCOLS = {
-    "released": "as released",
-    "a": "(a) authors' start",
-    "b": "(b) own best start",
-    "skeleton-unit": "from skeleton-unit",
-    "he": "from He",
-}
+#: Protocol key -> its label in tables (with ``report_every_start``: one protocol per start).
+PROTOCOLS = {"released": "as released", "a": "(a) authors' start", "b": "(b) own best start"}
+PROTOCOLS.update({"skeleton-unit": "from skeleton-unit", "he": "from He"})
 
 
 @dataclasses.dataclass
@@ -73,23 +67,15 @@ class Results:
         return cls(**d)
 
 
-def _key(condition: dict) -> str:
-    return json.dumps(condition, sort_keys=True)
-
-
-def _data(c: dict, limit, seed: int, data_dir) -> dict:
-    data = {"name": c["dataset"], "seed": int(seed)}
-    if limit:
-        data["limit"] = int(limit)
-    if data_dir is not None:
-        data["data_dir"] = str(data_dir)
-    return data
-
-
-def _specs(entry, c, opt, init, lr, seeds, data, epochs) -> list[dict]:
+def _specs(results, entry, c, opt, init, lr, data_dir, tune: bool) -> list[dict]:
+    limit, epochs = (c["tune_limit"], c["tune_epochs"]) if tune else (c["limit"], c["epochs"])
+    data = {"name": c["dataset"], "seed": int(results.seed), "limit": int(limit) if limit else None}
+    data["data_dir"] = None if data_dir is None else str(data_dir)
     head = {"condition": {**entry["condition"], "init": init}, "optimizer": opt, "lr": float(lr)}
-    tail = {"data": data, "epochs": int(epochs), "batch_size": c["batch_size"]}
-    start, tail["schedule"] = {**entry["start"], "init": init}, c.get("schedule")
+    tail = {"data": {k: v for k, v in data.items() if v is not None}, "epochs": int(epochs)}
+    tail["batch_size"], tail["schedule"] = c["batch_size"], c.get("schedule")
+    seeds = results.seeds[: c["tune_seeds"]] if tune else results.seeds
+    start = {**entry["start"], "init": init}
     return [{**head, "seed": int(s), "start": start, **tail} for s in seeds]
 
 
@@ -98,20 +84,16 @@ def fair_runs(
 ) -> dict:
     """Tune, choose and run every optimizer under every protocol for every condition.
 
-    ``conditions``: dicts ``{"condition": {...}, "start": {...}}``, optional ``"cfg"``
-    replacing entries of ``cfg``; ``train_fn`` (default
-    :func:`~gspace.experiments.common.train_spec`) trains the tuning runs, ``final_fn`` the
-    reported ones; ``grid``: options of :func:`~gspace.experiments.runner.run_grid`. Fills
-    ``results``; returns ``{_key(condition): {protocol: {optimizer: (init, lr, records)}}}``.
+    ``train_fn`` trains the tuning runs, ``final_fn`` the reported ones; ``grid``: options of
+    :func:`~gspace.experiments.runner.run_grid`. Fills ``results`` and returns the outcome.
     """
-    train_fn, seeds, name = train_fn or common.train_spec, results.seeds, results.experiment
+    train_fn, name = train_fn or common.train_spec, results.experiment
     todo = [(e, {**cfg, **e.get("cfg", {})}, opt) for e in conditions for opt in optimizers]
     tune = []
     for entry, c, opt in todo:
-        data, few = _data(c, c["tune_limit"], results.seed, data_dir), seeds[: c["tune_seeds"]]
         for init in c["inits"]:
             for lr in c["lr_grid"][opt]:
-                tune += _specs(entry, c, opt, init, lr, few, data, c["tune_epochs"])
+                tune += _specs(results, entry, c, opt, init, lr, data_dir, tune=True)
     records = run_grid(tune, train_fn, desc=f"{name}: tuning", **grid)
     results.runs += [{"phase": "tune", **rec, "curves": {}} for rec in records]
     choices, plan = [], []
@@ -132,9 +114,8 @@ def fair_runs(
         if c.get("report_every_start"):
             picks = {init: (init, best[init][1]) for init in c["inits"]}
         choices.append(picks)
-        data = _data(c, c["limit"], results.seed, data_dir)
         for init, lr in dict.fromkeys(picks.values()):  # (a) and (b) may coincide
-            plan += _specs(entry, c, opt, init, lr, seeds, data, c["epochs"])
+            plan += _specs(results, entry, c, opt, init, lr, data_dir, tune=False)
     final = run_grid(plan, final_fn or train_fn, desc=f"{name}: reported runs", **grid)
     results.runs += [{"phase": "final", **rec} for rec in final]
     out = {}
@@ -142,8 +123,8 @@ def fair_runs(
         for proto, (init, lr) in picks.items():
             want = ({**entry["condition"], "init": init}, opt, float(lr))
             recs = [r for r in final if (r["condition"], r["optimizer"], r["lr"]) == want]
-            cell = out.setdefault(_key(entry["condition"]), {}).setdefault(proto, {})
-            cell[opt] = (init, float(lr), recs)
+            key = json.dumps(entry["condition"], sort_keys=True)
+            out.setdefault(key, {}).setdefault(proto, {})[opt] = (init, float(lr), recs)
     return out
 
 
@@ -156,7 +137,7 @@ def protocol_rows(outcome: dict, conditions, optimizers, pairs=(("gsgd", "sgd"),
     """Summary rows of :func:`fair_runs`' outcome, one per condition and protocol."""
     rows = []
     for entry in conditions:
-        for proto, per_opt in outcome[_key(entry["condition"])].items():
+        for proto, per_opt in outcome[json.dumps(entry["condition"], sort_keys=True)].items():
             row = {**entry["condition"], "protocol": PROTOCOLS[proto]}
             for opt in (o for o in optimizers if o in per_opt):  # "as released": paper's only
                 init, lr, recs = per_opt[opt]
@@ -195,8 +176,7 @@ def cell_runs(runs, condition: dict, start: str, optimizer: str) -> list[dict]:
 
 
 def base_config(optimizers, dataset, epochs, quick: bool, subsample: bool = True) -> dict:
-    """The entries every real-data experiment shares; ``subsample``: tune on 8,000 images
-    (3,000 with ``quick``) and, with ``quick``, train on 6,000 (else all the data)."""
+    """The entries every real-data experiment shares (``subsample``: tune and ``quick`` on some)."""
     cfg = dict(dataset=dataset, epochs=epochs, batch_size=64, loss="cross_entropy", bias=False)
     cfg.update(inits=list(STARTS), lr_grid={opt: list(common.LR_GRIDS[opt]) for opt in optimizers})
     tune_limit = (3000 if quick else 8000) if subsample else None
@@ -205,11 +185,7 @@ def base_config(optimizers, dataset, epochs, quick: bool, subsample: bool = True
 
 
 def begin(module, quick: bool, seed: int, overrides=None, *, data_dir=None, **_):
-    """The configuration, an empty :class:`Results` and the data's ``(d, K)`` of a run.
-
-    ``module``: the experiment (``NAME``, ``TITLE``, ``DESCRIPTION``, ``config``, optional
-    ``INIT``); ``overrides`` replace entries of its configuration but ``loss`` and ``bias``.
-    """
+    """The configuration (``overrides`` applied), an empty :class:`Results` and ``(d, K)``."""
     base = module.config(quick)
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(base))

@@ -19,10 +19,8 @@ def _fmt(value, spec: str) -> str:
         return ""
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return "n/a" if math.isnan(value) else "inf"
-    if spec == "d":
-        return str(int(value))
     try:
-        return format(value, spec)
+        return format(int(value) if spec == "d" else value, spec)
     except (TypeError, ValueError):
         return str(value)
 
@@ -79,10 +77,8 @@ def lr_table(results_or_path, fmt: str = "markdown") -> str:
     rows = []
     for sel in results["lr_selection"]:
         cond = ", ".join(f"{k}={v}" for k, v in sel["condition"].items()) or "-"
-        cells = [
-            f"{lr:g}: {acc:.3f}" + (f" ({d})" if d else "")
-            for lr, acc, d in zip(sel["grid"], sel["val_acc_mean"], sel["diverged"], strict=True)
-        ]
+        per_lr = zip(sel["grid"], sel["val_acc_mean"], sel["diverged"], strict=True)
+        cells = [f"{lr:g}: {acc:.3f}" + (f" ({d})" if d else "") for lr, acc, d in per_lr]
         label = LABEL.get(sel["optimizer"], sel["optimizer"])
         rows.append([cond, label, "; ".join(cells), f"{sel['chosen']:g}"])
     return _table(header, rows, fmt)
@@ -115,13 +111,12 @@ def results_section(results_or_path, fmt: str = "rst", figure: str | None = None
     results = _as_results(results_or_path)
     figure, name = figure or results["figure"], results["title"]
     title = f"{results['experiment']}: {name}"
-    if fmt == "rst":
-        head = [title, "-" * len(title), "", results["description"], ""]
-        head += [f".. image:: {figure}", f"   :alt: {name}"]
-    elif fmt == "markdown":
-        head = [f"## {title}", "", results["description"], "", f"![{name}]({figure})"]
-    else:
+    if fmt not in ("rst", "markdown"):
         raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
+    rst = fmt == "rst"
+    head = [title, "-" * len(title)] if rst else [f"## {title}"]
+    head += ["", results["description"], ""]
+    head += [f".. image:: {figure}", f"   :alt: {name}"] if rst else [f"![{name}]({figure})"]
     lr_title = "Learning-rate selection (mean validation accuracy over seeds):"
     parts = [*summary_tables(results, fmt), lr_title, "", lr_table(results, fmt)]
     parts += [f"* {n}" for n in results["notes"]] + ["", _machine_line(results), ""]

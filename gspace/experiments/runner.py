@@ -58,11 +58,8 @@ def _guarded(train_fn, spec: dict, index: int):
 
 
 def run_grid(specs, train_fn, *, jobs=1, cache_dir=None, progress=None, desc="runs") -> list:
-    """``train_fn(spec)`` (picklable, JSON-able result) for every spec, in spec order, with
-    joblib's ``n_jobs=jobs``, each run cached in ``cache_dir/KEY.json`` (:func:`run_key`).
-
-    ``progress``: a tqdm bar (None: on a terminal). :class:`RunsFailed` once the others end.
-    """
+    """``train_fn(spec)`` for every spec, in spec order, with joblib, each run cached in
+    ``cache_dir/KEY.json`` (:func:`run_key`); ``progress``: a tqdm bar (None: on a terminal)."""
     from joblib import Parallel, delayed, effective_n_jobs
     from tqdm.auto import tqdm
 

@@ -1,7 +1,5 @@
 """Unbalanced initialization: test accuracy from ``g(w)`` as the rescaling ``g`` grows."""
 
-import numpy as np
-
 from . import common, plots, protocol
 
 NAME = "unbalanced-init"
@@ -46,9 +44,8 @@ def plot(results, path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    sigmas = np.asarray(results.config["sigmas"], dtype=float)
     offsets = {"sgd": -0.05, "pathsgd": 0.0, "gsgd": 0.05}
-    plots.accuracy(ax, results, sigmas, results.config["optimizers"], offsets)
+    plots.accuracy(ax, results, results.config["sigmas"], results.config["optimizers"], offsets)
     ax.set_xlabel("rescaling strength sigma (log c ~ N(0, sigma^2) per hidden node)")
     ax.set_ylabel("test accuracy (fraction correct)")
     ax.grid(alpha=0.3)
