@@ -56,7 +56,7 @@ def run(
 
     The parameters: docs, experiments page, "Reading the code".
     """
-    module, _, jobs = _module(name), seeds(seed, quick), check_jobs(jobs)  # before any work
+    module, _, jobs = _module(name), seeds(seed, quick), check_jobs(jobs)  # checks first
     cache_dir = None if out is None else Path(out) / "runs"
     if restart:
         clear_cache(cache_dir)
@@ -92,10 +92,8 @@ def run_cli(args) -> int:
         return 2
     out, cfg = Path(a["out"] or Path("gspace-results") / name), EXPERIMENTS[name].config(quick)
     mode = "quick version: fewer epochs, 3 seeds" if quick else "full version"
-    print(
-        f"experiment {name} ({mode}): {cfg['epochs']} epochs, batch {cfg['batch_size']}, "
-        f"seeds from {seed}, learning rates chosen on validation from {cfg['lr_grid']}"
-    )
+    what = f"{cfg['epochs']} epochs, batch {cfg['batch_size']}, seeds from {seed}, learning rates"
+    print(f"experiment {name} ({mode}): {what} chosen on validation from {cfg['lr_grid']}")
     kw = {"data_dir": a["data_dir"], "restart": a["restart"], "jobs": jobs}
     try:
         results = run(name, quick, out, seed, progress=False if a["no_progress"] else None, **kw)
@@ -129,8 +127,7 @@ def demo(name: str, out, seed: int = 0, progress=None) -> Results:
         raise ValueError(f"no demo version of {name!r}; accepted: {', '.join(DEMO_OVERRIDES)}")
     overrides = DEMO_OVERRIDES[name]
     results = run(name, True, out, seed, progress=progress, overrides=overrides, restart=True)
-    cfg = results.config
-    data = datasets.load(cfg["dataset"], seed=seed)
+    cfg, data = results.config, datasets.load(results.config["dataset"], seed=seed)
     widths = "-".join(map(str, [data.n_features, *cfg["hidden"], data.n_classes]))
     n = f"{cfg['epochs']} epochs, {len(results.seeds)} seeds"
     print(f"{results.dataset}, widths {widths}, {n}, one learning rate per optimizer")

@@ -7,7 +7,6 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,6 @@ from gspace.initialization import initialize
 
 #: Fields of ``results.json`` that depend on the machine and the run, not on the settings.
 VOLATILE_FIELDS = ("machine", "elapsed_seconds")
-
 #: Per-epoch quantities kept for the reported runs.
 CURVE_KEYS = ("train_loss", "train_acc", "val_acc", "test_loss", "test_acc")
 #: Final quantities kept for every run.
@@ -73,7 +71,7 @@ def machine_info() -> dict:
     return {**info, "commit": commit, "date": now}
 
 
-def mean_std(values: Sequence[float]) -> tuple[float, float]:
+def mean_std(values) -> tuple[float, float]:
     """Mean and sample standard deviation (0 for one value; NaN for none) of the finite values."""
     x = np.asarray([v for v in values if v is not None], dtype=np.float64)
     x = x[np.isfinite(x)]
@@ -132,9 +130,9 @@ def train_spec(spec: dict) -> dict:
     return train_net(spec)[1]
 
 
-def select_lr(records: Sequence[dict], grid: Sequence[float]):
-    """The selection of a rate (docs: experiments page), and the records, the chosen's with
-    their curves."""
+def select_lr(records, grid):
+    """Choose the rate of best mean validation accuracy (docs: experiments page); return the
+    selection and the records, only the chosen rate's with their curves."""
     by_lr = {float(lr): [r for r in records if r["lr"] == lr] for lr in grid}
     acc = [[0.0 if r["diverged"] else r["final"]["val_acc"] for r in rs] for rs in by_lr.values()]
     scores = [float(np.mean(a)) for a in acc]

@@ -105,8 +105,7 @@ def plot(results, path) -> None:
         ax.set_title(
             f"{label} ({rows[label]['start']})\nmax rel. output diff {rel:.1e}", fontsize=9
         )
-        ax.set_xlabel("epoch")
-        ax.set_yscale("log")
+        ax.set(xlabel="epoch", yscale="log")
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8)
     axes[0].set_ylabel("training loss\n(cross-entropy, nats; geometric mean)")

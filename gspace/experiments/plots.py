@@ -82,7 +82,7 @@ def protocols(results, path, x, xlabel: str, about: str, offsets=None, gaps=()) 
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(len(opts), 4), fontsize=9)
-    rows = (len(opts) + 3) // 4
+    rows = (len(opts) + 3) // 4  # of the legend
     save_figure(fig, path, results, about, rect=(0, 0.07 * rows + 0.02, 1, 1))
 
 

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gspace import datasets
-
+from .. import datasets
 from . import common
 from .runner import run_grid
 
@@ -68,6 +67,7 @@ class Results:
 
 
 def _specs(results, entry, c, opt, init, lr, data_dir, tune: bool) -> list[dict]:
+    """The runs of one optimizer, start and rate: tuning runs (``tune``) or reported ones."""
     limit, epochs = (c["tune_limit"], c["tune_epochs"]) if tune else (c["limit"], c["epochs"])
     data = {"name": c["dataset"], "seed": int(results.seed), "limit": int(limit) if limit else None}
     data["data_dir"] = None if data_dir is None else str(data_dir)
@@ -84,8 +84,8 @@ def fair_runs(
 ) -> dict:
     """Tune, choose and run every optimizer under every protocol for every condition.
 
-    ``train_fn`` trains the tuning runs, ``final_fn`` the reported ones; ``grid``: options of
-    :func:`~gspace.experiments.runner.run_grid`. Fills ``results`` and returns the outcome.
+    ``train_fn`` trains the tuning runs, ``final_fn`` the reported ones, ``grid``: options of
+    ``run_grid``; returns ``{condition as JSON: {protocol: {optimizer: (init, lr, records)}}}``.
     """
     train_fn, name = train_fn or common.train_spec, results.experiment
     todo = [(e, {**cfg, **e.get("cfg", {})}, opt) for e in conditions for opt in optimizers]
@@ -207,9 +207,9 @@ def begin(module, quick: bool, seed: int, overrides=None, *, data_dir=None, **_)
     config = {**cfg, "dataset": used if isinstance(cfg["dataset"], list) else used[0]}
     what = {"experiment": module.NAME, "title": module.TITLE, "figure": f"{module.NAME}.png"}
     what["description"] = module.DESCRIPTION.format(**cfg)
-    run = {"quick": bool(quick), "seed": int(seed), "seeds": common.seeds(seed, quick)}
+    setting = {"quick": bool(quick), "seed": int(seed), "seeds": common.seeds(seed, quick)}
     init = getattr(module, "INIT", "skeleton-unit and he (protocols a, b)")
-    results = Results(**what, **run, dataset=", ".join(used), init=init, config=config)
+    results = Results(**what, **setting, dataset=", ".join(used), init=init, config=config)
     return cfg, results, (loaded[0].n_features, loaded[0].n_classes)
 
 
@@ -221,6 +221,5 @@ def run_study(module, *, quick=False, seed=0, overrides=None, **options) -> Resu
     outcome = fair_runs(results, cfg, conditions, opts, **options)
     results.summary = protocol_rows(outcome, conditions, opts, pairs)
     results.summary_columns = protocol_columns(module.COLUMNS, opts, pairs)
-    if hasattr(module, "notes"):
-        results.notes += module.notes(results)
+    results.notes += module.notes(results) if hasattr(module, "notes") else []
     return results

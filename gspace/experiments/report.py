@@ -1,6 +1,5 @@
 """Markdown, reStructuredText and text tables and pages from ``results.json`` files."""
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +16,8 @@ ORDER = ("invariance", "unbalanced-init", "width", "path-sgd", "authors-mlp", "i
 def _fmt(value, spec: str) -> str:
     if value is None:
         return ""
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return "n/a" if math.isnan(value) else "inf"
+    if isinstance(value, float) and not np.isfinite(value):
+        return "n/a" if np.isnan(value) else "inf"
     try:
         return format(int(value) if spec == "d" else value, spec)
     except (TypeError, ValueError):
@@ -163,9 +162,7 @@ def beyond_table(results_or_path, fmt: str = "rst") -> str:
     header = [c["label"] for c in conds] + ["protocol"]
     header += [LABEL[o] for o in opts] + ["winner", "margin over second"]
     rows = []
-    for row in results["summary"]:
-        if row["protocol"] not in (PROTOCOLS["a"], PROTOCOLS["b"]):
-            continue
+    for row in (r for r in results["summary"] if r["protocol"] in (PROTOCOLS["a"], PROTOCOLS["b"])):
         accs = {o: seed_accuracies(results, row, o) for o in opts}
         cells = [format_cell(row, c) for c in conds] + [row["protocol"]]
         for o in opts:

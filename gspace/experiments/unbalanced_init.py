@@ -28,14 +28,12 @@ def conditions(cfg, config, d, K) -> list[dict]:
 
 def notes(results) -> list[str]:
     """Each optimizer's span of mean test accuracy over sigma, per protocol."""
-    out = []
+    out, label = [], common.OPTIMIZER_LABELS
     for proto in (protocol.PROTOCOLS["a"], protocol.PROTOCOLS["b"]):
         rows = [r for r in results.summary if r["protocol"] == proto]
-        spans = []
-        for opt in results.config["optimizers"]:
-            accs = [r[f"{opt}_acc_mean"] for r in rows]
-            spans.append(f"{common.OPTIMIZER_LABELS[opt]} {min(accs):.3f}-{max(accs):.3f}")
-        out.append(f"{proto}: mean test accuracy over sigma: {', '.join(spans)}.")
+        accs = {o: [r[f"{o}_acc_mean"] for r in rows] for o in results.config["optimizers"]}
+        spans = ", ".join(f"{label[o]} {min(a):.3f}-{max(a):.3f}" for o, a in accs.items())
+        out.append(f"{proto}: mean test accuracy over sigma: {spans}.")
     return out
 
 
