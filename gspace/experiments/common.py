@@ -23,8 +23,7 @@ VOLATILE_FIELDS = ("machine", "elapsed_seconds")
 CURVE_KEYS = ("train_loss", "train_acc", "val_acc", "test_loss", "test_acc")
 #: Final quantities kept for every run.
 FINAL_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc")
-# Optimizer (gspace.train.make_optimizer's name) -> label, colour, grid of learning rates (docs:
-# experiments page, "Where the grids differ"): the paper's three, then the baselines.
+# Optimizer -> label, colour, grid of rates (docs: experiments page, "Where the grids differ").
 _TABLE = {
     "sgd": ("SGD", "tab:blue", (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)),
     "pathsgd": ("Path-SGD", "tab:orange", (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)),
@@ -80,13 +79,15 @@ def mean_std(values) -> tuple[float, float]:
     return float(np.mean(x)), float(np.std(x, ddof=1)) if x.size > 1 else 0.0
 
 
-def train_run(net, optimizer, lr, data, *, seed, epochs, batch_size, schedule=None):
+def train_run(
+    net, optimizer, lr, data, *, seed, epochs, batch_size, schedule=None, weight_decay=0.0
+):
     """Train a copy of ``net`` (``schedule``: :func:`gspace.train.make_schedule`'s arguments
     but ``lr``); return it (None if it diverged) and the record of the run."""
     if schedule is not None:
         schedule = dict(schedule)
         schedule = train.make_schedule(schedule.pop("name"), lr, **schedule)
-    opt = train.make_optimizer(optimizer, lr)
+    opt = train.make_optimizer(optimizer, lr, weight_decay=weight_decay)
     fit = dict(loss="cross_entropy", schedule=schedule, seed=seed, progress=False)
     try:
         new, hist = train.fit(net, opt, data, epochs=epochs, batch_size=batch_size, **fit)
@@ -120,7 +121,7 @@ def train_net(spec: dict):
     if "sigma" in begin:  # g(net), log c ~ N(0, sigma^2) per hidden node; own random numbers
         g = random_scaling(net.widths, np.random.default_rng((seed, 1)), sigma=begin["sigma"])
         net = g.apply(net)
-    opts = {k: spec.get(k) for k in ("epochs", "batch_size", "schedule")}
+    opts = {k: spec[k] for k in ("epochs", "batch_size", "schedule", "weight_decay") if k in spec}
     trained, rec = train_run(net, spec["optimizer"], spec["lr"], data, seed=seed, **opts)
     return trained, {**{k: spec[k] for k in ("condition", "optimizer", "lr", "seed")}, **rec}
 

@@ -129,11 +129,9 @@ def results_page(results_dir, fmt: str = "rst", figure_prefix: str = "") -> str:
         raise FileNotFoundError(f"results_dir {results_dir} is not a directory")
     rank = {name: k for k, name in enumerate(ORDER)}
     by_name = {p.parent.name: Results.from_json(p) for p in results_dir.glob("*/results.json")}
-    sections = []
-    for name in sorted(by_name, key=lambda n: (rank.get(n, len(ORDER)), n)):
-        figure = f"{figure_prefix}{name}/{by_name[name].figure}"
-        sections.append(results_section(by_name[name], fmt, figure=figure))
-    return "\n".join(sections)
+    order = sorted(by_name, key=lambda n: (rank.get(n, len(ORDER)), n))
+    figures = {n: f"{figure_prefix}{n}/{by_name[n].figure}" for n in order}
+    return "\n".join(results_section(by_name[n], fmt, figure=figures[n]) for n in order)
 
 
 def _conditions(results: dict) -> list[dict]:
