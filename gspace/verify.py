@@ -355,9 +355,8 @@ def _check_B4(s):
         r, route = cert.rank, "certificate"
     ok, paper = distinct == len(P) == r == s.n_basis and cert.holds, ""
     if len(set(s.widths[1:-1])) == 1 and not s.bias:  # equal hidden widths: the paper's case
-        same = np.array_equal(
-            basis.skeleton_method_basis(s.widths), basis.basis_path_array(s.widths)
-        )
+        paper_basis = basis.skeleton_method_basis(s.widths)
+        same = np.array_equal(paper_basis, basis.basis_path_array(s.widths))
         paper, ok = f"; default skeleton = paper's skeleton method: {same}", ok and same
     return f"{len(P)} paths, {distinct} distinct, rank {r}{paper}", ok, route
 
