@@ -17,7 +17,6 @@ DEFAULT_PATH_LIMIT = 1_000_000
 MAX_DENSE = 3000
 
 
-# ----------------------------------------------------------------------------- scalars
 def real(value, name: str) -> float:
     """A finite real number (bools refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -36,11 +35,9 @@ def learning_rate(value) -> float:
 
 def integer(value, name: str, low: int = 1, kind=ValueError) -> int:
     """An integer >= ``low``: ``kind`` if not an integer (bools refused), ValueError if below."""
-    wrong_type = isinstance(value, bool) or not isinstance(value, numbers.Integral)
-    if wrong_type or value < low:
-        raise (kind if wrong_type else ValueError)(
-            f"{name} must be an integer >= {low}, got {value!r}"
-        )
+    bad = isinstance(value, bool) or not isinstance(value, numbers.Integral)
+    if bad or value < low:
+        raise (kind if bad else ValueError)(f"{name} must be an integer >= {low}, got {value!r}")
     return int(value)
 
 
@@ -92,15 +89,16 @@ def choice(value, options, name: str) -> str:
     return value
 
 
-# ----------------------------------------------------------------------------- arrays
-def real_array(a, name: str, kinds: str = " (integer or float)", shape=None) -> np.ndarray:
+def real_array(a, name: str, shape=None) -> np.ndarray:
     """``a`` as an integer or float array (not copied), of ``shape`` if given."""
     try:
         arr = np.asarray(a)
     except ValueError:  # numpy's "inhomogeneous shape"
         raise ValueError(f"{name} is ragged: its rows have different lengths") from None
     if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be a real numeric array{kinds}, got dtype {arr.dtype}")
+        raise TypeError(
+            f"{name} must be a real numeric array (integer or float), got dtype {arr.dtype}"
+        )
     if shape is not None and arr.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
     return arr
@@ -108,7 +106,7 @@ def real_array(a, name: str, kinds: str = " (integer or float)", shape=None) -> 
 
 def float_array(a, name: str, shape=None) -> np.ndarray:
     """A float64 copy, finite, of ``shape`` if given."""
-    arr = real_array(a, name, shape=shape).astype(np.float64, copy=True)
+    arr = real_array(a, name, shape).astype(np.float64, copy=True)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains non-finite values (nan or inf)")
     return arr
@@ -139,20 +137,39 @@ def mlp_args(ws, bias, generator):
     return ws, rng(generator)
 
 
-def layer_arrays(weights, biases=None) -> tuple[list, list | None]:
-    """Copies of per-layer weights ``(h_l, h_{l+1})`` that chain, and matching biases."""
-    if isinstance(weights, np.ndarray) or len(weights) < 1:
-        raise TypeError("weights must be a list of 2-d arrays, one per layer")
+def layer_arrays(weights, biases=None, conv: bool = False) -> tuple[list, list | None]:
+    """Copies of weights ``(h_l, h_{l+1})`` that chain (``conv``: kernels ``(C_in, C_out, k, k)``,
+    k odd, then the output matrix ``(C_last, K)``), and matching biases."""
+    if isinstance(weights, np.ndarray) or len(weights) < 1 + conv:
+        raise TypeError(
+            "weights must be a list of conv kernels (C_in, C_out, k, k), at least one, followed "
+            "by the output matrix (C_last, K)"
+            if conv
+            else "weights must be a list of 2-d arrays, one per layer"
+        )
     ws = [float_array(w, f"weights[{l}]") for l, w in enumerate(weights)]
     for l, w in enumerate(ws):
-        if w.ndim != 2 or min(w.shape) < 1:
+        if conv and l < len(ws) - 1 and (w.ndim != 4 or w.shape[2] != w.shape[3]):
             raise ValueError(
-                f"weights[{l}] must be a non-empty 2-d array (h_l, h_l+1), got shape {w.shape}"
+                f"weights[{l}] must be a conv kernel (C_in, C_out, k, k), got {w.shape}"
             )
+        if conv and l < len(ws) - 1 and w.shape[2] % 2 == 0:
+            raise ValueError(
+                f"weights[{l}] has an even kernel size {w.shape[2]}; only odd sizes keep the "
+                f"zero padding k // 2 centred"
+            )
+        if (l == len(ws) - 1 or not conv) and w.ndim != 2:
+            raise ValueError(
+                f"weights[{l}]{' (output layer)' if conv else ''} must be a 2-d array "
+                f"(h_l, h_l+1), got shape {w.shape}"
+            )
+        if min(w.shape) < 1:
+            raise ValueError(f"weights[{l}] must not be empty, got shape {w.shape}")
         if l and ws[l - 1].shape[1] != w.shape[0]:
             raise ValueError(
                 f"weights[{l - 1}] has shape {ws[l - 1].shape} but weights[{l}] has shape "
-                f"{w.shape}: the number of columns must equal the next number of rows"
+                f"{w.shape}: the number of columns must equal the next number of rows (in a "
+                f"CNN: out-channels and in-channels)"
             )
     if biases is None:
         return ws, None
@@ -217,7 +234,7 @@ def batch(net, X, Y, loss: str):
 
 def labels(net, Y, n: int, name: str = "y") -> np.ndarray:
     """``n`` integer class labels in ``0..K-1`` for ``net``, as intp."""
-    K, Y = net.widths[-1], real_array(Y, name, shape=(n,))
+    K, Y = net.widths[-1], real_array(Y, name, (n,))
     if Y.dtype.kind not in "iu":
         raise TypeError(f"{name} must be integer class labels, got dtype {Y.dtype}")
     if Y.size and (Y.min() < 0 or Y.max() >= K):
@@ -247,7 +264,6 @@ def backward_args(net, cache, delta) -> None:
         )
 
 
-# ----------------------------------------------------------------------------- networks
 def network(value, what: str = "net") -> None:
     """A layered network: ``widths``, ``weights`` and ``biases`` (an MLP, a plain CNN)."""
     if not all(hasattr(value, a) for a in ("weights", "biases", "widths", "with_params")):
@@ -267,23 +283,19 @@ def mlp(value, what: str = "net") -> None:
         )
 
 
-def hidden_node(value, layer, node) -> None:
-    network(value)
-    if not (1 <= layer <= len(value.widths) - 2 and 0 <= node < value.widths[layer]):
-        raise ValueError(
-            f"(layer, node) = ({layer}, {node}) is not a hidden node of {value.widths}"
-        )
+def hidden_node(net, layer, node) -> None:
+    network(net)
+    if not (1 <= layer <= len(net.widths) - 2 and 0 <= node < net.widths[layer]):
+        raise ValueError(f"(layer, node) = ({layer}, {node}) is not a hidden node of {net.widths}")
 
 
-def same_widths(net_a, net_b, what: str = "networks") -> None:
+def same_widths(a, b, what: str = "networks") -> None:
     """Two MLPs of the same widths, both with or both without biases."""
-    mlp(net_a, what)
-    mlp(net_b, what)
-    if net_a.widths != net_b.widths:
-        raise ValueError(
-            f"the two {what} must have the same widths, got {net_a.widths} and {net_b.widths}"
-        )
-    if (net_a.biases is None) != (net_b.biases is None):
+    mlp(a, what)
+    mlp(b, what)
+    if a.widths != b.widths:
+        raise ValueError(f"the two {what} must have the same widths, got {a.widths} and {b.widths}")
+    if (a.biases is None) != (b.biases is None):
         raise ValueError(f"the two {what} must both have biases or both have none")
 
 
@@ -317,7 +329,6 @@ def _like_net(name, pa, net, nan=False) -> None:
                 raise ValueError(f"{name}.{kind}[{l}] contains non-finite values")
 
 
-# ----------------------------------------------------------------------------- skeletons
 def skeleton_maps(ws, pi, sigma) -> list[int]:
     """In-parents ``pi[l]`` and out-children ``sigma[l]`` of the hidden nodes."""
     ws = widths(ws)
@@ -357,28 +368,23 @@ def skeleton(ws, value) -> list[int]:
     if isinstance(value, str) and value not in ("default", "paper"):
         raise ValueError(f"skeleton must be a Skeleton, None, 'default' or 'paper', got {value!r}")
     if value is not None and not isinstance(value, str):
-        gsgd_skeleton(value, none=False)
-        if list(value.widths) != ws:
-            raise ValueError(f"skeleton widths {list(value.widths)} differ from widths {ws}")
+        gsgd_skeleton(value, ws, none=False)
     return ws
 
 
-def gsgd_skeleton(value, none: bool = True) -> None:
-    """A Skeleton object, or None (the default skeleton) if ``none``: G-SGD takes no names."""
+def gsgd_skeleton(value, ws=None, none: bool = True) -> None:
+    """A Skeleton object (of widths ``ws`` if given), or None (default skeleton) if ``none``."""
     if not (hasattr(value, "sigma_mask") or (none and value is None)):
         accepted = " or None (default skeleton)" if none else ""
         raise TypeError(f"skeleton must be a gspace.Skeleton{accepted}, got {type(value).__name__}")
+    if value is not None and ws is not None and list(value.widths) != ws:
+        raise ValueError(f"skeleton widths {list(value.widths)} differ from widths {ws}")
 
 
 def gsgd_inputs(net, skel, grads=None, v_new=None, lr=None, R=None) -> None:
     """A G-SGD stage's network, skeleton, and the gradients, values, rate and ratios given."""
     network(net)
-    gsgd_skeleton(skel)
-    if skel is not None and list(skel.widths) != net.widths:
-        raise ValueError(
-            f"skeleton was built for widths {list(skel.widths)} but the network has widths "
-            f"{list(net.widths)}"
-        )
+    gsgd_skeleton(skel, net.widths)
     if grads is not None:
         gradients(net, grads)
     for name, pa in (("R", R), ("v_new", v_new)):
@@ -439,7 +445,6 @@ def path_arrays_pair(a, b, name_b: str, finite: bool = False, lr=None):
     return out
 
 
-# ----------------------------------------------------------------------------- paths
 def path_limit(ws, limit, bias, count) -> list[int]:
     """Widths whose ``count(widths, bias)`` paths do not exceed ``limit``."""
     ws, limit = widths(ws), integer(limit, "limit")
@@ -535,7 +540,6 @@ def drawable(net_or_widths, bias, max_nodes) -> list[int]:
     return ws
 
 
-# ----------------------------------------------------------------------------- scaling group
 def scaling_factors(ws, c):
     """Widths and one array of finite positive factors per hidden layer (copied)."""
     ws = widths(ws)
@@ -552,7 +556,7 @@ def scaling_factors(ws, c):
         )
     out = []
     for k, (ck, h) in enumerate(zip(c, hidden)):
-        out.append(real_array(ck, f"c[{k}] (hidden layer {k + 1})", "", (h,)).astype(np.float64))
+        out.append(real_array(ck, f"c[{k}] (hidden layer {k + 1})", (h,)).astype(np.float64))
         if not np.all(np.isfinite(out[k])) or np.any(out[k] <= 0):
             raise ValueError(
                 f"c[{k}] (hidden layer {k + 1}) must contain finite positive factors, got "
@@ -574,7 +578,7 @@ def single_node(ws, layer, node, c) -> list[int]:
 def log_factors(ws, log_c):
     """Widths and ``exp(log_c)`` for ``log_c`` of shape ``(H,)``, finite and positive."""
     ws = widths(ws)
-    log_c = real_array(log_c, "log_c", "", (sum(ws[1:-1]),)).astype(np.float64)
+    log_c = real_array(log_c, "log_c", (sum(ws[1:-1]),)).astype(np.float64)
     with np.errstate(over="ignore", under="ignore"):
         c = np.exp(log_c)
     if not (np.all(np.isfinite(log_c)) and np.all(np.isfinite(c)) and np.all(c > 0)):
@@ -585,12 +589,12 @@ def log_factors(ws, log_c):
     return ws, c
 
 
-def same_group(g, other) -> None:
-    if type(other).__name__ != "ScalingGroupElement":
-        raise TypeError(f"can only compose with a ScalingGroupElement, got {type(other)}")
-    if other.widths != g.widths:
+def same_group(g, h) -> None:
+    if type(h).__name__ != "ScalingGroupElement":
+        raise TypeError(f"can only compose with a ScalingGroupElement, got {type(h)}")
+    if h.widths != g.widths:
         raise ValueError(
-            f"cannot compose group elements of different widths {g.widths} and {other.widths}"
+            f"cannot compose group elements of different widths {g.widths} and {h.widths}"
         )
 
 
@@ -614,7 +618,6 @@ def random_scaling_args(ws, generator, sigma, low, high):
     return ws, low, high, float(sigma)
 
 
-# ----------------------------------------------------------------------------- optimizers
 def momentum_buffer(old, directions) -> None:
     if old is not None and [np.shape(b) for b in old] != [np.shape(d) for d in directions]:
         raise ValueError(
@@ -670,7 +673,6 @@ def gammas(g_in, g_out, sq=None) -> None:
             )
 
 
-# ----------------------------------------------------------------------------- sufficiency
 def s1_skeleton(net_a, net_b, skel, resolve):
     """Two networks of one architecture and their skeleton (via ``resolve``), with nonzero
     pi-edge weights (where the scaling factors are read off)."""
@@ -714,17 +716,12 @@ def dead_node_args(net, layer, node, factor) -> None:
         raise ValueError(f"factor must be finite, > 0 and != 1, got {factor}")
 
 
-# ----------------------------------------------------------------------------- initialization
 def skeleton_for_net(net, skel, resolve, sigma_nonzero: bool = False):
     """The skeleton (via ``resolve``) of ``net``; names such as ``"paper"`` only for a
     G transformation (``sigma_nonzero``, MLPs only), whose sigma-edge weights must be nonzero."""
     (mlp if sigma_nonzero else network)(net)
-    if not sigma_nonzero and skel is not None:
-        gsgd_skeleton(skel, none=False)
-        if list(skel.widths) != net.widths:
-            raise ValueError(
-                f"the skeleton is for widths {list(skel.widths)}, the network has {net.widths}"
-            )
+    if not sigma_nonzero:
+        gsgd_skeleton(skel, net.widths)
     sk = resolve(net.widths, skel)
     for l in range(1, len(net.weights)) if sigma_nonzero else ():
         if np.any((w := net.weights[l][np.arange(net.widths[l]), sk.sigma[l]]) == 0):
@@ -736,11 +733,10 @@ def skeleton_for_net(net, skel, resolve, sigma_nonzero: bool = False):
     return sk
 
 
-# ----------------------------------------------------------------------------- explicit route
 def matrix_route(ws, bias, skel, dense: bool):
     """Widths, skeleton argument and ``M``; dense matrices only up to ``MAX_DENSE`` rows."""
-    gsgd_skeleton(skel)
-    ws = skeleton(ws, skel)
+    ws = widths(ws)
+    gsgd_skeleton(skel, ws)
     M = sum(a * b for a, b in zip(ws[:-1], ws[1:])) + (sum(ws[1:]) if flag(bias) else 0)
     if dense and M > MAX_DENSE:
         raise ValueError(
@@ -792,11 +788,9 @@ def consistent(residual, F, rtol) -> None:
 
 
 def new_values(v_new, n) -> np.ndarray:
-    v_new = np.asarray(v_new, dtype=np.float64)
-    if v_new.shape != (n,):
-        raise ValueError(f"v_new must have shape ({n},) (basis order), got {v_new.shape}")
-    if not np.all(np.isfinite(v_new)) or not np.all(v_new):
-        raise ValueError("v_new must be finite and nonzero (the system is solved in log space)")
+    """New basis-path values ``(n,)`` in basis order, finite and nonzero (solved in log space)."""
+    if not np.all(v_new := float_array(v_new, "v_new (basis order)", (n,))):
+        raise ValueError("v_new must be nonzero (the system is solved in log space)")
     return v_new
 
 
@@ -826,15 +820,13 @@ def verify_args(ws, claims, known: list, limit, gram_limit):
     return ws, [choice(c, known, "claim ID") for c in claims]
 
 
-# ----------------------------------------------------------------------------- conditioning
 class IllConditionedWarning(UserWarning):
     """G-SGD from a start whose skeleton paths are far from 1 (see :func:`gsgd_conditioning`)."""
 
 
 def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
     """Warn (returns True if it did) when the smallest skeleton-path value ``|v|`` is below
-    ``low``: G-SGD then moves some weights about ``1 / v^2`` times as far as SGD (docs:
-    "Read the core")."""
+    ``low``: some steps are then about ``1 / v^2`` times SGD's (docs: theory, Initialization)."""
     if (smallest := float(np.abs(v).min()) if v.size else 1.0) >= low:
         return False
     warnings.warn(
@@ -848,7 +840,6 @@ def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
     return True
 
 
-# ----------------------------------------------------------------------------- plain CNNs
 def per_layer(values, n: int, name: str) -> tuple:
     """One integer >= 1 per conv layer (a single integer is repeated)."""
     if isinstance(values, numbers.Integral) and not isinstance(values, bool):
@@ -879,35 +870,7 @@ def cnn_args(in_channels, channels, n_classes, kernel_size, bias, generator):
 
 
 def cnn_layers(weights, strides, biases, pool):
-    """Copies of conv kernels ``(C_in, C_out, k, k)`` (k odd) and an output matrix
-    ``(C_last, K)`` that chain, matching biases, and per-layer strides and pool sizes."""
-    if isinstance(weights, np.ndarray) or len(weights) < 2:
-        raise TypeError(
-            "weights must be a list of conv kernels (C_in, C_out, k, k), at least one, "
-            "followed by the output matrix (C_last, K)"
-        )
-    ws, L = [float_array(w, f"weights[{l}]") for l, w in enumerate(weights)], len(weights)
-    for l, w in enumerate(ws):
-        if l < L - 1 and (w.ndim != 4 or w.shape[2] != w.shape[3]):
-            raise ValueError(
-                f"weights[{l}] must be a conv kernel (C_in, C_out, k, k), got {w.shape}"
-            )
-        if l < L - 1 and w.shape[2] % 2 == 0:
-            raise ValueError(
-                f"weights[{l}] has an even kernel size {w.shape[2]}; only odd sizes keep the "
-                f"zero padding k // 2 centred"
-            )
-        if l == L - 1 and w.ndim != 2:
-            raise ValueError(f"weights[{l}] (output layer) must be 2-d (C_last, K), got {w.shape}")
-        if min(w.shape) < 1:
-            raise ValueError(f"weights[{l}] must not be empty, got shape {w.shape}")
-        if l and ws[l - 1].shape[1] != w.shape[0]:
-            raise ValueError(
-                f"weights[{l - 1}] has {ws[l - 1].shape[1]} out-channels but weights[{l}] has "
-                f"{w.shape[0]} in-channels"
-            )
-    strides = per_layer(1 if strides is None else strides, L - 1, "strides")
-    pool = per_layer(1 if pool is None else pool, L - 1, "pool")
-    if biases is not None:  # checked as those of the 2-d layers of one kernel tap
-        biases = layer_arrays([w.reshape(*w.shape[:2], -1)[:, :, 0] for w in ws], biases)[1]
-    return ws, strides, biases, pool
+    """A plain CNN's checked weights and biases (:func:`layer_arrays`), strides and pool sizes."""
+    (ws, bs), L = layer_arrays(weights, biases, conv=True), len(weights) - 1
+    strides = per_layer(1 if strides is None else strides, L, "strides")
+    return ws, strides, bs, per_layer(1 if pool is None else pool, L, "pool")
