@@ -1,8 +1,7 @@
 """Input checks, all in one place: every public function of gspace calls one at its door.
 
-Each raises a ``TypeError`` or ``ValueError`` saying what was wrong and modifies nothing.
-Networks are checked by what the core reads (``widths``, ``weights``, ``biases``), so an MLP
-and a plain CNN pass; weights may have trailing axes of parallel edges ``(h_l, h_{l+1}, *taps)``.
+Each raises a ``TypeError`` or ``ValueError`` saying what was wrong and modifies nothing. Networks
+are checked by what the core reads: ``widths``, ``weights`` ``(h_l, h_{l+1}, *taps)``, ``biases``.
 """
 
 from __future__ import annotations
@@ -149,16 +148,17 @@ def layer_arrays(weights, biases=None, conv: bool = False) -> tuple[list, list |
         )
     ws = [float_array(w, f"weights[{l}]") for l, w in enumerate(weights)]
     for l, w in enumerate(ws):
-        if conv and l < len(ws) - 1 and (w.ndim != 4 or w.shape[2] != w.shape[3]):
+        kernel = conv and l < len(ws) - 1
+        if kernel and (w.ndim != 4 or w.shape[2] != w.shape[3]):
             raise ValueError(
                 f"weights[{l}] must be a conv kernel (C_in, C_out, k, k), got {w.shape}"
             )
-        if conv and l < len(ws) - 1 and w.shape[2] % 2 == 0:
+        if kernel and w.shape[2] % 2 == 0:
             raise ValueError(
                 f"weights[{l}] has an even kernel size {w.shape[2]}; only odd sizes keep the "
                 f"zero padding k // 2 centred"
             )
-        if (l == len(ws) - 1 or not conv) and w.ndim != 2:
+        if not kernel and w.ndim != 2:
             raise ValueError(
                 f"weights[{l}]{' (output layer)' if conv else ''} must be a 2-d array "
                 f"(h_l, h_l+1), got shape {w.shape}"
@@ -478,9 +478,8 @@ def paths(ws, value, bias=None) -> np.ndarray:
             f"{ws[l]} nodes (indices 0..{ws[l] - 1}; -1 only for the leading entries of a "
             f"bias path)"
         )
-    neg = P < 0
-    start = np.argmin(neg, axis=1)  # first non-negative entry
-    ok = np.all(neg == (np.arange(L + 1)[None, :] < start[:, None]), axis=1) & ~neg[:, L]
+    neg = P < 0  # -1 (the bias node) only before the first node index, never at the end
+    ok = np.all(np.diff(neg.astype(np.int8), axis=1) <= 0, axis=1) & ~neg[:, L]
     if not ok.all():
         raise ValueError(
             f"path {tuple(P[np.flatnonzero(~ok)[0]].tolist())} is not a path: -1 (the constant "
