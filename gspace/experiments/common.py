@@ -93,11 +93,13 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
     return float(np.mean(x)), float(np.std(x, ddof=1)) if x.size > 1 else 0.0
 
 
-def train_run(net, optimizer, lr, data, *, seed, epochs, batch_size, schedule=None):
+def train_run(
+    net, optimizer, lr, data, *, seed, epochs, batch_size, schedule=None, weight_decay=0.0
+):
     """Train ``net`` (not modified) with optimizer ``optimizer`` (a name of
-    :func:`gspace.train.make_optimizer`) at rate ``lr``; ``seed`` fixes the batch order;
-    ``schedule`` holds :func:`gspace.train.make_schedule`'s arguments but ``lr`` (None: a
-    constant rate).
+    :func:`gspace.train.make_optimizer`) at rate ``lr`` and ``weight_decay``; ``seed`` fixes
+    the batch order; ``schedule`` holds :func:`gspace.train.make_schedule`'s arguments but
+    ``lr`` (None: a constant rate).
 
     Returns the trained network (None if training diverged: recorded, not raised) and a record:
     ``diverged``, ``message`` (the error), ``final`` (last epoch's :data:`FINAL_KEYS`, NaN
@@ -107,7 +109,7 @@ def train_run(net, optimizer, lr, data, *, seed, epochs, batch_size, schedule=No
     if schedule is not None:
         kwargs = dict(schedule)
         sched = train.make_schedule(kwargs.pop("name"), lr, **kwargs)
-    opt = train.make_optimizer(optimizer, lr)
+    opt = train.make_optimizer(optimizer, lr, weight_decay=weight_decay)
     fit = dict(loss="cross_entropy", schedule=sched, seed=seed, progress=False)
     try:
         new, hist = train.fit(net, opt, data, epochs=epochs, batch_size=batch_size, **fit)
@@ -138,8 +140,8 @@ def train_net(spec: dict):
     ``spec`` holds ``condition``, ``optimizer``, ``lr``, ``seed``, ``start`` (``widths`` and
     ``init``, or ``channels``, ``strides`` and ``init`` of a :class:`gspace.PlainCNN`; optional
     ``sigma``), ``data`` (arguments of :func:`gspace.datasets.load`), ``epochs``,
-    ``batch_size``, ``schedule``. The record is the spec's ``condition``, ``optimizer``,
-    ``lr``, ``seed``, then :func:`train_run`'s.
+    ``batch_size``, ``schedule`` and, optionally, ``weight_decay``. The record is the spec's
+    ``condition``, ``optimizer``, ``lr``, ``seed``, then :func:`train_run`'s.
     """
     data, begin, seed = spec_data(spec), spec["start"], spec["seed"]
     rng = np.random.default_rng(seed)
@@ -152,6 +154,7 @@ def train_net(spec: dict):
         g = random_scaling(net.widths, np.random.default_rng((seed, 1)), sigma=begin["sigma"])
         net = g.apply(net)
     opts = {k: spec.get(k) for k in ("epochs", "batch_size", "schedule")}
+    opts["weight_decay"] = spec.get("weight_decay", 0.0)  # absent in the studies' specs
     trained, rec = train_run(net, spec["optimizer"], spec["lr"], data, seed=seed, **opts)
     return trained, {**{k: spec[k] for k in ("condition", "optimizer", "lr", "seed")}, **rec}
 
