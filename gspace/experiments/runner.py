@@ -3,12 +3,12 @@
 import contextlib
 import hashlib
 import json
-import numbers
 import os
 import sys
 from pathlib import Path
 
 import gspace
+from gspace.validation import jobs as check_jobs  # joblib's n_jobs: a non-zero integer
 
 
 class RunsFailed(RuntimeError):
@@ -21,13 +21,6 @@ class RunsFailed(RuntimeError):
         head = f"{len(failures)} of {total} training runs failed; the {finished} finished runs "
         head += f"are {where}, and a new run of the same command trains only the missing ones:"
         super().__init__("\n".join([head, *(f"  {json.dumps(s)}: {e}" for s, e in failures)]))
-
-
-def check_jobs(jobs) -> int:
-    """``jobs`` as an int (joblib's ``n_jobs``: any non-zero integer), else a ValueError."""
-    if isinstance(jobs, bool) or not isinstance(jobs, numbers.Integral) or jobs == 0:
-        raise ValueError(f"jobs must be a non-zero integer (-1: all cores), got {jobs!r}")
-    return int(jobs)
 
 
 def run_key(spec: dict, train_fn) -> str:
