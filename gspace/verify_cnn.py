@@ -1,6 +1,5 @@
 """``gspace verify --cnn``: check claims C1-C4, and the MLP claims C4 carries, on a small
-plain CNN against the channel graph's explicit matrices (:class:`gspace.cnn.ChannelMatrices`).
-"""
+plain CNN against the channel graph's explicit matrices (:class:`gspace.cnn.ChannelMatrices`)."""
 
 from __future__ import annotations
 
@@ -15,8 +14,8 @@ from .core.optim import SGD, PathSGD, path_gamma
 from .core.paths import rank_svd
 from .core.scaling import random_scaling
 from .fast import GSGD
-from .testing import flat, min_preactivation_margin, rel_error
-from .verify import nonzero_biases, report, run_checks, twin_runs
+from .testing import away_from_kinks, flat, rel_error
+from .verify import fd_path_gradient, nonzero_biases, report, run_checks, twin_runs
 
 __all__ = ["MAX_PATHS", "parse_cnn", "check_image", "verify_cnn", "run_cli"]
 
@@ -73,7 +72,7 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
     rng = np.random.default_rng(seed)
     net = nonzero_biases(PlainCNN(**kw, bias=bias, rng=rng), rng)
     X = rng.normal(size=(8, kw["in_channels"], image, image))
-    keep = np.array([min_preactivation_margin(net, X[i : i + 1]) > 1e-3 for i in range(len(X))])
+    keep = away_from_kinks(net, X, margin=1e-3)
     X = X[keep] if keep.any() else X  # images away from ReLU kinks, for finite differences
     Y = rng.normal(size=(len(X), kw["n_classes"]))
     g = random_scaling(net.widths, rng, low=0.2, high=5)
@@ -125,17 +124,11 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
 
     @check("I1", "dl/dv by ICR = finite differences in path space (weights by dense WA)")
     def _():
-        mine = flat(inverse_chain_rule(net, grads))[~cm.sigma]
-        picks, fd = np.union1d([0], rng.choice(len(v), size=min(5, len(v)), replace=False)), []
-        for j in picks:
-            h, losses = 1e-6 * abs(v[j]), []
-            for s in (1, -1):
-                v2 = v.copy()
-                v2[j] += s * h
-                new = net.with_flat_params(cm.weight_allocation(w, v2))
-                losses.append(new.loss(X, Y, loss="mse"))
-            fd.append((losses[0] - losses[1]) / (2 * h))
-        err = rel_error(mine[picks], np.array(fd), norm=True)
+        def loss_at(v2):  # weights with basis-path values v2 by dense Weight-Allocation
+            return net.with_flat_params(cm.weight_allocation(w, v2)).loss(X, Y, loss="mse")
+
+        picks, fd = fd_path_gradient(loss_at, v, 0, rng, 1e-6)
+        err = rel_error(flat(inverse_chain_rule(net, grads))[~cm.sigma][picks], fd, norm=True)
         return f"relative error {err:.1e} on {len(picks)} basis paths", err < 1e-5
 
     @check("I2", "balance: sum of w dl/dw over each channel's in-kernels = over its out-kernels")
@@ -168,9 +161,8 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
     @check("A4", "Path-SGD (gamma on the channel graph = dense path sums) is G-equivariant")
     def _():
         gw, gb = path_gamma(net)
-        e1 = rel_error(
-            np.concatenate([x.ravel() for x in [*gw, *(gb or [])]]), cm.path_sgd_gamma(w)
-        )
+        gamma = np.concatenate([x.ravel() for x in [*gw, *(gb or [])]])
+        e1 = rel_error(gamma, cm.path_sgd_gamma(w))
         e2 = twin_error(lambda: PathSGD(lr=0.01), weights=True)
         return f"gamma rel. error {e1:.1e}; g(step(w)) vs step(g w) {e2:.1e}", max(e1, e2) < 1e-10
 
