@@ -176,7 +176,7 @@ def _inputs(net, X: np.ndarray) -> np.ndarray:
 def evaluate(net, X, y, loss: str = "cross_entropy", chunk: int = 4096):
     """Mean loss and accuracy of ``net`` on rows ``X``, labels ``y``, ``chunk`` rows at a time;
     ``(None, None)`` without rows; the loss may be inf or nan."""
-    V.loss_name(loss)
+    V.choice(loss, V.LOSSES, "loss")
     chunk = V.integer(chunk, "chunk", kind=TypeError)
     X, y = np.asarray(X), np.asarray(y)
     if y.ndim != 1 or X.ndim < 1 or X.shape[0] != y.shape[0]:
@@ -234,7 +234,7 @@ def fit(
         raise TypeError(f"optimizer needs step(net, grads) and lr, got {type(optimizer).__name__}")
     epochs = V.integer(epochs, "epochs", kind=TypeError)
     batch_size = V.integer(batch_size, "batch_size", kind=TypeError)
-    V.loss_name(loss)
+    V.choice(loss, V.LOSSES, "loss")
     seed = V.integer(seed, "seed", low=0)
     widths, d, K, name = net.widths, data.n_features, data.n_classes, type(optimizer).__name__
     cnn = isinstance(net, PlainCNN)  # reads rows of C_0 square images, channel after channel
