@@ -119,11 +119,9 @@ class Dataset:
         return self.X_train.shape[1]
 
     def __repr__(self) -> str:
-        return (
-            f"Dataset(name={self.name!r}, n_features={self.n_features}, "
-            f"n_classes={self.n_classes}, train={len(self.y_train)}, val={len(self.y_val)}, "
-            f"test={len(self.y_test)})"
-        )
+        shape = f"n_features={self.n_features}, n_classes={self.n_classes}"
+        sizes = f"train={len(self.y_train)}, val={len(self.y_val)}, test={len(self.y_test)}"
+        return f"Dataset(name={self.name!r}, {shape}, {sizes})"
 
 
 def read_idx(path) -> np.ndarray:

@@ -22,8 +22,7 @@ def rel_error(a, b, norm: bool = False) -> float:
     if a.size == 0:
         return 0.0
     if norm:
-        num = np.linalg.norm(a - b)
-        return float(num / max(1e-12, np.linalg.norm(a) + np.linalg.norm(b)))
+        return float(np.linalg.norm(a - b) / max(1e-12, np.linalg.norm(a) + np.linalg.norm(b)))
     return float(np.max(np.abs(a - b) / np.maximum(1e-12, np.abs(a) + np.abs(b))))
 
 
