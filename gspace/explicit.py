@@ -1,6 +1,6 @@
-"""Independent routes for checking the core (:ref:`independent-routes`): G-SGD with the
-paper's matrices, ``rank(A)`` by QR, by counting and by an exact certificate. Basis-path
-vectors are in the order of :func:`gspace.core.basis.basis_paths`."""
+"""Independent routes checking the core (:ref:`independent-routes`): G-SGD with the paper's
+matrices (basis-path vectors in :func:`~gspace.core.basis.basis_paths` order), ``rank(A)`` by
+QR, by counting and by an exact certificate."""
 
 from __future__ import annotations
 
@@ -13,18 +13,10 @@ import numpy as np
 import scipy as sp
 
 from . import validation as V
+from .core import paths
 from .core.basis import Skeleton, basis_path_array, resolve_skeleton, sigma_edge_mask
 from .core.gsgd import PathArrays
-from .core.network import MLP
-from .core.paths import (
-    DEFAULT_PATH_LIMIT,
-    edge_offsets,
-    num_params,
-    path_edges,
-    path_values,
-    rank_svd,
-    structure_matrix,
-)
+from .core.paths import edge_offsets, num_params, path_edges
 from .core.scaling import scaling_vectors
 from .testing import flat
 
@@ -34,23 +26,20 @@ __all__ += ["explicit_weight_allocation", "explicit_gsgd_step", "rank_qr", "expl
 __all__ += ["rank_of_structure_matrix", "gram_by_counting", "rank_by_counting", "path_sum_range"]
 __all__ += ["RankCertificate", "rank_certificate", "GSpaceCoordinates", "gspace_coordinates"]
 
-#: Largest ``M`` for which :func:`basis_matrix`, :func:`free_matrix` and
-#: :func:`augmented_matrix` return dense arrays (``[B, A']`` is ``M x M``).
+#: Most parameters ``M`` for the dense matrices (:func:`augmented_matrix` is ``M x M``).
 MAX_PARAMS = V.MAX_DENSE
 
 
 def basis_matrix(widths, bias: bool = False, skeleton=None, sparse: bool = False):
-    """``A'`` ``(M, M - H)``, the basis paths as columns: dense float64 (at most
-    ``MAX_PARAMS`` rows), or a sparse int64 ``csc_array``."""
+    """``A'`` ``(M, M - H)``, basis paths as columns: dense (``M <= MAX_PARAMS``) or sparse int."""
     widths, sk, M = V.matrix_route(widths, bias, skeleton, dense=not sparse)
     A = incidence_matrix(widths, basis_path_array(widths, resolve_skeleton(widths, sk), bias), M)
     return A if sparse else A.toarray().astype(np.float64)
 
 
-def incidence_matrix(widths, paths, p: int) -> sp.sparse.csc_array:
-    """The int64 ``(p, n)`` matrix: entry ``(e, k) = 1`` iff edge ``e`` is on ``paths[k]`` (a
-    path array, ``-1`` before a bias path's start)."""
-    E = path_edges(widths, paths)
+def incidence_matrix(widths, P, p: int) -> sp.sparse.csc_array:
+    """Sparse int ``(p, n)``: ``(e, k) = 1`` iff edge ``e`` is on path ``P[k]`` (a path array)."""
+    E = path_edges(widths, P)
     cols, layers = np.nonzero(E >= 0)
     ones = np.ones(cols.size, np.int64)
     return sp.sparse.csc_array((ones, (E[cols, layers], cols)), shape=(p, E.shape[0]))
@@ -68,30 +57,23 @@ def augmented_matrix(widths, bias: bool = False, skeleton=None) -> np.ndarray:
 
 
 def flatten(pa: PathArrays, skeleton: Skeleton) -> np.ndarray:
-    """A :class:`~gspace.core.gsgd.PathArrays` as a vector in basis order (sigma entries
-    dropped)."""
+    """A :class:`~gspace.core.gsgd.PathArrays` as a basis-order vector (sigma entries dropped)."""
     V.flatten_args(pa, skeleton)
-    parts = [np.asarray(x)[~skeleton.sigma_mask(l)] for l, x in enumerate(pa.weights)]
-    return np.concatenate(parts + [np.asarray(b) for b in (pa.biases or [])])
+    return flat(pa)[~sigma_edge_mask(skeleton, pa.biases is not None)]
 
 
 def unflatten(vec, net, skeleton=None) -> PathArrays:
-    """Inverse of :func:`flatten`: a basis-order vector laid out like ``net`` (0 at the sigma
-    entries)."""
+    """Inverse of :func:`flatten`: laid out like ``net``, 0 at the sigma entries."""
     sk = V.unflatten_args(vec, net, skeleton, resolve_skeleton)
-    masks = [~sk.sigma_mask(l) for l in range(len(net.weights))]
-    sizes = [int(m.sum()) for m in masks] + [b.size for b in (net.biases or [])]
-    parts = np.split(np.asarray(vec, dtype=np.float64), np.cumsum(sizes)[:-1])
-    out = [np.zeros(w.shape) for w in net.weights]
-    for x, m, part in zip(out, masks, parts):
-        x[m] = part
-    return PathArrays(out, None if net.biases is None else parts[len(masks) :])
+    w = np.zeros(net.flat_params().size)
+    w[~sigma_edge_mask(sk, net.biases is not None)] = vec
+    new = net.with_flat_params(w)
+    return PathArrays(new.weights, new.biases)
 
 
 @functools.lru_cache(maxsize=4)
 def _matrices(sk, bias: bool):
-    """``A'`` (csr), its non-sigma rows ``own`` and the unit upper- and lower-triangular
-    ``A'[own]``, ``A'[own]^T``: built once per skeleton, shared, never written."""
+    """``A'`` (csr), its non-sigma rows ``own``, ``A'[own]`` and ``A'[own]^T`` (cached)."""
     A = basis_matrix(sk.widths, bias, sk, sparse=True).astype(float).tocsr()
     own = np.flatnonzero(~sigma_edge_mask(sk, bias))
     own.flags.writeable = False
@@ -101,13 +83,12 @@ def _matrices(sk, bias: bool):
 def explicit_basis_path_values(net, skeleton=None) -> np.ndarray:
     """Basis-path values by listing the basis paths and multiplying the weights along each."""
     V.network(net)
-    return path_values(net, basis_path_array(net.widths, skeleton, bias=net.biases is not None))
+    return paths.path_values(net, basis_path_array(net.widths, skeleton, net.biases is not None))
 
 
 def explicit_inverse_chain_rule(net, grads, skeleton=None, rtol: float = 1e-8) -> np.ndarray:
-    r"""Inverse-Chain-Rule as :math:`F = A' u` (``F = w g``), solved by back-substitution on
-    the non-sigma rows; returns ``dl/dv = u / v``. A ``ValueError`` if the sigma rows fail (by
-    more than ``rtol``): the gradients break the balance identity (I2)."""
+    """Inverse-Chain-Rule ``F = w g = A' u`` by back-substitution, ``dl/dv = u / v``; a
+    ``ValueError`` if the other rows miss by more than ``rtol`` (the balance I2 fails)."""
     V.explicit_args(net, skeleton, grads=grads)
     sk = resolve_skeleton(net.widths, skeleton)
     A, own, A_own, _ = _matrices(sk, net.biases is not None)
@@ -118,9 +99,8 @@ def explicit_inverse_chain_rule(net, grads, skeleton=None, rtol: float = 1e-8) -
 
 
 def explicit_weight_allocation(net, v_new, skeleton=None):
-    r"""Weight-Allocation as :math:`A'^T_{ns} \log|r_{ns}| = \log|R|` (sigma weights fixed,
-    ``r = 1``), a unit lower-triangular solve; the sign flips solve the same system over the
-    integers. Returns the network with weights ``w r``."""
+    """Weight-Allocation ``A'^T_ns log|r_ns| = log|R|`` (sigma weights fixed), the sign flips
+    by the same solve in integers: the network with weights ``w r``."""
     V.explicit_args(net, skeleton)
     sk = resolve_skeleton(net.widths, skeleton)
     _, own, _, AT_own = _matrices(sk, net.biases is not None)
@@ -141,29 +121,27 @@ def explicit_gsgd_step(net, grads, lr: float, skeleton=None):
 
 
 # ---------------------------------------------------------------------- rank routes (R1, R2)
-def rank_qr(M, rtol: float | None = None) -> tuple[int, np.ndarray]:
-    """Numerical rank by column-pivoted QR: ``(rank, |diag R|)``. ``|R_ii| <= rtol |R_00|``
-    counts as 0 (default ``rtol = max(p, q) eps``)."""
+def rank_qr(M) -> tuple[int, np.ndarray]:
+    """``(rank, |diag R|)`` by column-pivoted QR; ``|R_ii| <= max(p, q) eps |R_00|`` is 0."""
     D = M.toarray() if sp.sparse.issparse(M) else np.asarray(M, dtype=np.float64)
     if not D.size:
         return 0, np.zeros(0)
     r = np.abs(np.diag(sp.linalg.qr(D, mode="r", pivoting=True)[0]))
-    rtol = max(D.shape) * np.finfo(np.float64).eps if rtol is None else rtol
-    return int(np.sum(r > rtol * r[0])), r
+    return int(np.sum(r > max(D.shape) * np.finfo(np.float64).eps * r[0])), r
 
 
-def explicit_rank(widths, method: str = "svd", limit: int = DEFAULT_PATH_LIMIT, bias=False):
+def explicit_rank(widths, method: str = "svd", limit: int = paths.DEFAULT_PATH_LIMIT, bias=False):
     """``rank(A)`` with every path listed: :func:`rank_of_structure_matrix` of ``A``."""
     widths = V.rank_method(method, widths)
-    return rank_of_structure_matrix(structure_matrix(widths, limit=limit, bias=bias)[1], method)
+    A = paths.structure_matrix(widths, limit=limit, bias=bias)[1]
+    return rank_of_structure_matrix(A, method)
 
 
 def rank_of_structure_matrix(A, method: str = "svd"):
-    """``(rank, spectrum, on)`` of a structure matrix by SVD or pivoted QR, ``on`` naming the
-    matrix decomposed: ``"A"`` (dense ``A^T``), or above ``2 * 10**5`` entries ``"A A^T"``
-    (sparse product, exact counts below ``2^53``, rescaled to unit diagonal)."""
+    """``(rank, spectrum, on)`` by SVD or pivoted QR of ``on``: ``"A"`` (dense ``A^T``), or above
+    ``2 * 10**5`` entries ``"A A^T"`` (sparse product, rescaled to unit diagonal)."""
     V.rank_method(method)
-    rank_fn = rank_svd if method == "svd" else rank_qr
+    rank_fn = paths.rank_svd if method == "svd" else rank_qr
     if A.shape[0] * A.shape[1] <= 2 * 10**5:
         return (*rank_fn(A.T), "A")
     G = (A @ A.T).toarray()
@@ -172,16 +150,14 @@ def rank_of_structure_matrix(A, method: str = "svd"):
 
 
 def gram_by_counting(widths, bias: bool = False, exact: bool = False, scaled: bool = False):
-    """``A A^T`` ``(p, p)`` by counting the paths through each pair of edges (none is listed):
-    float64, exact Python integers (``exact``, an ``object`` array) or rescaled to unit
-    diagonal from logarithms of the counts (``scaled``: same rank, no overflow)."""
+    """``A A^T`` ``(p, p)`` by counting paths (none listed): float64, exact Python integers
+    (``exact``, dtype object) or rescaled to unit diagonal (``scaled``: no overflow)."""
     widths = V.gram_args(widths, exact, scaled)
     L, offs = len(widths) - 1, edge_offsets(widths)
     n_in, n_out = [1] * (L + 1), [1] * (L + 1)  # partial paths into / out of a node; exact
     for l in range(1, L + 1):
-        n_in[l] = widths[l - 1] * n_in[l - 1] + (1 if bias else 0)
-    for l in range(L - 1, -1, -1):
-        n_out[l] = widths[l + 1] * n_out[l + 1]
+        n_in[l] = widths[l - 1] * n_in[l - 1] + int(bias)
+        n_out[L - l] = widths[L - l + 1] * n_out[L - l + 1]
     groups = []  # (rows, source layer l, N_in there, end nodes, start nodes or None for biases)
     for l in range(L):
         starts, ends = np.divmod(np.arange(widths[l] * widths[l + 1]), widths[l + 1])
@@ -192,8 +168,7 @@ def gram_by_counting(widths, bias: bool = False, exact: bool = False, scaled: bo
     G = np.zeros((num_params(widths, bias),) * 2, dtype=object if exact else np.float64)
     for sl_e, l, n_e, ends, _ in groups:
         d_e = n_e * n_out[l + 1]
-        idx = np.arange(sl_e.start, sl_e.stop)
-        G[idx, idx] = 1 if scaled else d_e
+        np.fill_diagonal(G[sl_e, sl_e], 1 if scaled else d_e)
         for sl_f, l2, n_f, _, starts in groups:
             if starts is None or l2 <= l:
                 continue  # a path never crosses a bias edge after another edge
@@ -206,20 +181,18 @@ def gram_by_counting(widths, bias: bool = False, exact: bool = False, scaled: bo
     return G
 
 
-def rank_by_counting(widths, bias: bool = False, rtol: float | None = None):
-    """``(rank(A), eigenvalues)`` from the rescaled :func:`gram_by_counting` (``8 m^2`` bytes,
-    any number of paths); eigenvalues ``<= rtol lambda_max`` count as 0 (default
-    ``10 m eps``)."""
+def rank_by_counting(widths, bias: bool = False):
+    """``(rank(A), eigenvalues)`` of the rescaled :func:`gram_by_counting` (cut 10 m eps)."""
     G = gram_by_counting(widths, bias=bias, scaled=True)
     lam = sp.linalg.eigh(G, eigvals_only=True)[::-1]
-    rtol = 10 * G.shape[0] * np.finfo(np.float64).eps if rtol is None else rtol
-    return int(np.sum(lam > rtol * lam[0])), lam
+    return int(np.sum(lam > 10 * G.shape[0] * np.finfo(np.float64).eps * lam[0])), lam
 
 
 def path_sum_range(widths, u, bias: bool = False) -> tuple:
     """``(min, max)`` of ``p @ u`` over all paths ``p`` (bias paths too if ``bias``), by
     dynamic programming in ``O(m)``; exact for an integer ``u`` of shape ``(p,)``."""
-    widths, u = V.edge_vector(widths, u, num_params(widths, bias))
+    widths = V.widths(widths)
+    u = V.real_array(u, "u", (num_params(widths, bias),))
     offs, L = edge_offsets(widths), len(widths) - 1
     wb = [u[offs[l] : offs[l + 1]].reshape(widths[l], widths[l + 1]) for l in range(L)]
     bb = np.split(u[offs[-1] :], np.cumsum(widths[1:-1])) if bias else None
@@ -261,21 +234,18 @@ class RankCertificate:
 
 
 def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = False):
-    """Exact proof that ``rank(A) = p - H`` (R1) and ``ker(A^T) = span{b_O}`` (R2), with
-    integers and no path listed; ``skeleton`` gives the pivots (default
-    :meth:`Skeleton.default`). Returns a :class:`RankCertificate`."""
+    """A :class:`RankCertificate`: exact proof, no path listed, that ``rank(A) = p - H`` (R1)
+    and ``ker(A^T) = span{b_O}`` (R2); ``skeleton`` (default :meth:`Skeleton.default`) pivots."""
     widths = V.widths(widths)
     sk = resolve_skeleton(widths, skeleton)
     L, H, p = len(widths) - 1, sum(widths[1:-1]), num_params(widths, bias)
 
     def b_range(l, j):  # smallest and largest path sum of b_O, O = node j of layer l
         wb, bb = [None] * L, [None] * L if bias else None
-        wb[l - 1] = np.zeros((widths[l - 1], widths[l]), dtype=np.int64)
-        wb[l - 1][:, j] = 1
-        wb[l] = np.zeros((widths[l], widths[l + 1]), dtype=np.int64)
-        wb[l][j, :] = -1
+        e = (np.arange(widths[l]) == j).astype(np.int64)  # +1 into O, -1 out of O, bias +1
+        wb[l - 1], wb[l] = np.tile(e, (widths[l - 1], 1)), -np.tile(e[:, None], widths[l + 1])
         if bias:
-            bb[l - 1] = (np.arange(widths[l]) == j).astype(np.int64)
+            bb[l - 1] = e
         return _path_sum_dp(widths, wb, bb)
 
     # 1. every b_O sums to 0 along every path: A^T b_O = 0
@@ -292,9 +262,7 @@ def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = Fals
     tri = len(own) == P.shape[0] == p - H
     if tri:
         counts = np.diff(offs).tolist() + (widths[1:] if bias else [])
-        layer = np.repeat(
-            np.tile(np.arange(L), 2 if bias else 1), counts
-        )  # lower layer of each edge
+        layer = np.repeat(np.tile(np.arange(L), 2 if bias else 1), counts)  # its lower layer
         safe = np.where(E >= 0, E, 0)
         others = (E < 0) | (E == own) | sigma[safe] | (layer[safe] < layer[own])
         tri = bool(np.any(E == own, axis=1).all() and others.all())
@@ -303,14 +271,13 @@ def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = Fals
 
 
 class GSpaceCoordinates(NamedTuple):
-    """Basis-path values and sign patterns (weights, then biases): G-invariant (G3), and they
-    fix the network up to G when no weight is 0 (S1)."""
+    """Basis-path values and signs (weights, biases): G-invariant, fixing w up to G (S1)."""
 
     values: np.ndarray
     signs: list
 
 
-def gspace_coordinates(net: MLP, skeleton=None) -> GSpaceCoordinates:
+def gspace_coordinates(net, skeleton=None) -> GSpaceCoordinates:
     """The :class:`GSpaceCoordinates` of ``net``."""
     signs = [np.sign(p) for p in net.weights + (net.biases or [])]
     return GSpaceCoordinates(explicit_basis_path_values(net, skeleton), signs)

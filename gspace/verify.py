@@ -11,7 +11,6 @@ import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import scipy as sp
 
 from . import explicit as ex
 from . import validation as V
@@ -21,26 +20,21 @@ from .core.optim import SGD, PathSGD
 from .core.scaling import ScalingGroupElement, random_scaling, scaling_vectors
 from .explicit import explicit_basis_path_values as _v
 from .fast import GSGD
-from .testing import away_from_kinks, flat
+from .testing import away_from_kinks, flat, numerical_gradient
 
 __all__ = ["ClaimResult", "verify", "run_checks", "twin_runs", "format_table", "report"]
-__all__ += ["run_cli", "THEORY_CLAIMS"]
-
-#: Claims G1 ... B4 of the theory page, in the order :func:`verify` checks them (then I1 ... A4).
-THEORY_CLAIMS = ("G1", "G2", "G3", "G4", "P1", "S1", "R1", "R2", "B1", "B2", "B3", "B4")
+__all__ += ["run_cli", "nonzero_biases", "fd_path_gradient"]
 
 #: Number of random paths used when all paths cannot be listed.
 SAMPLE_PATHS = 100_000
 
-#: Largest number of parameters for the dense SVDs of ``A'`` (B1, B4) and ``[B, A']`` (W2);
-#: above, the exact certificate answers (their costs: docs, "Read the core").
+#: Most parameters for dense SVDs of ``A'`` (B1, B4) and ``[B, A']`` (W2); above, the certificate.
 DENSE_LIMIT = 1000
 
 
 @dataclass(frozen=True)
 class ClaimResult:
-    """The outcome of checking one claim: what was checked, the measured error or count,
-    whether it holds, the route and the wall-clock seconds."""
+    """One checked claim: what, the measured error or count, whether it holds, route, seconds."""
 
     claim: str
     checked: str
@@ -49,20 +43,15 @@ class ClaimResult:
     route: str
     seconds: float = 0.0
 
-    @property
-    def detail(self) -> str:
-        """One line: what was checked, what was measured, by which route."""
-        return f"{self.checked}: {self.measured} [route: {self.route}]"
-
     def to_dict(self) -> dict:
-        """``{"claim", "holds", "detail", "checked", "measured", "route", "seconds"}``."""
+        """``{"claim", "holds", "detail": "checked: measured [route: route]", ...the rest}``."""
         d = asdict(self)
-        return {"claim": d.pop("claim"), "holds": d.pop("holds"), "detail": self.detail, **d}
+        detail = f"{self.checked}: {self.measured} [route: {self.route}]"
+        return {"claim": d.pop("claim"), "holds": d.pop("holds"), "detail": detail, **d}
 
 
 def run_checks(checks: dict, progress: bool = False) -> list[ClaimResult]:
-    """Run ``checks`` (claim ID -> function returning ``(checked, measured, holds, route)``)
-    in order, timing each; a tqdm bar on stderr if ``progress``."""
+    """Run and time ``checks`` (claim ID -> ``() -> (checked, measured, holds, route)``)."""
     from tqdm.auto import tqdm
 
     out = []
@@ -79,8 +68,7 @@ def run_checks(checks: dict, progress: bool = False) -> list[ClaimResult]:
 
 
 def twin_runs(net, g, make_opt, X, Y, steps: int = 1):
-    """Yield ``(a_t, b_t)``, ``t = 1..steps``: one optimizer each (``make_opt()``) run from
-    ``net`` and from ``g(net)`` on the mse loss of ``(X, Y)`` (claims A2-A4)."""
+    """Yield ``(a_t, b_t)``: one ``make_opt()`` each, stepping ``net`` and ``g(net)`` (A2-A4)."""
     a, b, opt_a, opt_b = net, g.apply(net), make_opt(), make_opt()
     for _ in range(steps):
         a = opt_a.step(a, a.loss_and_gradients(X, Y, loss="mse")[1])
@@ -94,6 +82,19 @@ def nonzero_biases(net, rng):
         return net
     b = [rng.uniform(0.1, 0.5, b.size) * rng.choice([-1.0, 1.0], b.size) for b in net.biases]
     return net.with_params([w.copy() for w in net.weights], b)
+
+
+def fd_path_gradient(loss, v, first: int, rng, h: float):
+    """``(picks, dl/dv[picks])`` by centred differences of ``loss(v')`` with relative steps
+    ``v'_k = v_k (1 +- h)``, on basis path ``first`` and up to 5 random ones (claim I1)."""
+    picks = np.union1d([first], rng.choice(len(v), size=min(5, len(v)), replace=False))
+
+    def at(t):  # the basis-path values with v[picks] scaled by 1 + t
+        v2 = v.copy()
+        v2[picks] *= 1.0 + t
+        return loss(v2)
+
+    return picks, numerical_gradient(at, np.zeros(len(picks)), h) / v[picks]
 
 
 class _Setting:
@@ -150,11 +151,10 @@ class _Setting:
 
 
 def _rel(a, b) -> float:
-    """Largest elementwise ``|a - b| / max(|a|, |b|)``."""
+    """Largest elementwise ``|a - b| / max(|a|, |b|)`` (0 for empty arrays)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.size == 0:
-        return 0.0
-    return float(np.max(np.abs(a - b) / np.maximum(1e-300, np.maximum(np.abs(a), np.abs(b)))))
+    scale = np.maximum(1e-300, np.maximum(np.abs(a), np.abs(b)))
+    return float(np.max(np.abs(a - b) / scale, initial=0.0))
 
 
 def _out_err(a, b) -> float:
@@ -166,8 +166,7 @@ _CHECKS = {}  # claim ID -> check(setting) -> (checked, measured, holds, route),
 
 
 def _claim(claim: str, checked: str, route: str = "explicit"):
-    """Register ``f(s) -> (measured, holds[, route])`` as the check of ``claim``; ``checked``
-    is formatted with the setting ``s``."""
+    """Register ``f(s) -> (measured, holds[, route])`` as the check of ``claim``."""
 
     def register(f):
         def check(s):
@@ -258,9 +257,9 @@ def _check_S1(s):
     cases = [("sign flip", sufficiency.sign_flip_counterexample)]
     if s.widths[2] >= 2:
         cases.append(("dead node", sufficiency.dead_node_counterexample))
+    P = s.path_set[0]
     for name, make in cases:  # counterexamples: equal path values, not related by any g
         a, b = make(s.net, 1, 0)
-        P = s.path_set[0]
         same = _rel(paths.path_values(a, P), paths.path_values(b, P)) < 1e-12
         not_g = sufficiency.find_scaling(a, b) is None
         measured.append(f"{name}: equal path values {same}, not in G {not_g}")
@@ -333,15 +332,10 @@ def _check_B3(s):
     P, route = s.path_set
     alpha = basis.path_exponents(s.widths, P, s.skeleton, s.bias)
     exact = (s.Ap @ alpha.T - ex.incidence_matrix(s.widths, P, s.p)).count_nonzero() == 0
-    v = _v(s.net, s.skeleton)
-    err = _rel(basis.values_from_basis(v, alpha), paths.path_values(s.net, P))
+    err = _rel(basis.values_from_basis(_v(s.net, s.skeleton), alpha), paths.path_values(s.net, P))
     lo, hi = (int(alpha.data.min()), int(alpha.data.max())) if alpha.nnz else (0, 0)
-    return (
-        f"{len(P)} paths; integer identity exact: {exact}; exponents in {lo}..{hi}; value "
-        f"rebuild rel. error {err:.1e}",
-        exact and err < 1e-9,
-        route,
-    )
+    measured = f"{len(P)} paths; integer identity exact: {exact}; exponents in {lo}..{hi}"
+    return measured + f"; value rebuild rel. error {err:.1e}", exact and err < 1e-9, route
 
 
 @_claim("B4", "general construction, random pi and sigma: m - H distinct independent paths")
@@ -355,42 +349,31 @@ def _check_B4(s):
     P = basis.basis_path_array(s.widths, sk, s.bias)
     distinct, cert = len(np.unique(P, axis=0)), ex.rank_certificate(s.widths, sk, s.bias)
     if s.dense:
-        r = paths.rank_svd(ex.basis_matrix(s.widths, s.bias, sk, sparse=True).astype(float))[0]
+        r = paths.rank_svd(ex.basis_matrix(s.widths, s.bias, sk))[0]
         route = "explicit SVD of A' + certificate"
     else:
         r, route = cert.rank, "certificate"
     ok, paper = distinct == len(P) == r == s.n_basis and cert.holds, ""
     if len(set(s.widths[1:-1])) == 1 and not s.bias:  # equal hidden widths: the paper's case
-        same = np.array_equal(
-            basis.skeleton_method_basis(s.widths), basis.basis_path_array(s.widths, None)
-        )
+        paper_basis = basis.skeleton_method_basis(s.widths)
+        same = np.array_equal(paper_basis, basis.basis_path_array(s.widths))
         paper, ok = f"; default skeleton = paper's skeleton method: {same}", ok and same
     return f"{len(P)} paths, {distinct} distinct, rank {r}{paper}", ok, route
 
 
 # ------------------------------------------------------------------------- G-SGD (I1-A4)
-@_claim(
-    "I1",
-    "dl/dv by ICR (core) = centred finite differences in path space, mse loss",
-    "explicit (v perturbed, weights by a sparse Weight-Allocation solve)",
-)
+@_claim("I1", "dl/dv by ICR (core) = centred finite differences in path space, mse loss")
 def _check_I1(s):
     (X, Y, grads), net, sk = s.batch, s.net, s.skeleton
-    dv, v = ex.flatten(gsgd.inverse_chain_rule(net, grads, sk), sk), _v(net, sk)
+    dv = ex.flatten(gsgd.inverse_chain_rule(net, grads, sk), sk)
     k0 = int(sk.pi[1][0]) * s.widths[1]  # the skeleton path of chain 0
-    picks = np.union1d([k0], s.rng.choice(len(v), size=min(5, len(v)), replace=False))
-    fd = []
-    for k in picks:
-        losses = []
-        for sign in (1.0, -1.0):
-            v2 = v.copy()
-            v2[k] *= 1.0 + sign * 1e-5
-            losses.append(ex.explicit_weight_allocation(net, v2, sk).loss(X, Y))
-        fd.append((losses[0] - losses[1]) / (2e-5 * v[k]))
+    wa = functools.partial(ex.explicit_weight_allocation, net, skeleton=sk)
+    picks, fd = fd_path_gradient(lambda v2: wa(v2).loss(X, Y), _v(net, sk), k0, s.rng, 1e-5)
     diff, size = np.linalg.norm(fd - dv[picks]), np.linalg.norm(fd) + np.linalg.norm(dv[picks])
     err = float(diff / max(1e-300, size))
     measured = f"relative error {err:.1e} on {len(picks)} basis paths (one a skeleton path)"
-    return measured + f", {len(X)} samples", err < 1e-5
+    route = "explicit (v perturbed, weights by a sparse Weight-Allocation solve)"
+    return measured + f", {len(X)} samples", err < 1e-5, route
 
 
 @_claim("I2", "balance: at every hidden node, sum of w dl/dw over in-edges = over out-edges")
@@ -407,11 +390,7 @@ def _check_I2(s):
     return f"max |in - out| / max |in| = {rel:.1e}", rel < 1e-10
 
 
-@_claim(
-    "W1",
-    "after Weight-Allocation (core) every basis-path value is v - lr dl/dv",
-    "explicit (basis-path values of the new weights, listed paths)",
-)
+@_claim("W1", "after Weight-Allocation (core) every basis-path value is v - lr dl/dv")
 def _check_W1(s):
     sk, grads = s.skeleton, s.batch[2]
     v = gsgd.basis_path_values(s.net, sk)
@@ -420,37 +399,31 @@ def _check_W1(s):
     err = _rel(_v(new, sk), ex.flatten(v_new, sk))
     fixed = basis.sigma_edge_mask(sk, s.bias)
     sig = _rel(flat(new)[fixed], flat(s.net)[fixed])
-    return f"max rel. error {err:.1e}; sigma-edges changed by {sig:.1e}", err < 1e-10 and sig == 0
+    measured = f"max rel. error {err:.1e}; sigma-edges changed by {sig:.1e}"
+    route = "explicit (basis-path values of the new weights, listed paths)"
+    return measured, err < 1e-10 and sig == 0, route
 
 
 @_claim("W2", "the Weight-Allocation matrix [B, A'] has rank m = {s.p}")
 def _check_W2(s):
-    rows = np.flatnonzero(basis.sigma_edge_mask(s.skeleton, s.bias))
-    B = sp.sparse.eye_array(s.p, dtype=np.int64, format="csc")[:, rows]  # unit sigma columns
-    M = sp.sparse.hstack([B, s.Ap]).tocsc()
     if s.dense:
-        r, route = paths.rank_svd(M.astype(float))[0], "explicit SVD of [B, A']"
-    else:
-        r = s.p if s.cert.basis_triangular else -1
+        M = ex.augmented_matrix(s.widths, s.bias, s.skeleton)
+        r, n, route = paths.rank_svd(M)[0], M.shape[1], "explicit SVD of [B, A']"
+    else:  # B: one unit column per sigma-edge (H of them), then the columns of A'
+        r, n = (s.p if s.cert.basis_triangular else -1), s.H + s.Ap.shape[1]
         route = "certificate: det [B, A'] = +-det(A' on non-sigma rows) = +-1 (unit triangular)"
-    return f"rank {r} of a {s.p} x {M.shape[1]} matrix", r == s.p == M.shape[1], route
+    return f"rank {r} of a {s.p} x {n} matrix", r == s.p == n, route
 
 
-@_claim(
-    "A1",
-    "the O(m) G-SGD step (gspace.GSGD, core gsgd_step) = the explicit-matrix step",
-    "explicit sparse matrices (gspace.explicit: A', triangular solves)",
-)
+@_claim("A1", "the O(m) G-SGD step (gspace.GSGD, core gsgd_step) = the explicit-matrix step")
 def _check_A1(s):
     net, grads, lr, sk = s.net, s.batch[2], s.lr, s.skeleton
     slow = flat(ex.explicit_gsgd_step(net, grads, lr, sk))  # raises if ICR is inconsistent
     err = _rel(flat(GSGD(lr=lr, skeleton=sk).step(net, grads)), slow)
     err_core = _rel(flat(gsgd.gsgd_step(net, grads, lr, sk)), slow)
-    return (
-        f"max rel. weight difference {err:.1e} (fast), {err_core:.1e} (core); the ICR system "
-        f"is consistent",
-        err < 1e-9 and err_core < 1e-9,
-    )
+    measured = f"max rel. weight difference {err:.1e} (fast), {err_core:.1e} (core); the ICR "
+    route = "explicit sparse matrices (gspace.explicit: A', triangular solves)"
+    return measured + "system is consistent", err < 1e-9 and err_core < 1e-9, route
 
 
 @_claim("A2", "G-SGD from w and g(w), 3 steps: same function and path values at every step")
@@ -487,20 +460,10 @@ def verify(
     claims=None,
     progress: bool = False,
 ) -> list[ClaimResult]:
-    """Check the claims (all, or the IDs in ``claims``) on networks of widths
-    ``[d, h_1, ..., K]``, with nonzero biases if ``bias``; ``seed`` seeds the network, inputs
-    and group elements. At most ``limit`` paths are listed and ``A A^T`` and dense basis
-    matrices are built up to ``gram_limit`` parameters; above, the scalable routes answer
-    (:ref:`independent-routes`). ``progress``: a tqdm bar on stderr.
-
-    Raises
-    ------
-    TypeError
-        If ``claims`` is a string.
-    ValueError
-        For bad widths, no hidden layer, an unknown claim ID, or ``limit`` or ``gram_limit``
-        not an integer >= 1.
-    """
+    """Check the claims (all, or the IDs in ``claims``) on a random network of ``widths``, seeded
+    by ``seed``; ``limit`` paths listed and ``gram_limit`` parameters counted at most, the
+    scalable routes answer above (:ref:`independent-routes`). TypeError for a string
+    ``claims``; ValueError for bad widths, no hidden layer, unknown claims, a limit < 1."""
     widths, claims = V.verify_args(widths, claims, list(_CHECKS), limit, gram_limit)
     s = _Setting(widths, bias, seed, limit, gram_limit)
     return run_checks({c: functools.partial(_CHECKS[c], s) for c in claims}, progress)

@@ -1,6 +1,5 @@
 """``gspace verify --cnn``: check claims C1-C4, and the MLP claims C4 carries, on a small
-plain CNN against the channel graph's explicit matrices (:class:`gspace.cnn.ChannelMatrices`).
-"""
+plain CNN against the channel graph's explicit matrices (:class:`gspace.cnn.ChannelMatrices`)."""
 
 from __future__ import annotations
 
@@ -15,8 +14,8 @@ from .core.optim import SGD, PathSGD, path_gamma
 from .core.paths import rank_svd
 from .core.scaling import random_scaling
 from .fast import GSGD
-from .testing import flat, min_preactivation_margin, rel_error
-from .verify import nonzero_biases, report, run_checks, twin_runs
+from .testing import away_from_kinks, flat, rel_error
+from .verify import fd_path_gradient, nonzero_biases, report, run_checks, twin_runs
 
 __all__ = ["MAX_PATHS", "parse_cnn", "check_image", "verify_cnn", "run_cli"]
 
@@ -27,11 +26,9 @@ _LAYER = re.compile(r"(\d+)(?:k(\d+))?(?:s(\d+))?(?:p(\d+))?")
 
 
 def parse_cnn(spec: str) -> dict:
-    """``"C0:LAYERS:K"`` as keyword arguments of :class:`~gspace.PlainCNN`: ``LAYERS`` is
-    comma-separated conv layers ``<channels>k<kernel>s<stride>[p<pool>]`` (defaults 3, 1, 1),
-    so ``1:4k3s1,8k3s2:10`` is 1 input channel, 3x3 convolutions to 4 then (stride 2) 8
-    channels, 10 outputs. A ``ValueError`` for a malformed spec, an even kernel, a count < 1
-    or more than ``MAX_PATHS`` paths."""
+    """``"C0:LAYERS:K"`` (like ``1:4k3s1,8k3s2:10``; per layer ``<channels>k<kernel>s<stride>``,
+    optional ``p<pool>``, defaults 3, 1, 1) as keyword arguments of :class:`~gspace.PlainCNN`;
+    ValueError if malformed, for an even kernel, a count < 1 or over ``MAX_PATHS`` paths."""
     parts = spec.split(":")
     layers = [_LAYER.fullmatch(x) for x in parts[1].split(",")] if len(parts) == 3 else [None]
     if None in layers or not (parts[0].isdigit() and parts[2].isdigit()):
@@ -65,15 +62,14 @@ def check_image(spec: str, image: int) -> None:
 
 
 def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> list:
-    """Check C1-C4 and the carried I1, I2, W1, W2, A2, A3, A4 on the plain CNN ``spec`` (see
-    :func:`parse_cnn`) with ``image x image`` inputs; a list of
-    :class:`gspace.verify.ClaimResult`."""
+    """Check C1-C4 and the carried I1, I2, W1, W2, A2-A4 on the plain CNN ``spec`` (see
+    :func:`parse_cnn`), ``image x image`` inputs: a list of :class:`~gspace.verify.ClaimResult`."""
     kw = parse_cnn(spec)
     check_image(spec, image)
     rng = np.random.default_rng(seed)
     net = nonzero_biases(PlainCNN(**kw, bias=bias, rng=rng), rng)
     X = rng.normal(size=(8, kw["in_channels"], image, image))
-    keep = np.array([min_preactivation_margin(net, X[i : i + 1]) > 1e-3 for i in range(len(X))])
+    keep = away_from_kinks(net, X, margin=1e-3)
     X = X[keep] if keep.any() else X  # images away from ReLU kinks, for finite differences
     Y = rng.normal(size=(len(X), kw["n_classes"]))
     g = random_scaling(net.widths, rng, low=0.2, high=5)
@@ -90,10 +86,8 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
 
         return register
 
-    def twin_error(opt, steps=1, weights=False):
+    def twin_error(opt, steps=1):  # the output difference after steps from w and from g(w)
         a, b = list(twin_runs(net, g, opt, X, Y, steps))[-1]
-        if weights:  # g(step(w)) vs step(g w)
-            return rel_error(flat(g.apply(a)), flat(b), norm=True)
         return rel_error(a.forward(X), b.forward(X), norm=True)
 
     @check("C1", "channel scaling g (in-kernels, bias x c, out-kernels / c) keeps the function")
@@ -101,9 +95,7 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
         err = rel_error(g.apply(net).forward(X), net.forward(X), norm=True)
         return f"output rel. difference {err:.1e}", err < 1e-12
 
-    @check(
-        "C2", f"channel-graph A ({cm.A.shape[0]} x {cm.A.shape[1]}) has rank M - H; v(g w) = v(w)"
-    )
+    @check("C2", "channel-graph A ({} x {}) has rank M - H; v(g w) = v(w)".format(*cm.A.shape))
     def _():
         r, log_w = cm.rank(), np.log(np.abs(w))
         err = float(np.max(np.abs(cm.A.T @ (np.log(np.abs(flat(g.apply(net)))) - log_w))))
@@ -125,17 +117,11 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
 
     @check("I1", "dl/dv by ICR = finite differences in path space (weights by dense WA)")
     def _():
-        mine = flat(inverse_chain_rule(net, grads))[~cm.sigma]
-        picks, fd = np.union1d([0], rng.choice(len(v), size=min(5, len(v)), replace=False)), []
-        for j in picks:
-            h, losses = 1e-6 * abs(v[j]), []
-            for s in (1, -1):
-                v2 = v.copy()
-                v2[j] += s * h
-                new = net.with_flat_params(cm.weight_allocation(w, v2))
-                losses.append(new.loss(X, Y, loss="mse"))
-            fd.append((losses[0] - losses[1]) / (2 * h))
-        err = rel_error(mine[picks], np.array(fd), norm=True)
+        def loss_at(v2):  # weights with basis-path values v2 by dense Weight-Allocation
+            return net.with_flat_params(cm.weight_allocation(w, v2)).loss(X, Y, loss="mse")
+
+        picks, fd = fd_path_gradient(loss_at, v, 0, rng, 1e-6)
+        err = rel_error(flat(inverse_chain_rule(net, grads))[~cm.sigma][picks], fd, norm=True)
         return f"relative error {err:.1e} on {len(picks)} basis paths", err < 1e-5
 
     @check("I2", "balance: sum of w dl/dw over each channel's in-kernels = over its out-kernels")
@@ -168,10 +154,10 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
     @check("A4", "Path-SGD (gamma on the channel graph = dense path sums) is G-equivariant")
     def _():
         gw, gb = path_gamma(net)
-        e1 = rel_error(
-            np.concatenate([x.ravel() for x in [*gw, *(gb or [])]]), cm.path_sgd_gamma(w)
-        )
-        e2 = twin_error(lambda: PathSGD(lr=0.01), weights=True)
+        gamma = np.concatenate([x.ravel() for x in [*gw, *(gb or [])]])
+        e1 = rel_error(gamma, cm.path_sgd_gamma(w))
+        a, b = next(twin_runs(net, g, lambda: PathSGD(lr=0.01), X, Y))
+        e2 = rel_error(flat(g.apply(a)), flat(b), norm=True)  # g(step(w)) vs step(g w)
         return f"gamma rel. error {e1:.1e}; g(step(w)) vs step(g w) {e2:.1e}", max(e1, e2) < 1e-10
 
     return run_checks(checks)

@@ -134,6 +134,13 @@ def test_train_spec_equals_train_run_from_the_same_settings():
         "seed": 4,
         **direct,
     }
+    # an optional weight decay (tools/cnn_reference.py) reaches the optimizer; absent means 0
+    _, decayed = common.train_run(
+        net, "pathsgd", 0.3, data, seed=4, epochs=2, batch_size=16, weight_decay=0.01
+    )
+    assert common.train_spec({**spec, "weight_decay": 0.01})["final"] == decayed["final"]
+    assert decayed["final"]["train_loss"] != direct["final"]["train_loss"]
+    assert common.train_spec({**spec, "weight_decay": 0.0})["final"] == direct["final"]
 
 
 def test_select_lr_chooses_best_mean_validation_accuracy():

@@ -82,6 +82,8 @@ def test_starter_is_the_source_without_its_marked_parts(name):
         "def f():\n    #BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n",  # malformed
         "x = 1  # SOLUTION\n",  # a one-line solution outside a function
         "# BEGIN HIDDEN\ndef f():\n    return 1  # SOLUTION\n# END HIDDEN\n",  # inside hidden
+        "def f():\n    return 1  # HIDDEN\n",  # a one-line hidden part inside a function
+        "# BEGIN HIDDEN\nimport gspace  # HIDDEN\n# END HIDDEN\n",  # inside a hidden block
     ],
 )
 def test_bad_markers_are_refused(text):
@@ -91,7 +93,8 @@ def test_bad_markers_are_refused(text):
 
 def test_to_starter_on_a_small_source():
     source = (
-        '"""Doc."""\n\nimport numpy as np\n\n# BEGIN HIDDEN\nimport gspace\n# END HIDDEN\n\n\n'
+        '"""Doc."""\n\nimport numpy as np\n\nimport gspace  # HIDDEN\n\n'
+        "# BEGIN HIDDEN\nimport gspace.core\n# END HIDDEN\n\n\n"
         "def f(x):\n"
         '    """Twice x."""\n'
         "    # TODO: a hint\n"
@@ -143,6 +146,18 @@ def test_a_planted_mistake_fails_with_a_teaching_message(name, old, new, failing
     assert failed and failing in failed[0].name
     for word in words:
         assert word in failed[0].message, failed[0].message
+
+
+def test_graded_functions_get_copies_of_their_inputs(tmp_path):
+    """A forward that overwrites its input X after use (right values, bad manners) cannot
+    change what the next call is given: G2's check calls it twice on the same X, and passes."""
+    text = (SOLUTIONS / "solution_scaling.py").read_text()
+    old = "            a = np.maximum(a, 0.0)\n    return a\n"
+    assert old in text
+    path = tmp_path / "lab_scaling.py"
+    path.write_text(text.replace(old, old.replace("    return a", "    X[:] = 0\n    return a")))
+    results = labs.grade("scaling", path)
+    assert all(r.passed for r in results), [r for r in results if not r.passed]
 
 
 def test_a_file_that_does_not_import_is_one_failure(tmp_path):

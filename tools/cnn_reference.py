@@ -40,6 +40,7 @@ def main() -> None:
     p.add_argument("--strides", required=True)
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--weight-decay", type=float, default=0.0)
     a = p.parse_args()
     ints = lambda text: [int(v) for v in text.split(",")]  # noqa: E731
     spec = {
@@ -53,6 +54,8 @@ def main() -> None:
         "batch_size": 128,
         "schedule": {"name": "exp", "k": 3.0 / a.epochs},
     }
+    if a.weight_decay:
+        spec["weight_decay"] = a.weight_decay
     t0 = time.time()
     record = common.train_spec(spec)
     out = {

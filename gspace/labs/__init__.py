@@ -1,13 +1,4 @@
-"""Teaching labs graded against gspace's own functions (``gspace lab``; :doc:`/teachers`).
-
-A lab is one source, ``lab_NAME.py``: the student's functions with their solutions (calling
-gspace), then gspace's imports and the graded checks (``check_*``, run in order) between
-``# BEGIN HIDDEN`` and ``# END HIDDEN`` lines. The starter (:func:`to_starter`) leaves the
-hidden parts out and writes ``raise NotImplementedError("TODO")`` for each solution: a line
-ending in ``# SOLUTION``, or the lines between ``# BEGIN SOLUTION`` and ``# END SOLUTION``.
-"""
-
-from __future__ import annotations
+"""Teaching labs graded against gspace's own functions (``gspace lab``; :doc:`/teachers`)."""
 
 import copy
 import importlib
@@ -49,20 +40,14 @@ def get(name: str) -> types.ModuleType:
 
 
 def to_starter(source: str) -> str:
-    """A lab's ``source`` as the student gets it: solutions replaced, hidden parts left out.
-
-    Raises
-    ------
-    ValueError
-        A marker that is malformed, unpaired or nested, a solution outside a function body or
-        a hidden part inside one.
-    """
+    """A lab's ``source`` as the student gets it, solutions replaced and hidden parts left out;
+    ValueError for a malformed, unpaired, nested or misplaced marker."""
     out, block = [], None  # the open block: (kind, indentation)
     for n, line in enumerate(source.splitlines(keepends=True), 1):
         mark = re.fullmatch(r"( *)# (BEGIN|END) (SOLUTION|HIDDEN)\n?", line)
-        one = re.fullmatch(r"( +)\S.*  # SOLUTION\n?", line)
-        if block is None and one:
-            out.append(f'{one[1]}raise NotImplementedError("TODO")\n')
+        one = re.fullmatch(r"( *)\S.*  # (SOLUTION|HIDDEN)\n?", line)
+        if block is None and one and (one[2] == "SOLUTION") == bool(one[1]):
+            out += [f'{one[1]}raise NotImplementedError("TODO")\n'] if one[1] else []
         elif mark is None and re.search(r"\b(SOLUTION|HIDDEN)\b", line):
             raise ValueError(f"line {n}: malformed or misplaced marker {line.strip()!r}")
         elif mark is None:
@@ -93,8 +78,7 @@ def objectives(name: str) -> list[str]:
 
 
 def write_starter(name: str, out_dir=".") -> Path:
-    """Write the starter of lab ``name`` into ``out_dir``; FileExistsError rather than
-    overwrite a file (a student's work)."""
+    """Write lab ``name``'s starter into ``out_dir``; FileExistsError rather than overwrite."""
     text, path = starter_text(name), Path(out_dir) / f"{LABS[name]}.py"
     if path.exists():
         raise FileExistsError(f"{path} exists; not overwriting it (choose another --out)")
@@ -105,9 +89,8 @@ def write_starter(name: str, out_dir=".") -> Path:
 
 
 def grade(name: str, target) -> list[Result]:
-    """Run lab ``name``'s checks on ``target``: a student's file (its folder importable
-    meanwhile: lab 4 may import lab 3), or ``"reference"``, the lab's solution. A file that
-    does not run is one failed Result; FileNotFoundError if it does not exist."""
+    """Run lab ``name``'s checks on ``target``, a student's file (its folder importable while it
+    loads) or ``"reference"``; a file that does not run is one failed Result."""
     lab = student = get(name)
     if str(target) != "reference":
         if not Path(target).is_file():
@@ -134,44 +117,34 @@ def grade(name: str, target) -> list[Result]:
 
 # ----------------------------------------------------------------------------- check helpers
 def call(student, fname: str, *args, on: str = ""):
-    """Call ``student.fname(*args)``; turn a missing function or an exception into a failure."""
+    """``student.fname`` on copies of ``args``; a missing function or an error is a failure."""
     func = getattr(student, fname, None)
     if not callable(func):
         raise LabFailure(f"{fname} is missing: define a function named {fname}")
     try:
-        return func(*args)
+        return func(*copy.deepcopy(args))
     except NotImplementedError:
         raise LabFailure(f"{fname} is not implemented yet (it still raises the TODO)") from None
     except Exception as err:  # noqa: BLE001 - a student's bug becomes a graded failure
         raise LabFailure(f"{fname}{on} raised {type(err).__name__}: {err}") from None
 
 
-def copies(x):
-    """A deep copy of ``x`` (a student's function may modify what it is given)."""
-    return copy.deepcopy(x)
-
-
 def same(student, solution, args, on, hint=None, **tol):
-    """Compare the student's function named like ``solution`` with it on ``args`` (the student
-    gets copies); ``hint`` (default: the docstring) says how to get it right."""
+    """Compare the student's function named like ``solution`` with it (default hint: its doc)."""
     expected, name = solution(*args), solution.__name__
-    got = call(student, name, *copies(args), on=on)
+    got = call(student, name, *args, on=on)
     hint = " ".join(solution.__doc__.replace("``", "").split()) if hint is None else hint
     compare(got, expected, f"{name}(...)", on, hint, **tol)
 
 
 def compare(got, expected, what, on, hint="", rtol=1e-8, atol=1e-10, mask=None):
-    """Raise :class:`LabFailure` unless ``got`` matches ``expected``, an array or a (nested) list
-    of arrays (``mask``: compare only where True); the message names the first entry that
-    differs, the input ``on`` and the ``hint``."""
+    """Raise LabFailure, naming the first entry that differs, unless ``got`` matches
+    ``expected`` (an array, None: not graded, or a list of them) where ``mask`` is True."""
     tail = f" {hint}" if hint else ""
-    if expected is None:  # an entry that is not graded
+    if expected is None:
         return
     if isinstance(expected, list):
-        try:
-            got = list(got)
-        except TypeError:
-            got = [got]
+        got = list(got) if np.iterable(got) else [got]
         if len(got) != len(expected):
             raise LabFailure(f"{what}{on}: expected {len(expected)} items, got {len(got)}.{tail}")
         for k, (g, e) in enumerate(zip(got, expected)):
@@ -184,8 +157,7 @@ def compare(got, expected, what, on, hint="", rtol=1e-8, atol=1e-10, mask=None):
         raise LabFailure(f"{what}{on}: expected an array, got {type(got).__name__}") from None
     if g.shape != e.shape:
         raise LabFailure(f"{what}{on}: expected shape {e.shape}, got {g.shape}.{tail}")
-    bad = ~np.isclose(g, e, rtol=rtol, atol=atol) | (np.isnan(g) != np.isnan(e))
-    bad &= True if mask is None else mask
+    bad = ~np.isclose(g, e, rtol=rtol, atol=atol) & (True if mask is None else mask)
     if np.any(bad):
         i = tuple(int(t) for t in np.argwhere(bad)[0])
         where = f"{what}[{', '.join(map(str, i))}]" if i else what
@@ -196,22 +168,19 @@ def compare(got, expected, what, on, hint="", rtol=1e-8, atol=1e-10, mask=None):
 
 
 def networks(rng, n, width=(1, 5), min_hidden=1, equal=False):
-    """``n`` random ``(widths, weights, " on widths [...]")``: 2 to 4 weight layers, |w| in
-    [0.3, 1.5] with random signs (away from 0, for clear messages); with ``equal``, equal
-    hidden widths every other network."""
+    """``n`` random ``(widths, weights, " on widths [...]")``: 2 to 4 layers, |w| in [0.3, 1.5];
+    with ``equal``, equal hidden widths every other network."""
     for k in range(n):
         widths = [int(h) for h in rng.integers(width[0], width[1] + 1, rng.integers(3, 6))]
         hidden = [widths[1]] * (len(widths) - 2) if equal and k % 2 == 0 else widths[1:-1]
         widths[1:-1] = [max(h, min_hidden) for h in hidden]
-        shapes = list(zip(widths, widths[1:]))
-        w = [rng.uniform(0.3, 1.5, s) * rng.choice([-1.0, 1.0], s) for s in shapes]
+        w = [rng.uniform(0.3, 1.5, s) * rng.choice([-1.0, 1.0], s) for s in zip(widths, widths[1:])]
         yield widths, w, f" on widths {widths}"
 
 
 # ----------------------------------------------------------------------------- command line
 def run_cli(args) -> int:
-    """``gspace lab``: list the labs, write a starter, or grade a file (exit 0 iff all pass).
-    A user error is one line on stderr and exit status 2, before any work."""
+    """``gspace lab``: list the labs, write a starter, or grade a file (exit 0 iff all pass)."""
     if args.list:
         print("\n".join(f"{name:11s} {get(name).__doc__.splitlines()[0]}" for name in LABS))
         print("\ngspace lab NAME [--out DIR]        write the starter file")
@@ -242,9 +211,7 @@ def run_cli(args) -> int:
         return 0
     results = grade(args.name, check)
     for r in results:
-        print(f"{'PASS' if r.passed else 'FAIL'}  {r.name}")
-        if not r.passed:
-            print(f"      {r.message}")
+        print(f"PASS  {r.name}" if r.passed else f"FAIL  {r.name}\n      {r.message}")
     n_ok = sum(r.passed for r in results)
     print(f"\n{n_ok} of {len(results)} checks passed")
     return 0 if n_ok == len(results) else 1

@@ -4,25 +4,19 @@ Learning objectives:
 
 * design a controlled experiment: same data, same mini-batches, two equivalent starts;
 * measure a function-space distance instead of comparing weights;
-* observe that G-SGD's trajectory does not depend on the representative (A2) and SGD's does
-  (A3);
+* see that G-SGD's trajectory does not depend on the representative (A2), SGD's does (A3);
 * write a conclusion that states what was measured, on what, and what it shows.
 
-Reading: the labs section of the gspace docs' teachers page. You may use gspace (``gspace.MLP``,
-``gspace.SGD``, ``gspace.GSGD``, ``gspace.ScalingGroupElement``) or your labs 1 and 3. Replace
-each ``raise NotImplementedError``, run this file (it runs the experiment and draws the gaps),
-write CONCLUSION, then grade with ``gspace lab experiment --check FILE``.
+You may use gspace (``gspace.MLP``, ``SGD``, ``GSGD``, ``ScalingGroupElement``) or your labs 1 and
+3; reading: the teachers page in the gspace docs. Implement the functions, run this file (it
+draws the gaps), write CONCLUSION, then grade with ``gspace lab experiment --check FILE``.
 """
 
 import numpy as np
 
 import gspace  # allowed in this lab
 
-# BEGIN HIDDEN
-from ..testing import rel_error
-from . import LabFailure, call, compare, same
-
-# END HIDDEN
+from . import LabFailure, call, compare, same  # HIDDEN
 
 
 def function_gap(weights_a, weights_b, X):
@@ -30,7 +24,7 @@ def function_gap(weights_a, weights_b, X):
     same function, about 1 for unrelated ones, about 1e-16 for a difference of rounding."""
     # BEGIN SOLUTION
     fa, fb = (gspace.MLP.from_weights(w).forward(X) for w in (weights_a, weights_b))
-    return rel_error(fa, fb, norm=True)
+    return gspace.testing.rel_error(fa, fb, norm=True)
     # END SOLUTION
 
 
@@ -48,9 +42,8 @@ def train(weights, optimizer, batches, lr):
 
 
 def invariance_experiment(weights, c, batches, lr, X_eval):
-    """Train from w and from g_c(w) (``c`` as in lab 1) on the same mini-batches; return
-    {"sgd": gaps, "gsgd": gaps}, each gaps of shape (len(batches),): the ``function_gap`` on
-    X_eval between the two runs after each step."""
+    """Train from w and from g_c(w) (``c`` as in lab 1) on the same batches; return {"sgd":
+    gaps, "gsgd": gaps}, arrays of the ``function_gap`` on X_eval between the runs per step."""
     # BEGIN SOLUTION
     net = gspace.MLP.from_weights(weights)
     scaled = gspace.ScalingGroupElement(net.widths, c).apply(net).weights
@@ -62,32 +55,31 @@ def invariance_experiment(weights, c, batches, lr, X_eval):
     # END SOLUTION
 
 
+def setup(rng, n_steps):
+    """The arguments of ``invariance_experiment``: a 4-8-8-3 network (He), log-normal factors c,
+    ``n_steps`` batches of 8 random (X, Y), lr = 0.02 and 200 inputs to measure the gaps on."""
+    w = gspace.MLP([4, 8, 8, 3], rng=rng).weights
+    c = [np.exp(0.5 * rng.normal(size=h)) for h in (8, 8)]
+    batches = [(rng.normal(size=(8, 4)), rng.normal(size=(8, 3))) for _ in range(n_steps)]
+    return w, c, batches, 0.02, rng.normal(size=(200, 4))
+
+
 # TODO: replace this text by your conclusion (at least 50 words): the network and settings,
 # the gaps you measured for SGD and for G-SGD (numbers), and what they show about the claims.
 CONCLUSION = "TODO"
 # BEGIN HIDDEN
-CONCLUSION = """
-Run of the starter's main block (seed 0): a 4-8-8-3 ReLU network, He initialization, 20
-mini-batches of 8 random inputs and targets, MSE loss, learning rate 0.02, started once from w
-and once from g_c(w) with log-normal factors c (spread 0.5). The function gap between the two
-runs stayed between 2e-16 and 5e-15 at every step for G-SGD, while for SGD it was 0.06 after
-one step, 0.47 after five and 0.27 after twenty. So G-SGD's trajectory depends only on the
-equivalence class of the start (claim A2); plain SGD's depends on the representative (A3).
-"""
-
-
-def _setup(rng, n):
-    """A 4-8-8-3 network, factors c, n mini-batches of 8 and 50 inputs to measure gaps on."""
-    w = gspace.MLP([4, 8, 8, 3], rng=rng).weights
-    c = [np.exp(0.5 * rng.normal(size=h)) for h in (8, 8)]
-    batches = [(rng.normal(size=(8, 4)), rng.normal(size=(8, 3))) for _ in range(n)]
-    return w, c, batches, rng.normal(size=(50, 4))
+CONCLUSION = """Run of the main block (seed 0): a 4-8-8-3 ReLU network, He initialization, 20
+mini-batches of 8 random inputs and targets, MSE loss, learning rate 0.02, started from w and
+from g_c(w) with log-normal factors c (spread 0.5). The function gap between the two runs stayed
+between 2e-16 and 5e-15 at every step for G-SGD; for SGD it was 0.06 after one step, 0.47 after
+five and 0.27 after twenty. So G-SGD's trajectory depends only on the equivalence class of the
+start (claim A2), plain SGD's on the representative (A3)."""
 
 
 def check_function_gap(student, rng):
     """function_gap is the relative distance of the two functions on X"""
     for _ in range(4):
-        w, _, _, X = _setup(rng, 4)
+        w, _, _, _, X = setup(rng, 4)
         other = gspace.MLP([4, 8, 8, 3], rng=rng).weights if rng.random() < 0.5 else w
         same(student, function_gap, (w, other, X), " on widths [4, 8, 8, 3]", atol=1e-14)
 
@@ -95,16 +87,16 @@ def check_function_gap(student, rng):
 def check_train(student, rng):
     """train takes one step per mini-batch, MSE loss"""
     for name in ("sgd", "gsgd"):
-        w, _, batches, _ = _setup(rng, 3)
-        on = f" with {name!r}, 3 batches, lr=0.02, on widths [4, 8, 8, 3]"
-        same(student, train, (w, name, batches, 0.02), on)
+        w, _, batches, lr, _ = setup(rng, 3)
+        on = f" with {name!r}, 3 batches, lr={lr}, on widths [4, 8, 8, 3]"
+        same(student, train, (w, name, batches, lr), on)
 
 
 def check_invariance_experiment(student, rng):
     """invariance_experiment gives the gap between the runs from w and from g_c(w), per step"""
-    (w, c, batches, X), on = _setup(rng, 20), " on widths [4, 8, 8, 3], 20 steps, lr=0.02"
-    got = call(student, "invariance_experiment", w, c, batches, 0.02, X, on=on)
-    exp = invariance_experiment(w, c, batches, 0.02, X)
+    args, on = setup(rng, 20), " on widths [4, 8, 8, 3], 20 steps, lr=0.02"
+    got = call(student, "invariance_experiment", *args, on=on)
+    exp = invariance_experiment(*args)
     if not isinstance(got, dict) or set(got) != {"sgd", "gsgd"}:
         raise LabFailure(f"invariance_experiment{on}: expected a dict with keys 'sgd', 'gsgd'")
     compare(got["sgd"], exp["sgd"], "gaps['sgd']", on, rtol=1e-6)
@@ -130,11 +122,7 @@ def check_conclusion(student, rng):
 if __name__ == "__main__":
     import matplotlib.pyplot as plt
 
-    rng = np.random.default_rng(0)
-    w = gspace.MLP([4, 8, 8, 3], rng=rng).weights
-    c = [np.exp(0.5 * rng.normal(size=h)) for h in (8, 8)]
-    batches = [(rng.normal(size=(8, 4)), rng.normal(size=(8, 3))) for _ in range(20)]
-    gaps = invariance_experiment(w, c, batches, 0.02, rng.normal(size=(200, 4)))
+    gaps = invariance_experiment(*setup(np.random.default_rng(0), 20))
     fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
     for name, gap in gaps.items():
         print(f"{name:5s} gap after steps 1, 5, 20:", np.array2string(gap[[0, 4, 19]]))

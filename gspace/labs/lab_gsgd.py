@@ -2,28 +2,20 @@
 
 Learning objectives:
 
-* compute the chain products rho_in, rho_out and the basis-path values
-  v_e = rho_in(a) w_e rho_out(b);
+* compute the chain products rho_in, rho_out and the basis-path values v_e;
 * derive and implement the Inverse-Chain-Rule: dl/dv from back-propagation's dl/dw;
-* implement Weight-Allocation: new weights whose basis-path values are the updated ones,
-  with the sigma-edges kept;
+* implement Weight-Allocation: new weights with the updated basis-path values;
 * assemble one G-SGD step (Algorithm 1) and compare it with gspace's.
 
-Reading, conventions (the skeleton ``pi`` and ``sigma`` below; v and dl/dv in arrays shaped
-like the weights) and hints: the labs section of the gspace docs' teachers page. Use NumPy only
-in the graded functions. Replace each ``raise NotImplementedError``; grade with
-``gspace lab gsgd --check FILE``.
+Use NumPy only. Conventions (``pi``, ``sigma``; v, dl/dv shaped like the weights), hints: the
+labs section of the teachers page in the gspace docs. Grade with ``gspace lab gsgd --check FILE``.
 """
 
 import numpy as np
 
-# BEGIN HIDDEN
-from ..core import gsgd
-from ..core.basis import Skeleton
-from ..core.network import MLP, Gradients
-from . import networks, same
-
-# END HIDDEN
+from ..core import basis, gsgd  # HIDDEN
+from ..core.network import MLP, Gradients  # HIDDEN
+from . import networks, same  # HIDDEN
 
 
 def pi(widths, l):
@@ -56,17 +48,13 @@ def basis_path_values(weights):
 def inverse_chain_rule(weights, grads):
     """Inverse-Chain-Rule: dl/dv, shaped like the weights, from dl/dw = ``grads`` (the
     derivation, step by step: lab 3 in the labs section of the docs)."""
-    # BEGIN SOLUTION
-    net, g = MLP.from_weights(weights), Gradients(list(grads))
-    return gsgd.inverse_chain_rule(net, g).weights
-    # END SOLUTION
+    return gsgd.inverse_chain_rule(MLP.from_weights(weights), Gradients(grads)).weights  # SOLUTION
 
 
 def weight_allocation(weights, v_new):
-    """Weight-Allocation: new weights whose basis-path values are ``v_new`` (sigma entries
-    ignored). Every sigma-edge is kept (so rho_out does not change); layer by layer from the
-    inputs, w'[l][a, b] = v_new[l][a, b] / (rho_in'[l][a] * rho_out[l+1][b]), with rho_in'
-    computed from the NEW weights of the layers below."""
+    """Weight-Allocation: new weights with basis-path values ``v_new`` (ignored on sigma-edges,
+    which keep their weights, so rho_out is unchanged): from the inputs up, w'[l][a, b] =
+    v_new[l][a, b] / (rho_in'[l][a] * rho_out[l+1][b]), rho_in' from the NEW lower weights."""
     # BEGIN SOLUTION
     net, v_new = MLP.from_weights(weights), gsgd.PathArrays(list(v_new))
     R = gsgd.path_ratios(gsgd.basis_path_values(net), v_new)  # the core's WA takes R
@@ -76,7 +64,7 @@ def weight_allocation(weights, v_new):
 
 def gsgd_step(weights, grads, lr):
     """One plain G-SGD step (Algorithm 1): v, dl/dv, v - lr dl/dv, Weight-Allocation."""
-    return gsgd.gsgd_step(MLP.from_weights(weights), Gradients(list(grads)), lr).weights  # SOLUTION
+    return gsgd.gsgd_step(MLP.from_weights(weights), Gradients(grads), lr).weights  # SOLUTION
 
 
 # BEGIN HIDDEN
@@ -85,7 +73,7 @@ def _cases(rng):
     for widths, w, on in networks(rng, 6, width=(1, 4), equal=True):
         X, Y = rng.normal(size=(8, widths[0])), rng.normal(size=(8, widths[-1]))
         grads = MLP.from_weights(w).loss_and_gradients(X, Y, loss="mse")[1].weights
-        free = [~Skeleton.default(widths).sigma_mask(l) for l in range(len(w))]
+        free = [~basis.Skeleton.default(widths).sigma_mask(l) for l in range(len(w))]
         yield w, grads, free, on
 
 

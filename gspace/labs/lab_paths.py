@@ -7,27 +7,20 @@ Learning objectives:
 * build the structure matrix A (edges x paths) and read log|v| = A^T log|w| from it;
 * find rank A = m - H and explain the H missing directions (the scaling group, R1, R2).
 
-Reading and conventions: the labs section of the gspace docs' teachers page. Use NumPy and the
-standard library only. Replace each ``raise NotImplementedError``; grade with
-``gspace lab paths --check FILE``.
+Use NumPy and the standard library only. Conventions: the labs section of the teachers page in
+the gspace docs. Grade with ``gspace lab paths --check FILE``.
 """
-
-import itertools  # noqa: F401  (you may want itertools.product)
 
 import numpy as np
 
-# BEGIN HIDDEN
-from ..core import paths as core_paths
-from ..core.network import MLP
-from ..core.scaling import random_scaling
-from . import LabFailure, call, compare, networks, same
-
-# END HIDDEN
+from ..core import paths as core_paths  # HIDDEN
+from ..core.network import MLP  # HIDDEN
+from ..core.scaling import random_scaling  # HIDDEN
+from . import LabFailure, call, compare, networks, same  # HIDDEN
 
 
 def enumerate_paths(widths):
-    """All h_0 h_1 ... h_L paths (tuples of int) of widths [h_0, ..., h_L], in
-    itertools.product order: (0, ..., 0, 0), (0, ..., 0, 1), ..."""
+    """All paths (tuples of int, one node per layer), in itertools.product order."""
     return core_paths.enumerate_paths(widths)  # SOLUTION
 
 
@@ -37,24 +30,21 @@ def path_values(weights, paths):
 
 
 def network_from_paths(weights, X):
-    """The output (n, h_L) for inputs X (n, h_0) as a sum over paths (P1), without a forward
-    pass: entry [s, k] sums v_p * a_p(x_s) * x_s[i_0] over the paths p ending at output k,
-    where a_p(x) = 1 if every hidden node on p has pre-activation > 0 for x, else 0 (compute
-    the hidden pre-activations layer by layer)."""
+    """The output (n, h_L) for inputs X (n, h_0) as a sum over paths (P1), no forward pass:
+    entry [s, k] sums v_p * a_p(x_s) * x_s[i_0] over the paths p ending at output k; a_p(x) = 1
+    if every hidden node on p has pre-activation > 0 for x (computed layer by layer), else 0."""
     return core_paths.network_from_paths(MLP.from_weights(weights), X)  # SOLUTION
 
 
 def structure_matrix(widths):
-    """The structure matrix A, shape (m, n): A[e, k] = 1 if path k (``enumerate_paths``
-    order) uses edge e, else 0; edge (i -> j) of weights[l] is row sum(h_k h_{k+1} for k < l) +
-    i * h_{l+1} + j."""
+    """The structure matrix A (m, n): A[e, k] = 1 if path k (``enumerate_paths`` order) uses
+    edge e, else 0; edges (rows) layer by layer, row-major in weights[l]."""
     return core_paths.structure_matrix(widths)[1].toarray()  # SOLUTION
 
 
 def expected_rank(widths):
-    """rank A as a formula, without building A. Compute np.linalg.matrix_rank(A) for a few
-    widths, guess the formula in m (weights) and H (hidden nodes), explain it with lab 1's b_O
-    (A^T b_O = 0)."""
+    """rank A by a formula in m (weights) and H (hidden nodes), without building A (guess it
+    from np.linalg.matrix_rank(A) for a few widths; lab 1's b_O say why)."""
     return core_paths.rank_svd(core_paths.structure_matrix(widths)[1])[0]  # SOLUTION
 
 
@@ -94,9 +84,8 @@ def check_expected_rank(student, rng):
         got, exp = call(student, "expected_rank", list(widths), on=on), expected_rank(widths)
         if not isinstance(got, (int, np.integer)) or got != exp:
             raise LabFailure(
-                f"expected_rank{on}: the rank of the structure matrix (computed from its "
-                f"singular values) is {exp}, got {got!r}. Hint: count the weights m and the "
-                "hidden nodes H."
+                f"expected_rank{on}: the rank of the structure matrix (by SVD) is {exp}, got "
+                f"{got!r}. Hint: count the weights m and the hidden nodes H."
             )
 
 

@@ -7,24 +7,19 @@ Learning objectives:
 * check on your own code that N_{g(w)}(x) = N_w(x) (G2) and g_c g_c' = g_{cc'} (G1);
 * build the vectors b_O and see the group act as a translation of log|w|.
 
-Reading and conventions: the labs section of the gspace docs' teachers page. Use NumPy only.
-Replace each ``raise NotImplementedError``; grade with ``gspace lab scaling --check FILE``.
+Use NumPy only. Conventions: the labs section of the teachers page in the gspace docs. Grade
+with ``gspace lab scaling --check FILE``.
 """
 
 import numpy as np
 
-# BEGIN HIDDEN
-from ..core.network import MLP
-from ..core.scaling import ScalingGroupElement
-from ..core.scaling import scaling_vectors as _scaling_vectors
-from . import LabFailure, call, compare, copies, networks, same
-
-# END HIDDEN
+from ..core import scaling  # HIDDEN
+from ..core.network import MLP  # HIDDEN
+from . import call, compare, networks, same  # HIDDEN
 
 
 def forward(weights, X):
     """The logits (n, h_L) for inputs X (n, h_0): ReLU after every layer but the last."""
-    # TODO: loop over the layers; apply np.maximum(z, 0) to every layer but the last.
     return MLP.from_weights(weights).forward(X)  # SOLUTION
 
 
@@ -34,7 +29,7 @@ def scale_node(weights, layer, node, c):
     # TODO: which column of which weights[...] enters the node, which row leaves it?
     # BEGIN SOLUTION
     net = MLP.from_weights(weights)
-    return ScalingGroupElement.single_node(net.widths, layer, node, c).apply(net).weights
+    return scaling.ScalingGroupElement.single_node(net.widths, layer, node, c).apply(net).weights
     # END SOLUTION
 
 
@@ -44,15 +39,14 @@ def apply_scaling(weights, c):
     # TODO: one line per hidden layer is enough with broadcasting (w * c[None, :]).
     # BEGIN SOLUTION
     net = MLP.from_weights(weights)
-    return ScalingGroupElement(net.widths, c).apply(net).weights
+    return scaling.ScalingGroupElement(net.widths, c).apply(net).weights
     # END SOLUTION
 
 
 def scaling_vectors(widths):
-    """The (H, m) matrix B, row O = b_O: +1 on the edges entering O, -1 on those leaving it, so
-    that log|g_c(w)| = log|w| + B^T log c. Rows: the hidden nodes layer by layer. Columns: the
-    edges; edge (i -> j) of weights[l] is sum(h_k h_{k+1} for k < l) + i * h_{l+1} + j."""
-    return _scaling_vectors(widths)  # SOLUTION
+    """The (H, m) matrix B, row O = b_O: +1 on the edges entering O, -1 on those leaving it;
+    rows: hidden nodes layer by layer; columns: edges layer by layer, row-major in weights[l]."""
+    return scaling.scaling_vectors(widths)  # SOLUTION
 
 
 # BEGIN HIDDEN
@@ -67,12 +61,11 @@ def check_scale_node(student, rng):
     for widths, w, on in networks(rng, 6, min_hidden=2):
         l, c = int(rng.integers(1, len(widths) - 1)), float(np.round(rng.uniform(0.2, 5), 3))
         j = int(rng.integers(widths[l]))
-        on, kept = f"{on}, layer={l}, node={j}, c={c}", copies(w)
+        on, kept = f"{on}, layer={l}, node={j}, c={c}", [a.copy() for a in w]
         hint = f"In-weights of the node are the column weights[{l - 1}][:, {j}], out-weights "
         same(student, scale_node, (w, l, j, c), on, f"{hint}the row weights[{l}][{j}, :].")
-        call(student, "scale_node", w, l, j, c, on=on)
-        if any(not np.array_equal(a, b) for a, b in zip(w, kept)):
-            raise LabFailure(f"scale_node{on} modified its input: copy the arrays first")
+        student.scale_node(w, l, j, c)  # as graded just now, but on the caller's arrays
+        compare(w, kept, "input weights", on, "scale_node modified its input: copy arrays first.")
 
 
 def check_apply_scaling(student, rng):
@@ -86,11 +79,11 @@ def check_invariance(student, rng):
     """G1 and G2 hold for your functions: the function is unchanged; composition"""
     for widths, w, on in networks(rng, 4, min_hidden=2):
         c1, c2 = ([rng.uniform(0.2, 5.0, h) for h in widths[1:-1]] for _ in range(2))
-        X, gw = rng.normal(size=(5, widths[0])), call(student, "apply_scaling", copies(w), c1)
-        f0, f1 = (call(student, "forward", v, X, on=on) for v in (copies(w), gw))
+        X, gw = rng.normal(size=(5, widths[0])), call(student, "apply_scaling", w, c1, on=on)
+        f0, f1 = (call(student, "forward", v, X, on=on) for v in (w, gw))
         compare(f1, f0, "G2: forward(apply_scaling(w, c), X) vs forward(w, X)", on)
         twice = call(student, "apply_scaling", gw, c2, on=on)
-        once = call(student, "apply_scaling", copies(w), [a * b for a, b in zip(c1, c2)], on=on)
+        once = call(student, "apply_scaling", w, [a * b for a, b in zip(c1, c2)], on=on)
         compare(twice, once, "G1: apply_scaling(apply_scaling(w, c1), c2) vs c1*c2", on)
 
 
