@@ -40,9 +40,8 @@ def basis_matrix(widths, bias: bool = False, skeleton=None, sparse: bool = False
 def incidence_matrix(widths, P, p: int) -> sp.sparse.csc_array:
     """Sparse int ``(p, n)``: ``(e, k) = 1`` iff edge ``e`` is on path ``P[k]`` (a path array)."""
     E = path_edges(widths, P)
-    cols, layers = np.nonzero(E >= 0)
-    ones = np.ones(cols.size, np.int64)
-    return sp.sparse.csc_array((ones, (E[cols, layers], cols)), shape=(p, E.shape[0]))
+    k, layer = np.nonzero(E >= 0)  # path k uses edge E[k, layer]
+    return sp.sparse.csc_array((np.ones(k.size, np.int64), (E[k, layer], k)), shape=(p, len(E)))
 
 
 def free_matrix(widths, bias: bool = False, skeleton=None) -> np.ndarray:
@@ -101,10 +100,10 @@ def explicit_inverse_chain_rule(net, grads, skeleton=None, rtol: float = 1e-8) -
 def explicit_weight_allocation(net, v_new, skeleton=None):
     """Weight-Allocation ``A'^T_ns log|r_ns| = log|R|`` (sigma weights fixed), the sign flips
     by the same solve in integers: the network with weights ``w r``."""
-    V.explicit_args(net, skeleton)
+    V.explicit_args(net, skeleton, v_new=v_new)
     sk = resolve_skeleton(net.widths, skeleton)
     _, own, _, AT_own = _matrices(sk, net.biases is not None)
-    R = V.new_values(v_new, own.size) / explicit_basis_path_values(net, sk)
+    R = np.asarray(v_new, dtype=np.float64) / explicit_basis_path_values(net, sk)
     rhs = np.column_stack([np.log(np.abs(R)), R < 0])  # log|r| and the sign flips k
     log_r, k = sp.sparse.linalg.spsolve_triangular(AT_own, rhs, lower=True, unit_diagonal=True).T
     w = net.flat_params()
