@@ -165,8 +165,7 @@ def _candidates(name: str, data_dir) -> list[Path]:
 
 
 def find_idx_dir(name: str, data_dir=None) -> Path | None:
-    """The first of ``data_dir/name``, ``data_dir``, the same under ``$GSPACE_DATA`` and
-    :data:`SYSTEM_DIRS` that holds the four IDX files of ``name`` (each maybe ``.gz``)."""
+    """The first directory holding the IDX files of ``name`` (order: :doc:`/data`), or None."""
     bases = IDX_FILES.values()
     full = (c for c in _candidates(name, data_dir) if all(_idx_file(c, b) for b in bases))
     return next(full, None)

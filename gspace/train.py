@@ -89,8 +89,7 @@ def make_schedule(name="constant", lr=0.1, *, k=0.01, milestones=(), gamma=0.1) 
 
 @dataclass
 class History:
-    """What :func:`fit` measured per epoch (0: before training, ``lr`` None), and its settings;
-    a loss or accuracy is None for an empty split (:doc:`/data`)."""
+    """What :func:`fit` measured per epoch (0: before training) and its settings (:doc:`/data`)."""
 
     epoch: list = field(default_factory=list)
     lr: list = field(default_factory=list)
