@@ -105,7 +105,7 @@ def _ints(low: int, name: str, like: str):
 
 _int_ge1 = _arg(lambda text: V.integer(int(text), "value", 1), "an integer >= 1")
 _int_ge0 = _arg(lambda text: V.integer(int(text), "value", 0), "an integer >= 0")
-_jobs = _arg(int, "a non-zero integer (N runs at once; -1: all cores)", lambda v: v != 0)  # n_jobs
+_jobs = _arg(lambda text: V.jobs(int(text)), "a non-zero integer (N runs at once; -1: all cores)")
 _float_gt0 = _arg(float, "a number > 0", lambda v: 0 < v < np.inf)  # nan fails every comparison
 _float_ge0 = _arg(float, "a number >= 0", lambda v: 0 <= v < np.inf)
 _momentum = _arg(float, "a number in [0, 1)", lambda v: 0 <= v < 1)

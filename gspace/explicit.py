@@ -198,7 +198,8 @@ def rank_by_counting(widths, bias: bool = False):
 def path_sum_range(widths, u, bias: bool = False) -> tuple:
     """``(min, max)`` of ``p @ u`` over all paths ``p`` (bias paths too if ``bias``), by
     dynamic programming in ``O(m)``; exact for an integer ``u`` of shape ``(p,)``."""
-    widths, u = V.edge_vector(widths, u, num_params(widths, bias))
+    widths = V.widths(widths)
+    u = V.real_array(u, "u", (num_params(widths, bias),))
     offs, L = edge_offsets(widths), len(widths) - 1
     wb = [u[offs[l] : offs[l + 1]].reshape(widths[l], widths[l + 1]) for l in range(L)]
     bb = np.split(u[offs[-1] :], np.cumsum(widths[1:-1])) if bias else None

@@ -61,7 +61,8 @@ def balance(net, tol: float = 1e-10, max_iter: int = 10_000):
     The cost is convex in ``log c``; each sweep rescales node ``j`` of every hidden layer in
     turn by ``(O_j / I_j)^(1/4)`` (squared norms of its out- and in-parameters; 1 if one is 0)
     until no ``|log c| > tol``; :class:`BalanceWarning` after ``max_iter`` sweeps."""
-    tol, max_iter = V.balance_args(net, tol, max_iter)
+    V.mlp(net)
+    tol, max_iter = V.positive(tol, "tol"), V.integer(max_iter, "max_iter")
     ws = [w.copy() for w in net.weights]
     bs = None if net.biases is None else [b.copy() for b in net.biases]
     log_c = [np.zeros(h) for h in net.widths[1:-1]]

@@ -189,7 +189,7 @@ def evaluate(net, X, y, loss: str = "cross_entropy", chunk: int = 4096):
 
     ``(None, None)`` if there are no rows; the loss may be inf or nan. As in :func:`fit`.
     """
-    V.loss_name(loss)
+    V.choice(loss, V.LOSSES, "loss")
     chunk = V.integer(chunk, "chunk", kind=TypeError)
     X, y = np.asarray(X), np.asarray(y)
     if y.ndim != 1 or X.ndim < 1 or X.shape[0] != y.shape[0]:
@@ -260,7 +260,7 @@ def fit(
         raise TypeError(f"optimizer needs step(net, grads) and lr, got {type(optimizer).__name__}")
     epochs = V.integer(epochs, "epochs", kind=TypeError)
     batch_size = V.integer(batch_size, "batch_size", kind=TypeError)
-    V.loss_name(loss)
+    V.choice(loss, V.LOSSES, "loss")
     seed = V.integer(seed, "seed", low=0)
     widths, d, K, name = net.widths, data.n_features, data.n_classes, type(optimizer).__name__
     cnn = isinstance(net, PlainCNN)  # reads rows of C_0 square images, channel after channel

@@ -1,9 +1,7 @@
 """Input checks, all in one place: every public function of gspace calls one at its door.
 
-Each raises a ``TypeError`` or ``ValueError`` saying what was wrong and modifies nothing.
-Networks are checked by what the core reads (``widths``, ``weights``, ``biases``), so an MLP
-and a plain CNN pass; weights may have trailing axes of parallel edges ``(h_l, h_{l+1}, *taps)``.
-This module imports only NumPy.
+Each raises a ``TypeError`` or ``ValueError`` saying what was wrong and modifies nothing. Networks
+are checked by what the core reads: ``widths``, ``weights`` ``(h_l, h_{l+1}, *taps)``, ``biases``.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ DEFAULT_PATH_LIMIT = 1_000_000
 MAX_DENSE = 3000
 
 
-# ----------------------------------------------------------------------------- scalars
 def real(value, name: str) -> float:
     """A finite real number (bools refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -36,13 +33,17 @@ def learning_rate(value) -> float:
 
 
 def integer(value, name: str, low: int = 1, kind=ValueError) -> int:
-    """An integer >= ``low`` (bools refused): ``kind`` if not an integer, else ValueError if
-    below ``low``; the one integer check of the package (the command line's too)."""
-    wrong_type = isinstance(value, bool) or not isinstance(value, numbers.Integral)
-    if wrong_type or value < low:
-        raise (kind if wrong_type else ValueError)(
-            f"{name} must be an integer >= {low}, got {value!r}"
-        )
+    """An integer >= ``low``: ``kind`` if not an integer (bools refused), ValueError if below."""
+    bad = isinstance(value, bool) or not isinstance(value, numbers.Integral)
+    if bad or value < low:
+        raise (kind if bad else ValueError)(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def jobs(value) -> int:
+    """Training runs at once, joblib's ``n_jobs``: a non-zero integer (the command line's too)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value == 0:
+        raise ValueError(f"jobs must be a non-zero integer (-1: all cores), got {value!r}")
     return int(value)
 
 
@@ -87,22 +88,24 @@ def choice(value, options, name: str) -> str:
     return value
 
 
-# ----------------------------------------------------------------------------- arrays
-def real_array(a, name: str, kinds: str = " (integer or float)") -> np.ndarray:
-    """``a`` as an array of integers or floats (not copied): no objects, strings, complex
-    numbers or ragged nesting."""
+def real_array(a, name: str, shape=None) -> np.ndarray:
+    """``a`` as an integer or float array (not copied), of ``shape`` if given."""
     try:
         arr = np.asarray(a)
     except ValueError:  # numpy's "inhomogeneous shape"
         raise ValueError(f"{name} is ragged: its rows have different lengths") from None
     if arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be a real numeric array{kinds}, got dtype {arr.dtype}")
+        raise TypeError(
+            f"{name} must be a real numeric array (integer or float), got dtype {arr.dtype}"
+        )
+    if shape is not None and arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
     return arr
 
 
-def float_array(a, name: str) -> np.ndarray:
-    """A float64 copy, refusing non-real dtypes and non-finite values."""
-    arr = real_array(a, name).astype(np.float64, copy=True)
+def float_array(a, name: str, shape=None) -> np.ndarray:
+    """A float64 copy, finite, of ``shape`` if given."""
+    arr = real_array(a, name, shape).astype(np.float64, copy=True)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains non-finite values (nan or inf)")
     return arr
@@ -133,51 +136,58 @@ def mlp_args(ws, bias, generator):
     return ws, rng(generator)
 
 
-def layer_arrays(weights, biases=None) -> tuple[list, list | None]:
-    """Copies of per-layer weights ``(h_l, h_{l+1})`` that chain, and matching biases."""
-    if isinstance(weights, np.ndarray) or len(weights) < 1:
-        raise TypeError("weights must be a list of 2-d arrays, one per layer")
-    ws = []
-    for l, w in enumerate(weights):
-        w = float_array(w, f"weights[{l}]")
-        if w.ndim != 2 or min(w.shape) < 1:
+def layer_arrays(weights, biases=None, conv: bool = False) -> tuple[list, list | None]:
+    """Copies of weights ``(h_l, h_{l+1})`` that chain (``conv``: kernels ``(C_in, C_out, k, k)``,
+    k odd, then the output matrix ``(C_last, K)``), and matching biases."""
+    if isinstance(weights, np.ndarray) or len(weights) < 1 + conv:
+        raise TypeError(
+            "weights must be a list of conv kernels (C_in, C_out, k, k), at least one, followed "
+            "by the output matrix (C_last, K)"
+            if conv
+            else "weights must be a list of 2-d arrays, one per layer"
+        )
+    ws = [float_array(w, f"weights[{l}]") for l, w in enumerate(weights)]
+    for l, w in enumerate(ws):
+        kernel = conv and l < len(ws) - 1
+        if kernel and (w.ndim != 4 or w.shape[2] != w.shape[3]):
             raise ValueError(
-                f"weights[{l}] must be a non-empty 2-d array (h_l, h_l+1), got shape {w.shape}"
+                f"weights[{l}] must be a conv kernel (C_in, C_out, k, k), got {w.shape}"
             )
-        if ws and ws[-1].shape[1] != w.shape[0]:
+        if kernel and w.shape[2] % 2 == 0:
             raise ValueError(
-                f"weights[{l - 1}] has shape {ws[-1].shape} but weights[{l}] has shape "
-                f"{w.shape}: the number of columns must equal the next number of rows"
+                f"weights[{l}] has an even kernel size {w.shape[2]}; only odd sizes keep the "
+                f"zero padding k // 2 centred"
             )
-        ws.append(w)
+        if not kernel and w.ndim != 2:
+            raise ValueError(
+                f"weights[{l}]{' (output layer)' if conv else ''} must be a 2-d array "
+                f"(h_l, h_l+1), got shape {w.shape}"
+            )
+        if min(w.shape) < 1:
+            raise ValueError(f"weights[{l}] must not be empty, got shape {w.shape}")
+        if l and ws[l - 1].shape[1] != w.shape[0]:
+            raise ValueError(
+                f"weights[{l - 1}] has shape {ws[l - 1].shape} but weights[{l}] has shape "
+                f"{w.shape}: the number of columns must equal the next number of rows (in a "
+                f"CNN: out-channels and in-channels)"
+            )
     if biases is None:
         return ws, None
     if len(biases) != len(ws):
         raise ValueError(f"expected {len(ws)} bias vectors, got {len(biases)}")
-    bs = [float_array(b, f"biases[{l}]") for l, b in enumerate(biases)]
-    for l, (b, w) in enumerate(zip(bs, ws)):
-        if b.shape != (w.shape[1],):
-            raise ValueError(f"biases[{l}] must have shape ({w.shape[1]},), got {b.shape}")
-    return ws, bs
+    return ws, [
+        float_array(b, f"biases[{l}]", (w.shape[1],)) for l, (b, w) in enumerate(zip(biases, ws))
+    ]
 
 
 def flat_vector(flat, size: int) -> np.ndarray:
-    """A flat parameter vector of shape ``(size,)``."""
-    flat = float_array(flat, "flat parameters")
-    if flat.shape != (size,):
-        raise ValueError(f"flat parameters must have shape ({size},), got {flat.shape}")
-    return flat
-
-
-def loss_name(loss) -> str:
-    return choice(loss, LOSSES, "loss")
+    return float_array(flat, "flat parameters", (size,))
 
 
 def inputs(net, X) -> np.ndarray:
     """Inputs of ``net`` as float64: ``(n, d)`` for an MLP; for a plain CNN, images
     ``(n, C_0, H, W)`` with room for every pooling."""
-    X = float_array(X, "X")
-    d = net.widths[0]
+    X, d = float_array(X, "X"), net.widths[0]
     if not hasattr(net, "strides"):
         if X.ndim != 2 or X.shape[1] != d:
             raise ValueError(f"X must have shape (n, {d}) for this network, got {X.shape}")
@@ -201,38 +211,32 @@ def inputs(net, X) -> np.ndarray:
 
 
 def mlp_inputs(net, X) -> np.ndarray:
-    """Inputs for a route written for MLPs only."""
     mlp(net)
     return inputs(net, X)
 
 
 def batch(net, X, Y, loss: str):
-    """``(X, Y)`` for ``net`` and ``loss``: ``Y`` of shape ``(n, K)`` (floats) for ``"mse"``,
-    ``(n,)`` (integer labels) for ``"cross_entropy"``."""
-    loss_name(loss)
+    """``(X, Y)``: ``Y`` float ``(n, K)`` for ``"mse"``, integer labels ``(n,)`` otherwise."""
+    choice(loss, LOSSES, "loss")
     X = inputs(net, X)
     n, K = X.shape[0], net.widths[-1]
     if loss != "mse":
         return X, labels(net, Y, n, "for loss='cross_entropy', Y")
-    Y = float_array(Y, "Y")
-    if Y.shape != (n, K):
-        hint = (
-            ": these look like class labels; pass loss='cross_entropy' (the default of "
-            "gspace.fit and gspace train), or one-hot targets np.eye(K)[y] for mse"
-            if Y.shape == (n,)
-            else ""
+    if (Y := float_array(Y, "Y")).shape != (n, K):
+        hint = ": these look like class labels; pass loss='cross_entropy' (the default of "
+        hint += "gspace.fit and gspace train), or one-hot targets np.eye(K)[y] for mse"
+        raise ValueError(
+            f"for loss='mse', Y must have shape ({n}, {K}), got {Y.shape}"
+            f"{hint if Y.shape == (n,) else ''}"
         )
-        raise ValueError(f"for loss='mse', Y must have shape ({n}, {K}), got {Y.shape}{hint}")
     return X, Y
 
 
 def labels(net, Y, n: int, name: str = "y") -> np.ndarray:
     """``n`` integer class labels in ``0..K-1`` for ``net``, as intp."""
-    K, Y = net.widths[-1], real_array(Y, name)
+    K, Y = net.widths[-1], real_array(Y, name, (n,))
     if Y.dtype.kind not in "iu":
         raise TypeError(f"{name} must be integer class labels, got dtype {Y.dtype}")
-    if Y.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), got {Y.shape}")
     if Y.size and (Y.min() < 0 or Y.max() >= K):
         raise ValueError(
             f"labels must lie in 0..{K - 1} for a network with {K} outputs, "
@@ -242,8 +246,7 @@ def labels(net, Y, n: int, name: str = "y") -> np.ndarray:
 
 
 def backward_args(net, cache, delta) -> None:
-    """``cache.a`` of ``net.forward_cache(X)`` (``L + 1`` arrays from the inputs of ``net`` to
-    the logits) and a finite ``delta`` of the shape of the logits."""
+    """``cache`` of ``net.forward_cache(X)`` and a finite ``delta`` shaped like the logits."""
     a, ndim = getattr(cache, "a", None), 4 if hasattr(net, "strides") else 2
     ok = isinstance(a, (list, tuple)) and len(a) == len(net.weights) + 1
     if not (ok and np.ndim(a[0]) == ndim and np.shape(a[0])[1] == net.widths[0]):
@@ -254,15 +257,13 @@ def backward_args(net, cache, delta) -> None:
             f"cache must be the ForwardCache of net.forward_cache(X) for this "
             f"{type(net).__name__}, got {got}"
         )
-    d = float_array(delta, "delta")  # None gives dtype object: refused
-    if d.shape != np.shape(a[-1]):
+    if (d := float_array(delta, "delta")).shape != np.shape(a[-1]):  # None: dtype object
         raise ValueError(
             f"delta must have the shape of the logits {np.shape(a[-1])} (d loss / d logits), "
             f"got {d.shape}"
         )
 
 
-# ----------------------------------------------------------------------------- networks
 def network(value, what: str = "net") -> None:
     """A layered network: ``widths``, ``weights`` and ``biases`` (an MLP, a plain CNN)."""
     if not all(hasattr(value, a) for a in ("weights", "biases", "widths", "with_params")):
@@ -282,25 +283,19 @@ def mlp(value, what: str = "net") -> None:
         )
 
 
-def hidden_node(value, layer, node) -> None:
-    network(value)
-    if not (1 <= layer <= len(value.widths) - 2 and 0 <= node < value.widths[layer]):
-        raise ValueError(
-            f"(layer, node) = ({layer}, {node}) is not a hidden node of {value.widths}"
-        )
+def hidden_node(net, layer, node) -> None:
+    network(net)
+    if not (1 <= layer <= len(net.widths) - 2 and 0 <= node < net.widths[layer]):
+        raise ValueError(f"(layer, node) = ({layer}, {node}) is not a hidden node of {net.widths}")
 
 
-def same_widths(net_a, net_b, what: str = "networks") -> None:
+def same_widths(a, b, what: str = "networks") -> None:
     """Two MLPs of the same widths, both with or both without biases."""
-    for n in (net_a, net_b):
-        if not hasattr(n, "weights"):
-            raise TypeError(f"expected gspace.MLP {what}, got {type(n).__name__}")
-        mlp(n, what)
-    if net_a.widths != net_b.widths:
-        raise ValueError(
-            f"the two {what} must have the same widths, got {net_a.widths} and {net_b.widths}"
-        )
-    if (net_a.biases is None) != (net_b.biases is None):
+    mlp(a, what)
+    mlp(b, what)
+    if a.widths != b.widths:
+        raise ValueError(f"the two {what} must have the same widths, got {a.widths} and {b.widths}")
+    if (a.biases is None) != (b.biases is None):
         raise ValueError(f"the two {what} must both have biases or both have none")
 
 
@@ -322,10 +317,10 @@ def _like_net(name, pa, net, nan=False) -> None:
             f"{name} has {len(pa.weights)} weight layers, the network has {len(net.weights)}"
         )
     pb = getattr(pa, "biases", None)
+    if (pb is None) != (net.biases is None):
+        have, net_has = ("has" if x is not None else "has no" for x in (pb, net.biases))
+        raise ValueError(f"{name} {have} biases but the network {net_has} biases")
     for kind, arrays, like in (("weights", pa.weights, net.weights), ("biases", pb, net.biases)):
-        if (arrays is None) != (like is None):
-            have, net_has = ("has" if x is not None else "has no" for x in (pb, net.biases))
-            raise ValueError(f"{name} {have} biases but the network {net_has} biases")
         for l, (a, b) in enumerate(zip(arrays or [], like or [], strict=True)):
             a = real_array(a, f"{name}.{kind}[{l}]")
             if np.shape(a) != b.shape:
@@ -334,7 +329,6 @@ def _like_net(name, pa, net, nan=False) -> None:
                 raise ValueError(f"{name}.{kind}[{l}] contains non-finite values")
 
 
-# ----------------------------------------------------------------------------- skeletons
 def skeleton_maps(ws, pi, sigma) -> list[int]:
     """In-parents ``pi[l]`` and out-children ``sigma[l]`` of the hidden nodes."""
     ws = widths(ws)
@@ -374,46 +368,32 @@ def skeleton(ws, value) -> list[int]:
     if isinstance(value, str) and value not in ("default", "paper"):
         raise ValueError(f"skeleton must be a Skeleton, None, 'default' or 'paper', got {value!r}")
     if value is not None and not isinstance(value, str):
-        _skeleton_type(value)
-        if list(value.widths) != ws:
-            raise ValueError(f"skeleton widths {list(value.widths)} differ from widths {ws}")
+        gsgd_skeleton(value, ws, none=False)
     return ws
 
 
-def _skeleton_type(value) -> None:
-    if not hasattr(value, "sigma_mask"):
-        raise TypeError(f"skeleton must be a gspace.Skeleton, got {type(value).__name__}")
-
-
-def gsgd_skeleton(value) -> None:
-    """G-SGD takes a Skeleton object or None (no names)."""
-    if value is not None and not hasattr(value, "sigma_mask"):
-        raise TypeError(
-            f"skeleton must be a gspace.Skeleton or None (default skeleton), got "
-            f"{type(value).__name__}"
-        )
+def gsgd_skeleton(value, ws=None, none: bool = True) -> None:
+    """A Skeleton object (of widths ``ws`` if given), or None (default skeleton) if ``none``."""
+    if not (hasattr(value, "sigma_mask") or (none and value is None)):
+        accepted = " or None (default skeleton)" if none else ""
+        raise TypeError(f"skeleton must be a gspace.Skeleton{accepted}, got {type(value).__name__}")
+    if value is not None and ws is not None and list(value.widths) != ws:
+        raise ValueError(f"skeleton widths {list(value.widths)} differ from widths {ws}")
 
 
 def gsgd_inputs(net, skel, grads=None, v_new=None, lr=None, R=None) -> None:
-    """A G-SGD stage's network and skeleton, and the gradients, new basis-path values,
-    learning rate and ratios given."""
+    """A G-SGD stage's network, skeleton, and the gradients, values, rate and ratios given."""
     network(net)
-    gsgd_skeleton(skel)
-    if skel is not None and list(skel.widths) != net.widths:
-        raise ValueError(
-            f"skeleton was built for widths {list(skel.widths)} but the network has widths "
-            f"{list(net.widths)}"
-        )
+    gsgd_skeleton(skel, net.widths)
     if grads is not None:
         gradients(net, grads)
     for name, pa in (("R", R), ("v_new", v_new)):
-        if pa is None:
-            continue
-        if not hasattr(pa, "weights") or type(pa).__name__ != "PathArrays":
+        if pa is not None and type(pa).__name__ != "PathArrays":
             raise TypeError(
                 f"{name} must be a gspace.core.gsgd.PathArrays, got {type(pa).__name__}"
             )
-        _like_net(name, pa, net, nan=name == "R")  # ratios R may be nan (0 / 0)
+        if pa is not None:
+            _like_net(name, pa, net, nan=name == "R")  # ratios R may be nan (0 / 0)
     if lr is not None:
         learning_rate(lr)
 
@@ -426,28 +406,23 @@ def skeleton_weights(weights, sk, R=None) -> None:
             ("pi", weights[l - 1], sk.pi[l], np.arange(len(sk.pi[l])), l - 1),
             ("sigma", weights[l], np.arange(len(sk.sigma[l])), sk.sigma[l], l),
         ):
-            w = W[(rows, cols) + tuple(k // 2 for k in W.shape[2:])]
-            if not np.all(w):
+            if not np.all(w := W[(rows, cols) + tuple(k // 2 for k in W.shape[2:])]):
                 j = int(np.flatnonzero(w == 0)[0])
                 node = f"into node {cols[j]}" if kind == "pi" else f"out of node {rows[j]}"
                 raise ValueError(
                     f"skeleton weight weights[{layer}][{rows[j]}, {cols[j]}] (the {kind}-edge "
-                    f"{node} of layer {l}) is 0: every basis path through it has value 0, so "
-                    f"dl/dv = u / v is undefined. G-SGD needs nonzero skeleton weights: "
-                    f"re-initialise them (e.g. skeleton weights set to 1) or choose another "
-                    f"skeleton."
+                    f"{node} of layer {l}) is 0: every basis path through it has value 0, so dl/dv "
+                    f"= u / v is undefined. G-SGD needs nonzero skeleton weights: re-initialise "
+                    f"them (e.g. skeleton weights set to 1) or choose another skeleton."
                 )
     for l in range(1, len(weights)) if R is not None else ():
-        pi, nodes = sk.pi[l], np.arange(len(sk.pi[l]))
+        pi, nodes, W = sk.pi[l], np.arange(len(sk.pi[l])), R.weights[l - 1]
         pure = nodes if l == 1 else nodes[sk.sigma[l - 1][pi] != nodes]
-        W = R.weights[l - 1]
-        v = W[(pi[pure], pure) + tuple(k // 2 for k in W.shape[2:])]
-        if not np.all(v):
-            j = int(pure[np.flatnonzero(v == 0)[0]])
+        if not np.all(v := W[(pi[pure], pure) + tuple(k // 2 for k in W.shape[2:])]):
             raise ValueError(
-                f"the new in-chain product of node {j} of layer {l} is 0 (its skeleton path "
-                f"got value 0): Weight-Allocation cannot give later basis paths nonzero values "
-                f"through a zero chain"
+                f"the new in-chain product of node {int(pure[np.flatnonzero(v == 0)[0]])} of "
+                f"layer {l} is 0 (its skeleton path got value 0): Weight-Allocation cannot give "
+                f"later basis paths nonzero values through a zero chain"
             )
 
 
@@ -470,11 +445,9 @@ def path_arrays_pair(a, b, name_b: str, finite: bool = False, lr=None):
     return out
 
 
-# ----------------------------------------------------------------------------- paths
 def path_limit(ws, limit, bias, count) -> list[int]:
     """Widths whose ``count(widths, bias)`` paths do not exceed ``limit``."""
-    ws = widths(ws)
-    integer(limit, "limit")
+    ws, limit = widths(ws), integer(limit, "limit")
     if (n := count(ws, bias=bias)) > limit:
         raise ValueError(
             f"widths {ws} have {n:.3e} paths ({n} exactly), more than limit={limit}: "
@@ -505,9 +478,8 @@ def paths(ws, value, bias=None) -> np.ndarray:
             f"{ws[l]} nodes (indices 0..{ws[l] - 1}; -1 only for the leading entries of a "
             f"bias path)"
         )
-    neg = P < 0
-    start = np.argmin(neg, axis=1)  # first non-negative entry
-    ok = np.all(neg == (np.arange(L + 1)[None, :] < start[:, None]), axis=1) & ~neg[:, L]
+    neg = P < 0  # -1 (the bias node) only before the first node index, never at the end
+    ok = np.all(np.diff(neg.astype(np.int8), axis=1) <= 0, axis=1) & ~neg[:, L]
     if not ok.all():
         raise ValueError(
             f"path {tuple(P[np.flatnonzero(~ok)[0]].tolist())} is not a path: -1 (the constant "
@@ -522,8 +494,7 @@ def paths(ws, value, bias=None) -> np.ndarray:
 def net_paths(net, value) -> np.ndarray:
     """Paths of ``net``; bias paths only if it has biases."""
     mlp(net)
-    P = paths(net.widths, value)
-    if (P < 0).any() and net.biases is None:
+    if ((P := paths(net.widths, value)) < 0).any() and net.biases is None:
         raise ValueError("bias paths (leading -1 entries) need a network with biases")
     return P
 
@@ -553,16 +524,14 @@ def graph_args(net_or_widths, bias):
     """``(widths, net or None, bias)`` for a graph of a network or of bare widths."""
     if not hasattr(net_or_widths, "weights"):
         return widths(net_or_widths), None, bool(bias)
-    net = net_or_widths
-    mlp(net)
+    mlp(net := net_or_widths)
     if bias and net.biases is None:
         raise ValueError("bias=True needs a network with biases (or pass widths)")
     return net.widths, net, net.biases is not None if bias is None else bias
 
 
 def drawable(net_or_widths, bias, max_nodes) -> list[int]:
-    ws = graph_args(net_or_widths, bias)[0]
-    if sum(ws) > max_nodes:
+    if sum(ws := graph_args(net_or_widths, bias)[0]) > max_nodes:
         raise ValueError(
             f"{sum(ws)} nodes is too many to draw (max_nodes={max_nodes}); draw a smaller "
             f"network or raise max_nodes"
@@ -570,7 +539,6 @@ def drawable(net_or_widths, bias, max_nodes) -> list[int]:
     return ws
 
 
-# ----------------------------------------------------------------------------- scaling group
 def scaling_factors(ws, c):
     """Widths and one array of finite positive factors per hidden layer (copied)."""
     ws = widths(ws)
@@ -585,16 +553,13 @@ def scaling_factors(ws, c):
             f"c must have one array per hidden layer ({len(hidden)} hidden layers with widths "
             f"{hidden}), got {len(c)} arrays"
         )
-    out = [real_array(ck, f"c[{k}]", "").astype(np.float64, copy=True) for k, ck in enumerate(c)]
-    for k, (arr, h) in enumerate(zip(out, hidden)):
-        if arr.shape != (h,):
-            raise ValueError(
-                f"c[{k}] (hidden layer {k + 1}) must have shape ({h},), got {arr.shape}"
-            )
-        if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+    out = []
+    for k, (ck, h) in enumerate(zip(c, hidden)):
+        out.append(real_array(ck, f"c[{k}] (hidden layer {k + 1})", (h,)).astype(np.float64))
+        if not np.all(np.isfinite(out[k])) or np.any(out[k] <= 0):
             raise ValueError(
                 f"c[{k}] (hidden layer {k + 1}) must contain finite positive factors, got "
-                f"{arr.tolist()}"
+                f"{out[k].tolist()}"
             )
     return ws, out
 
@@ -605,16 +570,14 @@ def single_node(ws, layer, node, c) -> list[int]:
         raise ValueError(f"layer must be a hidden layer 1..{len(ws) - 2}, got {layer}")
     if not 0 <= node < ws[layer]:
         raise ValueError(f"node must lie in 0..{ws[layer] - 1} for layer {layer}, got {node}")
-    if isinstance(c, bool) or not isinstance(c, numbers.Real) or not (np.isfinite(c) and c > 0):
-        raise ValueError(f"the factor c must be a finite real number > 0, got {c!r}")
+    positive(c, "the factor c")
     return ws
 
 
 def log_factors(ws, log_c):
     """Widths and ``exp(log_c)`` for ``log_c`` of shape ``(H,)``, finite and positive."""
-    ws, log_c = widths(ws), real_array(log_c, "log_c", "").astype(np.float64)
-    if log_c.shape != (sum(ws[1:-1]),):
-        raise ValueError(f"log_c must have shape ({sum(ws[1:-1])},), got {log_c.shape}")
+    ws = widths(ws)
+    log_c = real_array(log_c, "log_c", (sum(ws[1:-1]),)).astype(np.float64)
     with np.errstate(over="ignore", under="ignore"):
         c = np.exp(log_c)
     if not (np.all(np.isfinite(log_c)) and np.all(np.isfinite(c)) and np.all(c > 0)):
@@ -625,12 +588,12 @@ def log_factors(ws, log_c):
     return ws, c
 
 
-def same_group(g, other) -> None:
-    if type(other).__name__ != "ScalingGroupElement":
-        raise TypeError(f"can only compose with a ScalingGroupElement, got {type(other)}")
-    if other.widths != g.widths:
+def same_group(g, h) -> None:
+    if type(h).__name__ != "ScalingGroupElement":
+        raise TypeError(f"can only compose with a ScalingGroupElement, got {type(h)}")
+    if h.widths != g.widths:
         raise ValueError(
-            f"cannot compose group elements of different widths {g.widths} and {other.widths}"
+            f"cannot compose group elements of different widths {g.widths} and {h.widths}"
         )
 
 
@@ -649,13 +612,11 @@ def random_scaling_args(ws, generator, sigma, low, high):
         low, high = float(low), float(high)
         if not (np.isfinite(low) and np.isfinite(high) and 0 < low <= high):
             raise ValueError(f"need finite 0 < low <= high, got low={low}, high={high}")
-    sigma = float(sigma)
-    if low is None and not (np.isfinite(sigma) and sigma >= 0):
+    if low is None and not (np.isfinite(sigma := float(sigma)) and sigma >= 0):
         raise ValueError(f"sigma must be finite and >= 0, got {sigma}")
-    return ws, low, high, sigma
+    return ws, low, high, float(sigma)
 
 
-# ----------------------------------------------------------------------------- optimizers
 def momentum_buffer(old, directions) -> None:
     if old is not None and [np.shape(b) for b in old] != [np.shape(d) for d in directions]:
         raise ValueError(
@@ -690,30 +651,27 @@ def gammas(g_in, g_out, sq=None) -> None:
     matrices, tell a zero sum from one that underflowed)."""
     for name, gs in (("gamma_in", g_in), ("gamma_out", g_out)):
         for l, g in enumerate(gs):
-            if g is None:
-                continue
-            if not np.all(np.isfinite(g)):
+            if g is not None and not np.all(np.isfinite(g)):
                 raise FloatingPointError(
                     f"{name} of layer {l} overflowed: the squared path norms through it are "
                     f"too large to represent"
                 )
-            if not np.all(g > 0):
-                j = int(np.flatnonzero(~(g > 0))[0])
-                if sq is not None and _reached(sq, name, l, j):
-                    raise FloatingPointError(
-                        f"{name} of node {j} of layer {l} underflowed to 0: its paths have no "
-                        f"zero weight, but their squared values are below the smallest float64 "
-                        f"(about 1e-308). Rescale the network (gspace.balance) or start from "
-                        f"larger weights"
-                    )
-                raise ValueError(
-                    f"{name} of node {j} of layer {l} is 0: every path through it contains a "
-                    f"zero weight, so Path-SGD's scaling gamma(w, e) is 0 for its edges and the "
-                    f"step is undefined"
+            if g is None or np.all(g > 0):
+                continue
+            j = int(np.flatnonzero(~(g > 0))[0])
+            if sq is not None and _reached(sq, name, l, j):
+                raise FloatingPointError(
+                    f"{name} of node {j} of layer {l} underflowed to 0: its paths have no zero "
+                    f"weight, but their squared values are below the smallest float64 (about "
+                    f"1e-308). Rescale the network (gspace.balance) or start from larger weights"
                 )
+            raise ValueError(
+                f"{name} of node {j} of layer {l} is 0: every path through it contains a zero "
+                f"weight, so Path-SGD's scaling gamma(w, e) is 0 for its edges and the step is "
+                f"undefined"
+            )
 
 
-# ----------------------------------------------------------------------------- sufficiency
 def s1_skeleton(net_a, net_b, skel, resolve):
     """Two networks of one architecture and their skeleton (via ``resolve``), with nonzero
     pi-edge weights (where the scaling factors are read off)."""
@@ -757,21 +715,15 @@ def dead_node_args(net, layer, node, factor) -> None:
         raise ValueError(f"factor must be finite, > 0 and != 1, got {factor}")
 
 
-# ----------------------------------------------------------------------------- initialization
 def skeleton_for_net(net, skel, resolve, sigma_nonzero: bool = False):
     """The skeleton (via ``resolve``) of ``net``; names such as ``"paper"`` only for a
     G transformation (``sigma_nonzero``, MLPs only), whose sigma-edge weights must be nonzero."""
     (mlp if sigma_nonzero else network)(net)
-    if not sigma_nonzero and skel is not None:
-        _skeleton_type(skel)
-        if list(skel.widths) != net.widths:
-            raise ValueError(
-                f"the skeleton is for widths {list(skel.widths)}, the network has {net.widths}"
-            )
+    if not sigma_nonzero:
+        gsgd_skeleton(skel, net.widths)
     sk = resolve(net.widths, skel)
     for l in range(1, len(net.weights)) if sigma_nonzero else ():
-        w = net.weights[l][np.arange(net.widths[l]), sk.sigma[l]]
-        if np.any(w == 0):
+        if np.any((w := net.weights[l][np.arange(net.widths[l]), sk.sigma[l]]) == 0):
             bad = int(np.flatnonzero(w == 0)[0])
             raise ValueError(
                 f"sigma-edge weights[{l}][{bad}, {int(sk.sigma[l][bad])}] (out-weight of node "
@@ -780,19 +732,11 @@ def skeleton_for_net(net, skel, resolve, sigma_nonzero: bool = False):
     return sk
 
 
-def balance_args(net, tol, max_iter):
-    mlp(net)
-    return positive(tol, "tol"), integer(max_iter, "max_iter")
-
-
-# ----------------------------------------------------------------------------- explicit route
 def matrix_route(ws, bias, skel, dense: bool):
     """Widths, skeleton argument and ``M``; dense matrices only up to ``MAX_DENSE`` rows."""
     ws = widths(ws)
-    flag(bias)
-    gsgd_skeleton(skel)
-    skeleton(ws, skel)
-    M = sum(a * b for a, b in zip(ws[:-1], ws[1:])) + (sum(ws[1:]) if bias else 0)
+    gsgd_skeleton(skel, ws)
+    M = sum(a * b for a, b in zip(ws[:-1], ws[1:])) + (sum(ws[1:]) if flag(bias) else 0)
     if dense and M > MAX_DENSE:
         raise ValueError(
             f"the explicit-matrix route builds M x M dense matrices; M = {M} parameters exceeds "
@@ -815,13 +759,10 @@ def explicit_args(net, skel, grads=None, lr=None) -> None:
 def flatten_args(pa, skel) -> None:
     if type(pa).__name__ != "PathArrays":
         raise TypeError(f"pa must be a PathArrays, got {type(pa).__name__}")
-    _skeleton_type(skel)
-    ws = list(skel.widths)
-    if (shapes := [np.shape(x) for x in pa.weights]) != list(zip(ws[:-1], ws[1:])):
-        raise ValueError(
-            f"pa.weights has shapes {shapes}, the skeleton's widths {ws} need "
-            f"{list(zip(ws[:-1], ws[1:]))}"
-        )
+    gsgd_skeleton(skel, none=False)
+    shapes, ws = [np.shape(x) for x in pa.weights], list(skel.widths)
+    if shapes != (need := list(zip(ws[:-1], ws[1:]))):
+        raise ValueError(f"pa.weights has shapes {shapes}, the skeleton's widths {ws} need {need}")
 
 
 def unflatten_args(vec, net, skel, resolve):
@@ -837,20 +778,18 @@ def unflatten_args(vec, net, skel, resolve):
 
 
 def consistent(residual, F, rtol) -> None:
-    if np.linalg.norm(residual) > rtol * (np.linalg.norm(F) + 1e-300):
+    if (r := np.linalg.norm(residual)) > rtol * (np.linalg.norm(F) + 1e-300):
         raise ValueError(
-            f"F = w * g is not in the column space of A' (residual "
-            f"{np.linalg.norm(residual):.3g}): these gradients violate the balance identity "
-            f"(claim I2), so they are not the gradient of a loss of the network function"
+            f"F = w * g is not in the column space of A' (residual {r:.3g}): these gradients "
+            f"violate the balance identity (claim I2), so they are not the gradient of a loss of "
+            f"the network function"
         )
 
 
 def new_values(v_new, n) -> np.ndarray:
-    v_new = np.asarray(v_new, dtype=np.float64)
-    if v_new.shape != (n,):
-        raise ValueError(f"v_new must have shape ({n},) (basis order), got {v_new.shape}")
-    if not np.all(np.isfinite(v_new)) or not np.all(v_new):
-        raise ValueError("v_new must be finite and nonzero (the system is solved in log space)")
+    """New basis-path values ``(n,)`` in basis order, finite and nonzero (solved in log space)."""
+    if not np.all(v_new := float_array(v_new, "v_new (basis order)", (n,))):
+        raise ValueError("v_new must be nonzero (the system is solved in log space)")
     return v_new
 
 
@@ -861,24 +800,14 @@ def rank_method(method, ws=None):
 
 
 def gram_args(ws, exact, scaled) -> list[int]:
-    ws = widths(ws)
     if exact and scaled:
         raise ValueError("choose exact=True or scaled=True, not both")
-    return ws
-
-
-def edge_vector(ws, u, p: int):
-    """Widths and a real vector ``u`` with one entry per parameter (``p`` of them)."""
-    ws, u = widths(ws), real_array(u, "u", "")
-    if u.shape != (p,):
-        raise ValueError(f"u must have shape ({p},), got {u.shape}")
-    return ws, u
+    return widths(ws)
 
 
 def verify_args(ws, claims, known: list, limit, gram_limit):
     """Widths with a hidden layer, the claim IDs to check (all if None) and the two limits."""
-    ws = widths(ws)
-    if len(ws) < 3:
+    if len(ws := widths(ws)) < 3:
         raise ValueError(
             f"verify needs at least one hidden layer (widths like [d, h, K]), got {ws}"
         )
@@ -887,23 +816,17 @@ def verify_args(ws, claims, known: list, limit, gram_limit):
     if isinstance(claims, str):
         raise TypeError(f"claims must be a sequence of claim IDs like ['{claims}'], got a string")
     claims = known if claims is None else claims
-    if unknown := [c for c in claims if c not in known]:
-        raise ValueError(f"unknown claim IDs {unknown}; known: {', '.join(known)}")
-    return ws, claims
+    return ws, [choice(c, known, "claim ID") for c in claims]
 
 
-# ----------------------------------------------------------------------------- conditioning
 class IllConditionedWarning(UserWarning):
     """G-SGD from a start whose skeleton paths are far from 1 (see :func:`gsgd_conditioning`)."""
 
 
 def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
-    """Warn (once per optimizer; returns True if it did) when the smallest skeleton-path value
-    ``|v|`` is below ``low``. G-SGD divides an off-skeleton weight's gradient by the square of
-    the chain products ``rho_in(a) rho_out(b)`` around it, of the order of these values, so from
-    plain He initialisation some weights move about ``1 / v^2`` times as far as under SGD."""
-    smallest = float(np.abs(v).min()) if v.size else 1.0
-    if smallest >= low:
+    """Warn (returns True if it did) when the smallest skeleton-path value ``|v|`` is below
+    ``low``: some steps are then about ``1 / v^2`` times SGD's (docs: theory, Initialization)."""
+    if (smallest := float(np.abs(v).min()) if v.size else 1.0) >= low:
         return False
     warnings.warn(
         f"{name}: the smallest skeleton-path value is {smallest:.2g}, far below 1, so some "
@@ -916,7 +839,6 @@ def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
     return True
 
 
-# ----------------------------------------------------------------------------- plain CNNs
 def per_layer(values, n: int, name: str) -> tuple:
     """One integer >= 1 per conv layer (a single integer is repeated)."""
     if isinstance(values, numbers.Integral) and not isinstance(values, bool):
@@ -937,8 +859,7 @@ def cnn_args(in_channels, channels, n_classes, kernel_size, bias, generator):
     if len(channels) < 1:
         raise ValueError("channels must list at least one convolution layer")
     ws = widths([in_channels, *channels, n_classes])
-    ks = per_layer(kernel_size, len(channels), "kernel_size")
-    for k in ks:
+    for k in (ks := per_layer(kernel_size, len(channels), "kernel_size")):
         if k % 2 == 0:
             raise ValueError(
                 f"even kernel size {k}: only odd sizes keep the zero padding k // 2 centred"
@@ -948,35 +869,7 @@ def cnn_args(in_channels, channels, n_classes, kernel_size, bias, generator):
 
 
 def cnn_layers(weights, strides, biases, pool):
-    """Copies of conv kernels ``(C_in, C_out, k, k)`` (k odd) and an output matrix
-    ``(C_last, K)`` that chain, matching biases, and per-layer strides and pool sizes."""
-    if isinstance(weights, np.ndarray) or len(weights) < 2:
-        raise TypeError(
-            "weights must be a list of conv kernels (C_in, C_out, k, k), at least one, "
-            "followed by the output matrix (C_last, K)"
-        )
-    ws, L = [float_array(w, f"weights[{l}]") for l, w in enumerate(weights)], len(weights)
-    for l, w in enumerate(ws):
-        if l < L - 1 and (w.ndim != 4 or w.shape[2] != w.shape[3]):
-            raise ValueError(
-                f"weights[{l}] must be a conv kernel (C_in, C_out, k, k), got {w.shape}"
-            )
-        if l < L - 1 and w.shape[2] % 2 == 0:
-            raise ValueError(
-                f"weights[{l}] has an even kernel size {w.shape[2]}; only odd sizes keep the "
-                f"zero padding k // 2 centred"
-            )
-        if l == L - 1 and w.ndim != 2:
-            raise ValueError(f"weights[{l}] (output layer) must be 2-d (C_last, K), got {w.shape}")
-        if min(w.shape) < 1:
-            raise ValueError(f"weights[{l}] must not be empty, got shape {w.shape}")
-        if l and ws[l - 1].shape[1] != w.shape[0]:
-            raise ValueError(
-                f"weights[{l - 1}] has {ws[l - 1].shape[1]} out-channels but weights[{l}] has "
-                f"{w.shape[0]} in-channels"
-            )
-    strides = per_layer(1 if strides is None else strides, L - 1, "strides")
-    pool = per_layer(1 if pool is None else pool, L - 1, "pool")
-    if biases is not None:  # checked as those of the 2-d layers of one kernel tap
-        biases = layer_arrays([w.reshape(*w.shape[:2], -1)[:, :, 0] for w in ws], biases)[1]
-    return ws, strides, biases, pool
+    """A plain CNN's checked weights and biases (:func:`layer_arrays`), strides and pool sizes."""
+    (ws, bs), L = layer_arrays(weights, biases, conv=True), len(weights) - 1
+    strides = per_layer(1 if strides is None else strides, L, "strides")
+    return ws, strides, bs, per_layer(1 if pool is None else pool, L, "pool")

@@ -4,12 +4,12 @@
 import contextlib
 import hashlib
 import json
-import numbers
 import os
 import sys
 from pathlib import Path
 
 import gspace
+from gspace.validation import jobs as check_jobs  # joblib's n_jobs: a non-zero integer
 
 
 class RunsFailed(RuntimeError):
@@ -26,13 +26,6 @@ class RunsFailed(RuntimeError):
         ]
         lines += [f"  {json.dumps(spec)}: {error}" for spec, error in failures]
         super().__init__("\n".join(lines))
-
-
-def check_jobs(jobs) -> int:
-    """``jobs`` as an int (joblib's ``n_jobs``: any non-zero integer), else a ValueError."""
-    if isinstance(jobs, bool) or not isinstance(jobs, numbers.Integral) or jobs == 0:
-        raise ValueError(f"jobs must be a non-zero integer (-1: all cores), got {jobs!r}")
-    return int(jobs)
 
 
 def run_key(spec: dict, train_fn) -> str:
