@@ -37,9 +37,8 @@ def _gemm(a: np.ndarray, b: np.ndarray, c: np.ndarray, beta: float) -> None:
 
 
 def _axis(n_in: int, k: int, s: int):
-    """Along one image axis: the output length, the block length ``q`` of an image in a phase,
-    per phase ``r`` (taps ``a = r mod s``) the inputs read and their place in the block, and
-    whether the phases hold every input."""
+    """Along one image axis: output length, block length ``q`` of an image in a phase, per phase
+    ``r`` (taps ``a = r mod s``) the inputs read and their place, whether the phases hold all."""
     p, n_out = k // 2, (n_in - 1) // s + 1
     q, phases, held = n_out, [], 0
     for r in range(min(s, k)):
@@ -57,6 +56,8 @@ def _layout(shape, k: int, s: int, C_out: int):
     the chunk size, and per phase ``(r, t)`` its pixels and their place in an image's block."""
     (Ho, Hq, rows, full_h), (Wo, Wq, cols, full_w) = _axis(shape[2], k, s), _axis(shape[3], k, s)
     step = max(1, CHUNK_BYTES // ((len(rows) * len(cols) * shape[1] + C_out) * Hq * Wq * 8))
+    c = max(1, -(-shape[0] // step))  # chunks: equal ones if a count up to 2c divides the batch
+    step = -(-shape[0] // next((d for d in range(c, 2 * c + 1) if shape[0] % d == 0), c))
     pairs = [
         ((r, t), np.s_[:, :, y, x], np.s_[:, :, i, j])
         for r, (y, i) in enumerate(rows)
@@ -65,15 +66,15 @@ def _layout(shape, k: int, s: int, C_out: int):
     return (Ho, Wo, Hq, Wq), full_h and full_w, step, pairs
 
 
-def _phases(lay, C: int, n: int, k: int, s: int):
-    """A zeroed buffer ``P`` for the stride phases of ``n`` images of ``C`` channels (``P[r, t]``:
-    phase ``(r, t)`` of the images, channel-major, then zeros the last taps read) and its views:
-    pairs (pixels of images ``(n, C, H, W)``, the same pixels in ``P``) to pad and split images
-    or, the other way, for the adjoint; per tap ``(a, b)`` the ``(C, N)`` view it multiplies,
-    phase ``(a % s, b % s)`` shifted by ``(a // s, b // s)`` (unshifted for ``a, b < s``)."""
+def _phases(lay, C: int, n: int, k: int, s: int, alloc=np.zeros):
+    """A buffer ``P`` by ``alloc`` for the stride phases of ``n`` images of ``C`` channels
+    (``P[r, t]``: phase ``(r, t)``, channel-major, then the zeros the last taps read) and views:
+    pairs (pixels of images ``(n, C, H, W)``, the same pixels in ``P``) to split images or undo
+    it; per tap ``(a, b)`` the ``(C, N)`` view it multiplies, phase ``(a % s, b % s)`` shifted
+    by ``(a // s, b // s)`` (the unshifted ``a, b < s`` cover ``P`` but for the zeros)."""
     (_, _, Hq, Wq), _, _, pairs = lay
     m, N = min(s, k), n * Hq * Wq
-    P = np.zeros((m, m, C * N + (k - 1) // s * (Wq + 1)))
+    P = alloc((m, m, C * N + (k - 1) // s * (Wq + 1)))
     blocks = P[:, :, : C * N].reshape(m, m, C, n, Hq, Wq)
     taps = [(a, b, a // s * Wq + b // s) for a in range(k) for b in range(k)]
     taps = [(a, b, P[a % s, b % s, o : o + C * N].reshape(C, N)) for a, b, o in taps]
@@ -81,9 +82,8 @@ def _phases(lay, C: int, n: int, k: int, s: int):
 
 
 def _chunks(x: np.ndarray, k: int, s: int, lay, C_out: int):
-    """Slices of the batch, each with the tap views of :func:`_phases` on its images and a
-    zeroed ``(C_out, N)`` buffer for the ``N`` output positions; one of each per chunk size
-    (fresh memory costs a page fault per 4 kB, more than the work on it)."""
+    """Slices of the batch with the tap views of :func:`_phases` on their images and a zeroed
+    ``(C_out, N)`` output buffer, both made once per chunk size (fresh memory is slow)."""
     (_, _, Hq, Wq), _, step, _ = lay
     frames = {}
     for i in range(0, x.shape[0], step):
@@ -134,7 +134,7 @@ def conv2d_backward(dz: np.ndarray, x: np.ndarray, W: np.ndarray, stride: int, i
             _gemm(x_ab, dzq.T, dWk[a, b], 1.0)  # dW_ab += x_ab dz^T
         if input_grad:
             if N not in frames:  # the phases of dx
-                frames[N] = _phases(lay, C_in, N // (Hq * Wq), k, stride)
+                frames[N] = _phases(lay, C_in, N // (Hq * Wq), k, stride, np.empty)
             dP, blocks, dtaps = frames[N]
             dP[:, :, C_in * N :] = 0.0  # the unshifted taps write the rest first
             for a, b, dx_ab in dtaps:

@@ -26,22 +26,19 @@ __all__ += ["explicit_weight_allocation", "explicit_gsgd_step", "rank_qr", "expl
 __all__ += ["rank_of_structure_matrix", "gram_by_counting", "rank_by_counting", "path_sum_range"]
 __all__ += ["RankCertificate", "rank_certificate", "GSpaceCoordinates", "gspace_coordinates"]
 
-#: Largest ``M`` for which :func:`basis_matrix`, :func:`free_matrix` and
-#: :func:`augmented_matrix` return dense arrays (``[B, A']`` is ``M x M``).
+#: Most parameters ``M`` for the dense matrices (:func:`augmented_matrix` is ``M x M``).
 MAX_PARAMS = V.MAX_DENSE
 
 
 def basis_matrix(widths, bias: bool = False, skeleton=None, sparse: bool = False):
-    """``A'`` ``(M, M - H)``, the basis paths as columns: dense float64 (at most
-    ``MAX_PARAMS`` rows), or a sparse int64 ``csc_array``."""
+    """``A'`` ``(M, M - H)``, basis paths as columns: dense (``M <= MAX_PARAMS``) or sparse int."""
     widths, sk, M = V.matrix_route(widths, bias, skeleton, dense=not sparse)
     A = incidence_matrix(widths, basis_path_array(widths, resolve_skeleton(widths, sk), bias), M)
     return A if sparse else A.toarray().astype(np.float64)
 
 
 def incidence_matrix(widths, P, p: int) -> sp.sparse.csc_array:
-    """The int64 ``(p, n)`` matrix: entry ``(e, k) = 1`` iff edge ``e`` is on path ``P[k]`` (a
-    path array, ``-1`` before a bias path's start)."""
+    """Sparse int ``(p, n)``: ``(e, k) = 1`` iff edge ``e`` is on path ``P[k]`` (a path array)."""
     E = path_edges(widths, P)
     cols, layers = np.nonzero(E >= 0)
     ones = np.ones(cols.size, np.int64)
@@ -60,15 +57,13 @@ def augmented_matrix(widths, bias: bool = False, skeleton=None) -> np.ndarray:
 
 
 def flatten(pa: PathArrays, skeleton: Skeleton) -> np.ndarray:
-    """A :class:`~gspace.core.gsgd.PathArrays` as a vector in basis order: its entries in edge
-    order, sigma entries dropped."""
+    """A :class:`~gspace.core.gsgd.PathArrays` as a basis-order vector (sigma entries dropped)."""
     V.flatten_args(pa, skeleton)
     return flat(pa)[~sigma_edge_mask(skeleton, pa.biases is not None)]
 
 
 def unflatten(vec, net, skeleton=None) -> PathArrays:
-    """Inverse of :func:`flatten`: a basis-order vector laid out like ``net`` (0 at the sigma
-    entries)."""
+    """Inverse of :func:`flatten`: laid out like ``net``, 0 at the sigma entries."""
     sk = V.unflatten_args(vec, net, skeleton, resolve_skeleton)
     w = np.zeros(net.flat_params().size)
     w[~sigma_edge_mask(sk, net.biases is not None)] = vec
@@ -106,10 +101,10 @@ def explicit_inverse_chain_rule(net, grads, skeleton=None, rtol: float = 1e-8) -
 def explicit_weight_allocation(net, v_new, skeleton=None):
     """Weight-Allocation ``A'^T_ns log|r_ns| = log|R|`` (sigma weights fixed), the sign flips
     by the same solve in integers: the network with weights ``w r``."""
-    V.explicit_args(net, skeleton)
+    V.explicit_args(net, skeleton, v_new=v_new)
     sk = resolve_skeleton(net.widths, skeleton)
     _, own, _, AT_own = _matrices(sk, net.biases is not None)
-    R = V.new_values(v_new, own.size) / explicit_basis_path_values(net, sk)
+    R = np.asarray(v_new, dtype=np.float64) / explicit_basis_path_values(net, sk)
     rhs = np.column_stack([np.log(np.abs(R)), R < 0])  # log|r| and the sign flips k
     log_r, k = sp.sparse.linalg.spsolve_triangular(AT_own, rhs, lower=True, unit_diagonal=True).T
     w = net.flat_params()
@@ -155,9 +150,8 @@ def rank_of_structure_matrix(A, method: str = "svd"):
 
 
 def gram_by_counting(widths, bias: bool = False, exact: bool = False, scaled: bool = False):
-    """``A A^T`` ``(p, p)`` by counting the paths through each pair of edges (none is listed):
-    float64, exact Python integers (``exact``, an ``object`` array) or rescaled to unit
-    diagonal from logarithms of the counts (``scaled``: same rank, no overflow)."""
+    """``A A^T`` ``(p, p)`` by counting paths (none listed): float64, exact Python integers
+    (``exact``, dtype object) or rescaled to unit diagonal (``scaled``: no overflow)."""
     widths = V.gram_args(widths, exact, scaled)
     L, offs = len(widths) - 1, edge_offsets(widths)
     n_in, n_out = [1] * (L + 1), [1] * (L + 1)  # partial paths into / out of a node; exact
@@ -188,8 +182,7 @@ def gram_by_counting(widths, bias: bool = False, exact: bool = False, scaled: bo
 
 
 def rank_by_counting(widths, bias: bool = False):
-    """``(rank(A), eigenvalues)`` of the rescaled :func:`gram_by_counting`; eigenvalues
-    ``<= 10 m eps lambda_max`` count as 0."""
+    """``(rank(A), eigenvalues)`` of the rescaled :func:`gram_by_counting` (cut 10 m eps)."""
     G = gram_by_counting(widths, bias=bias, scaled=True)
     lam = sp.linalg.eigh(G, eigvals_only=True)[::-1]
     return int(np.sum(lam > 10 * G.shape[0] * np.finfo(np.float64).eps * lam[0])), lam
@@ -241,9 +234,8 @@ class RankCertificate:
 
 
 def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = False):
-    """Exact proof that ``rank(A) = p - H`` (R1) and ``ker(A^T) = span{b_O}`` (R2), with
-    integers and no path listed; ``skeleton`` gives the pivots (default
-    :meth:`Skeleton.default`). Returns a :class:`RankCertificate`."""
+    """A :class:`RankCertificate`: exact proof, no path listed, that ``rank(A) = p - H`` (R1)
+    and ``ker(A^T) = span{b_O}`` (R2); ``skeleton`` (default :meth:`Skeleton.default`) pivots."""
     widths = V.widths(widths)
     sk = resolve_skeleton(widths, skeleton)
     L, H, p = len(widths) - 1, sum(widths[1:-1]), num_params(widths, bias)
@@ -279,8 +271,7 @@ def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = Fals
 
 
 class GSpaceCoordinates(NamedTuple):
-    """Basis-path values and sign patterns (weights, then biases): G-invariant (G3), and they
-    fix the network up to G when no weight is 0 (S1)."""
+    """Basis-path values and signs (weights, biases): G-invariant, fixing w up to G (S1)."""
 
     values: np.ndarray
     signs: list

@@ -131,9 +131,8 @@ def widths(value) -> list[int]:
 
 def mlp_args(ws, bias, generator):
     """Arguments of ``MLP(widths, bias, rng)``."""
-    ws = widths(ws)
     flag(bias)
-    return ws, rng(generator)
+    return widths(ws), rng(generator)
 
 
 def layer_arrays(weights, biases=None, conv: bool = False) -> tuple[list, list | None]:
@@ -745,15 +744,20 @@ def matrix_route(ws, bias, skel, dense: bool):
     return ws, skel, M
 
 
-def explicit_args(net, skel, grads=None, lr=None) -> None:
-    """The matrix route: an MLP without zero parameters (it works with ``log|w|``)."""
+def explicit_args(net, skel, grads=None, lr=None, v_new=None) -> None:
+    """The matrix route: an MLP without zero parameters (it works with ``log|w|``), and new
+    basis-path values ``v_new`` in basis order, nonzero."""
     mlp(net)
     gsgd_inputs(net, skel, grads=grads, lr=lr)
-    if not all(np.all(p) for p in net.weights + (net.biases or [])):
+    params = net.weights + (net.biases or [])
+    if not all(np.all(p) for p in params):
         raise ValueError(
             "the explicit-matrix route works with w * g and log|w| and needs every weight and "
             "bias nonzero; gspace.GSGD handles zero non-skeleton weights"
         )
+    n = sum(p.size for p in params) - sum(net.widths[1:-1])  # a sigma-edge per hidden node
+    if v_new is not None and not np.all(float_array(v_new, "v_new (basis order)", (n,))):
+        raise ValueError("v_new must be nonzero (the system is solved in log space)")
 
 
 def flatten_args(pa, skel) -> None:
@@ -769,12 +773,10 @@ def unflatten_args(vec, net, skel, resolve):
     """The skeleton (via ``resolve``) for a basis-order vector ``vec`` of ``net``."""
     network(net)
     gsgd_skeleton(skel)
-    sk = resolve(net.widths, skel)
-    n = sum(int((~sk.sigma_mask(l)).sum()) for l in range(len(net.weights)))
-    n += sum(b.size for b in (net.biases or []))
+    n = sum(p.size for p in net.weights + (net.biases or [])) - sum(net.widths[1:-1])
     if np.shape(vec) != (n,):
         raise ValueError(f"vec must have shape ({n},), got {np.shape(vec)}")
-    return sk
+    return resolve(net.widths, skel)
 
 
 def consistent(residual, F, rtol) -> None:
@@ -784,13 +786,6 @@ def consistent(residual, F, rtol) -> None:
             f"violate the balance identity (claim I2), so they are not the gradient of a loss of "
             f"the network function"
         )
-
-
-def new_values(v_new, n) -> np.ndarray:
-    """New basis-path values ``(n,)`` in basis order, finite and nonzero (solved in log space)."""
-    if not np.all(v_new := float_array(v_new, "v_new (basis order)", (n,))):
-        raise ValueError("v_new must be nonzero (the system is solved in log space)")
-    return v_new
 
 
 def rank_method(method, ws=None):

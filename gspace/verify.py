@@ -34,8 +34,7 @@ DENSE_LIMIT = 1000
 
 @dataclass(frozen=True)
 class ClaimResult:
-    """One checked claim: what was checked, the measured error or count, whether it holds,
-    the route and the wall-clock seconds."""
+    """One checked claim: what, the measured error or count, whether it holds, route, seconds."""
 
     claim: str
     checked: str
@@ -52,8 +51,7 @@ class ClaimResult:
 
 
 def run_checks(checks: dict, progress: bool = False) -> list[ClaimResult]:
-    """Run ``checks`` (claim ID -> function returning ``(checked, measured, holds, route)``)
-    in order, timing each; a tqdm bar on stderr if ``progress``."""
+    """Run and time ``checks`` (claim ID -> ``() -> (checked, measured, holds, route)``)."""
     from tqdm.auto import tqdm
 
     out = []
@@ -259,9 +257,9 @@ def _check_S1(s):
     cases = [("sign flip", sufficiency.sign_flip_counterexample)]
     if s.widths[2] >= 2:
         cases.append(("dead node", sufficiency.dead_node_counterexample))
+    P = s.path_set[0]
     for name, make in cases:  # counterexamples: equal path values, not related by any g
         a, b = make(s.net, 1, 0)
-        P = s.path_set[0]
         same = _rel(paths.path_values(a, P), paths.path_values(b, P)) < 1e-12
         not_g = sufficiency.find_scaling(a, b) is None
         measured.append(f"{name}: equal path values {same}, not in G {not_g}")
@@ -357,19 +355,14 @@ def _check_B4(s):
         r, route = cert.rank, "certificate"
     ok, paper = distinct == len(P) == r == s.n_basis and cert.holds, ""
     if len(set(s.widths[1:-1])) == 1 and not s.bias:  # equal hidden widths: the paper's case
-        same = np.array_equal(
-            basis.skeleton_method_basis(s.widths), basis.basis_path_array(s.widths)
-        )
+        paper_basis = basis.skeleton_method_basis(s.widths)
+        same = np.array_equal(paper_basis, basis.basis_path_array(s.widths))
         paper, ok = f"; default skeleton = paper's skeleton method: {same}", ok and same
     return f"{len(P)} paths, {distinct} distinct, rank {r}{paper}", ok, route
 
 
 # ------------------------------------------------------------------------- G-SGD (I1-A4)
-@_claim(
-    "I1",
-    "dl/dv by ICR (core) = centred finite differences in path space, mse loss",
-    "explicit (v perturbed, weights by a sparse Weight-Allocation solve)",
-)
+@_claim("I1", "dl/dv by ICR (core) = centred finite differences in path space, mse loss")
 def _check_I1(s):
     (X, Y, grads), net, sk = s.batch, s.net, s.skeleton
     dv = ex.flatten(gsgd.inverse_chain_rule(net, grads, sk), sk)
@@ -379,7 +372,8 @@ def _check_I1(s):
     diff, size = np.linalg.norm(fd - dv[picks]), np.linalg.norm(fd) + np.linalg.norm(dv[picks])
     err = float(diff / max(1e-300, size))
     measured = f"relative error {err:.1e} on {len(picks)} basis paths (one a skeleton path)"
-    return measured + f", {len(X)} samples", err < 1e-5
+    route = "explicit (v perturbed, weights by a sparse Weight-Allocation solve)"
+    return measured + f", {len(X)} samples", err < 1e-5, route
 
 
 @_claim("I2", "balance: at every hidden node, sum of w dl/dw over in-edges = over out-edges")
@@ -396,11 +390,7 @@ def _check_I2(s):
     return f"max |in - out| / max |in| = {rel:.1e}", rel < 1e-10
 
 
-@_claim(
-    "W1",
-    "after Weight-Allocation (core) every basis-path value is v - lr dl/dv",
-    "explicit (basis-path values of the new weights, listed paths)",
-)
+@_claim("W1", "after Weight-Allocation (core) every basis-path value is v - lr dl/dv")
 def _check_W1(s):
     sk, grads = s.skeleton, s.batch[2]
     v = gsgd.basis_path_values(s.net, sk)
@@ -409,7 +399,9 @@ def _check_W1(s):
     err = _rel(_v(new, sk), ex.flatten(v_new, sk))
     fixed = basis.sigma_edge_mask(sk, s.bias)
     sig = _rel(flat(new)[fixed], flat(s.net)[fixed])
-    return f"max rel. error {err:.1e}; sigma-edges changed by {sig:.1e}", err < 1e-10 and sig == 0
+    measured = f"max rel. error {err:.1e}; sigma-edges changed by {sig:.1e}"
+    route = "explicit (basis-path values of the new weights, listed paths)"
+    return measured, err < 1e-10 and sig == 0, route
 
 
 @_claim("W2", "the Weight-Allocation matrix [B, A'] has rank m = {s.p}")
@@ -423,18 +415,15 @@ def _check_W2(s):
     return f"rank {r} of a {s.p} x {n} matrix", r == s.p == n, route
 
 
-@_claim(
-    "A1",
-    "the O(m) G-SGD step (gspace.GSGD, core gsgd_step) = the explicit-matrix step",
-    "explicit sparse matrices (gspace.explicit: A', triangular solves)",
-)
+@_claim("A1", "the O(m) G-SGD step (gspace.GSGD, core gsgd_step) = the explicit-matrix step")
 def _check_A1(s):
     net, grads, lr, sk = s.net, s.batch[2], s.lr, s.skeleton
     slow = flat(ex.explicit_gsgd_step(net, grads, lr, sk))  # raises if ICR is inconsistent
     err = _rel(flat(GSGD(lr=lr, skeleton=sk).step(net, grads)), slow)
     err_core = _rel(flat(gsgd.gsgd_step(net, grads, lr, sk)), slow)
-    measured = f"max rel. weight difference {err:.1e} (fast), {err_core:.1e} (core)"
-    return measured + "; the ICR system is consistent", err < 1e-9 and err_core < 1e-9
+    measured = f"max rel. weight difference {err:.1e} (fast), {err_core:.1e} (core); the ICR "
+    route = "explicit sparse matrices (gspace.explicit: A', triangular solves)"
+    return measured + "system is consistent", err < 1e-9 and err_core < 1e-9, route
 
 
 @_claim("A2", "G-SGD from w and g(w), 3 steps: same function and path values at every step")
@@ -471,12 +460,10 @@ def verify(
     claims=None,
     progress: bool = False,
 ) -> list[ClaimResult]:
-    """Check the claims (all, or the IDs in ``claims``, not a string: TypeError) on a random
-    network of widths ``[d, h_1, ..., K]`` (nonzero biases if ``bias``; ``seed`` seeds it, the
-    inputs and the group elements). Up to ``limit`` paths are listed and ``gram_limit``
-    parameters counted; above, the scalable routes answer (:ref:`independent-routes`).
-    ``progress``: a tqdm bar. ValueError for bad widths, no hidden layer, an unknown claim ID,
-    a limit that is not an integer >= 1."""
+    """Check the claims (all, or the IDs in ``claims``) on a random network of ``widths``, seeded
+    by ``seed``; ``limit`` paths listed and ``gram_limit`` parameters counted at most, the
+    scalable routes answer above (:ref:`independent-routes`). TypeError for a string
+    ``claims``; ValueError for bad widths, no hidden layer, unknown claims, a limit < 1."""
     widths, claims = V.verify_args(widths, claims, list(_CHECKS), limit, gram_limit)
     s = _Setting(widths, bias, seed, limit, gram_limit)
     return run_checks({c: functools.partial(_CHECKS[c], s) for c in claims}, progress)

@@ -93,6 +93,48 @@ def test_chunked_im2col_equals_one_chunk(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
 
 
+def tap_matrices(H, Wd, k, s):
+    """Per tap ``(a, b)`` the 0/1 matrix taking an image ``(H, Wd)`` (flat) to the pixels tap
+    ``(a, b)`` reads at each output position (flat), zero where it reads the padding."""
+    p, Ho, Wo = k // 2, (H - 1) // s + 1, (Wd - 1) // s + 1
+    S = np.zeros((k, k, Ho * Wo, H * Wd))
+    for a, b, y, x in np.ndindex(k, k, Ho, Wo):
+        u, v = s * y + a - p, s * x + b - p
+        if 0 <= u < H and 0 <= v < Wd:
+            S[a, b, y * Wo + x, u * Wd + v] = 1.0
+    return S
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 1500, 4000, 2**20])
+@pytest.mark.parametrize(
+    "H, Wd, k, s",
+    [(5, 4, 3, 1), (6, 7, 3, 2), (7, 5, 5, 2), (8, 6, 3, 3), (5, 5, 1, 2), (3, 4, 3, 5)],
+)
+def test_conv2d_forward_and_backward_equal_the_explicit_tap_matrices(
+    H, Wd, k, s, chunk_bytes, monkeypatch
+):
+    """With per-tap selection matrices S_ab: z = sum W_ab^T S_ab x, dx = sum W_ab S_ab^T dz and
+    dW_ab = sum_n (S_ab x) dz^T, for strides up to beyond the kernel, the batch of 7 images in
+    chunks of one image, of a few (some of unequal sizes: 4 + 3, 3 + 3 + 1) or all."""
+    rng = np.random.default_rng(H * Wd + k + s)
+    x, W = rng.normal(size=(7, 2, H, Wd)), rng.normal(size=(2, 3, k, k))
+    S = tap_matrices(H, Wd, k, s)
+    xs = np.einsum("abqp,nip->nabiq", S, x.reshape(7, 2, -1))  # what each tap reads
+    z = np.einsum("nabiq,ijab->njq", xs, W)
+    dz = rng.normal(size=z.shape)
+    dx = np.einsum("abqp,ijab,njq->nip", S, W, dz)
+    dW = np.einsum("nabiq,njq->ijab", xs, dz)
+    Ho, Wo = (H - 1) // s + 1, (Wd - 1) // s + 1
+    monkeypatch.setattr(gspace.cnn, "CHUNK_BYTES", chunk_bytes)
+    z1 = gspace.cnn.conv2d_forward(x, W, s)
+    dW1, dx1 = gspace.cnn.conv2d_backward(dz.reshape(z1.shape), x, W, s)
+    dW2, none = gspace.cnn.conv2d_backward(dz.reshape(z1.shape), x, W, s, input_grad=False)
+    assert z1.shape == (7, 3, Ho, Wo) and dx1.shape == x.shape and none is None
+    assert rel_error(z1, z.reshape(z1.shape), norm=True) < 1e-12
+    assert rel_error(dx1, dx.reshape(x.shape), norm=True) < 1e-12
+    assert rel_error(dW1, dW, norm=True) < 1e-12 and np.array_equal(dW1, dW2)
+
+
 @given(arch=gst.cnns(), seed=gst.seeds(), loss=st.sampled_from(["mse", "cross_entropy"]))
 def test_backprop_matches_finite_differences(arch, seed, loss):
     """Back-propagated gradients of every kernel entry and bias equal centred finite

@@ -1,55 +1,39 @@
-"""CNN depth: SGD, Path-SGD, G-SGD and the baselines on plain ReLU CNNs of 2, 4 and 8
-convolution layers (docs: experiments page, "Plain CNNs of growing depth")."""
+"""CNN depth: the optimizers on plain ReLU CNNs of 2, 4 and 8 convolution layers."""
 
-from . import plots, protocol
+from . import common, plots, protocol
 
 NAME = "cnn-depth"
 TITLE = "SGD, Path-SGD and G-SGD on plain CNNs of growing depth"
 #: The paper's three, then the baselines beyond the paper (:mod:`gspace.baselines`).
 OPTIMIZERS = ("sgd", "pathsgd", "gsgd", "sgd-momentum", "gsgd-momentum", "adam", "enorm")
-#: Five rates per optimizer: 0.01-1 (a tenth with momentum 0.9, 0.0003-0.03 for Adam).
-LR_GRID = {
-    "sgd": [0.01, 0.03, 0.1, 0.3, 1.0],
-    "pathsgd": [0.01, 0.03, 0.1, 0.3, 1.0],
-    "gsgd": [0.01, 0.03, 0.1, 0.3, 1.0],
-    "sgd-momentum": [0.001, 0.003, 0.01, 0.03, 0.1],
-    "gsgd-momentum": [0.001, 0.003, 0.01, 0.03, 0.1],
-    "adam": [0.0003, 0.001, 0.003, 0.01, 0.03],
-    "enorm": [0.01, 0.03, 0.1, 0.3, 1.0],
-}
+#: Five rates per optimizer: the shared grids without their smallest rate (SGD: 0.01 to 1).
+LR_GRID = {opt: list(common.LR_GRIDS[opt][1:]) for opt in OPTIMIZERS}
 PAIRS = (("gsgd", "sgd"), ("gsgd", "pathsgd"), ("gsgd-momentum", "sgd-momentum"))
 COLUMNS = [{"key": "depth", "label": "conv layers", "format": "d"}]
 DESCRIPTION = (
     "Plain ReLU CNNs with {depths} convolution layers (3x3, 8 then 16 channels) on {dataset} "
-    "({limit} images in all), {epochs} epochs, batch {batch_size}, trained by SGD, Path-SGD "
-    "and G-SGD (and, beyond the paper, SGD and G-SGD with momentum 0.9, Adam and ENorm) "
-    "under protocols (a) all from skeleton-unit and (b) each from its own best "
-    "start; the gaps G-SGD minus SGD and G-SGD minus Path-SGD in test accuracy, paired by seed."
+    "({limit} images in all), {epochs} epochs, batch {batch_size}, trained by SGD, Path-SGD and "
+    "G-SGD (and, beyond the paper, SGD and G-SGD with momentum 0.9, Adam and ENorm) under "
+    "protocols (a) all from skeleton-unit and (b) each from its own best start; the gaps G-SGD "
+    "minus SGD and G-SGD minus Path-SGD in test accuracy, paired by seed."
 )
 
 
 def network(depth: int) -> dict:
-    """Channels and strides of the plain CNN with ``depth`` conv layers: 8 then 16 channels,
-    stride 2 at the first layer and halfway."""
+    """The plain CNN of ``depth`` conv layers: 8 then 16 channels, stride 2 at 0 and halfway."""
     half = depth // 2
-    return {
-        "channels": [8] * half + [16] * (depth - half),
-        "strides": [2 if l in (0, half) else 1 for l in range(depth)],
-    }
+    strides = [2 if l in (0, half) else 1 for l in range(depth)]
+    return {"channels": [8] * half + [16] * (depth - half), "strides": strides}
 
 
 def config(quick: bool) -> dict:
     """The configuration (``quick``: depths 2 and 4, 2 epochs, 1,600 images)."""
     epochs = 2 if quick else 5
-    return {
-        **protocol.base_config(OPTIMIZERS, "fashion-mnist", epochs, quick),
-        "batch_size": 128,
-        "depths": [2, 4] if quick else [2, 4, 8],
-        "lr_grid": {opt: list(LR_GRID[opt]) for opt in OPTIMIZERS},
-        "schedule": {"name": "exp", "k": 3.0 / epochs},
-        "tune_limit": 800 if quick else 5000,
-        "limit": 1600 if quick else 10000,
-    }
+    cfg = protocol.base_config(OPTIMIZERS, "fashion-mnist", epochs, quick)
+    cfg.update(batch_size=128, lr_grid={opt: list(LR_GRID[opt]) for opt in OPTIMIZERS})
+    cfg.update(tune_limit=800 if quick else 5000, limit=1600 if quick else 10000)
+    cfg["depths"] = [2, 4] if quick else [2, 4, 8]
+    return {**cfg, "schedule": {"name": "exp", "k": 3.0 / epochs}}
 
 
 def conditions(cfg, config, d, K) -> list[dict]:

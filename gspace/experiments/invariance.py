@@ -1,7 +1,4 @@
-"""Invariance: train from ``w`` and from a rescaled ``g(w)``; G-SGD's and Path-SGD's pairs
-coincide (claims A2, A4), SGD's come apart (A3) (docs: experiments page)."""
-
-import sys
+"""Invariance: runs from ``w`` and ``g(w)`` coincide for G-SGD and Path-SGD, not SGD (A2-A4)."""
 
 import numpy as np
 
@@ -11,10 +8,9 @@ NAME = "invariance"
 TITLE = "Training from w and from a rescaled g(w): loss curves of each pair"
 DESCRIPTION = (
     "Each optimizer trains a network with hidden widths {hidden} on {dataset} from w and from "
-    "g(w), g a random "
-    "positive rescaling (log c ~ N(0, {sigma}^2) per hidden node), with the same seed and batch "
-    "order, {epochs} epochs. G-SGD and Path-SGD are invariant under g: their pairs must agree "
-    "to rounding. SGD is not."
+    "g(w), g a random positive rescaling (log c ~ N(0, {sigma}^2) per hidden node), with the same "
+    "seed and batch order, {epochs} epochs. G-SGD and Path-SGD are invariant under g: their pairs "
+    "must agree to rounding. SGD is not."
 )
 SUMMARY_COLUMNS = [
     {"key": "protocol", "label": "protocol"},
@@ -32,17 +28,12 @@ SUMMARY_COLUMNS = [
 
 def config(quick: bool) -> dict:
     """The configuration (``quick``: 1 epoch on a 6,000-image subsample)."""
-    epochs = 1 if quick else 2
-    return {
-        **protocol.base_config(protocol.PAPER_OPTIMIZERS, "fashion-mnist", epochs, quick),
-        "hidden": [32, 32],
-        "sigma": 1.0,
-    }
+    cfg = protocol.base_config(protocol.PAPER_OPTIMIZERS, "fashion-mnist", 1 if quick else 2, quick)
+    return {**cfg, "hidden": [32, 32], "sigma": 1.0}
 
 
 def output_difference(net_a, net_b, X) -> tuple[float, float]:
-    """Largest absolute and relative difference between two networks' outputs on ``X``;
-    ``inf`` if either network is None (diverged)."""
+    """Largest absolute and relative difference of two networks' outputs (None: ``inf``)."""
     if net_a is None or net_b is None:
         return float("inf"), float("inf")
     out_a, out_b = net_a.forward(X), net_b.forward(X)
@@ -51,12 +42,7 @@ def output_difference(net_a, net_b, X) -> tuple[float, float]:
 
 
 def train_pair(spec: dict) -> dict:
-    """Train from ``w`` and from ``g(w)`` (``spec["start"]["pair_sigma"]``); compare the pair.
-
-    Returns the record of the run from ``w`` (:func:`common.train_spec`) with ``"pair"``:
-    the run from ``g(w)``'s ``diverged``, ``final`` and ``curves``, and ``output_abs_diff``,
-    ``output_rel_diff`` (on the test images), ``train_loss_max_diff``.
-    """
+    """The record of the run from ``w`` with ``"pair"``: the run from ``g(w)``, differences."""
     net_w, rec = common.train_net(spec)
     start = {**spec["start"], "sigma": spec["start"]["pair_sigma"]}
     net_g, rec_g = common.train_net({**spec, "start": start})
@@ -68,31 +54,27 @@ def train_pair(spec: dict) -> dict:
     return {**rec, "pair": pair}
 
 
-def run(*, quick=False, seed=0, overrides=None, **options) -> protocol.Results:
-    """:func:`gspace.experiments.run` of this experiment: a row per protocol and optimizer,
-    from the pairs at the protocol's choice (the worst pair's differences)."""
-    cfg, results, (d, K) = protocol.begin(sys.modules[__name__], quick, seed, overrides, **options)
+def run(module, *, quick=False, seed=0, overrides=None, **options) -> protocol.Results:
+    """Run this experiment (``module``): a row per protocol and optimizer."""
+    cfg, results, (d, K) = protocol.begin(module, quick, seed, overrides, **options)
     start = {"widths": [d, *cfg["hidden"], K], "pair_sigma": cfg["sigma"]}
-    opts = cfg["optimizers"]
-    outcome = protocol.fair_runs(
-        results, cfg, [{"condition": {}, "start": start}], opts, final_fn=train_pair, **options
-    )
+    condition, opts = {"condition": {}, "start": start}, cfg["optimizers"]
+    outcome = protocol.fair_runs(results, cfg, [condition], opts, final_fn=train_pair, **options)
     for proto, per_opt in outcome["{}"].items():
         for opt in opts:
             init, lr, recs = per_opt[opt]
             pairs = [r["pair"] for r in recs]
-            acc_w = common.mean_std([r["final"]["test_acc"] for r in recs])
-            acc_gw = common.mean_std([p["final"]["test_acc"] for p in pairs])
             row = {"protocol": protocol.PROTOCOLS[proto], "optimizer": common.OPTIMIZER_LABELS[opt]}
-            row.update(start=f"{init}, lr {lr:g}", acc_w_mean=acc_w[0], acc_w_std=acc_w[1])
-            row.update(acc_gw_mean=acc_gw[0], acc_gw_std=acc_gw[1])
+            row["start"] = f"{init}, lr {lr:g}"
+            for key, runs in (("acc_w", recs), ("acc_gw", pairs)):
+                accs = [r["final"]["test_acc"] for r in runs]
+                row[f"{key}_mean"], row[f"{key}_std"] = common.mean_std(accs)
             for key in ("output_abs_diff", "output_rel_diff", "train_loss_max_diff"):
                 row[key] = max(p[key] for p in pairs)
             row["diverged_gw"] = sum(p["diverged"] for p in pairs)
             # trained without overflow, but no better than twice the accuracy of guessing
-            row["at_chance_gw"] = sum(
-                not p["diverged"] and p["final"]["test_acc"] < 2 / K for p in pairs
-            )
+            stuck = [not p["diverged"] and p["final"]["test_acc"] < 2 / K for p in pairs]
+            row["at_chance_gw"] = sum(stuck)
             results.summary.append(row)
     results.summary_columns = SUMMARY_COLUMNS
     worst = {}
@@ -116,15 +98,14 @@ def plot(results, path) -> None:
     for ax, opt in zip(axes, opts, strict=True):
         label, color = common.OPTIMIZER_LABELS[opt], common.OPTIMIZER_COLORS[opt]
         recs = protocol.cell_runs(results.runs, {}, rows[label]["start"], opt)
-        w = [r["curves"].get("train_loss", []) for r in recs]
-        gw = [r["pair"]["curves"].get("train_loss", []) for r in recs]
-        plots.band(ax, w, label="from w", color=color, log=True)
-        plots.band(ax, gw, label="from g(w)", color=color, ls="--", log=True)
-        init, lr = rows[label]["start"].split(", lr ")
+        for runs, start, ls in ((recs, "w", "-"), ([r["pair"] for r in recs], "g(w)", "--")):
+            losses = [r["curves"].get("train_loss", []) for r in runs]
+            plots.band(ax, losses, label=f"from {start}", color=color, ls=ls, log=True)
         rel = rows[label]["output_rel_diff"]
-        ax.set_title(f"{label} ({init}, lr {lr})\nmax rel. output diff {rel:.1e}", fontsize=9)
-        ax.set_xlabel("epoch")
-        ax.set_yscale("log")
+        ax.set_title(
+            f"{label} ({rows[label]['start']})\nmax rel. output diff {rel:.1e}", fontsize=9
+        )
+        ax.set(xlabel="epoch", yscale="log")
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8)
     axes[0].set_ylabel("training loss\n(cross-entropy, nats; geometric mean)")

@@ -1,5 +1,4 @@
-"""Path-SGD comparison: SGD, Path-SGD and G-SGD on one network on MNIST (docs: experiments
-page)."""
+"""Path-SGD comparison: SGD, Path-SGD and G-SGD on one network on MNIST."""
 
 from . import plots, protocol
 
@@ -16,10 +15,8 @@ DESCRIPTION = (
 def config(quick: bool) -> dict:
     """The configuration (``quick``: 3 epochs)."""
     epochs = 3 if quick else 20
-    return {
-        **protocol.base_config(protocol.PAPER_OPTIMIZERS, "mnist", epochs, quick, subsample=False),
-        "hidden": [32, 32, 32],
-    }
+    cfg = protocol.base_config(protocol.PAPER_OPTIMIZERS, "mnist", epochs, quick, subsample=False)
+    return {**cfg, "hidden": [32, 32, 32]}
 
 
 def conditions(cfg, config, d, K) -> list[dict]:

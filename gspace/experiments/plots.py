@@ -7,17 +7,12 @@ from .protocol import PROTOCOLS
 
 
 def save_figure(fig, path, results, about: str, *, ax=None, rect=None) -> None:
-    """Title the figure (or panel ``ax``) ``results.title``, ``about`` and the number of
-    seeds; make it legible at the docs' column width; save as PNG (``rect``: for
-    ``tight_layout``)."""
+    """Title the figure (or panel ``ax``), fit it to the docs' column and save it as PNG."""
     import matplotlib.pyplot as plt
     from matplotlib.text import Text
 
     title = f"{results.title}\n{about}, mean +- std over {len(results.seeds)} seeds"
-    if ax is None:
-        fig.suptitle(title, fontsize=10)
-    else:
-        ax.set_title(title, fontsize=10)
+    (fig.suptitle if ax is None else ax.set_title)(title, fontsize=10)
     # The docs' column is about 880 px wide: at most 8.5 in, no text under 9 pt, 200 dpi.
     width, height = fig.get_size_inches()
     if width > 8.5:
@@ -30,17 +25,14 @@ def save_figure(fig, path, results, about: str, *, ax=None, rect=None) -> None:
 
 
 def band(ax, curves, *, label: str, color: str, ls="-", log: bool = False) -> None:
-    """Mean of equal-length curves (one per seed; empty ones skipped) +- one standard deviation;
-    ``log``: geometric mean and band, for a log axis. The legend label gets ``(n=...)``."""
+    """Mean +- std of the non-empty curves (``log``: geometric), labelled with their number."""
     curves = [c for c in curves if len(c)]
     if not curves:
         return
     y = np.log(curves) if log else np.asarray(curves, dtype=np.float64)
     mean = y.mean(axis=0)
     std = y.std(axis=0, ddof=1) if y.shape[0] > 1 else np.zeros_like(mean)
-    low, high = mean - std, mean + std
-    if log:
-        mean, low, high = np.exp(mean), np.exp(low), np.exp(high)
+    mean, low, high = (np.exp(v) if log else v for v in (mean, mean - std, mean + std))
     x = np.arange(y.shape[1])
     ax.plot(x, mean, color=color, ls=ls, label=f"{label} (n={y.shape[0]})")
     ax.fill_between(x, low, high, color=color, alpha=0.2, lw=0)
@@ -52,28 +44,18 @@ def _errorbar(ax, x, rows, key: str, **style) -> None:
 
 
 def accuracy(ax, results, x, optimizers, offsets=None, protocols=("a", "b")) -> None:
-    """Mean +- std test accuracy of each optimizer against ``x`` (one value per condition),
-    protocol (a) dashed, (b) solid, shifted sideways by ``offsets[opt]``; with one protocol
-    the lines are labelled by optimizer only."""
-    for proto, ls in ((PROTOCOLS[p], "--" if p == "a" else "-") for p in protocols):
-        rows = [r for r in results.summary if r["protocol"] == proto]
+    """Test accuracy against ``x`` (a value per condition), (a) dashed, (b) solid."""
+    for p in protocols:
+        rows = [r for r in results.summary if r["protocol"] == PROTOCOLS[p]]
         for opt in optimizers:
-            label = OPTIMIZER_LABELS[opt]
-            _errorbar(
-                ax,
-                np.asarray(x, dtype=float) + (offsets or {}).get(opt, 0.0),
-                rows,
-                f"{opt}_acc",
-                marker="o",
-                ls=ls,
-                color=OPTIMIZER_COLORS[opt],
-                label=label if len(protocols) == 1 else f"{label}, {proto}",
-            )
+            label = OPTIMIZER_LABELS[opt] + ("" if len(protocols) == 1 else f", {PROTOCOLS[p]}")
+            x_opt = np.asarray(x, dtype=float) + (offsets or {}).get(opt, 0.0)
+            style = {"marker": "o", "ls": "--" if p == "a" else "-", "color": OPTIMIZER_COLORS[opt]}
+            _errorbar(ax, x_opt, rows, f"{opt}_acc", **style, label=label)
 
 
 def protocols(results, path, x, xlabel: str, about: str, offsets=None, gaps=()) -> None:
-    """Test accuracy against ``x`` (log 2 axis), a panel per protocol (a), (b), and with
-    ``gaps`` (pairs ``(a, b)``) a third of the paired differences ``a - b``."""
+    """Test accuracy against ``x``, a panel per protocol, and one of the paired ``gaps``."""
     import matplotlib.pyplot as plt
 
     opts = results.config["optimizers"]
@@ -100,30 +82,25 @@ def protocols(results, path, x, xlabel: str, about: str, offsets=None, gaps=()) 
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(len(opts), 4), fontsize=9)
-    rows = (len(opts) + 3) // 4
+    rows = (len(opts) + 3) // 4  # of the legend
     save_figure(fig, path, results, about, rect=(0, 0.07 * rows + 0.02, 1, 1))
 
 
 def curves(results, path, key) -> None:
-    """Test accuracy against epochs, a band per optimizer, start and rate of the final runs;
-    a panel per value of ``condition[key]`` (``key`` None: one panel)."""
+    """Test accuracy against epochs of the final runs, a panel per ``condition[key]``."""
     import matplotlib.pyplot as plt
 
     groups: dict = {}
-    for r in results.runs:
-        if r["phase"] == "final":
-            k = (r["condition"].get(key, "all"), r["optimizer"], r["condition"]["init"], r["lr"])
-            groups.setdefault(k, []).append(r["curves"].get("test_acc", []))
+    for r in (r for r in results.runs if r["phase"] == "final"):
+        k = (r["condition"].get(key, "all"), r["optimizer"], r["condition"]["init"], r["lr"])
+        groups.setdefault(k, []).append(r["curves"].get("test_acc", []))
     panels = list(dict.fromkeys(k[0] for k in groups))
     n_lines = max(sum(k[0] == v for k in groups) for v in panels)
     many = n_lines > 6  # then each panel's legend goes in its own box below it
-    fig, axes = plt.subplots(
-        2 if many else 1,
-        len(panels),
-        figsize=(5.2 * len(panels), 4.0 + (0.17 * n_lines if many else 0.0)),
-        squeeze=False,
-        gridspec_kw={"height_ratios": [4.0, 0.17 * n_lines]} if many else None,
-    )
+    n_rows, box_h = (2, 0.17 * n_lines) if many else (1, 0.0)
+    grid = {"height_ratios": [4.0, box_h]} if many else None
+    size = (5.2 * len(panels), 4.0 + box_h)
+    fig, axes = plt.subplots(n_rows, len(panels), figsize=size, squeeze=False, gridspec_kw=grid)
     for ax, value in zip(axes[0], panels, strict=True):
         lows = []
         for (v, opt, init, lr), cs in groups.items():

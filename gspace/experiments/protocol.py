@@ -1,10 +1,4 @@
-"""The fair protocol of the real-data experiments, and their results as a typed dataclass.
-
-Every optimizer is reported under (a) the authors' start (skeleton-unit) and (b) its own best
-start (He or skeleton-unit, whichever tuned better; ties: skeleton-unit), each at the rate
-chosen on validation after tuning runs on a subsample; test accuracies are averaged over seeds
-and differences paired by seed (docs: experiments page, "The protocol").
-"""
+"""The fair protocol of the real-data experiments (docs: experiments page), and their results."""
 
 import dataclasses
 import json
@@ -12,8 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gspace import datasets
-
+from .. import datasets
 from . import common
 from .runner import run_grid
 
@@ -21,20 +14,14 @@ from .runner import run_grid
 PAPER_OPTIMIZERS = ("sgd", "pathsgd", "gsgd")
 #: The two starting points every optimizer is tuned from.
 STARTS = ("skeleton-unit", "he")
-#: Protocol key -> its label in tables.
-PROTOCOLS = {
-    "released": "as released",
-    "a": "(a) authors' start",
-    "b": "(b) own best start",
-    "skeleton-unit": "from skeleton-unit",
-    "he": "from He",
-}
+#: Protocol key -> its label in tables (with ``report_every_start``: one protocol per start).
+PROTOCOLS = {"released": "as released", "a": "(a) authors' start", "b": "(b) own best start"}
+PROTOCOLS.update({"skeleton-unit": "from skeleton-unit", "he": "from He"})
 
 
 @dataclasses.dataclass
 class Results:
-    """What one experiment measured, with every setting: the object of ``results.json``
-    (its fields: docs, experiments page, "results.json")."""
+    """What one experiment measured, with every setting (docs: experiments page)."""
 
     experiment: str
     title: str
@@ -79,137 +66,90 @@ class Results:
         return cls(**d)
 
 
-def _key(condition: dict) -> str:
-    return json.dumps(condition, sort_keys=True)
-
-
-def _data(c: dict, limit, seed: int, data_dir) -> dict:
-    data = {"name": c["dataset"], "seed": int(seed)}
-    if limit:
-        data["limit"] = int(limit)
-    if data_dir is not None:
-        data["data_dir"] = str(data_dir)
-    return data
-
-
-def _specs(entry, c, opt, init, lr, seeds, data, epochs) -> list[dict]:
-    return [
-        {
-            "condition": {**entry["condition"], "init": init},
-            "optimizer": opt,
-            "lr": float(lr),
-            "seed": int(s),
-            "start": {**entry["start"], "init": init},
-            "data": data,
-            "epochs": int(epochs),
-            "batch_size": c["batch_size"],
-            "schedule": c.get("schedule"),
-        }
-        for s in seeds
-    ]
+def _specs(results, entry, c, opt, init, lr, data_dir, tune: bool) -> list[dict]:
+    """The runs of one optimizer, start and rate: tuning runs (``tune``) or reported ones."""
+    limit, epochs = (c["tune_limit"], c["tune_epochs"]) if tune else (c["limit"], c["epochs"])
+    data = {"name": c["dataset"], "seed": int(results.seed), "limit": int(limit) if limit else None}
+    data["data_dir"] = None if data_dir is None else str(data_dir)
+    head = {"condition": {**entry["condition"], "init": init}, "optimizer": opt, "lr": float(lr)}
+    tail = {"data": {k: v for k, v in data.items() if v is not None}, "epochs": int(epochs)}
+    tail["batch_size"], tail["schedule"] = c["batch_size"], c.get("schedule")
+    seeds = results.seeds[: c["tune_seeds"]] if tune else results.seeds
+    start = {**entry["start"], "init": init}
+    return [{**head, "seed": int(s), "start": start, **tail} for s in seeds]
 
 
 def fair_runs(
     results, cfg, conditions, optimizers, *, train_fn=None, final_fn=None, data_dir=None, **grid
 ) -> dict:
-    """Tune, choose and run every optimizer under protocols (a) and (b) for every condition.
+    """Tune, choose and run every optimizer under every protocol for every condition.
 
-    ``cfg`` has :func:`base_config`'s entries; with ``released_lr`` the protocol "as
-    released" is added (skeleton-unit at that rate, untuned; :data:`PAPER_OPTIMIZERS` only),
-    with ``report_every_start`` each start of ``inits`` is reported instead of (a) and (b).
-    ``conditions`` are dicts ``{"condition": {...}, "start": {...}}`` (``start`` of
-    :func:`gspace.experiments.common.train_net` without ``init``), optionally with ``"cfg"``,
-    entries replacing ``cfg``'s. ``train_fn(spec) -> record`` runs the tuning
-    (:func:`gspace.experiments.common.train_spec` by default), ``final_fn`` (default
-    ``train_fn``) the reported runs; ``grid`` holds ``jobs``, ``cache_dir`` and ``progress``
-    of :func:`gspace.experiments.runner.run_grid`. Fills ``results.lr_selection`` and
-    ``results.runs``; returns ``json.dumps(condition, sort_keys=True) -> {protocol:
-    {optimizer: (init, lr, records in seed order)}}``.
+    ``train_fn`` trains the tuning runs, ``final_fn`` the reported ones, ``grid``: options of
+    ``run_grid``; returns ``{condition as JSON: {protocol: {optimizer: (init, lr, records)}}}``.
     """
-    train_fn = train_fn or common.train_spec
-    cfgs = [{**cfg, **entry.get("cfg", {})} for entry in conditions]
+    train_fn, name = train_fn or common.train_spec, results.experiment
+    todo = [(e, {**cfg, **e.get("cfg", {})}, opt) for e in conditions for opt in optimizers]
     tune = []
-    for entry, c in zip(conditions, cfgs):
-        data = _data(c, c["tune_limit"], results.seed, data_dir)
-        for opt in optimizers:
-            for init in c["inits"]:
-                for lr in c["lr_grid"][opt]:
-                    seeds = results.seeds[: c["tune_seeds"]]
-                    tune += _specs(entry, c, opt, init, lr, seeds, data, c["tune_epochs"])
-    records = run_grid(tune, train_fn, desc=f"{results.experiment}: tuning", **grid)
+    for entry, c, opt in todo:
+        for init in c["inits"]:
+            for lr in c["lr_grid"][opt]:
+                tune += _specs(results, entry, c, opt, init, lr, data_dir, tune=True)
+    records = run_grid(tune, train_fn, desc=f"{name}: tuning", **grid)
     results.runs += [{"phase": "tune", **rec, "curves": {}} for rec in records]
-    by = {}
-    for rec in records:
-        by.setdefault((_key(rec["condition"]), rec["optimizer"]), []).append(rec)
-    choice, plan = {}, []
-    for entry, c in zip(conditions, cfgs):
-        data = _data(c, c["limit"], results.seed, data_dir)
-        for opt in optimizers:
-            best = {}
-            for init in c["inits"]:
-                cond = {**entry["condition"], "init": init}
-                sel, _ = common.select_lr(by[(_key(cond), opt)], c["lr_grid"][opt])
-                results.lr_selection.append(sel)
-                best[init] = (max(sel["val_acc_mean"]), sel["chosen"])
-            init_b = max(c["inits"], key=lambda i: best[i][0])  # first maximum: skeleton-unit
-            picks = {
-                "a": ("skeleton-unit", best["skeleton-unit"][1]),
-                "b": (init_b, best[init_b][1]),
-            }
-            if c.get("released_lr") is not None and opt in PAPER_OPTIMIZERS:
-                picks = {"released": ("skeleton-unit", c["released_lr"]), **picks}
-            if len(c["inits"]) == 1:  # one start: (b) is (a)
-                del picks["b"]
-            if c.get("report_every_start"):
-                picks = {init: (init, best[init][1]) for init in c["inits"]}
-            choice[(_key(entry["condition"]), opt)] = picks
-            for init, lr in dict.fromkeys(picks.values()):  # (a) and (b) may coincide
-                plan += _specs(entry, c, opt, init, lr, results.seeds, data, c["epochs"])
-    final = run_grid(
-        plan, final_fn or train_fn, desc=f"{results.experiment}: reported runs", **grid
-    )
-    found = {}
-    for rec in final:
-        results.runs.append({"phase": "final", **rec})
-        found.setdefault((_key(rec["condition"]), rec["optimizer"], rec["lr"]), []).append(rec)
+    choices, plan = [], []
+    for entry, c, opt in todo:
+        best = {}
+        for init in c["inits"]:
+            cond = {**entry["condition"], "init": init}
+            mine = [r for r in records if (r["condition"], r["optimizer"]) == (cond, opt)]
+            sel, _ = common.select_lr(mine, c["lr_grid"][opt])
+            results.lr_selection.append(sel)
+            best[init] = (max(sel["val_acc_mean"]), sel["chosen"])
+        init_b = max(c["inits"], key=lambda i: best[i][0])  # first maximum: skeleton-unit
+        picks = {"a": ("skeleton-unit", best["skeleton-unit"][1]), "b": (init_b, best[init_b][1])}
+        if c.get("released_lr") is not None and opt in PAPER_OPTIMIZERS:
+            picks = {"released": ("skeleton-unit", c["released_lr"]), **picks}
+        if len(c["inits"]) == 1:  # one start: (b) is (a)
+            del picks["b"]
+        if c.get("report_every_start"):
+            picks = {init: (init, best[init][1]) for init in c["inits"]}
+        choices.append(picks)
+        for init, lr in dict.fromkeys(picks.values()):  # (a) and (b) may coincide
+            plan += _specs(results, entry, c, opt, init, lr, data_dir, tune=False)
+    final = run_grid(plan, final_fn or train_fn, desc=f"{name}: reported runs", **grid)
+    results.runs += [{"phase": "final", **rec} for rec in final]
     out = {}
-    for entry in conditions:
-        k = _key(entry["condition"])
-        for opt in optimizers:
-            for proto, (init, lr) in choice[(k, opt)].items():
-                recs = found[(_key({**entry["condition"], "init": init}), opt, float(lr))]
-                out.setdefault(k, {}).setdefault(proto, {})[opt] = (init, float(lr), recs)
+    for (entry, _, opt), picks in zip(todo, choices):
+        for proto, (init, lr) in picks.items():
+            want = ({**entry["condition"], "init": init}, opt, float(lr))
+            recs = [r for r in final if (r["condition"], r["optimizer"], r["lr"]) == want]
+            key = json.dumps(entry["condition"], sort_keys=True)
+            out.setdefault(key, {}).setdefault(proto, {})[opt] = (init, float(lr), recs)
     return out
 
 
-def _test_accs(recs) -> np.ndarray:
+def accuracies(recs) -> np.ndarray:
+    """The records' final test accuracies (NaN: diverged)."""
     return np.array([np.nan if r["diverged"] else r["final"]["test_acc"] for r in recs])
 
 
 def protocol_rows(outcome: dict, conditions, optimizers, pairs=(("gsgd", "sgd"),)) -> list[dict]:
-    """Summary rows of :func:`fair_runs`' outcome: one per condition and protocol.
-
-    Each row holds the condition's entries, ``protocol``, per optimizer ``OPT_start``
-    (``"init, lr X"``) and ``OPT_acc_mean``/``_std``, and per pair ``(a, b)`` the
-    differences ``a - b`` paired by seed: ``gap_a_b_mean``/``_std`` and ``seeds_a_b`` (text,
-    ``div`` where a run diverged).
-    """
+    """Summary rows of :func:`fair_runs`' outcome, one per condition and protocol."""
     rows = []
     for entry in conditions:
-        for proto, per_opt in outcome[_key(entry["condition"])].items():
+        for proto, per_opt in outcome[json.dumps(entry["condition"], sort_keys=True)].items():
             row = {**entry["condition"], "protocol": PROTOCOLS[proto]}
             for opt in (o for o in optimizers if o in per_opt):  # "as released": paper's only
                 init, lr, recs = per_opt[opt]
                 n_div = sum(r["diverged"] for r in recs)
                 div = f" ({n_div} of {len(recs)} diverged)" if n_div else ""
                 row[f"{opt}_start"] = f"{init}, lr {lr:g}{div}"
-                row[f"{opt}_acc_mean"], row[f"{opt}_acc_std"] = common.mean_std(_test_accs(recs))
+                row[f"{opt}_acc_mean"], row[f"{opt}_acc_std"] = common.mean_std(accuracies(recs))
             for a, b in (p for p in pairs if p[0] in per_opt and p[1] in per_opt):
-                gaps = _test_accs(per_opt[a][2]) - _test_accs(per_opt[b][2])
+                gaps = accuracies(per_opt[a][2]) - accuracies(per_opt[b][2])
                 row[f"gap_{a}_{b}_mean"], row[f"gap_{a}_{b}_std"] = common.mean_std(gaps)
-                row[f"seeds_{a}_{b}"] = " ".join(
-                    "div" if np.isnan(g) else f"{g:+.3f}" for g in gaps
-                )
+                text = ("div" if np.isnan(g) else f"{g:+.3f}" for g in gaps)
+                row[f"seeds_{a}_{b}"] = " ".join(text)
             rows.append(row)
     return rows
 
@@ -230,46 +170,22 @@ def protocol_columns(condition_columns, optimizers, pairs=(("gsgd", "sgd"),)) ->
 def cell_runs(runs, condition: dict, start: str, optimizer: str) -> list[dict]:
     """The final runs, in seed order, behind a summary cell whose start reads ``"init, lr X"``."""
     init, lr = start.split(" (")[0].split(", lr ")
-    cond = {**condition, "init": init}
-    return sorted(
-        (
-            r
-            for r in runs
-            if r["phase"] == "final"
-            and (r["optimizer"], r["condition"], r["lr"]) == (optimizer, cond, float(lr))
-        ),
-        key=lambda r: r["seed"],
-    )
+    want = ("final", optimizer, {**condition, "init": init}, float(lr))
+    mine = [r for r in runs if (r["phase"], r["optimizer"], r["condition"], r["lr"]) == want]
+    return sorted(mine, key=lambda r: r["seed"])
 
 
 def base_config(optimizers, dataset, epochs, quick: bool, subsample: bool = True) -> dict:
-    """The entries every real-data experiment shares; ``subsample``: tune on 8,000 images
-    (3,000 with ``quick``) and, with ``quick``, train on 6,000 (else all the data)."""
-    return {
-        "dataset": dataset,
-        "epochs": epochs,
-        "batch_size": 64,
-        "loss": "cross_entropy",
-        "bias": False,
-        "inits": list(STARTS),
-        "lr_grid": {opt: list(common.LR_GRIDS[opt]) for opt in optimizers},
-        "tune_epochs": epochs,
-        "tune_limit": (3000 if quick else 8000) if subsample else None,
-        "tune_seeds": 1,
-        "limit": 6000 if quick and subsample else None,
-        "optimizers": list(optimizers),
-    }
+    """The entries every real-data experiment shares (``subsample``: tune and ``quick`` on some)."""
+    cfg = dict(dataset=dataset, epochs=epochs, batch_size=64, loss="cross_entropy", bias=False)
+    cfg.update(inits=list(STARTS), lr_grid={opt: list(common.LR_GRIDS[opt]) for opt in optimizers})
+    tune_limit = (3000 if quick else 8000) if subsample else None
+    cfg.update(tune_epochs=epochs, tune_limit=tune_limit, tune_seeds=1)
+    return {**cfg, "limit": 6000 if quick and subsample else None, "optimizers": list(optimizers)}
 
 
 def begin(module, quick: bool, seed: int, overrides=None, *, data_dir=None, **_):
-    """The configuration, an empty :class:`Results` and the data's ``(d, K)`` of a run.
-
-    ``module`` is the experiment (``NAME``, ``TITLE``, ``DESCRIPTION`` formatted with the
-    configuration, ``config(quick)``, optional ``INIT`` for ``results.init``); ``overrides``
-    replace entries of its configuration (unknown keys, or a change of ``loss`` or ``bias``,
-    are a ValueError); other options (``jobs``, ...) are ignored. ``results.dataset`` names
-    the data actually loaded (``mnist-sample-5000`` for ``mnist`` without its IDX files).
-    """
+    """The configuration (``overrides`` applied), an empty :class:`Results` and ``(d, K)``."""
     base = module.config(quick)
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(base))
@@ -288,31 +204,22 @@ def begin(module, quick: bool, seed: int, overrides=None, *, data_dir=None, **_)
     names = cfg["dataset"] if isinstance(cfg["dataset"], list) else [cfg["dataset"]]
     loaded = [datasets.load(n, seed=seed, data_dir=data_dir, limit=cfg.get("limit")) for n in names]
     used = [data.name for data in loaded]
-    results = Results(
-        experiment=module.NAME,
-        title=module.TITLE,
-        description=module.DESCRIPTION.format(**cfg),
-        quick=bool(quick),
-        seed=int(seed),
-        seeds=common.seeds(seed, quick),
-        dataset=", ".join(used),
-        init=getattr(module, "INIT", "skeleton-unit and he (protocols a, b)"),
-        config={**cfg, "dataset": used if isinstance(cfg["dataset"], list) else used[0]},
-        figure=f"{module.NAME}.png",
-    )
+    config = {**cfg, "dataset": used if isinstance(cfg["dataset"], list) else used[0]}
+    what = {"experiment": module.NAME, "title": module.TITLE, "figure": f"{module.NAME}.png"}
+    what["description"] = module.DESCRIPTION.format(**cfg)
+    setting = {"quick": bool(quick), "seed": int(seed), "seeds": common.seeds(seed, quick)}
+    init = getattr(module, "INIT", "skeleton-unit and he (protocols a, b)")
+    results = Results(**what, **setting, dataset=", ".join(used), init=init, config=config)
     return cfg, results, (loaded[0].n_features, loaded[0].n_classes)
 
 
 def run_study(module, *, quick=False, seed=0, overrides=None, **options) -> Results:
-    """Run an experiment module under the fair protocol: :func:`begin`'s names,
-    ``conditions(cfg, results.config, d, K)`` for :func:`fair_runs`, the condition's summary
-    ``COLUMNS``, optional ``PAIRS`` (default G-SGD - SGD) and ``notes(results)``."""
+    """Run an experiment module under the fair protocol."""
     cfg, results, (d, K) = begin(module, quick, seed, overrides, **options)
     conditions = module.conditions(cfg, results.config, d, K)
     pairs, opts = getattr(module, "PAIRS", (("gsgd", "sgd"),)), cfg["optimizers"]
     outcome = fair_runs(results, cfg, conditions, opts, **options)
     results.summary = protocol_rows(outcome, conditions, opts, pairs)
     results.summary_columns = protocol_columns(module.COLUMNS, opts, pairs)
-    if hasattr(module, "notes"):
-        results.notes += module.notes(results)
+    results.notes += module.notes(results) if hasattr(module, "notes") else []
     return results

@@ -1,16 +1,12 @@
-"""Markdown, reStructuredText and text tables and pages from ``results.json`` files.
+"""Markdown, reStructuredText and text tables and pages from ``results.json`` files."""
 
-The docs build makes the experiments page with :func:`results_page`.
-"""
-
-import math
 from pathlib import Path
 
 import numpy as np
 
 from .common import OPTIMIZER_LABELS as LABEL
 from .common import mean_std
-from .protocol import PAPER_OPTIMIZERS, PROTOCOLS, Results, cell_runs
+from .protocol import PAPER_OPTIMIZERS, PROTOCOLS, Results, accuracies, cell_runs
 
 FORMATS = ("markdown", "rst", "text")
 #: Order of the experiments on the results page.
@@ -20,19 +16,16 @@ ORDER = ("invariance", "unbalanced-init", "width", "path-sgd", "authors-mlp", "i
 def _fmt(value, spec: str) -> str:
     if value is None:
         return ""
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return "n/a" if math.isnan(value) else "inf"
-    if spec == "d":
-        return str(int(value))
+    if isinstance(value, float) and not np.isfinite(value):
+        return "n/a" if np.isnan(value) else "inf"
     try:
-        return format(value, spec)
+        return format(int(value) if spec == "d" else value, spec)
     except (TypeError, ValueError):
         return str(value)
 
 
 def format_cell(row: dict, column: dict) -> str:
-    """The text of one table cell: ``row[key]`` in the column's ``format``, or
-    ``"mean ± std"`` from ``row[key_mean]`` and ``row[key_std]``."""
+    """``row[key]`` in the column's ``format``, or ``"mean ± std"`` of ``key_mean``, ``key_std``."""
     key, spec = column["key"], column.get("format", "")
     if key in row:
         return _fmt(row[key], spec)
@@ -66,10 +59,7 @@ def _as_results(results_or_path) -> dict:
 
 
 def results_table(results_or_path, fmt: str = "markdown", optimizers=None) -> str:
-    """The summary table of one experiment (``results_or_path``: results, or the path of a
-    ``results.json``) as a Markdown pipe table, an rst ``list-table`` or aligned text (what the
-    command line prints); ``optimizers``: only their columns (and their differences).
-    ValueError for an unknown ``fmt`` or a file that is not a results file."""
+    """The summary table of results (or of their file) in ``fmt``; ``optimizers``: only theirs."""
     results = _as_results(results_or_path)
     columns = results["summary_columns"]
     if optimizers is not None:  # optimizer names hold no underscore
@@ -80,17 +70,14 @@ def results_table(results_or_path, fmt: str = "markdown", optimizers=None) -> st
 
 
 def lr_table(results_or_path, fmt: str = "markdown") -> str:
-    """The learning-rate selection: per condition and optimizer, the mean validation
-    accuracy of each rate (diverged runs) and the choice."""
+    """The learning-rate selection: mean validation accuracy per rate, and the choice."""
     results = _as_results(results_or_path)
     header = ["condition", "optimizer", "validation accuracy per lr (diverged runs)", "chosen"]
     rows = []
     for sel in results["lr_selection"]:
         cond = ", ".join(f"{k}={v}" for k, v in sel["condition"].items()) or "-"
-        cells = [
-            f"{lr:g}: {acc:.3f}" + (f" ({d})" if d else "")
-            for lr, acc, d in zip(sel["grid"], sel["val_acc_mean"], sel["diverged"], strict=True)
-        ]
+        per_lr = zip(sel["grid"], sel["val_acc_mean"], sel["diverged"], strict=True)
+        cells = [f"{lr:g}: {acc:.3f}" + (f" ({d})" if d else "") for lr, acc, d in per_lr]
         label = LABEL.get(sel["optimizer"], sel["optimizer"])
         rows.append([cond, label, "; ".join(cells), f"{sel['chosen']:g}"])
     return _table(header, rows, fmt)
@@ -109,8 +96,7 @@ def _machine_line(results: dict) -> str:
 
 
 def summary_tables(results_or_path, fmt: str = "rst") -> tuple[str, str]:
-    """The table of the paper's optimizers and, if the study ran baselines beyond the paper,
-    :func:`beyond_table` under a sentence saying so (else ``""``)."""
+    """The table of the paper's optimizers, and :func:`beyond_table` (if it ran baselines)."""
     results = _as_results(results_or_path)
     if set(results["config"].get("optimizers", [])) <= set(PAPER_OPTIMIZERS):
         return results_table(results, fmt), ""
@@ -120,18 +106,16 @@ def summary_tables(results_or_path, fmt: str = "rst") -> tuple[str, str]:
 
 
 def results_section(results_or_path, fmt: str = "rst", figure: str | None = None) -> str:
-    """A section for one experiment: title, description, figure (default: the results'
-    ``figure`` field), tables, notes and machine; ``fmt`` ``"rst"`` or ``"markdown"``."""
+    """A section on one experiment, in rst or markdown: text, figure, tables, notes, machine."""
     results = _as_results(results_or_path)
     figure, name = figure or results["figure"], results["title"]
     title = f"{results['experiment']}: {name}"
-    if fmt == "rst":
-        head = [title, "-" * len(title), "", results["description"], ""]
-        head += [f".. image:: {figure}", f"   :alt: {name}"]
-    elif fmt == "markdown":
-        head = [f"## {title}", "", results["description"], "", f"![{name}]({figure})"]
-    else:
+    if fmt not in ("rst", "markdown"):
         raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
+    rst = fmt == "rst"
+    head = [title, "-" * len(title)] if rst else [f"## {title}"]
+    head += ["", results["description"], ""]
+    head += [f".. image:: {figure}", f"   :alt: {name}"] if rst else [f"![{name}]({figure})"]
     lr_title = "Learning-rate selection (mean validation accuracy over seeds):"
     parts = [*summary_tables(results, fmt), lr_title, "", lr_table(results, fmt)]
     parts += [f"* {n}" for n in results["notes"]] + ["", _machine_line(results), ""]
@@ -139,23 +123,15 @@ def results_section(results_or_path, fmt: str = "rst", figure: str | None = None
 
 
 def results_page(results_dir, fmt: str = "rst", figure_prefix: str = "") -> str:
-    """:func:`results_section` of every ``results_dir/NAME/results.json``, in :data:`ORDER`
-    (images at ``figure_prefix + NAME/figure``); FileNotFoundError if there is no such
-    directory."""
+    """:func:`results_section` of every ``results_dir/NAME/results.json``, in :data:`ORDER`."""
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise FileNotFoundError(f"results_dir {results_dir} is not a directory")
     rank = {name: k for k, name in enumerate(ORDER)}
-    files = sorted(
-        results_dir.glob("*/results.json"),
-        key=lambda p: (rank.get(p.parent.name, len(ORDER)), p.parent.name),
-    )
-    sections = []
-    for path in files:
-        results = Results.from_json(path).to_dict()
-        figure = f"{figure_prefix}{path.parent.name}/{results['figure']}"
-        sections.append(results_section(results, fmt, figure=figure))
-    return "\n".join(sections)
+    by_name = {p.parent.name: Results.from_json(p) for p in results_dir.glob("*/results.json")}
+    order = sorted(by_name, key=lambda n: (rank.get(n, len(ORDER)), n))
+    figures = {n: f"{figure_prefix}{n}/{by_name[n].figure}" for n in order}
+    return "\n".join(results_section(by_name[n], fmt, figure=figures[n]) for n in order)
 
 
 def _conditions(results: dict) -> list[dict]:
@@ -167,33 +143,24 @@ def _conditions(results: dict) -> list[dict]:
 def seed_accuracies(results: dict, row: dict, optimizer: str) -> np.ndarray:
     """The per-seed test accuracies (NaN: diverged) behind one optimizer's cell of a row."""
     cond = {c["key"]: row[c["key"]] for c in _conditions(results)}
-    runs = cell_runs(results["runs"], cond, row[f"{optimizer}_start"], optimizer)
-    return np.array([np.nan if r["diverged"] else r["final"]["test_acc"] for r in runs])
+    return accuracies(cell_runs(results["runs"], cond, row[f"{optimizer}_start"], optimizer))
 
 
 def winner(accs: dict) -> tuple[str, str, float, float]:
-    """The best and second-best optimizer, and the margin between them.
-
-    ``accs`` maps each optimizer (two or more) to per-seed test accuracies (NaN: diverged,
-    counted 0). The ranking is by mean; the margin is the mean and sample standard deviation
-    of the per-seed differences best - second.
-    """
+    """Best and second optimizer by mean accuracy (NaN: 0), and their paired difference."""
     accs = {o: np.nan_to_num(np.asarray(a, dtype=float), nan=0.0) for o, a in accs.items()}
     best, second = sorted(accs, key=lambda o: -accs[o].mean())[:2]
     return (best, second, *mean_std(accs[best] - accs[second]))
 
 
 def beyond_table(results_or_path, fmt: str = "rst") -> str:
-    """Every optimizer of a study side by side under protocols (a) and (b): test accuracy
-    (diverged runs left out of the mean and counted), the :func:`winner` and its margin."""
+    """Every optimizer's test accuracy under protocols (a) and (b), and the :func:`winner`."""
     results = _as_results(results_or_path)
     opts, conds = results["config"]["optimizers"], _conditions(results)
     header = [c["label"] for c in conds] + ["protocol"]
     header += [LABEL[o] for o in opts] + ["winner", "margin over second"]
     rows = []
-    for row in results["summary"]:
-        if row["protocol"] not in (PROTOCOLS["a"], PROTOCOLS["b"]):
-            continue
+    for row in (r for r in results["summary"] if r["protocol"] in (PROTOCOLS["a"], PROTOCOLS["b"])):
         accs = {o: seed_accuracies(results, row, o) for o in opts}
         cells = [format_cell(row, c) for c in conds] + [row["protocol"]]
         for o in opts:
@@ -206,8 +173,7 @@ def beyond_table(results_or_path, fmt: str = "rst") -> str:
 
 
 def beyond_page(results_dir, names=("width", "authors-mlp", "cnn-depth")) -> str:
-    """An rst section (:func:`beyond_table` and machine line) per study of ``names`` whose
-    results include baselines beyond the paper; the others are listed as not run yet."""
+    """An rst section with :func:`beyond_table` per study of ``names`` that ran baselines."""
     parts, missing = [], []
     for name in names:
         path = Path(results_dir) / name / "results.json"

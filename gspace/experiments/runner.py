@@ -1,5 +1,4 @@
-"""Run a grid of independent training runs with joblib, one cached JSON file per finished run
-(docs: cluster page)."""
+"""Independent training runs with joblib, each cached when it ends (docs: cluster page)."""
 
 import contextlib
 import hashlib
@@ -13,29 +12,22 @@ from gspace.validation import jobs as check_jobs  # joblib's n_jobs: a non-zero 
 
 
 class RunsFailed(RuntimeError):
-    """Some runs of :func:`run_grid` raised: ``failures`` lists (spec, error) pairs;
-    ``finished`` of ``total`` runs finished (cached in ``cache_dir`` if not None)."""
+    """Some runs of :func:`run_grid` raised: ``failures`` lists (spec, error) pairs."""
 
     def __init__(self, failures, finished: int, total: int, cache_dir):
         self.failures, self.finished, self.total = failures, finished, total
         self.cache_dir = cache_dir
         where = f"cached in {cache_dir}" if cache_dir else "not cached (no cache directory)"
-        lines = [
-            f"{len(failures)} of {total} training runs failed; the {finished} finished runs are "
-            f"{where}, and a new run of the same command trains only the missing ones:"
-        ]
-        lines += [f"  {json.dumps(spec)}: {error}" for spec, error in failures]
-        super().__init__("\n".join(lines))
+        head = f"{len(failures)} of {total} training runs failed; the {finished} finished runs "
+        head += f"are {where}, and a new run of the same command trains only the missing ones:"
+        super().__init__("\n".join([head, *(f"  {json.dumps(s)}: {e}" for s, e in failures)]))
 
 
 def run_key(spec: dict, train_fn) -> str:
-    """The cache key of a run: 20 hex digits of a SHA-256 of its spec (keys sorted), of
-    ``train_fn``'s qualified name and of gspace's version."""
+    """The cache key: 20 hex digits of a SHA-256 of the spec, ``train_fn`` and gspace's version."""
     fn = getattr(train_fn, "func", train_fn)  # functools.partial
-    name = f"{fn.__module__}.{fn.__qualname__}"
-    text = json.dumps(
-        {"spec": spec, "train_fn": name, "gspace": gspace.__version__}, sort_keys=True
-    )
+    key = {"spec": spec, "train_fn": f"{fn.__module__}.{fn.__qualname__}"}
+    text = json.dumps({**key, "gspace": gspace.__version__}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -47,18 +39,8 @@ def clear_cache(cache_dir) -> int:
     return len(files)
 
 
-def _read_cached(path: Path, spec: dict):
-    """The cached result of ``spec`` at ``path``, or None (missing, unreadable, other spec)."""
-    try:
-        entry = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return entry.get("result") if isinstance(entry, dict) and entry.get("spec") == spec else None
-
-
 def _guarded(train_fn, spec: dict, index: int):
-    """Worker side: one run with BLAS on one thread (faster for these small matrices, and
-    rounding independent of the thread count); an exception becomes an error message."""
+    """One run on one BLAS thread (docs: cluster page); an exception becomes its message."""
     from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
     try:
@@ -69,37 +51,28 @@ def _guarded(train_fn, spec: dict, index: int):
 
 
 def run_grid(specs, train_fn, *, jobs=1, cache_dir=None, progress=None, desc="runs") -> list:
-    """``train_fn(spec)`` for every spec, in parallel with joblib; results in spec order.
-
-    ``train_fn(spec)`` returns a JSON-able result; it must be picklable (a module-level
-    function or a ``functools.partial`` of one) and draw all randomness from the spec. ``jobs``
-    is joblib's ``n_jobs`` (-1: every core, or every worker of an active Dask/Ray backend).
-    With ``cache_dir`` each finished run is written at once to ``KEY.json`` (:func:`run_key`)
-    and read from there by a later call instead of being trained again. ``progress``: a tqdm
-    bar on stderr labelled ``desc`` (None: only on a terminal). The results are read back from
-    JSON (computed now or cached, they are equal). Raises ValueError for a bad ``jobs``,
-    :class:`RunsFailed` (after the other runs finish) if runs raised, and re-raises
-    KeyboardInterrupt after saying on stderr how many runs are cached.
-    """
+    """``train_fn(spec)`` for every spec, in spec order, with joblib, each run cached in
+    ``cache_dir/KEY.json`` (:func:`run_key`); ``progress``: a tqdm bar (None: on a terminal)."""
     from joblib import Parallel, delayed, effective_n_jobs
     from tqdm.auto import tqdm
 
     specs, jobs = list(specs), check_jobs(jobs)
-    results, done, paths = [None] * len(specs), [False] * len(specs), [None] * len(specs)
+    n = len(specs)
+    results, done, paths = [None] * n, [False] * n, [None] * n
     if cache_dir is not None:
         cache_dir = Path(cache_dir)
         cache_dir.mkdir(parents=True, exist_ok=True)
         for i, spec in enumerate(specs):
             paths[i] = cache_dir / f"{run_key(spec, train_fn)}.json"
-            results[i] = _read_cached(paths[i], spec)
+            with contextlib.suppress(OSError, ValueError):  # missing or damaged: train it
+                entry = json.loads(paths[i].read_text())
+                if isinstance(entry, dict) and entry.get("spec") == spec:  # else another run's
+                    results[i] = entry.get("result")
             done[i] = results[i] is not None
-    todo = [i for i in range(len(specs)) if not done[i]]
-    if len(todo) < len(specs):  # say so: results from an older gspace would be reused too
-        print(
-            f"{desc}: {len(specs) - len(todo)} of {len(specs)} runs taken from the cache in "
-            f"{cache_dir} (--restart or restart=True trains them again)",
-            file=sys.stderr,
-        )
+    todo = [i for i in range(n) if not done[i]]
+    if len(todo) < n:  # say so: results from an older gspace would be reused too
+        msg = f"{desc}: {n - len(todo)} of {n} runs taken from the cache in {cache_dir}"
+        print(f"{msg} (--restart or restart=True trains them again)", file=sys.stderr)
     failures = []
     try:  # results as the runs finish, each cached at once
         parallel, chunks = Parallel(n_jobs=jobs, return_as="generator_unordered"), [todo]
@@ -108,14 +81,13 @@ def run_grid(specs, train_fn, *, jobs=1, cache_dir=None, progress=None, desc="ru
         chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
     pool = parallel if todo else contextlib.nullcontext()  # no workers when all is cached
     disable = None if progress is None else not progress
-    bar = tqdm(total=len(specs), desc=desc, unit="run", disable=disable, file=sys.stderr)
+    bar = tqdm(total=n, desc=desc, unit="run", disable=disable, file=sys.stderr)
     with bar, pool:
-        bar.update(len(specs) - len(todo))
+        bar.update(n - len(todo))
         try:
             for chunk in chunks:
-                for i, ok, value in parallel(
-                    delayed(_guarded)(train_fn, specs[i], i) for i in chunk
-                ):
+                calls = (delayed(_guarded)(train_fn, specs[i], i) for i in chunk)
+                for i, ok, value in parallel(calls):
                     bar.update(1)
                     if not ok:
                         failures.append((specs[i], value))
@@ -127,10 +99,8 @@ def run_grid(specs, train_fn, *, jobs=1, cache_dir=None, progress=None, desc="ru
                         os.replace(tmp, paths[i])  # atomic: never half a file
         except KeyboardInterrupt:
             where = f"; they are cached in {cache_dir}" if cache_dir else ""
-            print(
-                f"\ninterrupted: {sum(done)} of {len(specs)} runs finished{where}", file=sys.stderr
-            )
+            print(f"\ninterrupted: {sum(done)} of {n} runs finished{where}", file=sys.stderr)
             raise
     if failures:
-        raise RunsFailed(failures, sum(done), len(specs), cache_dir)
+        raise RunsFailed(failures, sum(done), n, cache_dir)
     return results

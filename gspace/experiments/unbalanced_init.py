@@ -1,7 +1,4 @@
-"""Unbalanced initialization (the Path-SGD paper's experiment, with G-SGD): test accuracy
-from ``g(w)``, ``g`` a random rescaling of growing strength (docs: experiments page)."""
-
-import numpy as np
+"""Unbalanced initialization: test accuracy from ``g(w)`` as the rescaling ``g`` grows."""
 
 from . import common, plots, protocol
 
@@ -11,42 +8,32 @@ PAIRS = (("gsgd", "sgd"), ("pathsgd", "sgd"))
 COLUMNS = [{"key": "sigma", "label": "sigma", "format": "g"}]
 DESCRIPTION = (
     "Final test accuracy of SGD, Path-SGD and G-SGD on {dataset} (hidden widths {hidden}, {epochs} "
-    "epochs) started from g(w), a random positive rescaling of the initial network with "
-    "log c ~ N(0, sigma^2) per hidden node, for sigma in {sigmas}; protocols (a) and (b) per "
-    "sigma. The rescaling does not change the network function."
+    "epochs) started from g(w), a random positive rescaling of the initial network with log c ~ "
+    "N(0, sigma^2) per hidden node, for sigma in {sigmas}; protocols (a) and (b) per sigma. The "
+    "rescaling does not change the network function."
 )
 
 
 def config(quick: bool) -> dict:
     """The configuration (``quick``: 2 sigmas, 1 epoch on a 6,000-image subsample)."""
-    epochs = 1 if quick else 2
-    return {
-        **protocol.base_config(protocol.PAPER_OPTIMIZERS, "fashion-mnist", epochs, quick),
-        "hidden": [32, 32],
-        "sigmas": [0.0, 2.0] if quick else [0.0, 1.0, 3.0],
-    }
+    cfg = protocol.base_config(protocol.PAPER_OPTIMIZERS, "fashion-mnist", 1 if quick else 2, quick)
+    return {**cfg, "hidden": [32, 32], "sigmas": [0.0, 2.0] if quick else [0.0, 1.0, 3.0]}
 
 
 def conditions(cfg, config, d, K) -> list[dict]:
     """One condition per ``sigma``, tuned separately (SGD may adapt its rate to it)."""
-    widths = [d, *cfg["hidden"], K]
-    return [
-        {"condition": {"sigma": s}, "start": {"widths": widths, "sigma": s}} for s in cfg["sigmas"]
-    ]
+    start = {"widths": [d, *cfg["hidden"], K]}
+    return [{"condition": {"sigma": s}, "start": {**start, "sigma": s}} for s in cfg["sigmas"]]
 
 
 def notes(results) -> list[str]:
     """Each optimizer's span of mean test accuracy over sigma, per protocol."""
-    out = []
-    for proto in ("a", "b"):
-        rows = [r for r in results.summary if r["protocol"] == protocol.PROTOCOLS[proto]]
-        spans = []
-        for opt in results.config["optimizers"]:
-            accs = [r[f"{opt}_acc_mean"] for r in rows]
-            spans.append(f"{common.OPTIMIZER_LABELS[opt]} {min(accs):.3f}-{max(accs):.3f}")
-        out.append(
-            f"{protocol.PROTOCOLS[proto]}: mean test accuracy over sigma: " + ", ".join(spans) + "."
-        )
+    out, label = [], common.OPTIMIZER_LABELS
+    for proto in (protocol.PROTOCOLS["a"], protocol.PROTOCOLS["b"]):
+        rows = [r for r in results.summary if r["protocol"] == proto]
+        accs = {o: [r[f"{o}_acc_mean"] for r in rows] for o in results.config["optimizers"]}
+        spans = ", ".join(f"{label[o]} {min(a):.3f}-{max(a):.3f}" for o, a in accs.items())
+        out.append(f"{proto}: mean test accuracy over sigma: {spans}.")
     return out
 
 
@@ -55,9 +42,8 @@ def plot(results, path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    sigmas = np.asarray(results.config["sigmas"], dtype=float)
     offsets = {"sgd": -0.05, "pathsgd": 0.0, "gsgd": 0.05}
-    plots.accuracy(ax, results, sigmas, results.config["optimizers"], offsets)
+    plots.accuracy(ax, results, results.config["sigmas"], results.config["optimizers"], offsets)
     ax.set_xlabel("rescaling strength sigma (log c ~ N(0, sigma^2) per hidden node)")
     ax.set_ylabel("test accuracy (fraction correct)")
     ax.grid(alpha=0.3)

@@ -1,7 +1,4 @@
-"""Teaching labs graded against gspace's own functions (``gspace lab``; :doc:`/teachers`).
-
-Each ``lab_NAME.py`` is a lab's solution, its graded checks and, through :func:`to_starter`,
-its starter; the teachers page says how its parts are marked."""
+"""Teaching labs graded against gspace's own functions (``gspace lab``; :doc:`/teachers`)."""
 
 import copy
 import importlib
@@ -43,9 +40,8 @@ def get(name: str) -> types.ModuleType:
 
 
 def to_starter(source: str) -> str:
-    """A lab's ``source`` as the student gets it: solutions replaced, hidden parts left out;
-    ValueError for a malformed, unpaired or nested marker, a solution outside a function body
-    or a hidden part inside one."""
+    """A lab's ``source`` as the student gets it, solutions replaced and hidden parts left out;
+    ValueError for a malformed, unpaired, nested or misplaced marker."""
     out, block = [], None  # the open block: (kind, indentation)
     for n, line in enumerate(source.splitlines(keepends=True), 1):
         mark = re.fullmatch(r"( *)# (BEGIN|END) (SOLUTION|HIDDEN)\n?", line)
@@ -121,8 +117,7 @@ def grade(name: str, target) -> list[Result]:
 
 # ----------------------------------------------------------------------------- check helpers
 def call(student, fname: str, *args, on: str = ""):
-    """``student.fname`` on copies of ``args`` (it may modify them); a missing function or an
-    exception is a failure."""
+    """``student.fname`` on copies of ``args``; a missing function or an error is a failure."""
     func = getattr(student, fname, None)
     if not callable(func):
         raise LabFailure(f"{fname} is missing: define a function named {fname}")
@@ -135,8 +130,7 @@ def call(student, fname: str, *args, on: str = ""):
 
 
 def same(student, solution, args, on, hint=None, **tol):
-    """Compare the student's function named like ``solution`` with it on ``args``; ``hint``
-    defaults to the solution's docstring."""
+    """Compare the student's function named like ``solution`` with it (default hint: its doc)."""
     expected, name = solution(*args), solution.__name__
     got = call(student, name, *args, on=on)
     hint = " ".join(solution.__doc__.replace("``", "").split()) if hint is None else hint

@@ -16,7 +16,6 @@ import numpy as np
 
 import gspace  # allowed in this lab
 
-from ..testing import rel_error  # HIDDEN
 from . import LabFailure, call, compare, same  # HIDDEN
 
 
@@ -25,7 +24,7 @@ def function_gap(weights_a, weights_b, X):
     same function, about 1 for unrelated ones, about 1e-16 for a difference of rounding."""
     # BEGIN SOLUTION
     fa, fb = (gspace.MLP.from_weights(w).forward(X) for w in (weights_a, weights_b))
-    return rel_error(fa, fb, norm=True)
+    return gspace.testing.rel_error(fa, fb, norm=True)
     # END SOLUTION
 
 
@@ -57,12 +56,12 @@ def invariance_experiment(weights, c, batches, lr, X_eval):
 
 
 def setup(rng, n_steps):
-    """A 4-8-8-3 network (He), factors c (log-normal, spread 0.5), ``n_steps`` mini-batches of
-    8 random inputs and targets, and 200 inputs to measure the gaps on."""
+    """The arguments of ``invariance_experiment``: a 4-8-8-3 network (He), log-normal factors c,
+    ``n_steps`` batches of 8 random (X, Y), lr = 0.02 and 200 inputs to measure the gaps on."""
     w = gspace.MLP([4, 8, 8, 3], rng=rng).weights
     c = [np.exp(0.5 * rng.normal(size=h)) for h in (8, 8)]
     batches = [(rng.normal(size=(8, 4)), rng.normal(size=(8, 3))) for _ in range(n_steps)]
-    return w, c, batches, rng.normal(size=(200, 4))
+    return w, c, batches, 0.02, rng.normal(size=(200, 4))
 
 
 # TODO: replace this text by your conclusion (at least 50 words): the network and settings,
@@ -80,7 +79,7 @@ start (claim A2), plain SGD's on the representative (A3)."""
 def check_function_gap(student, rng):
     """function_gap is the relative distance of the two functions on X"""
     for _ in range(4):
-        w, _, _, X = setup(rng, 4)
+        w, _, _, _, X = setup(rng, 4)
         other = gspace.MLP([4, 8, 8, 3], rng=rng).weights if rng.random() < 0.5 else w
         same(student, function_gap, (w, other, X), " on widths [4, 8, 8, 3]", atol=1e-14)
 
@@ -88,16 +87,16 @@ def check_function_gap(student, rng):
 def check_train(student, rng):
     """train takes one step per mini-batch, MSE loss"""
     for name in ("sgd", "gsgd"):
-        w, _, batches, _ = setup(rng, 3)
-        on = f" with {name!r}, 3 batches, lr=0.02, on widths [4, 8, 8, 3]"
-        same(student, train, (w, name, batches, 0.02), on)
+        w, _, batches, lr, _ = setup(rng, 3)
+        on = f" with {name!r}, 3 batches, lr={lr}, on widths [4, 8, 8, 3]"
+        same(student, train, (w, name, batches, lr), on)
 
 
 def check_invariance_experiment(student, rng):
     """invariance_experiment gives the gap between the runs from w and from g_c(w), per step"""
-    (w, c, batches, X), on = setup(rng, 20), " on widths [4, 8, 8, 3], 20 steps, lr=0.02"
-    got = call(student, "invariance_experiment", w, c, batches, 0.02, X, on=on)
-    exp = invariance_experiment(w, c, batches, 0.02, X)
+    args, on = setup(rng, 20), " on widths [4, 8, 8, 3], 20 steps, lr=0.02"
+    got = call(student, "invariance_experiment", *args, on=on)
+    exp = invariance_experiment(*args)
     if not isinstance(got, dict) or set(got) != {"sgd", "gsgd"}:
         raise LabFailure(f"invariance_experiment{on}: expected a dict with keys 'sgd', 'gsgd'")
     compare(got["sgd"], exp["sgd"], "gaps['sgd']", on, rtol=1e-6)
@@ -123,8 +122,7 @@ def check_conclusion(student, rng):
 if __name__ == "__main__":
     import matplotlib.pyplot as plt
 
-    w, c, batches, X_eval = setup(np.random.default_rng(0), 20)
-    gaps = invariance_experiment(w, c, batches, 0.02, X_eval)
+    gaps = invariance_experiment(*setup(np.random.default_rng(0), 20))
     fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
     for name, gap in gaps.items():
         print(f"{name:5s} gap after steps 1, 5, 20:", np.array2string(gap[[0, 4, 19]]))

@@ -13,8 +13,7 @@ labs section of the teachers page in the gspace docs. Grade with ``gspace lab gs
 
 import numpy as np
 
-from ..core import gsgd  # HIDDEN
-from ..core.basis import Skeleton  # HIDDEN
+from ..core import basis, gsgd  # HIDDEN
 from ..core.network import MLP, Gradients  # HIDDEN
 from . import networks, same  # HIDDEN
 
@@ -74,7 +73,7 @@ def _cases(rng):
     for widths, w, on in networks(rng, 6, width=(1, 4), equal=True):
         X, Y = rng.normal(size=(8, widths[0])), rng.normal(size=(8, widths[-1]))
         grads = MLP.from_weights(w).loss_and_gradients(X, Y, loss="mse")[1].weights
-        free = [~Skeleton.default(widths).sigma_mask(l) for l in range(len(w))]
+        free = [~basis.Skeleton.default(widths).sigma_mask(l) for l in range(len(w))]
         yield w, grads, free, on
 
 

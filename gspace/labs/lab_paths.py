@@ -84,9 +84,8 @@ def check_expected_rank(student, rng):
         got, exp = call(student, "expected_rank", list(widths), on=on), expected_rank(widths)
         if not isinstance(got, (int, np.integer)) or got != exp:
             raise LabFailure(
-                f"expected_rank{on}: the rank of the structure matrix (computed from its "
-                f"singular values) is {exp}, got {got!r}. Hint: count the weights m and the "
-                "hidden nodes H."
+                f"expected_rank{on}: the rank of the structure matrix (by SVD) is {exp}, got "
+                f"{got!r}. Hint: count the weights m and the hidden nodes H."
             )
 
 
