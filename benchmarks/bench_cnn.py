@@ -16,6 +16,24 @@ work on the block positions off the image ("off-image" column: their share of th
 columns). Times are CPU times of this process (``time.process_time``), medians over the
 repeats, so that other jobs on a shared machine disturb them less.
 
+What was tried against the 1.5 target (2026-12-01, 2-core Xeon shared with two long CNN runs
+and test suites; single runs move by 10-20 %). The stride-2 layers stay near 2: their shuffling
+is three passes over input-sized arrays (split ``x`` into phases in the forward pass and again
+in the backward pass, which gets only ``x``; merge the phases of ``dx``), memory-bound here,
+against products over 1/s^2 of the positions. Reading the phases in place as a matrix with
+leading dimension ``s C`` needs channels-last rows and a dgemm taking ``lda``: scipy's dgemm
+copies such operands, a raw dgemm through ctypes costs ~2.5 us a call against ~1 us, and
+channels-last products were slower (28x28, 8->8: 18.7 against 11.0 ms for the forward and
+input-gradient products; BLAS's M is then C_out); such a prototype was slower than this
+layout on all eight shapes (one run). Taps of one kernel row in one product need rows that
+overlap (lda below the row length), which BLAS refuses. For stride 2, the taps of one shift
+``(a // s, b // s)`` read adjacent rows if the phases are suitably ordered (4 products instead
+of 9; typically 10-40 % less product time in a separate, noisy timing), but valid outputs read
+past a phase into the next one's pixels, so each phase would need its own zeros: not done, as
+it also makes the ratio worse. Keeping activations padded between layers needs PlainCNN and
+these functions to share that layout (not tried). One chunk for the whole batch: products
+2.3-2.9x slower (a lower ratio, a slower convolution).
+
 Second, a full training step (forward, backward, update) of a PlainCNN with ``gspace.GSGD``
 over the same step with ``gspace.SGD``, on the deepest network of the cnn-depth experiment
 (:data:`DEEPEST`, 28x28 images, skeleton-unit start, 3 G-SGD steps), batch 128;

@@ -1,6 +1,8 @@
 """gspace: G-SGD (Meng et al., ICLR 2019) in NumPy, written to be read beside the paper.
 The paper in code is :mod:`gspace.core`, read in its order; the rest is tooling around it."""
 
+import importlib
+
 from . import core, datasets
 from .baselines import Adam, ENorm
 from .cnn import PlainCNN
@@ -22,13 +24,10 @@ __all__ += ["structure_matrix", "basis_paths", "path_values", "GSGD", "PathSGD",
 __all__ += ["Adam", "ENorm"]
 
 #: Submodules imported on first use (``gspace.plotting``), not by every ``import gspace``.
-_LAZY = ("plotting", "verify", "explicit", "fast", "testing", "validation", "experiments")
-_LAZY += ("labs", "initialization", "baselines", "cnn", "train", "cli")
+_LAZY = ("plotting", "verify", "explicit", "testing", "experiments", "labs", "cli")
 
 
 def __getattr__(name):
     if name in _LAZY:
-        import importlib
-
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'gspace' has no attribute {name!r}")

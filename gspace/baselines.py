@@ -1,5 +1,4 @@
-r"""Baselines beyond the paper's, for an MLP or a PlainCNN (nodes: channels): Adam and ENorm
-(SGD, then Equi-normalization); their invariance: the theory page, "Other optimizers"."""
+"""Baselines beyond the paper for an MLP or a PlainCNN: Adam and ENorm (:doc:`/data`)."""
 
 import numbers
 
@@ -12,21 +11,8 @@ __all__ = ["Adam", "ENorm", "enorm_sweep"]
 
 
 class Adam(Optimizer):
-    r"""Adam (Kingma and Ba, ICLR 2015, Algorithm 1) with bias correction, as
-    ``torch.optim.Adam``; ``weight_decay`` :math:`\lambda` is an L2 penalty (not AdamW's).
-
-    Notes
-    -----
-    For every parameter, elementwise, from :math:`m_0 = v_0 = 0`:
-
-    .. math::
-
-        g_t &= \nabla \ell(w_{t-1}) + \lambda w_{t-1}, \quad
-        m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \quad
-        v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
-        w_t &= w_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon), \quad
-        \hat m_t = m_t / (1 - \beta_1^t), \quad \hat v_t = v_t / (1 - \beta_2^t)
-    """
+    """Adam (Kingma and Ba, 2015) with bias correction, as ``torch.optim.Adam``;
+    ``weight_decay`` is an L2 penalty, not AdamW's (:doc:`/data`)."""
 
     name = "Adam"
 
@@ -69,18 +55,8 @@ class Adam(Optimizer):
 
 
 def enorm_sweep(net):
-    r"""One Equi-normalization sweep (Stock et al., ICLR 2019, section 3, p = 2): ``g(net)``
-    for a positive rescaling ``g``. Layer by layer, node ``j`` gets the factor
-
-    .. math::
-
-        c_j = \sqrt{\lVert w^{l+1}(j, \cdot) \rVert_2 /
-                    \lVert (w^{l}(\cdot, j),\ b^{l}_j) \rVert_2}
-
-    (in-weights and bias times :math:`c_j`, out-weights divided by it), which minimizes
-    :math:`c^2 \lVert in \rVert^2 + \lVert out \rVert^2 / c^2`; 1 if a norm is 0. Departure
-    from the paper: the bias counts with the in-weights, so the sweep keeps the function.
-    """
+    """One Equi-normalization sweep (Stock et al., 2019, p = 2): ``g(net)`` for the element
+    ``g`` of G that balances each hidden node's in- and out-norms in turn (:doc:`/data`)."""
     ws = [np.array(w, dtype=np.float64) for w in net.weights]
     bs = None if net.biases is None else [np.array(b, dtype=np.float64) for b in net.biases]
     with np.errstate(all="ignore"):  # non-finite results: ENorm.step refuses them
@@ -100,8 +76,7 @@ def enorm_sweep(net):
 
 
 class ENorm(Optimizer):
-    """ENorm (Stock et al., ICLR 2019): an SGD step, then one :func:`enorm_sweep`. No
-    momentum (its buffer would need rescaling), as in the paper's released code."""
+    """ENorm (Stock et al., 2019): an SGD step, then one :func:`enorm_sweep`; no momentum."""
 
     name = "ENorm"
 

@@ -1,7 +1,4 @@
-"""Data sets with seeded train/validation/test splits: digits, MNIST, Fashion-MNIST, a teacher.
-
-Sources, search order of the IDX files, splits and scaling: :doc:`/data`.
-"""
+"""Data sets with seeded splits: digits, MNIST, Fashion-MNIST, a teacher (:doc:`/data`)."""
 
 from __future__ import annotations
 
@@ -18,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import validation as V
+from .core.network import MLP
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "teacher")
 
@@ -76,12 +74,8 @@ def _fraction(value, name: str, open_at_0: bool = False) -> float:
 
 @dataclass(frozen=True, eq=False)  # eq=False: arrays do not compare to a single bool
 class Dataset:
-    """A classification data set split into train, validation and test parts.
-
-    ``X_split`` of shape ``(n_split, d)`` and integer labels ``y_split`` in ``0..n_classes-1``
-    are kept as read-only float64 and ``intp`` arrays; ``description`` says where the data
-    came from. ValueError if shapes disagree, labels are out of range or features not finite.
-    """
+    """Train, validation and test rows ``X_split`` ``(n_split, d)`` with labels ``y_split`` in
+    ``0..n_classes-1``, read-only; ValueError for shapes, labels or features that do not fit."""
 
     name: str
     X_train: np.ndarray
@@ -95,8 +89,7 @@ class Dataset:
 
     def __post_init__(self):
         K = self.n_classes
-        if not isinstance(K, (int, np.integer)) or K < 1:
-            raise ValueError(f"n_classes must be a positive integer, got {K!r}")
+        _positive_int(K, "n_classes")
         d = np.shape(self.X_train)[1:]
         for split in ("train", "val", "test"):
             X = np.asarray(getattr(self, f"X_{split}"), dtype=np.float64)
@@ -126,20 +119,14 @@ class Dataset:
         return self.X_train.shape[1]
 
     def __repr__(self) -> str:
-        return (
-            f"Dataset(name={self.name!r}, n_features={self.n_features}, "
-            f"n_classes={self.n_classes}, train={len(self.y_train)}, val={len(self.y_val)}, "
-            f"test={len(self.y_test)})"
-        )
+        shape = f"n_features={self.n_features}, n_classes={self.n_classes}"
+        sizes = f"train={len(self.y_train)}, val={len(self.y_val)}, test={len(self.y_test)}"
+        return f"Dataset(name={self.name!r}, {shape}, {sizes})"
 
 
 def read_idx(path) -> np.ndarray:
-    """The array in an IDX file (the MNIST format, :doc:`/data`), raw or gzipped (``.gz``).
-
-    Shape and dtype as its header states, native byte order. FileNotFoundError if it does not
-    exist; ValueError, naming the path, for a bad magic number, a file shorter or longer than
-    its header says, invalid gzip, or NaN or infinity in float data.
-    """
+    """The array in an IDX file (the MNIST format, :doc:`/data`), raw or gzipped (``.gz``);
+    ValueError naming the path for a file that does not hold exactly what its header says."""
     path = Path(path)
     raw = path.read_bytes()  # FileNotFoundError names the path
     try:
@@ -180,10 +167,9 @@ def _candidates(name: str, data_dir) -> list[Path]:
 def find_idx_dir(name: str, data_dir=None) -> Path | None:
     """The first of ``data_dir/name``, ``data_dir``, the same under ``$GSPACE_DATA`` and
     :data:`SYSTEM_DIRS` that holds the four IDX files of ``name`` (each maybe ``.gz``)."""
-    for c in _candidates(name, data_dir):
-        if all(_idx_file(c, b) for b in IDX_FILES.values()):
-            return c
-    return None
+    bases = IDX_FILES.values()
+    full = (c for c in _candidates(name, data_dir) if all(_idx_file(c, b) for b in bases))
+    return next(full, None)
 
 
 def _missing(name: str, data_dir) -> FileNotFoundError:
@@ -229,12 +215,9 @@ def _read_idx_pair(directory: Path, split: str):
 
 
 def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
-    """Download the IDX files of ``"mnist"`` or ``"fashion-mnist"``; return ``data_dir/name``.
-
-    ``data_dir`` defaults to ``$GSPACE_DATA``; files already there are kept; ``timeout`` is in
-    seconds per file. No other function of gspace downloads. ValueError for another name, no
-    directory, or an MD5 other than :data:`IDX_MD5`'s; ConnectionError offline.
-    """
+    """Download the IDX files of ``"mnist"`` or ``"fashion-mnist"`` (checked against
+    :data:`IDX_MD5`) into ``data_dir/name`` (default ``$GSPACE_DATA/name``) and return it.
+    ConnectionError offline; ``timeout`` in seconds per file."""
     if name not in DOWNLOAD_URLS:
         raise ValueError(f"download() serves mnist, fashion-mnist (digits: bundled), not {name!r}")
     data_dir = os.environ.get("GSPACE_DATA") if data_dir is None else data_dir
@@ -242,9 +225,7 @@ def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
         raise ValueError("no data directory: pass data_dir=... or set GSPACE_DATA")
     target = Path(data_dir) / name
     target.mkdir(parents=True, exist_ok=True)
-    for base in IDX_FILES.values():
-        if _idx_file(target, base):
-            continue
+    for base in (b for b in IDX_FILES.values() if not _idx_file(target, b)):
         url = f"{DOWNLOAD_URLS[name]}{base}.gz"
         try:
             with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310
@@ -281,8 +262,6 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed=0, lim
 
 def _teacher(n_samples, n_features, n_classes, hidden, teacher_seed):
     """Inputs from N(0, I) and the argmax of a random ReLU teacher's centred logits."""
-    from .core.network import MLP  # local import: datasets does not otherwise need the network
-
     _positive_int(n_samples, "n_samples")
     _positive_int(n_features, "n_features")
     V.integer(n_classes, "n_classes", 2)
@@ -299,23 +278,11 @@ def _teacher(n_samples, n_features, n_classes, hidden, teacher_seed):
 
 
 def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, limit=None, **kw):
-    """The :class:`Dataset` ``name``, split by ``seed``, scaled on its training split.
-
-    ValueError or TypeError for bad arguments or IDX files; FileNotFoundError, saying where
-    gspace looked and how to get them, when the IDX files are found nowhere.
-
-    Parameters
-    ----------
-    name : {"digits", "mnist", "fashion-mnist", "teacher"}
-        Sources, search order of the IDX files (``data_dir`` first) and scaling: :doc:`/data`.
-    val_fraction, test_fraction : float
-        In ``[0, 1)`` and ``(0, 1)``; the IDX data sets keep their official test set.
-    limit : int, optional
-        At most ``limit`` samples in all (a seeded subset).
-    **kw
-        ``"teacher"`` only: ``n_samples=2000``, ``n_features=10``, ``n_classes=3``,
-        ``hidden=(16,)``, ``teacher_seed=0``.
-    """
+    """The :class:`Dataset` ``name`` in :data:`DATASETS`, split by ``seed`` and scaled
+    (:doc:`/data`): ``val_fraction`` in ``[0, 1)``, ``test_fraction`` in ``(0, 1)`` (the IDX
+    sets keep their official test set), at most ``limit`` samples; ``**kw`` for ``"teacher"``
+    only: ``n_samples=2000, n_features=10, n_classes=3, hidden=(16,), teacher_seed=0``.
+    FileNotFoundError saying where gspace looked for the IDX files."""
     V.choice(name, DATASETS, "dataset")
     V.integer(seed, "seed", 0)
     val_fraction = _fraction(val_fraction, "val_fraction")
@@ -364,14 +331,12 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
         len(y), val_fraction, test_fraction if test is None else 0.0, rng, limit
     )
     X_test, y_test = (X[rest], y[rest]) if test is None else test
-    # scaled as the data page says, in place on float64 copies
     parts = [np.array(a, dtype=np.float64) for a in (X[train], X[val], X_test)]
     mean = parts[0].mean(axis=0)
-    parts[0] -= mean
+    for a in parts:  # in place on the float64 copies, as the data page says
+        a -= mean
     scale = float(np.sqrt(np.einsum("ij,ij->", parts[0], parts[0]) / parts[0].size)) or 1.0
-    for i, a in enumerate(parts):
-        if i:
-            a -= mean
+    for a in parts:
         a /= scale
         a.flags.writeable = False
     source += f"; train/val/test {len(train)}/{len(val)}/{len(y_test)} with seed {seed}"

@@ -40,9 +40,8 @@ def basis_matrix(widths, bias: bool = False, skeleton=None, sparse: bool = False
 def incidence_matrix(widths, P, p: int) -> sp.sparse.csc_array:
     """Sparse int ``(p, n)``: ``(e, k) = 1`` iff edge ``e`` is on path ``P[k]`` (a path array)."""
     E = path_edges(widths, P)
-    cols, layers = np.nonzero(E >= 0)
-    ones = np.ones(cols.size, np.int64)
-    return sp.sparse.csc_array((ones, (E[cols, layers], cols)), shape=(p, E.shape[0]))
+    k, layer = np.nonzero(E >= 0)  # path k uses edge E[k, layer]
+    return sp.sparse.csc_array((np.ones(k.size, np.int64), (E[k, layer], k)), shape=(p, len(E)))
 
 
 def free_matrix(widths, bias: bool = False, skeleton=None) -> np.ndarray:

@@ -2,6 +2,8 @@ r"""The fast G-SGD, :class:`GSGD`: the stages of :mod:`gspace.core.gsgd` fused i
 passes per layer, for MLPs and plain CNNs alike, tested equal to
 :func:`gspace.core.gsgd.gsgd_step` and to the explicit route (docs: "Read the core")."""
 
+import math
+
 import numpy as np
 
 from . import validation as V
@@ -17,7 +19,7 @@ class _Index:
     """Index arrays of one architecture and skeleton, O(H L). The ``H`` hidden nodes are one
     vector (layer ``l`` at ``off[l]:off[l+1]``) plus an end entry ``H`` for inputs and outputs
     (value 1, gradient 0). ``gather[l]``: the sigma-edges of ``weights[l]``, then its pi-edges;
-    ``sig_pos[b]``, ``pi_pos[b]``: node ``b``'s edges in the gathered vector. Column ``b`` of
+    ``pos[:, b]``: node ``b``'s pi-edge and sigma-edge in the gathered vector. Column ``b`` of
     ``up_in``: ``b`` and its pi-ancestors (``rho_in``); of ``up_out``: ``b, sigma(b), ...``
     (``rho_out``); of ``down``: the same while ``pi(sigma(c)) == c`` (ICR's ``D``), padded
     with ``H``. ``own[b]``: the nearest node of ``b``'s in-chain whose pi-edge is not a
@@ -54,10 +56,10 @@ class _Index:
         self.up_in, self.up_out, self.down = (np.stack(c) for c in chains)  # (L-1, H+1)
         self.gather = [np.concatenate([sigma[l], pi[l + 1]]) for l in range(L)]
         start = np.cumsum([0] + [len(g) for g in self.gather])
-        self.sig_pos, self.pi_pos = np.full(H + 1, start[-1]), np.full(H + 1, start[-1])
+        self.pos = np.full((2, H + 1), start[-1])  # one take: pi-edges, sigma-edges
         for l in range(1, L):
-            self.sig_pos[here[l]] = start[l] + np.arange(w[l])
-            self.pi_pos[here[l]] = start[l - 1] + len(sigma[l - 1]) + np.arange(w[l])
+            self.pos[0, here[l]] = start[l - 1] + len(sigma[l - 1]) + np.arange(w[l])
+            self.pos[1, here[l]] = start[l] + np.arange(w[l])
         # the plain step writes put[l] of weights[l] (sigma-edges, pure pi-edges) from
         # src[at[l]:at[l+1]] of [w_sigma, pi_new]; pure[l]: pure pi-edges into nodes[l]
         self.sigma, self.pure, self.nodes = sigma, pure, nodes
@@ -66,6 +68,11 @@ class _Index:
         self.src, self.at = np.concatenate(src), np.cumsum([0] + [len(x) for x in src]).tolist()
         self.rows = [(-1,) + (1,) * (x.ndim - 1) for x in W]  # a node vector over weights[l]
         self.cols = [(1, -1) + (1,) * (x.ndim - 2) for x in W]  # ... of layer l + 1
+
+    def node(self, k) -> str:
+        """``"node j of layer l"`` for the entry ``k`` of a node vector."""
+        l = int(np.searchsorted(self.off, k, side="right")) - 1
+        return f"node {k - self.off[l]} of layer {l}"
 
 
 class GSGD(Optimizer):
@@ -109,12 +116,8 @@ class GSGD(Optimizer):
     Fused, with :math:`r_a = \rho_{in}'(a) / \rho_{in}(a)`: an edge off the skeleton becomes
     :math:`(w - \eta g / (\rho_{in}(a)\rho_{out}(b))^2) / r_a`, a pi-edge
     :math:`w\, r_b / r_{\pi(b)}`. Start from :func:`gspace.skeleton_unit` (theory page,
-    "Initialization").
-
-    References
-    ----------
-    .. [1] Meng et al., ICLR 2019, sections "Inverse-Chain-Rule", "Weight-Allocation" and
-       "Algorithm 1".
+    "Initialization"). Meng et al., ICLR 2019, "Inverse-Chain-Rule", "Weight-Allocation" and
+    "Algorithm 1".
     """
 
     name = "GSGD"
@@ -122,86 +125,93 @@ class GSGD(Optimizer):
     def __init__(self, lr: float, momentum: float = 0.0, weight_decay: float = 0.0, skeleton=None):
         super().__init__(lr, momentum=momentum, weight_decay=weight_decay)
         V.gsgd_skeleton(skeleton)
-        self.skeleton, self._key, self._warned = skeleton, None, False
+        self.skeleton, self._plan, self._warned = skeleton, (None, None, None), False
+
+    def step(self, net, grads):
+        """As :meth:`Optimizer.step`, the result tested by one scalar: ``sum w^2`` is finite
+        unless some value is not (or the sum overflows: the per-array test then decides)."""
+        V.gradients(net, grads)
+        with np.errstate(all="ignore"):  # failures are raised by name in update or below
+            new, buffer = self.update(net, grads)
+        if not math.isfinite(sum([np.vdot(x, x) for x in new.weights + (new.biases or [])])):
+            V.finite_step(self, new)
+        if buffer is not None:  # commit state only once the step has succeeded
+            self.state["momentum_buffer"] = buffer
+        return new
 
     def update(self, net, grads):
-        shapes = tuple(w.shape for w in net.weights)
-        if self._key is None or self._key[0] != shapes or self._key[1] is not self.skeleton:
-            V.gsgd_inputs(net, self.skeleton)  # index arrays: once per architecture, skeleton
-            self._ix = _Index(net, resolve_skeleton(net.widths, self.skeleton))
-            self._key = (shapes, self.skeleton)
-        ix, lr = self._ix, self.lr
-        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-            s = self._skeleton(net, grads, ix)
-            self._warned = self._warned or V.gsgd_conditioning(s["v"][:-1], self.name)
-            if self.momentum or self.weight_decay:
-                d, buffer = self._direction(net, grads, ix, s)
-                d_pi = np.concatenate([x.take(i) for x, i in zip(d, ix.gather)] + [_ZERO])
-                R, power = 1.0 - lr * d_pi.take(ix.pi_pos) / s["v"], 1
-            else:  # d = g, scaled below by the squared chain products
-                d, buffer = [*grads.weights, *(grads.biases or [])], None
-                R, power = 1.0 - lr * s["u"] / (s["v"] * s["v"]), 2
-            r = self._node_ratios(ix, R)
-            pi_new = s["w_pi"] * r / r.take(ix.parent)  # rho_in'(b) / rho_in'(pi(b))
-            return self._allocate(net, d, ix, s, r, power, pi_new), buffer
+        shapes, (old, sk, ix) = [w.shape for w in net.weights], self._plan
+        if shapes != old or sk is not self.skeleton:  # index arrays: once per architecture
+            V.gsgd_inputs(net, self.skeleton)
+            ix = _Index(net, resolve_skeleton(net.widths, self.skeleton))
+            self._plan = (shapes, self.skeleton, ix)
+        lr, s = self.lr, self._skeleton(net, grads, ix)
+        inv_v = s["inv_v"]  # sum 1/v^2 < 99^2: every |v| > 0.01, no warning to consider
+        if not (self._warned or np.dot(inv_v, inv_v) < 9801.0):
+            self._warned = V.gsgd_conditioning(s["v"][:-1], self.name)
+        if self.momentum or self.weight_decay:
+            d, buffer = self._direction(net, grads, ix, s)
+            d_pi = np.concatenate([x.take(i) for x, i in zip(d, ix.gather)] + [_ZERO])
+            R, power = 1.0 - lr * d_pi.take(ix.pos[0]) * inv_v, 1
+        else:  # d = g, scaled below by the squared chain products
+            d, buffer = [*grads.weights, *(grads.biases or [])], None
+            R, power = 1.0 - lr * s["u"] * (inv_v * inv_v), 2
+        r = R.take(ix.own)  # r_b = rho_in'(b) / rho_in(b): R of the path carrying b's in-chain
+        inv_r = 1.0 / r  # r . (1/r) is finite unless some r is 0 or not finite
+        if not math.isfinite(np.dot(r, inv_r)) and not (np.isfinite(r).all() and r.all()):
+            k = np.flatnonzero(~np.isfinite(r) | (r == 0))[0]
+            what = "a non-finite skeleton-path ratio" if r[k] else "the value 0 (ratio R = 0)"
+            raise FloatingPointError(
+                f"{self.name} step gives the skeleton path through {ix.node(k)} {what}, "
+                f"which Weight-Allocation cannot realise (lr={self.lr}); lower the learning "
+                f"rate. Optimizer state unchanged."
+            )
+        pi_new = s["w_pi"] * r * inv_r.take(ix.parent)  # rho_in'(b) / rho_in'(pi(b))
+        return self._allocate(net, d, ix, s, inv_r, power, pi_new), buffer
 
     def _skeleton(self, net, grads, ix):
         """Skeleton weights, chain products and, for every hidden node ``b``, ``v`` (the value
         of the basis path of its pi-edge) and ``u = F_pi(b) - D(b)`` (ICR)."""
         W, G = net.weights, grads.weights
         wv = np.concatenate([w.take(i) for w, i in zip(W, ix.gather)] + [_ONE])
-        s = {"w_pi": wv.take(ix.pi_pos), "w_sigma": wv.take(ix.sig_pos)}
-        s["unit"] = unit = not (s["w_sigma"] != 1.0).any()  # rho_out = 1: skipped
+        s = dict(zip(("w_pi", "w_sigma"), wv.take(ix.pos)))
+        s["unit"] = unit = not np.count_nonzero(s["w_sigma"] != 1.0)  # rho_out = 1: skipped
         s["rin"] = s["w_pi"].take(ix.up_in).prod(axis=0)
         s["rout"] = s["w_sigma"] if unit else s["w_sigma"].take(ix.up_out).prod(axis=0)
         s["v"] = s["rin"] if unit else s["rin"] * s["rout"]
-        if not (np.isfinite(s["v"]).all() and s["v"].all()):  # also catches rho_in, rho_out
+        s["inv_v"] = 1.0 / s["v"]  # v . (1/v) = H + 1 unless some v is 0 or not finite
+        if not math.isfinite(np.dot(s["v"], s["inv_v"])):  # also catches rho_in, rho_out
             self._chain_error(net, ix, s)
         flows = grads.flows_for(W) if hasattr(grads, "flows_for") else None
         if flows is None:  # sum w * g over the out-edges of every hidden node
             flows = [(W[l] * G[l]).reshape(len(W[l]), -1).sum(axis=1) for l in range(1, len(W))]
         gv = np.concatenate([g.take(i) for g, i in zip(G, ix.gather)] + [_ZERO])
-        g_sigma = gv.take(ix.sig_pos)
+        g_pi, g_sigma = gv.take(ix.pos)
         base = np.concatenate([*flows, _ZERO]) - (g_sigma if unit else s["w_sigma"] * g_sigma)
         # D(b) = sum of F out of b - F(b -> sigma(b)) + [pi(sigma(b)) == b] D(sigma(b))
-        s["u"] = s["w_pi"] * gv.take(ix.pi_pos) - base.take(ix.down).sum(axis=0)
+        s["u"] = s["w_pi"] * g_pi - base.take(ix.down).sum(axis=0)
         return s
 
     def _chain_error(self, net, ix, s):
         """The first chain product or skeleton-path value outside the float64 range."""
         V.skeleton_weights(net.weights, resolve_skeleton(net.widths, self.skeleton))
         for name in ("rin", "rout", "v"):
-            bad = np.flatnonzero(~np.isfinite(s[name]) | (s[name] == 0))
-            k = bad[0] if bad.size else None
+            k = next(iter(np.flatnonzero(~np.isfinite(s[name]) | (s[name] == 0))), None)
             if k is not None and name != "v":
                 raise FloatingPointError(
-                    f"rho_{name[1:]} of {_node(ix, k)} is {s[name][k]}: the product of the "
+                    f"rho_{name[1:]} of {ix.node(k)} is {s[name][k]}: the product of the "
                     f"skeleton weights along its chain left the float64 range. Rescale the "
                     f"network with gspace.normalize_skeleton_out_weights (same function, "
                     f"sigma-weights +-1) or start from gspace.skeleton_unit."
                 )
             if k is not None:
                 raise FloatingPointError(
-                    f"the skeleton path through {_node(ix, k)} has value rho_in * rho_out = "
+                    f"the skeleton path through {ix.node(k)} has value rho_in * rho_out = "
                     f"{s['rin'][k]:.3g} * {s['rout'][k]:.3g}, outside the float64 range, so "
                     f"dl/dv = u / v is undefined. A path value is the same in every rescaling "
                     f"of the network; start from another initialisation (e.g. "
                     f"gspace.skeleton_unit)."
                 )
-
-    def _node_ratios(self, ix, R):
-        """``r_b = rho_in'(b) / rho_in(b)``: the ratio R of the skeleton path that carries b's
-        in-chain (its own, or its nearest ancestor's whose pi-edge is not a sigma-edge)."""
-        r = R.take(ix.own)
-        if not (np.isfinite(r).all() and r.all()):
-            k = np.flatnonzero(~np.isfinite(r) | (r == 0))[0]
-            what = "a non-finite skeleton-path ratio" if r[k] else "the value 0 (ratio R = 0)"
-            raise FloatingPointError(
-                f"{self.name} step gives the skeleton path through {_node(ix, k)} {what}, "
-                f"which Weight-Allocation cannot realise (lr={self.lr}); lower the learning "
-                f"rate. Optimizer state unchanged."
-            )
-        return r
 
     def _direction(self, net, grads, ix, s):
         """Momentum and/or weight decay: ``dl/dv`` in full (weights, then biases), the penalty
@@ -220,12 +230,11 @@ class GSGD(Optimizer):
         db = [g / c + wd * b * c for g, b, c in zip(grads.biases or [], net.biases or [], cols)]
         return self.with_momentum(d + db)
 
-    def _allocate(self, net, d, ix, s, r, power, pi_new):
+    def _allocate(self, net, d, ix, s, inv_r, power, pi_new):
         """WA fused with the update: ``w' = (w - lr d / (rho_in(a) rho_out(b))^power) / r_a``,
         the sigma-edges kept and the pure pi-edges set to ``pi_new``."""
         W, lr, rout = net.weights, self.lr, s["rout"]
-        row, inv_r = lr / s["rin"] ** power, 1.0 / r
-        col = None if s["unit"] else 1.0 / rout**power
+        row, col = lr / s["rin"] ** power, None if s["unit"] else 1.0 / rout**power
         vals, new = np.concatenate([s["w_sigma"], pi_new]).take(ix.src), []
         for l, (w, here, nxt) in enumerate(zip(W, ix.here, ix.next)):
             out = np.multiply(d[l], row[here].reshape(ix.rows[l]) if l else lr)
@@ -236,15 +245,6 @@ class GSGD(Optimizer):
                 out *= inv_r[here].reshape(ix.rows[l])
             out.put(ix.put[l], vals[ix.at[l] : ix.at[l + 1]])
             new.append(out)
-        if net.biases is None:
-            return net.with_params(new, None)
-        scale = [1.0 if n is None else rout[n] ** power for n in ix.next]  # a bias of b
-        return net.with_params(
-            new, [b - lr * g / c for b, g, c in zip(net.biases, d[len(W) :], scale)]
-        )
-
-
-def _node(ix, k) -> str:
-    """``"node j of layer l"`` for the entry ``k`` of a node vector."""
-    l = int(np.searchsorted(ix.off, k, side="right")) - 1
-    return f"node {k - ix.off[l]} of layer {l}"
+        biases = zip(net.biases or [], d[len(W) :], ix.next)  # b's bias: / rho_out(b)^power
+        nb = [b - lr * g / (1.0 if n is None else rout[n] ** power) for b, g, n in biases]
+        return net.with_params(new, None if net.biases is None else nb)

@@ -1,6 +1,4 @@
-"""Where a network starts: the skeleton-unit initialization (the function changes) and two
-G transformations (function, path values and G-SGD's trajectory unchanged); measurements in
-the docs (theory page, "Initialization")."""
+"""Where a network starts: the skeleton-unit initialization and two G transformations."""
 
 import warnings
 
@@ -25,9 +23,8 @@ class BalanceWarning(UserWarning):
 
 
 def skeleton_unit(net, skeleton=None):
-    """A copy of ``net`` with every pi-edge and sigma-edge weight set to 1 (for a convolution
-    the centre tap), as the authors' code starts SGD and G-SGD; an initialization, not a
-    G transformation."""
+    """A copy of ``net`` with every pi- and sigma-edge weight (a kernel's centre tap) set to 1,
+    as the authors' code starts; an initialization, not a G transformation."""
     sk = V.skeleton_for_net(net, skeleton, resolve_skeleton)
     weights = [w.copy() for w in net.weights]
     for l, w in enumerate(weights):
@@ -36,8 +33,7 @@ def skeleton_unit(net, skeleton=None):
 
 
 def initialize(widths, *, init: str = DEFAULT_INIT, bias: bool = False, rng=None) -> MLP:
-    """A new MLP: He initialization (``"he"``), then :func:`skeleton_unit` for the default
-    ``"skeleton-unit"`` (for every optimizer, so a comparison starts from one network)."""
+    """A new MLP: He initialization, then :func:`skeleton_unit` unless ``init="he"``."""
     V.choice(init, INITS, "init")
     net = MLP(widths, bias=bias, rng=rng)
     return skeleton_unit(net) if init == "skeleton-unit" else net
@@ -56,11 +52,8 @@ def normalize_skeleton_out_weights(net, skeleton=None):
 
 
 def balance(net, tol: float = 1e-10, max_iter: int = 10_000):
-    """``(g(net), g)`` for the G transformation minimising the sum of squared parameters.
-
-    The cost is convex in ``log c``; each sweep rescales node ``j`` of every hidden layer in
-    turn by ``(O_j / I_j)^(1/4)`` (squared norms of its out- and in-parameters; 1 if one is 0)
-    until no ``|log c| > tol``; :class:`BalanceWarning` after ``max_iter`` sweeps."""
+    """``(g(net), g)`` for the G transformation minimising the sum of squared parameters, by
+    sweeps until no ``|log c| > tol`` (:doc:`/data`); :class:`BalanceWarning` after ``max_iter``."""
     V.mlp(net)
     tol, max_iter = V.positive(tol, "tol"), V.integer(max_iter, "max_iter")
     ws = [w.copy() for w in net.weights]

@@ -1,6 +1,4 @@
-"""Learning curves and the network drawing. Learning curves are drawn on a
-:class:`matplotlib.figure.Figure` not registered with pyplot: no window, no display needed,
-no figure left open."""
+"""Learning curves (on a Figure outside pyplot: no display needed) and the network drawing."""
 
 from pathlib import Path
 
@@ -10,7 +8,7 @@ from . import validation as V
 from .core.basis import network_graph
 from .train import History
 
-__all__ = ["plot_history", "history_figure", "history_label", "draw_network"]
+__all__ = ["plot_history", "history_figure", "draw_network"]
 
 _SPLIT_STYLES = {"train": "-", "val": "--", "test": ":"}
 _SPLITS = tuple(_SPLIT_STYLES)
@@ -23,15 +21,8 @@ _LEGEND = [
 ]
 
 
-def history_label(history: History, index: int = 0) -> str:
-    """The legend label of a history: ``config["label"]``, else the optimizer, else ``run i``."""
-    config = history.config or {}
-    return str(config.get("label") or config.get("optimizer") or f"run {index}")
-
-
 def plot_history(history_or_list, path, title="Learning curves", *, labels=None, splits=_SPLITS):
-    """Save the figure of :func:`history_figure` to ``path`` (its suffix picks the format;
-    parent directories are created) and return ``path`` as a :class:`pathlib.Path`."""
+    """Save :func:`history_figure` to ``path`` (its suffix picks the format); return the Path."""
     fig = history_figure(history_or_list, title, labels=labels, splits=splits)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,19 +31,9 @@ def plot_history(history_or_list, path, title="Learning curves", *, labels=None,
 
 
 def history_figure(history_or_list, title="Learning curves", *, labels=None, splits=_SPLITS):
-    """A loss panel and an accuracy panel against the epoch for one History or a sequence
-    of them, one colour (and one of ``labels``, default :func:`history_label`) per run; the
-    ``splits`` drawn solid, dashed, dotted.
-
-    Raises
-    ------
-    TypeError
-        An element that is not a :class:`~gspace.train.History`.
-    ValueError
-        No history, a history without epochs, the wrong number of labels, an unknown split.
-    """
-    histories = [history_or_list] if isinstance(history_or_list, History) else history_or_list
-    histories = list(histories)
+    """Loss and accuracy against the epoch for one History or several: one colour and label
+    (default ``config["label"]`` or the optimizer) per run, ``splits`` solid, dashed, dotted."""
+    histories = list([history_or_list] if isinstance(history_or_list, History) else history_or_list)
     if not histories:
         raise ValueError("plot_history needs at least one History")
     for h in histories:
@@ -61,12 +42,12 @@ def history_figure(history_or_list, title="Learning curves", *, labels=None, spl
         if not h.epoch:
             raise ValueError("cannot plot a history with no epochs")
     if labels is None:
-        labels = [history_label(h, i) for i, h in enumerate(histories)]
+        cfgs = enumerate(h.config or {} for h in histories)
+        labels = [str(c.get("label") or c.get("optimizer") or f"run {i}") for i, c in cfgs]
     elif len(labels) != len(histories):
         raise ValueError(f"got {len(labels)} labels for {len(histories)} histories")
     for s in splits:
-        if s not in _SPLIT_STYLES:
-            raise ValueError(f"unknown split {s!r}; accepted: train, val, test")
+        V.choice(s, _SPLITS, "split")
     fig = Figure(figsize=(10, 4), layout="constrained")
     loss_ax, acc_ax = fig.subplots(1, 2)
     for kind, name, ax in zip(("loss", "acc"), ("loss", "accuracy"), (loss_ax, acc_ax)):
@@ -88,10 +69,8 @@ def history_figure(history_or_list, title="Learning curves", *, labels=None, spl
 
 
 def draw_network(net_or_widths, skeleton=None, ax=None, max_nodes: int = 200, show_bias=None):
-    """Draw the layered network (widths or a network) with the skeleton highlighted, the
-    paper's figure: pi-edges blue, sigma-edges red, both purple, other weights grey; for a
-    network line widths follow ``|w|``, negative weights dashed. Refuses more than
-    ``max_nodes`` nodes; returns the axes."""
+    """Draw the layered network (widths or a network), the skeleton highlighted as in the
+    paper's figure (widths follow ``|w|``, negative weights dashed), at most ``max_nodes``."""
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 

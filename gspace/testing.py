@@ -1,5 +1,4 @@
-"""Gradient checking as a library function: centred differences in float64, the relative
-error ``|a - b| / max(1e-12, |a| + |b|)``, test points kept away from ReLU kinks."""
+"""Gradient checking: centred differences, relative errors, points away from ReLU kinks."""
 
 import numpy as np
 
@@ -15,51 +14,43 @@ def flat(x) -> np.ndarray:
 
 
 def rel_error(a, b, norm: bool = False) -> float:
-    """Largest elementwise relative error ``|a - b| / max(1e-12, |a| + |b|)`` of two arrays
-    of one shape; with ``norm`` the same formula on Euclidean norms (for gradient checks,
-    where tiny entries drown in finite-difference noise)."""
+    """Largest elementwise ``|a - b| / max(1e-12, |a| + |b|)`` of two arrays of one shape;
+    with ``norm`` the same formula on Euclidean norms (for gradient checks)."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"rel_error needs equal shapes, got {a.shape} and {b.shape}")
     if a.size == 0:
         return 0.0
     if norm:
-        num = np.linalg.norm(a - b)
-        return float(num / max(1e-12, np.linalg.norm(a) + np.linalg.norm(b)))
+        return float(np.linalg.norm(a - b) / max(1e-12, np.linalg.norm(a) + np.linalg.norm(b)))
     return float(np.max(np.abs(a - b) / np.maximum(1e-12, np.abs(a) + np.abs(b))))
 
 
 def numerical_gradient(f, x, h: float = 1e-6) -> np.ndarray:
     """Centred finite-difference gradient ``(f(x + h) - f(x - h)) / (2 h)`` of a scalar
-    function ``f`` (called with float64 arrays of the shape of ``x``, which is not modified);
-    ValueError if ``h`` is not a finite number > 0."""
+    function ``f`` of float64 arrays shaped like ``x`` (not modified)."""
     ok = isinstance(h, (int, float, np.floating)) and not isinstance(h, bool)
     if not (ok and np.isfinite(h) and h > 0):
         raise ValueError(f"the finite-difference step h must be a finite number > 0, got {h!r}")
     x = np.array(x, dtype=np.float64)  # private copy
-    grad = np.zeros_like(x)
-    xs, gs = x.reshape(-1), grad.reshape(-1)
-    for i in range(xs.size):
-        old = xs[i]
-        xs[i] = old + h
-        f_plus = f(x.copy())
-        xs[i] = old - h
-        f_minus = f(x.copy())
-        xs[i] = old
-        gs[i] = (f_plus - f_minus) / (2.0 * h)
-    return grad
+
+    def shifted(i: int, step: float):
+        y = x.copy()
+        y.flat[i] += step
+        return f(y)
+
+    grad = [(shifted(i, h) - shifted(i, -h)) / (2.0 * h) for i in range(x.size)]
+    return np.array(grad, dtype=np.float64).reshape(x.shape)
 
 
 def min_preactivation_margin(net, X) -> float:
-    """Smallest ``|z|`` over the hidden pre-activations of ``net`` (MLP or PlainCNN) on the
-    batch ``X`` (inf without hidden layers): how far the nearest ReLU kink is."""
+    """Smallest ``|z|`` over the hidden pre-activations of ``net`` on ``X`` (inf without any)."""
     zs = net.forward_cache(X).z[1:-1]
     return float(min((np.abs(z).min() for z in zs), default=np.inf))
 
 
 def away_from_kinks(net, X, margin: float = 1e-3) -> np.ndarray:
-    """Boolean mask ``(n,)`` of the samples whose hidden pre-activations all have
-    ``|z| > margin``."""
+    """Mask ``(n,)`` of the samples whose hidden pre-activations all have ``|z| > margin``."""
     cache = net.forward_cache(X)
     n = cache.a[0].shape[0]
     ok = np.ones(n, dtype=bool)
@@ -69,12 +60,10 @@ def away_from_kinks(net, X, margin: float = 1e-3) -> np.ndarray:
 
 
 def check_gradients(net, X, Y, loss: str = "mse", h: float = 1e-6):
-    """Back-propagation against centred finite differences on every weight and bias:
+    """Back-propagation against :func:`numerical_gradient` on every weight and bias:
     ``(rel_error(analytic, numeric, norm=True), analytic, numeric)``, two Gradients."""
     _, analytic = net.loss_and_gradients(X, Y, loss=loss)
     num = numerical_gradient(lambda p: net.with_flat_params(p).loss(X, Y, loss), flat(net), h)
-    params = [*net.weights, *(net.biases or [])]
-    parts = np.split(num, np.cumsum([p.size for p in params])[:-1])
-    shaped = [x.reshape(p.shape) for x, p in zip(parts, params)]
-    numeric = Gradients(shaped[: net.L], shaped[net.L :] or None)
+    shaped = net.with_flat_params(num)  # the numeric gradient in the shapes of net
+    numeric = Gradients(shaped.weights, shaped.biases)
     return rel_error(flat(analytic), flat(numeric), norm=True), analytic, numeric

@@ -1,7 +1,4 @@
-"""The training loop: seeded mini-batches, a learning-rate schedule, per-epoch evaluation.
-
-What :func:`fit` does and what its :class:`History` records: :doc:`/data`.
-"""
+"""The training loop: seeded mini-batches, learning-rate schedules, evaluation (:doc:`/data`)."""
 
 from __future__ import annotations
 
@@ -35,8 +32,7 @@ class TrainingDiverged(FloatingPointError):
 
 
 def make_optimizer(name: str, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
-    """The optimizer of a name in :data:`OPTIMIZERS`: the paper's three first (the only ones
-    that take ``momentum``), then SGD and G-SGD with momentum 0.9, Adam and ENorm."""
+    """The optimizer named in :data:`OPTIMIZERS`; only the paper's three take ``momentum``."""
     V.choice(name, OPTIMIZERS, "optimizer")
     if momentum and name not in OPTIMIZERS[:3]:
         raise ValueError(f"optimizer {name!r} takes no momentum argument, got {momentum}")
@@ -65,20 +61,15 @@ class Schedule:
 
     def to_dict(self) -> dict:
         """The parameters that matter for this schedule, JSON-ready."""
-        d = {"name": self.name, "lr": self.lr}
-        if self.name == "exp":
-            d["k"] = self.k
-        elif self.name == "multistep":
-            d.update(milestones=list(self.milestones), gamma=self.gamma)
-        return d
+        multistep = {"milestones": list(self.milestones), "gamma": self.gamma}
+        extra = {"exp": {"k": self.k}, "multistep": multistep}.get(self.name, {})
+        return {"name": self.name, "lr": self.lr, **extra}
 
     def __repr__(self) -> str:
-        if self.name == "exp":
-            return f"Schedule(exp: {self.lr:g} * exp(-{self.k:g} * epoch))"
-        if self.name == "multistep":
-            ms = ", ".join(map(str, self.milestones))
-            return f"Schedule(multistep: {self.lr:g}, x{self.gamma:g} at epochs [{ms}])"
-        return f"Schedule(constant: {self.lr:g})"
+        ms = ", ".join(map(str, self.milestones))
+        tail = f" * exp(-{self.k:g} * epoch)" if self.name == "exp" else ""
+        tail = f", x{self.gamma:g} at epochs [{ms}]" if self.name == "multistep" else tail
+        return f"Schedule({self.name}: {self.lr:g}{tail})"
 
 
 def make_schedule(name="constant", lr=0.1, *, k=0.01, milestones=(), gamma=0.1) -> Schedule:
@@ -98,10 +89,8 @@ def make_schedule(name="constant", lr=0.1, *, k=0.01, milestones=(), gamma=0.1) 
 
 @dataclass
 class History:
-    """What :func:`fit` measured, one entry per epoch (0: before training), and its settings.
-
-    ``lr`` is None at epoch 0, a loss or accuracy None for an empty split (:doc:`/data`).
-    """
+    """What :func:`fit` measured per epoch (0: before training, ``lr`` None), and its settings;
+    a loss or accuracy is None for an empty split (:doc:`/data`)."""
 
     epoch: list = field(default_factory=list)
     lr: list = field(default_factory=list)
@@ -185,10 +174,8 @@ def _inputs(net, X: np.ndarray) -> np.ndarray:
 
 
 def evaluate(net, X, y, loss: str = "cross_entropy", chunk: int = 4096):
-    """Mean loss and accuracy of ``net`` on rows ``X`` with labels ``y``, ``chunk`` at a time.
-
-    ``(None, None)`` if there are no rows; the loss may be inf or nan. As in :func:`fit`.
-    """
+    """Mean loss and accuracy of ``net`` on rows ``X``, labels ``y``, ``chunk`` rows at a time;
+    ``(None, None)`` without rows; the loss may be inf or nan."""
     V.choice(loss, V.LOSSES, "loss")
     chunk = V.integer(chunk, "chunk", kind=TypeError)
     X, y = np.asarray(X), np.asarray(y)
@@ -232,26 +219,13 @@ def fit(
 ):
     """Train ``net`` (not modified) on ``data``; return the trained network and its History.
 
-    One epoch: ``optimizer.lr = schedule(t)``, a permutation from the seeded generator, one
-    step per mini-batch of ``batch_size`` (the last may be smaller), evaluation (:doc:`/data`).
-    Raises TrainingDiverged when the loss, the gradients or the weights become non-finite,
-    ValueError or TypeError for bad arguments, before training starts.
-
-    Parameters
-    ----------
-    net : MLP or PlainCNN
-        Widths ``[data.n_features, ..., data.n_classes]``; a PlainCNN with ``C_0`` input
-        channels reads each row as ``C_0`` square images.
-    optimizer : Optimizer
-        Anything with ``optimizer.step(net, grads)`` and a settable ``lr``.
-    loss : {"cross_entropy", "mse"}
-        ``"mse"`` regresses the one-hot rows of the labels.
-    schedule : Schedule, str or callable, optional
-        ``epoch -> lr``; None (constant) or a name starts at ``optimizer.lr``.
-    progress : bool, optional
-        A tqdm bar on stderr; None: if stderr is a terminal.
-    log : callable, optional
-        Called with a one-line summary after every epoch (e.g. ``log=print``).
+    ``net``: an MLP or PlainCNN (reading rows as images) from ``data.n_features`` to
+    ``data.n_classes``; ``optimizer``: anything with ``step(net, grads)`` and a settable ``lr``.
+    Each epoch sets ``optimizer.lr = schedule(t)`` (a Schedule, name or callable; None:
+    constant), steps on seeded mini-batches and evaluates (:doc:`/data`); ``loss="mse"``
+    regresses one-hot labels; ``progress``: a tqdm bar (None: if stderr is a terminal);
+    ``log``: called with a line per epoch. TrainingDiverged on a non-finite loss, gradient or
+    weight; ValueError or TypeError for bad arguments, before training starts.
     """
     V.network(net)
     if not isinstance(data, Dataset):
@@ -283,14 +257,11 @@ def fit(
     X, y, n = data.X_train, data.y_train, len(data.y_train)
     rng = np.random.default_rng(seed)
     config = dict(dataset=data.name, n_train=n, n_val=len(data.y_val), n_test=len(data.y_test))
-    config.update(widths=widths, bias=net.has_bias, optimizer=name)
-    config.update(optimizer_repr=repr(optimizer), lr=lrs[0])
-    config.update(momentum=getattr(optimizer, "momentum", None))
-    config.update(weight_decay=getattr(optimizer, "weight_decay", None))
-    config.update(epochs=epochs, batch_size=batch_size, loss=loss)
+    config.update(widths=widths, bias=net.has_bias, optimizer=name, optimizer_repr=repr(optimizer))
+    hyper = {k: getattr(optimizer, k, None) for k in ("momentum", "weight_decay")}
+    config.update(lr=lrs[0], **hyper, epochs=epochs, batch_size=batch_size, loss=loss)
     config["schedule"] = schedule.to_dict() if isinstance(schedule, Schedule) else repr(schedule)
-    config["seed"] = seed
-    history = History(config=config)
+    history = History(config={**config, "seed": seed})
 
     def record(epoch: int, lr, seconds: float) -> None:
         row = {"epoch": epoch, "lr": lr, "seconds": seconds}

@@ -136,8 +136,7 @@ def mlp_args(ws, bias, generator):
 
 
 def layer_arrays(weights, biases=None, conv: bool = False) -> tuple[list, list | None]:
-    """Copies of weights ``(h_l, h_{l+1})`` that chain (``conv``: kernels ``(C_in, C_out, k, k)``,
-    k odd, then the output matrix ``(C_last, K)``), and matching biases."""
+    """Copies of chaining weights ``(h_l, h_{l+1})`` (``conv``: odd kernels, then a matrix)."""
     if isinstance(weights, np.ndarray) or len(weights) < 1 + conv:
         raise TypeError(
             "weights must be a list of conv kernels (C_in, C_out, k, k), at least one, followed "
@@ -184,8 +183,7 @@ def flat_vector(flat, size: int) -> np.ndarray:
 
 
 def inputs(net, X) -> np.ndarray:
-    """Inputs of ``net`` as float64: ``(n, d)`` for an MLP; for a plain CNN, images
-    ``(n, C_0, H, W)`` with room for every pooling."""
+    """Float64 inputs ``(n, d)``, or for a plain CNN images ``(n, C_0, H, W)`` large enough."""
     X, d = float_array(X, "X"), net.widths[0]
     if not hasattr(net, "strides"):
         if X.ndim != 2 or X.shape[1] != d:
@@ -398,8 +396,7 @@ def gsgd_inputs(net, skel, grads=None, v_new=None, lr=None, R=None) -> None:
 
 
 def skeleton_weights(weights, sk, R=None) -> None:
-    """Nonzero skeleton weights and, for Weight-Allocation (ratios ``R``), nonzero new
-    in-chain products."""
+    """Nonzero skeleton weights and, for Weight-Allocation (ratios ``R``), in-chain products."""
     for l in range(1, len(weights)):
         for kind, W, rows, cols, layer in (
             ("pi", weights[l - 1], sk.pi[l], np.arange(len(sk.pi[l])), l - 1),
@@ -636,8 +633,7 @@ def finite_step(opt, new) -> None:
 
 
 def _reached(sq, name: str, l: int, j: int) -> bool:
-    """Whether nonzero weights join node ``j`` of layer ``l`` to the inputs (``gamma_in``) or
-    to the outputs (``gamma_out``); ``sq``: the squared weight matrices."""
+    """Whether nonzero weights join node ``j`` of layer ``l`` to the inputs or outputs."""
     nz, fwd = [(s > 0).astype(float) for s in sq], name == "gamma_in"
     r = np.ones(nz[0].shape[0] if fwd else nz[-1].shape[1])
     for k in range(l) if fwd else range(len(nz) - 1, l - 1, -1):
@@ -646,8 +642,7 @@ def _reached(sq, name: str, l: int, j: int) -> bool:
 
 
 def gammas(g_in, g_out, sq=None) -> None:
-    """Path-SGD's sums of squared path values: finite and > 0 (``sq``, the squared weight
-    matrices, tell a zero sum from one that underflowed)."""
+    """Path-SGD's sums of squared path values, finite and > 0 (``sq``: squared weights)."""
     for name, gs in (("gamma_in", g_in), ("gamma_out", g_out)):
         for l, g in enumerate(gs):
             if g is not None and not np.all(np.isfinite(g)):
@@ -672,8 +667,7 @@ def gammas(g_in, g_out, sq=None) -> None:
 
 
 def s1_skeleton(net_a, net_b, skel, resolve):
-    """Two networks of one architecture and their skeleton (via ``resolve``), with nonzero
-    pi-edge weights (where the scaling factors are read off)."""
+    """Two networks of one architecture and their skeleton, with nonzero pi-edge weights."""
     same_widths(net_a, net_b)
     sk = resolve(net_a.widths, skel)
     for l in range(1, len(net_a.weights)):
@@ -715,8 +709,7 @@ def dead_node_args(net, layer, node, factor) -> None:
 
 
 def skeleton_for_net(net, skel, resolve, sigma_nonzero: bool = False):
-    """The skeleton (via ``resolve``) of ``net``; names such as ``"paper"`` only for a
-    G transformation (``sigma_nonzero``, MLPs only), whose sigma-edge weights must be nonzero."""
+    """The skeleton of ``net`` (by name only if ``sigma_nonzero``: then with nonzero weights)."""
     (mlp if sigma_nonzero else network)(net)
     if not sigma_nonzero:
         gsgd_skeleton(skel, net.widths)
@@ -745,8 +738,7 @@ def matrix_route(ws, bias, skel, dense: bool):
 
 
 def explicit_args(net, skel, grads=None, lr=None, v_new=None) -> None:
-    """The matrix route: an MLP without zero parameters (it works with ``log|w|``), and new
-    basis-path values ``v_new`` in basis order, nonzero."""
+    """An MLP without zero parameters (the matrix route takes ``log|w|``), nonzero ``v_new``."""
     mlp(net)
     gsgd_inputs(net, skel, grads=grads, lr=lr)
     params = net.weights + (net.biases or [])
@@ -819,8 +811,7 @@ class IllConditionedWarning(UserWarning):
 
 
 def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
-    """Warn (returns True if it did) when the smallest skeleton-path value ``|v|`` is below
-    ``low``: some steps are then about ``1 / v^2`` times SGD's (docs: theory, Initialization)."""
+    """Warn (and return True) if a skeleton-path value is below ``low`` (docs: theory page)."""
     if (smallest := float(np.abs(v).min()) if v.size else 1.0) >= low:
         return False
     warnings.warn(

@@ -250,10 +250,8 @@ def _check_S1(s):
     other.weights[l][i, j] *= 1.5
     neg = eq(s.net, other, limit=s.limit, skeleton=s.skeleton)
     ok = res.equivalent and c_err < 1e-8 and not neg.equivalent
-    measured = [
-        f"g(w): equivalent {res.equivalent}, log c error {c_err:.1e}; one weight x1.5: "
-        f"equivalent {neg.equivalent}"
-    ]
+    first = f"g(w): equivalent {res.equivalent}, log c error {c_err:.1e}; one weight x1.5: "
+    measured = [first + f"equivalent {neg.equivalent}"]
     cases = [("sign flip", sufficiency.sign_flip_counterexample)]
     if s.widths[2] >= 2:
         cases.append(("dead node", sufficiency.dead_node_counterexample))
@@ -381,8 +379,7 @@ def _check_I2(s):
     worst, scale, (w, b), grads = 0.0, 0.0, (s.net.weights, s.net.biases), s.batch[2]
     for l in range(1, len(s.widths) - 1):
         f_in = np.sum(w[l - 1] * grads.weights[l - 1], axis=0)
-        if s.bias:
-            f_in = f_in + b[l - 1] * grads.biases[l - 1]
+        f_in = f_in + (b[l - 1] * grads.biases[l - 1] if s.bias else 0.0)
         f_out = np.sum(w[l] * grads.weights[l], axis=1)
         worst = max(worst, float(np.max(np.abs(f_in - f_out))))
         scale = max(scale, float(np.max(np.abs(f_in))))

@@ -3,6 +3,7 @@ plain CNN against the channel graph's explicit matrices (:class:`gspace.cnn.Chan
 
 from __future__ import annotations
 
+import math
 import re
 import time
 
@@ -44,9 +45,8 @@ def parse_cnn(spec: str) -> dict:
         raise ValueError(f"every count, stride and pool size must be >= 1, got {spec!r}")
     if any(k % 2 == 0 for k in kw["kernel_size"]):
         raise ValueError(f"kernel sizes must be odd, got {kw['kernel_size']} in {spec!r}")
-    widths = [kw["in_channels"], *kw["channels"], kw["n_classes"]]
-    taps = [k * k for k in kw["kernel_size"]] + [1]
-    n_paths = widths[0] * int(np.prod([w * t for w, t in zip(widths[1:], taps)]))
+    per_layer = [c * k * k for c, k in zip(kw["channels"], kw["kernel_size"])]  # channels x taps
+    n_paths = kw["in_channels"] * math.prod(per_layer) * kw["n_classes"]
     if n_paths > MAX_PATHS:
         raise ValueError(
             f"{spec} has {n_paths:,} channel-graph paths; the dense route lists at most "
@@ -73,8 +73,7 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
     X = X[keep] if keep.any() else X  # images away from ReLU kinks, for finite differences
     Y = rng.normal(size=(len(X), kw["n_classes"]))
     g = random_scaling(net.widths, rng, low=0.2, high=5)
-    cm, w = ChannelMatrices(net), flat(net)
-    _, grads = net.loss_and_gradients(X, Y, loss="mse")
+    cm, w, grads = ChannelMatrices(net), flat(net), net.loss_and_gradients(X, Y, loss="mse")[1]
     gf, v = flat(grads), cm.basis_values(w)
     dv = cm.inverse_chain_rule(w, gf)
     lr = 0.1 / max(1e-300, float(np.max(np.abs(dv / v))))  # values move by at most 10%

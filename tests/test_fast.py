@@ -1,6 +1,8 @@
 """The fast G-SGD (gspace.fast.GSGD, the default gspace.GSGD) equals the core and the
 explicit-matrix route: one implementation of the mathematics, a faster variant tested equal."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -148,3 +150,44 @@ def test_one_gsgd_for_mlps_and_cnns(bias, seed, strides):
             centre = tuple(k // 2 for k in a.shape[2:])
             keep[(np.arange(a.shape[0]), sk.sigma[l], *centre)] = False
         np.testing.assert_allclose(a[keep], b[keep], rtol=1e-10, atol=1e-14)
+
+
+def test_one_scalar_result_check_falls_back_to_the_per_array_check():
+    """The result is tested by one scalar, sum w^2: a non-finite weight gives exactly the
+    per-array check's error (the one SGD raises), the state unchanged; finite weights whose
+    squares overflow the sum still step, equal to the core step."""
+    sk = gspace.Skeleton.default([3, 2, 2])
+    i = next(i for i in range(3) if i != sk.pi[1][0])  # weights[0][i, 0]: not a skeleton edge
+    net = gspace.MLP.from_weights([np.full((3, 2), 0.5), np.full((2, 2), 0.5)])
+    g0 = np.zeros((3, 2))
+    g0[i, 0] = 10.0  # no skeleton-edge gradient: u = 0, every ratio R = 1
+    grads = Gradients([g0, np.zeros((2, 2))])
+    errors = []
+    for opt in (gspace.SGD(lr=1e308), gspace.GSGD(lr=1e308, momentum=0.5)):
+        with pytest.raises(FloatingPointError, match="non-finite weights in layer 0") as info:
+            opt.step(net, grads)
+        assert opt.state == {}
+        errors.append(str(info.value))
+    assert errors[1] == "G" + errors[0]
+    w0 = net.weights[0].copy()
+    w0[i, 0] = 1e160  # (1e160)^2 overflows: the fallback finds every weight finite
+    huge = gspace.MLP.from_weights([w0, net.weights[1]])
+    small = Gradients([0.1 * np.ones((3, 2)), 0.1 * np.ones((2, 2))])
+    fast, core = gspace.GSGD(lr=0.01).step(huge, small), gsgd.gsgd_step(huge, small, 0.01)
+    for a, b in zip(fast.weights, core.weights):
+        assert np.all(np.isfinite(a)) and np.max(np.abs(a - b)) <= 1e-12 * np.max(np.abs(b))
+
+
+@pytest.mark.parametrize("values", [[0.0099], [0.0101], [0.0101] * 2, [0.0125, 2.0, 0.0099]])
+def test_conditioning_warning_is_decided_by_the_smallest_path_value(values):
+    """The cheap pre-test (sum 1/v^2 < 99^2) only skips the check when every |v| > 0.01; the
+    warning comes exactly when the smallest skeleton-path value is below 0.01."""
+    n = len(values)  # one hidden layer: v_j = w(0 -> j) * w(j -> 0) = values[j]
+    net = gspace.MLP.from_weights([np.array([values]), np.ones((n, 1))])
+    grads = Gradients([np.full((1, n), 1e-6), np.full((n, 1), 1e-6)])
+    assert np.allclose(gsgd.basis_path_values(net).weights[0], values)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gspace.GSGD(lr=0.01).step(net, grads)
+    warned = [w for w in caught if issubclass(w.category, gspace.validation.IllConditionedWarning)]
+    assert len(warned) == (min(values) < 0.01)

@@ -13,7 +13,8 @@ images), batch 128, the learning rate decaying as ``lr exp(-3 t / epochs)`` as i
 The script imports gspace from the checkout it sits in, not from an installed copy.
 
 The wider network of the reproduction page (``docs/_static/results/cnn-depth/``
-``reference-wide-*.json``, about 6,400 s each on a shared core)::
+``reference-wide-*.json``, about 5,000-6,400 s each on a shared core; the ``-wd`` run adds
+``--weight-decay 0.0005``)::
 
     OPENBLAS_NUM_THREADS=1 python tools/cnn_reference.py OUT.json --optimizer sgd-momentum \
         --lr 0.05 --init he --channels 32,32,64,64 --strides 1,2,1,2 --epochs 20

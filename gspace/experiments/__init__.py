@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 from .. import datasets
+from .. import validation as V
 from . import authors_mlp, cnn_depth, init, invariance, path_sgd, unbalanced_init, width
 from .common import N_SEEDS_FULL, N_SEEDS_QUICK, OPTIMIZER_LABELS, machine_info, seeds
 from .protocol import Results, run_study
@@ -15,12 +16,6 @@ from .runner import RunsFailed, check_jobs, clear_cache
 EXPERIMENTS = {
     m.NAME: m for m in (invariance, unbalanced_init, width, path_sgd, authors_mlp, init, cnn_depth)
 }
-
-
-def _module(name: str):
-    if name not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {name!r}; accepted: {', '.join(EXPERIMENTS)}")
-    return EXPERIMENTS[name]
 
 
 def _edge_notes(results) -> list[str]:
@@ -56,7 +51,8 @@ def run(
 
     The parameters: docs, experiments page, "Reading the code".
     """
-    module, _, jobs = _module(name), seeds(seed, quick), check_jobs(jobs)  # checks first
+    module = EXPERIMENTS[V.choice(name, EXPERIMENTS, "experiment")]
+    _, jobs = seeds(seed, quick), check_jobs(jobs)  # checked before any work
     cache_dir = None if out is None else Path(out) / "runs"
     if restart:
         clear_cache(cache_dir)
@@ -85,7 +81,7 @@ def run_cli(args) -> int:
     a = {**a, "data_dir": None, "restart": False, **vars(args)}
     name, quick, seed = a["name"], bool(a["quick"]), 0 if a["seed"] is None else a["seed"]
     try:
-        _module(name)
+        V.choice(name, EXPERIMENTS, "experiment")
         jobs = check_jobs(1 if a["jobs"] is None else a["jobs"])
     except ValueError as exc:
         print(f"gspace experiment: {exc}", file=sys.stderr)
@@ -123,9 +119,7 @@ DEMO_OVERRIDES = {
 
 def demo(name: str, out, seed: int = 0, progress=None) -> Results:
     """Run and print the short version of ``name`` (a key of :data:`DEMO_OVERRIDES`)."""
-    if name not in DEMO_OVERRIDES:
-        raise ValueError(f"no demo version of {name!r}; accepted: {', '.join(DEMO_OVERRIDES)}")
-    overrides = DEMO_OVERRIDES[name]
+    overrides = DEMO_OVERRIDES[V.choice(name, DEMO_OVERRIDES, "demo")]
     results = run(name, True, out, seed, progress=progress, overrides=overrides, restart=True)
     cfg, data = results.config, datasets.load(results.config["dataset"], seed=seed)
     widths = "-".join(map(str, [data.n_features, *cfg["hidden"], data.n_classes]))
@@ -140,5 +134,5 @@ def replot(results_path) -> Path:
     """Redraw an experiment's figure beside its ``results.json``; return its path."""
     results = Results.from_json(results_path)
     figure = Path(results_path).parent / results.figure
-    _module(results.experiment).plot(results, figure)
+    EXPERIMENTS[V.choice(results.experiment, EXPERIMENTS, "experiment")].plot(results, figure)
     return figure

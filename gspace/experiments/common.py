@@ -13,6 +13,7 @@ import numpy as np
 
 import gspace
 from gspace import datasets, train
+from gspace import validation as V
 from gspace.cnn import PlainCNN
 from gspace.core.scaling import random_scaling
 from gspace.initialization import initialize
@@ -45,11 +46,8 @@ N_SEEDS_QUICK = 3
 
 def seeds(base: int, quick: bool) -> list[int]:
     """``base, base + 1, ...``: 5 seeds, 3 with ``quick``; ``base`` a non-negative integer."""
-    if isinstance(base, bool) or not isinstance(base, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative integer, got {base!r}")
-    if base < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {base}")
-    return [int(base) + i for i in range(N_SEEDS_QUICK if quick else N_SEEDS_FULL)]
+    base = V.integer(base, "seed", low=0, kind=TypeError)
+    return [base + i for i in range(N_SEEDS_QUICK if quick else N_SEEDS_FULL)]
 
 
 def machine_info() -> dict:
@@ -84,9 +82,7 @@ def train_run(
 ):
     """Train a copy of ``net`` (``schedule``: :func:`gspace.train.make_schedule`'s arguments
     but ``lr``); return it (None if it diverged) and the record of the run."""
-    if schedule is not None:
-        schedule = dict(schedule)
-        schedule = train.make_schedule(schedule.pop("name"), lr, **schedule)
+    schedule = None if schedule is None else train.make_schedule(lr=lr, **schedule)
     opt = train.make_optimizer(optimizer, lr, weight_decay=weight_decay)
     fit = dict(loss="cross_entropy", schedule=schedule, seed=seed, progress=False)
     try:

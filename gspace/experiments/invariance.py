@@ -97,14 +97,13 @@ def plot(results, path) -> None:
     rows = {r["optimizer"]: r for r in results.summary if r["protocol"] == protocol.PROTOCOLS["a"]}
     for ax, opt in zip(axes, opts, strict=True):
         label, color = common.OPTIMIZER_LABELS[opt], common.OPTIMIZER_COLORS[opt]
-        recs = protocol.cell_runs(results.runs, {}, rows[label]["start"], opt)
+        row = rows[label]
+        recs = protocol.cell_runs(results.runs, {}, row["start"], opt)
         for runs, start, ls in ((recs, "w", "-"), ([r["pair"] for r in recs], "g(w)", "--")):
             losses = [r["curves"].get("train_loss", []) for r in runs]
             plots.band(ax, losses, label=f"from {start}", color=color, ls=ls, log=True)
-        rel = rows[label]["output_rel_diff"]
-        ax.set_title(
-            f"{label} ({rows[label]['start']})\nmax rel. output diff {rel:.1e}", fontsize=9
-        )
+        title = f"{label} ({row['start']})\nmax rel. output diff {row['output_rel_diff']:.1e}"
+        ax.set_title(title, fontsize=9)
         ax.set(xlabel="epoch", yscale="log")
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import validation as V
 from .common import OPTIMIZER_LABELS as LABEL
 from .common import mean_std
 from .protocol import PAPER_OPTIMIZERS, PROTOCOLS, Results, accuracies, cell_runs
@@ -36,8 +37,7 @@ def format_cell(row: dict, column: dict) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]], fmt: str) -> str:
-    if fmt not in FORMATS:
-        raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
+    V.choice(fmt, FORMATS, "fmt")
     if fmt == "text":  # aligned columns, as the other tables the command line prints
         w = [max(map(len, col)) for col in zip(header, *rows, strict=True)]
         lines = ["  ".join(c.ljust(n) for c, n in zip(r, w, strict=True)) for r in [header, *rows]]
@@ -110,8 +110,7 @@ def results_section(results_or_path, fmt: str = "rst", figure: str | None = None
     results = _as_results(results_or_path)
     figure, name = figure or results["figure"], results["title"]
     title = f"{results['experiment']}: {name}"
-    if fmt not in ("rst", "markdown"):
-        raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
+    V.choice(fmt, ("rst", "markdown"), "fmt")
     rst = fmt == "rst"
     head = [title, "-" * len(title)] if rst else [f"## {title}"]
     head += ["", results["description"], ""]
