@@ -40,24 +40,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _check_out(out, files=(), flag: str = "--out") -> Path:
+def _check_out(out, files=()) -> Path:
     """``out`` as a directory that exists or can be made, where ``files`` can be written."""
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise UsageError(f"{flag} {out} is an existing file; give a directory")
+        raise UsageError(f"--out {out} is an existing file; give a directory")
     for name in files:
         if (out / name).is_dir():
-            raise UsageError(f"{flag} {out}: {out / name} is a directory, cannot write {name}")
+            raise UsageError(f"--out {out}: {out / name} is a directory, cannot write {name}")
     base = next(p for p in (out, *out.parents) if p.exists())
     if not base.is_dir():
-        raise UsageError(f"{flag} {out}: {base} is a file, not a directory")
+        raise UsageError(f"--out {out}: {base} is a file, not a directory")
     try:  # the only sure test (root ignores permission bits; read-only file systems, /proc)
         os.rmdir(tempfile.mkdtemp(prefix=".gspace-probe-", dir=base))
         ok = all(os.access(out / n, os.W_OK) for n in files if (out / n).exists())
     except OSError:
         ok = False
     if not ok:
-        raise UsageError(f"{flag} {out}: {base} is not writable")
+        raise UsageError(f"--out {out}: {base} is not writable")
     return out
 
 

@@ -1,5 +1,6 @@
 """The command line: train, demo, verify/experiment delegation, --help, bad arguments."""
 
+import inspect
 import json
 import os
 import re
@@ -23,12 +24,21 @@ def run(argv, capsys):
     return code, out.out, out.err
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["train"], ["verify"], ["experiment"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["train"], ["verify"], ["experiment"], ["lab"]])
 def test_help_on_every_command(command, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main([*command, "--help"])
     assert info.value.code == 0
     assert "usage: gspace" in capsys.readouterr().out
+
+
+def test_main_help_lists_every_command_with_its_docstring_summary(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for name in ("demo", "train", "verify", "experiment", "lab"):
+        summary = inspect.getdoc(getattr(cli, f"_cmd_{name}")).splitlines()[0]
+        assert f"{name} {summary}" in out
 
 
 def test_train_gsgd_from_he_init_warns_on_one_line(tmp_path, capsys):
