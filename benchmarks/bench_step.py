@@ -7,10 +7,10 @@ set to 1, then 5 G-SGD steps, so that the chain products rho_in are no longer 1 
 stays 1: G-SGD never changes the sigma-weights). ``--start he`` times plain He
 initialisation instead, where the rho_out are not 1 either and G-SGD's update needs one
 more pass per layer (the worst case).
-The optimizers are timed interleaved, in an order that rotates every repeat (SGD, PathSGD,
-GSGD, lean SGD, then PathSGD, GSGD, lean SGD, SGD, ...; with a fixed order each optimizer
-always ran right after the same one, whose freed memory and cache state it inherited), so that a
-change in the machine's load hits all of them alike; the script prints the median time of each
+The optimizers are timed interleaved, in orders of a balanced Latin square: over every four
+repeats each optimizer runs right after each other one once (with a fixed or merely rotated
+order G-SGD mostly ran right after Path-SGD, whose freed memory and cache state it inherited),
+so that a change in the machine's load hits all of them alike; the script prints the median time of each
 and the ratios to ``gspace.SGD`` measured in this one run (the 784-64x4-10 steps take about
 a millisecond, so that case is repeated ten times as often); it also prints the ratio of the
 fastest repeats, which a busy machine disturbs least.
@@ -83,6 +83,16 @@ def start_network(widths, start: str, seed: int):
     return net
 
 
+def balanced_orders(n: int) -> list[list[int]]:
+    """Orders of ``0 .. n-1`` in which each ``j`` comes right after each ``i != j`` equally
+    often (Williams' balanced Latin square: ``n`` rows, ``2 n`` for odd ``n``)."""
+    first = [0]
+    for k in range(1, n):
+        first.append((k + 1) // 2 if k % 2 else n - k // 2)
+    rows = [[(k + r) % n for k in first] for r in range(n)]
+    return rows + [row[::-1] for row in rows] if n % 2 else rows
+
+
 def bench(widths, batch: int, repeats: int, seed: int, start: str, clock=time.perf_counter):
     rng = np.random.default_rng(seed + 1)
     net = start_network(widths, start, seed)
@@ -100,9 +110,9 @@ def bench(widths, batch: int, repeats: int, seed: int, start: str, clock=time.pe
             full_step(net, opt, X, y)
     step_t = {name: [] for name in opts}
     upd_t = {name: [] for name in opts}
-    names = list(opts)
-    for i in range(repeats):  # the order rotates: no optimizer always follows the same one
-        for name in names[i % len(names) :] + names[: i % len(names)]:
+    names, orders = list(opts), balanced_orders(len(opts))
+    for i in range(repeats):  # every optimizer follows every other one equally often
+        for name in (names[k] for k in orders[i % len(orders)]):
             opt = opts[name]
             t0 = clock()
             full_step(net, opt, X, y)
