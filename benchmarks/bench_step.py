@@ -10,10 +10,10 @@ more pass per layer (the worst case).
 The optimizers are timed interleaved, in orders of a balanced Latin square: over every four
 repeats each optimizer runs right after each other one once (with a fixed or merely rotated
 order G-SGD mostly ran right after Path-SGD, whose freed memory and cache state it inherited),
-so that a change in the machine's load hits all of them alike; the script prints the median time of each
-and the ratios to ``gspace.SGD`` measured in this one run (the 784-64x4-10 steps take about
-a millisecond, so that case is repeated ten times as often); it also prints the ratio of the
-fastest repeats, which a busy machine disturbs least.
+so that a change in the machine's load hits all of them alike; the script prints the median
+time of each and the ratios to ``gspace.SGD`` measured in this one run (the 784-64x4-10
+steps take about a millisecond, so that case is repeated ten times as often); it also prints
+the ratio of the fastest repeats, which a busy machine disturbs least.
 
 ``gspace.SGD`` builds its update in one fresh output per layer, like every optimizer here,
 and checks that the gradients and the new weights are finite. As a floor the script also
