@@ -93,7 +93,7 @@ def balanced_orders(n: int) -> list[list[int]]:
     return rows + [row[::-1] for row in rows] if n % 2 else rows
 
 
-def bench(widths, batch: int, repeats: int, seed: int, start: str, clock=time.perf_counter):
+def bench(widths, batch, repeats, seed, start, clock=time.perf_counter, control=False):
     rng = np.random.default_rng(seed + 1)
     net = start_network(widths, start, seed)
     X = rng.normal(size=(batch, widths[0]))
@@ -104,6 +104,8 @@ def bench(widths, batch: int, repeats: int, seed: int, start: str, clock=time.pe
         "GSGD": gspace.GSGD(lr=0.01),
         "lean SGD": LeanSGD(lr=0.01),
     }
+    if control:  # a second gspace.SGD: its ratio to SGD is the benchmark's own noise
+        opts["SGD again"] = gspace.SGD(lr=0.01)
     _, grads = net.loss_and_gradients(X, y, loss="cross_entropy")
     for opt in opts.values():  # warm-up (allocations, caches, BLAS threads)
         for _ in range(3):
@@ -133,6 +135,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--start", choices=["trained", "he"], default="trained")
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall")
+    parser.add_argument("--control", action="store_true", help="time a second gspace.SGD too")
     args = parser.parse_args(argv)
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     print(
@@ -143,7 +146,7 @@ def main(argv=None) -> int:
     )
     for widths, batch, target in CASES:
         repeats = args.repeats * (10 if sum(widths[1:-1]) < 1000 else 1)  # 1 ms steps: more
-        med, upd, low = bench(widths, batch, repeats, args.seed, args.start, clock)
+        med, upd, low = bench(widths, batch, repeats, args.seed, args.start, clock, args.control)
         print(f"\n{'-'.join(map(str, widths))}, batch {batch}: median ms per full step (update)")
         for name in med:
             print(f"  {name:>9}: {1e3 * med[name]:8.3f}  ({1e3 * upd[name]:7.3f})")
@@ -151,6 +154,8 @@ def main(argv=None) -> int:
         print(f"  GSGD/SGD = {r:.3f} (target <= {target}: {'ok' if r <= target else 'ABOVE'})")
         print(f"  PathSGD/SGD = {med['PathSGD'] / med['SGD']:.3f}")
         print(f"  GSGD/lean SGD = {med['GSGD'] / med['lean SGD']:.3f}")
+        if args.control:
+            print(f"  SGD again/SGD = {med['SGD again'] / med['SGD']:.3f} (the noise)")
         print(f"  fastest of the {repeats} repeats: GSGD/SGD = {low['GSGD'] / low['SGD']:.3f}")
     return 0
 
