@@ -127,18 +127,6 @@ class GSGD(Optimizer):
         V.gsgd_skeleton(skeleton)
         self.skeleton, self._plan, self._warned = skeleton, (None, None, None), False
 
-    def step(self, net, grads):
-        """As :meth:`Optimizer.step`, the result tested by one scalar: ``sum w^2`` is finite
-        unless some value is not (or the sum overflows: the per-array test then decides)."""
-        V.gradients(net, grads)
-        with np.errstate(all="ignore"):  # failures are raised by name in update or below
-            new, buffer = self.update(net, grads)
-        if not math.isfinite(sum([np.vdot(x, x) for x in new.weights + (new.biases or [])])):
-            V.finite_step(self, new)
-        if buffer is not None:  # commit state only once the step has succeeded
-            self.state["momentum_buffer"] = buffer
-        return new
-
     def update(self, net, grads):
         shapes, (old, sk, ix) = [w.shape for w in net.weights], self._plan
         if shapes != old or sk is not self.skeleton:  # index arrays: once per architecture

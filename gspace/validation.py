@@ -6,6 +6,7 @@ are checked by what the core reads: ``widths``, ``weights`` ``(h_l, h_{l+1}, *ta
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 
@@ -622,7 +623,11 @@ def momentum_buffer(old, directions) -> None:
 
 
 def finite_step(opt, new) -> None:
-    """The result of an optimizer step: finite weights and biases."""
+    """The result of an optimizer step: finite weights and biases. One scalar first: ``sum w^2``
+    is finite unless some value is not (or the sum overflows: the per-array test decides)."""
+    with np.errstate(over="ignore"):  # an overflow only sends it to the per-array test
+        if math.isfinite(sum([np.vdot(a, a) for a in new.weights + (new.biases or [])])):
+            return
     for kind, arrays in (("weights", new.weights), ("biases", new.biases or [])):
         for l, a in enumerate(arrays):
             if not np.all(np.isfinite(a)):

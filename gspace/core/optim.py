@@ -44,7 +44,7 @@ class Optimizer:
             The update overflowed; the optimizer state is then unchanged.
         """
         V.gradients(net, grads)
-        with np.errstate(over="ignore", invalid="ignore"):  # reported by the result check
+        with np.errstate(all="ignore"):  # reported by the result check or by name (G-SGD)
             new, buffer = self.update(net, grads)
         V.finite_step(self, new)
         if buffer is not None:  # commit state only once the step has succeeded
