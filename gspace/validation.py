@@ -222,10 +222,7 @@ def labels(net, Y, n: int, name: str = "y") -> np.ndarray:
     if Y.dtype.kind not in "iu":
         raise TypeError(f"{name} must be integer class labels, got dtype {Y.dtype}")
     if Y.size and (Y.min() < 0 or Y.max() >= K):
-        raise ValueError(
-            f"labels must lie in 0..{K - 1} for a network with {K} outputs, "
-            f"got range {Y.min()}..{Y.max()}"
-        )
+        raise ValueError(f"labels must lie in 0..{K - 1} ({K} outputs), got {Y.min()}..{Y.max()}")
     return Y.astype(np.intp)
 
 
@@ -406,9 +403,7 @@ def path_arrays_pair(a, b, name_b: str, finite: bool = False, lr=None):
             if np.shape(x) != np.shape(y):
                 raise ValueError(f"v.{kind}[{l}] has shape {np.shape(x)}, {name_b} {np.shape(y)}")
             if finite and not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-                raise ValueError(
-                    f"v.{kind}[{l}] or {name_b}.{kind}[{l}] contains non-finite values"
-                )
+                raise ValueError(f"v.{kind}[{l}] or {name_b}.{kind}[{l}] has non-finite values")
     return out
 
 
@@ -433,25 +428,22 @@ def paths(ws, value, bias=None) -> np.ndarray:
         return np.zeros((0, L + 1), dtype=np.int64)
     if P.dtype.kind not in "iu" or P.ndim != 2 or P.shape[1] != L + 1:
         raise ValueError(
-            f"paths must be tuples of L + 1 = {L + 1} integer node indices (i_0, ..., i_L) "
-            f"or an int array of shape (n, {L + 1}); got an array of dtype {P.dtype} and "
-            f"shape {P.shape}"
+            f"paths must be tuples of L + 1 = {L + 1} integer node indices (i_0, ..., i_L) or "
+            f"an int array of shape (n, {L + 1}), got dtype {P.dtype} and shape {P.shape}"
         )
     P, hi = P.astype(np.int64), np.asarray(ws)[None, :]
     if np.any(P >= hi) or np.any(P < -1):
         k, l = np.argwhere((P >= hi) | (P < -1))[0]
         raise ValueError(
             f"path {tuple(P[k].tolist())} has node index {P[k, l]} at layer {l}, which has "
-            f"{ws[l]} nodes (indices 0..{ws[l] - 1}; -1 only for the leading entries of a "
-            f"bias path)"
+            f"{ws[l]} nodes (indices 0..{ws[l] - 1}; -1 only at the start of a bias path)"
         )
     neg = P < 0  # -1 (the bias node) only before the first node index, never at the end
     ok = np.all(np.diff(neg.astype(np.int8), axis=1) <= 0, axis=1) & ~neg[:, L]
     if not ok.all():
         raise ValueError(
-            f"path {tuple(P[np.flatnonzero(~ok)[0]].tolist())} is not a path: -1 (the constant "
-            f"bias node) may only fill the leading entries of a bias path, which must end at "
-            f"an output"
+            f"path {tuple(P[np.flatnonzero(~ok)[0]].tolist())} is not a path: -1 (the bias node) "
+            f"may only fill the leading entries of a bias path, which must end at an output"
         )
     if bias is False and neg.any():
         raise ValueError("bias paths need bias=True (a basis that includes the bias paths)")
@@ -634,8 +626,7 @@ def gammas(g_in, g_out, sq=None) -> None:
                 )
             raise ValueError(
                 f"{name} of node {j} of layer {l} is 0: every path through it contains a zero "
-                f"weight, so Path-SGD's scaling gamma(w, e) is 0 for its edges and the step is "
-                f"undefined"
+                f"weight, so Path-SGD's gamma(w, e) is 0 for its edges: the step is undefined"
             )
 
 
@@ -735,8 +726,7 @@ def consistent(residual, F, rtol) -> None:
     if (r := np.linalg.norm(residual)) > rtol * (np.linalg.norm(F) + 1e-300):
         raise ValueError(
             f"F = w * g is not in the column space of A' (residual {r:.3g}): these gradients "
-            f"violate the balance identity (claim I2), so they are not the gradient of a loss of "
-            f"the network function"
+            f"violate the balance identity (claim I2): no loss of the network function has them"
         )
 
 
@@ -752,9 +742,7 @@ def route_options(ws=None, method="svd", exact=False, scaled=False) -> list[int]
 def verify_args(ws, claims, known: list, limit, gram_limit):
     """Widths with a hidden layer, the claim IDs to check (all if None) and the two limits."""
     if len(ws := widths(ws)) < 3:
-        raise ValueError(
-            f"verify needs at least one hidden layer (widths like [d, h, K]), got {ws}"
-        )
+        raise ValueError(f"verify needs at least one hidden layer (widths [d, h, K]), got {ws}")
     integer(limit, "limit")
     integer(gram_limit, "gram_limit")
     if isinstance(claims, str):
