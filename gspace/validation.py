@@ -9,6 +9,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy as sp
 
 LOSSES = ("mse", "cross_entropy")
 MAX_DENSE = 3000
@@ -124,7 +125,6 @@ def widths(value) -> list[int]:
 
 
 def mlp_args(ws, bias, generator):
-    """Arguments of ``MLP(widths, bias, rng)``."""
     flag(bias)
     return widths(ws), rng(generator)
 
@@ -455,8 +455,6 @@ def net_paths(net, value) -> np.ndarray:
 
 def exponents(basis_values, alpha):
     """Basis-path values and integer exponents (sparse ``(n, p - H)``) that fit together."""
-    import scipy as sp  # only here: the rest of this module needs NumPy alone
-
     v, alpha = np.asarray(basis_values, dtype=np.float64), sp.sparse.coo_array(alpha)
     if v.shape != (alpha.shape[1],):
         raise ValueError(f"basis_values must have shape ({alpha.shape[1]},), got {v.shape}")
@@ -737,8 +735,7 @@ def verify_args(ws, claims, known: list, limit, gram_limit):
     integer(gram_limit, "gram_limit")
     if isinstance(claims, str):
         raise TypeError(f"claims must be a sequence of claim IDs like ['{claims}'], got a string")
-    claims = known if claims is None else claims
-    return ws, [choice(c, known, "claim ID") for c in claims]
+    return ws, [choice(c, known, "claim ID") for c in (known if claims is None else claims)]
 
 
 class IllConditionedWarning(UserWarning):
@@ -779,12 +776,11 @@ def cnn_args(in_channels, channels, n_classes, kernel_size, bias, generator):
         raise TypeError(f"channels must be a list of ints [C_1, ...], got {channels!r}")
     if len(channels) < 1:
         raise ValueError("channels must list at least one convolution layer")
-    ws = widths([in_channels, *channels, n_classes])
+    ws, generator = mlp_args([in_channels, *channels, n_classes], bias, generator)
     for k in (ks := per_layer(kernel_size, len(channels), "kernel_size")):
         if k % 2 == 0:
             raise ValueError(f"even kernel size {k}: only odd sizes keep the zero padding centred")
-    flag(bias)
-    return ws, ks, rng(generator)
+    return ws, ks, generator
 
 
 def cnn_layers(weights, strides, biases, pool):
