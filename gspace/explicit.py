@@ -2,8 +2,6 @@
 matrices (basis-path vectors in :func:`~gspace.core.basis.basis_paths` order), ``rank(A)`` by
 QR, by counting and by an exact certificate."""
 
-from __future__ import annotations
-
 import functools
 import math
 from dataclasses import dataclass
