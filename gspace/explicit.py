@@ -2,8 +2,6 @@
 matrices (basis-path vectors in :func:`~gspace.core.basis.basis_paths` order), ``rank(A)`` by
 QR, by counting and by an exact certificate."""
 
-from __future__ import annotations
-
 import functools
 import math
 from dataclasses import dataclass
@@ -131,7 +129,7 @@ def rank_qr(M) -> tuple[int, np.ndarray]:
 
 def explicit_rank(widths, method: str = "svd", limit: int = paths.DEFAULT_PATH_LIMIT, bias=False):
     """``rank(A)`` with every path listed: :func:`rank_of_structure_matrix` of ``A``."""
-    widths = V.rank_method(method, widths)
+    widths = V.route_options(widths, method)
     A = paths.structure_matrix(widths, limit=limit, bias=bias)[1]
     return rank_of_structure_matrix(A, method)
 
@@ -139,7 +137,7 @@ def explicit_rank(widths, method: str = "svd", limit: int = paths.DEFAULT_PATH_L
 def rank_of_structure_matrix(A, method: str = "svd"):
     """``(rank, spectrum, on)`` by SVD or pivoted QR of ``on``: ``"A"`` (dense ``A^T``), or above
     ``2 * 10**5`` entries ``"A A^T"`` (sparse product, rescaled to unit diagonal)."""
-    V.rank_method(method)
+    V.route_options(method=method)
     rank_fn = paths.rank_svd if method == "svd" else rank_qr
     if A.shape[0] * A.shape[1] <= 2 * 10**5:
         return (*rank_fn(A.T), "A")
@@ -151,7 +149,7 @@ def rank_of_structure_matrix(A, method: str = "svd"):
 def gram_by_counting(widths, bias: bool = False, exact: bool = False, scaled: bool = False):
     """``A A^T`` ``(p, p)`` by counting paths (none listed): float64, exact Python integers
     (``exact``, dtype object) or rescaled to unit diagonal (``scaled``: no overflow)."""
-    widths = V.gram_args(widths, exact, scaled)
+    widths = V.route_options(widths, exact=exact, scaled=scaled)
     L, offs = len(widths) - 1, edge_offsets(widths)
     n_in, n_out = [1] * (L + 1), [1] * (L + 1)  # partial paths into / out of a node; exact
     for l in range(1, L + 1):

@@ -124,7 +124,7 @@ class GSGD(Optimizer):
 
     def __init__(self, lr: float, momentum: float = 0.0, weight_decay: float = 0.0, skeleton=None):
         super().__init__(lr, momentum=momentum, weight_decay=weight_decay)
-        V.gsgd_skeleton(skeleton)
+        V.skeleton(skeleton)
         self.skeleton, self._plan, self._warned = skeleton, (None, None, None), False
 
     def update(self, net, grads):

@@ -54,7 +54,7 @@ def normalize_skeleton_out_weights(net, skeleton=None):
 def balance(net, tol: float = 1e-10, max_iter: int = 10_000):
     """``(g(net), g)`` for the G transformation minimising the sum of squared parameters, by
     sweeps until no ``|log c| > tol`` (:doc:`/data`); :class:`BalanceWarning` after ``max_iter``."""
-    V.mlp(net)
+    V.network(net, mlp=True)
     tol, max_iter = V.positive(tol, "tol"), V.integer(max_iter, "max_iter")
     ws = [w.copy() for w in net.weights]
     bs = None if net.biases is None else [b.copy() for b in net.biases]

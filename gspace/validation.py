@@ -4,8 +4,6 @@ Each raises a ``TypeError`` or ``ValueError`` saying what was wrong and modifies
 are checked by what the core reads: ``widths``, ``weights`` ``(h_l, h_{l+1}, *taps)``, ``biases``.
 """
 
-from __future__ import annotations
-
 import math
 import numbers
 import warnings
@@ -13,12 +11,10 @@ import warnings
 import numpy as np
 
 LOSSES = ("mse", "cross_entropy")
-DEFAULT_PATH_LIMIT = 1_000_000
 MAX_DENSE = 3000
 
 
 def real(value, name: str) -> float:
-    """A finite real number (bools refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     if not np.isfinite(value := float(value)):
@@ -27,7 +23,6 @@ def real(value, name: str) -> float:
 
 
 def learning_rate(value) -> float:
-    """A learning rate: a finite real number > 0."""
     if (value := real(value, "lr")) <= 0:
         raise ValueError(f"lr (learning rate) must be > 0, got {value}")
     return value
@@ -49,7 +44,6 @@ def jobs(value) -> int:
 
 
 def positive(value, name: str) -> float:
-    """A finite real number > 0."""
     out = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else None
     if out is None or not (np.isfinite(out) and out > 0):
         raise ValueError(f"{name} must be finite and > 0, got {value}")
@@ -57,7 +51,6 @@ def positive(value, name: str) -> float:
 
 
 def hyperparameters(momentum, weight_decay) -> tuple[float, float]:
-    """Momentum in ``[0, 1)`` and weight decay ``>= 0``."""
     if not 0.0 <= (momentum := real(momentum, "momentum")) < 1.0:
         raise ValueError(f"momentum must lie in [0, 1), got {momentum}")
     if (weight_decay := real(weight_decay, "weight_decay")) < 0:
@@ -179,12 +172,10 @@ def layer_arrays(weights, biases=None, conv: bool = False) -> tuple[list, list |
     ]
 
 
-def flat_vector(flat, size: int) -> np.ndarray:
-    return float_array(flat, "flat parameters", (size,))
-
-
-def inputs(net, X) -> np.ndarray:
+def inputs(net, X, mlp_only: bool = False) -> np.ndarray:
     """Float64 inputs ``(n, d)``, or for a plain CNN images ``(n, C_0, H, W)`` large enough."""
+    if mlp_only:
+        network(net, mlp=True)
     X, d = float_array(X, "X"), net.widths[0]
     if not hasattr(net, "strides"):
         if X.ndim != 2 or X.shape[1] != d:
@@ -206,11 +197,6 @@ def inputs(net, X) -> np.ndarray:
             )
         size = tuple(h // p for h in size)
     return X
-
-
-def mlp_inputs(net, X) -> np.ndarray:
-    mlp(net)
-    return inputs(net, X)
 
 
 def batch(net, X, Y, loss: str):
@@ -236,10 +222,7 @@ def labels(net, Y, n: int, name: str = "y") -> np.ndarray:
     if Y.dtype.kind not in "iu":
         raise TypeError(f"{name} must be integer class labels, got dtype {Y.dtype}")
     if Y.size and (Y.min() < 0 or Y.max() >= K):
-        raise ValueError(
-            f"labels must lie in 0..{K - 1} for a network with {K} outputs, "
-            f"got range {Y.min()}..{Y.max()}"
-        )
+        raise ValueError(f"labels must lie in 0..{K - 1} ({K} outputs), got {Y.min()}..{Y.max()}")
     return Y.astype(np.intp)
 
 
@@ -262,18 +245,13 @@ def backward_args(net, cache, delta) -> None:
         )
 
 
-def network(value, what: str = "net") -> None:
-    """A layered network: ``widths``, ``weights`` and ``biases`` (an MLP, a plain CNN)."""
+def network(value, what: str = "net", mlp: bool = False) -> None:
+    """A layered network (an MLP, a plain CNN); if ``mlp``, one without parallel edges."""
     if not all(hasattr(value, a) for a in ("weights", "biases", "widths", "with_params")):
         raise TypeError(
             f"{what} must be a gspace.MLP (or another layered network), got {type(value).__name__}"
         )
-
-
-def mlp(value, what: str = "net") -> None:
-    """A network without parallel edges, for the routes written for MLPs only."""
-    network(value, what)
-    if any(np.ndim(w) != 2 for w in value.weights):
+    if mlp and any(np.ndim(w) != 2 for w in value.weights):
         raise TypeError(
             f"{what} must be a gspace.MLP here, got a {type(value).__name__}: its paths run over "
             f"channels and kernel taps; use the channel graph's routes in gspace.cnn "
@@ -281,35 +259,36 @@ def mlp(value, what: str = "net") -> None:
         )
 
 
-def hidden_node(net, layer, node) -> None:
+def hidden_node(net, layer, node, factor=None) -> None:
+    """A hidden node of ``net``; with a ``factor``, one for the dead-node counterexample."""
     network(net)
     if not (1 <= layer <= len(net.widths) - 2 and 0 <= node < net.widths[layer]):
         raise ValueError(f"(layer, node) = ({layer}, {node}) is not a hidden node of {net.widths}")
+    if factor is not None and net.widths[layer + 1] < 2:
+        raise ValueError("the node needs at least two out-weights for a counterexample")
+    if factor is not None and not (np.isfinite(factor) and factor > 0 and factor != 1):
+        raise ValueError(f"factor must be finite, > 0 and != 1, got {factor}")
 
 
 def same_widths(a, b, what: str = "networks") -> None:
-    """Two MLPs of the same widths, both with or both without biases."""
-    mlp(a, what)
-    mlp(b, what)
+    network(a, what, mlp=True)
+    network(b, what, mlp=True)
     if a.widths != b.widths:
         raise ValueError(f"the two {what} must have the same widths, got {a.widths} and {b.widths}")
     if (a.biases is None) != (b.biases is None):
         raise ValueError(f"the two {what} must both have biases or both have none")
 
 
-def gradients(net, g) -> None:
-    """Gradients with the structure of ``net``, finite."""
+def gradients(net, pa, name: str = "grads") -> None:
+    """Gradients (or G-SGD's ``R``, nan allowed, or ``v_new``) shaped like ``net``, finite."""
     network(net)
-    if not hasattr(g, "weights"):
+    if name == "grads" and not hasattr(pa, "weights"):
         raise TypeError(
             f"grads must have the structure of a network (grads.weights, grads.biases), "
-            f"got {type(g).__name__}"
+            f"got {type(pa).__name__}"
         )
-    _like_net("grads", g, net)
-
-
-def _like_net(name, pa, net, nan=False) -> None:
-    """``pa.weights`` and ``pa.biases`` shaped like the network's, finite (or nan, if ``nan``)."""
+    if name != "grads" and type(pa).__name__ != "PathArrays":
+        raise TypeError(f"{name} must be a gspace.core.gsgd.PathArrays, got {type(pa).__name__}")
     if len(pa.weights) != len(net.weights):
         raise ValueError(
             f"{name} has {len(pa.weights)} weight layers, the network has {len(net.weights)}"
@@ -323,7 +302,7 @@ def _like_net(name, pa, net, nan=False) -> None:
             a = real_array(a, f"{name}.{kind}[{l}]")
             if np.shape(a) != b.shape:
                 raise ValueError(f"{name}.{kind}[{l}] has shape {np.shape(a)}, expected {b.shape}")
-            if not (np.isfinite(a).all() or (nan and not np.isinf(a).any())):
+            if not (np.isfinite(a).all() or (name == "R" and not np.isinf(a).any())):
                 raise ValueError(f"{name}.{kind}[{l}] contains non-finite values")
 
 
@@ -360,38 +339,26 @@ def equal_hidden(ws) -> list[int]:
     return ws
 
 
-def skeleton(ws, value) -> list[int]:
-    """A skeleton argument: None, ``"default"``, ``"paper"`` or a Skeleton of these widths."""
-    ws = widths(ws)
-    if isinstance(value, str) and value not in ("default", "paper"):
+def skeleton(value, ws=None, none: bool = True, names: bool = False) -> list[int] | None:
+    """A Skeleton of widths ``ws`` (returned checked), None if ``none``, a name if ``names``."""
+    ws, named = None if ws is None else widths(ws), names and isinstance(value, str)
+    if named and value not in ("default", "paper"):
         raise ValueError(f"skeleton must be a Skeleton, None, 'default' or 'paper', got {value!r}")
-    if value is not None and not isinstance(value, str):
-        gsgd_skeleton(value, ws, none=False)
-    return ws
-
-
-def gsgd_skeleton(value, ws=None, none: bool = True) -> None:
-    """A Skeleton object (of widths ``ws`` if given), or None (default skeleton) if ``none``."""
-    if not (hasattr(value, "sigma_mask") or (none and value is None)):
+    if not (named or hasattr(value, "sigma_mask") or (none and value is None)):
         accepted = " or None (default skeleton)" if none else ""
         raise TypeError(f"skeleton must be a gspace.Skeleton{accepted}, got {type(value).__name__}")
-    if value is not None and ws is not None and list(value.widths) != ws:
+    if hasattr(value, "sigma_mask") and ws is not None and list(value.widths) != ws:
         raise ValueError(f"skeleton widths {list(value.widths)} differ from widths {ws}")
+    return ws
 
 
 def gsgd_inputs(net, skel, grads=None, v_new=None, lr=None, R=None) -> None:
     """A G-SGD stage's network, skeleton, and the gradients, values, rate and ratios given."""
     network(net)
-    gsgd_skeleton(skel, net.widths)
-    if grads is not None:
-        gradients(net, grads)
-    for name, pa in (("R", R), ("v_new", v_new)):
-        if pa is not None and type(pa).__name__ != "PathArrays":
-            raise TypeError(
-                f"{name} must be a gspace.core.gsgd.PathArrays, got {type(pa).__name__}"
-            )
+    skeleton(skel, net.widths)
+    for name, pa in (("grads", grads), ("R", R), ("v_new", v_new)):
         if pa is not None:
-            _like_net(name, pa, net, nan=name == "R")  # ratios R may be nan (0 / 0)
+            gradients(net, pa, name)
     if lr is not None:
         learning_rate(lr)
 
@@ -436,9 +403,7 @@ def path_arrays_pair(a, b, name_b: str, finite: bool = False, lr=None):
             if np.shape(x) != np.shape(y):
                 raise ValueError(f"v.{kind}[{l}] has shape {np.shape(x)}, {name_b} {np.shape(y)}")
             if finite and not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-                raise ValueError(
-                    f"v.{kind}[{l}] or {name_b}.{kind}[{l}] contains non-finite values"
-                )
+                raise ValueError(f"v.{kind}[{l}] or {name_b}.{kind}[{l}] has non-finite values")
     return out
 
 
@@ -463,25 +428,22 @@ def paths(ws, value, bias=None) -> np.ndarray:
         return np.zeros((0, L + 1), dtype=np.int64)
     if P.dtype.kind not in "iu" or P.ndim != 2 or P.shape[1] != L + 1:
         raise ValueError(
-            f"paths must be tuples of L + 1 = {L + 1} integer node indices (i_0, ..., i_L) "
-            f"or an int array of shape (n, {L + 1}); got an array of dtype {P.dtype} and "
-            f"shape {P.shape}"
+            f"paths must be tuples of L + 1 = {L + 1} integer node indices (i_0, ..., i_L) or "
+            f"an int array of shape (n, {L + 1}), got dtype {P.dtype} and shape {P.shape}"
         )
     P, hi = P.astype(np.int64), np.asarray(ws)[None, :]
     if np.any(P >= hi) or np.any(P < -1):
         k, l = np.argwhere((P >= hi) | (P < -1))[0]
         raise ValueError(
             f"path {tuple(P[k].tolist())} has node index {P[k, l]} at layer {l}, which has "
-            f"{ws[l]} nodes (indices 0..{ws[l] - 1}; -1 only for the leading entries of a "
-            f"bias path)"
+            f"{ws[l]} nodes (indices 0..{ws[l] - 1}; -1 only at the start of a bias path)"
         )
     neg = P < 0  # -1 (the bias node) only before the first node index, never at the end
     ok = np.all(np.diff(neg.astype(np.int8), axis=1) <= 0, axis=1) & ~neg[:, L]
     if not ok.all():
         raise ValueError(
-            f"path {tuple(P[np.flatnonzero(~ok)[0]].tolist())} is not a path: -1 (the constant "
-            f"bias node) may only fill the leading entries of a bias path, which must end at "
-            f"an output"
+            f"path {tuple(P[np.flatnonzero(~ok)[0]].tolist())} is not a path: -1 (the bias node) "
+            f"may only fill the leading entries of a bias path, which must end at an output"
         )
     if bias is False and neg.any():
         raise ValueError("bias paths need bias=True (a basis that includes the bias paths)")
@@ -489,8 +451,7 @@ def paths(ws, value, bias=None) -> np.ndarray:
 
 
 def net_paths(net, value) -> np.ndarray:
-    """Paths of ``net``; bias paths only if it has biases."""
-    mlp(net)
+    network(net, mlp=True)
     if ((P := paths(net.widths, value)) < 0).any() and net.biases is None:
         raise ValueError("bias paths (leading -1 entries) need a network with biases")
     return P
@@ -521,7 +482,7 @@ def graph_args(net_or_widths, bias):
     """``(widths, net or None, bias)`` for a graph of a network or of bare widths."""
     if not hasattr(net_or_widths, "weights"):
         return widths(net_or_widths), None, bool(bias)
-    mlp(net := net_or_widths)
+    network(net := net_or_widths, mlp=True)
     if bias and net.biases is None:
         raise ValueError("bias=True needs a network with biases (or pass widths)")
     return net.widths, net, net.biases is not None if bias is None else bias
@@ -623,8 +584,7 @@ def momentum_buffer(old, directions) -> None:
 
 
 def finite_step(opt, new) -> None:
-    """The result of an optimizer step: finite weights and biases. One scalar first: ``sum w^2``
-    is finite unless some value is not (or the sum overflows: the per-array test decides)."""
+    """Finite weights and biases after a step: ``sum w^2`` first, per array if not finite."""
     with np.errstate(over="ignore"):  # an overflow only sends it to the per-array test
         if math.isfinite(sum([np.vdot(a, a) for a in new.weights + (new.biases or [])])):
             return
@@ -666,8 +626,7 @@ def gammas(g_in, g_out, sq=None) -> None:
                 )
             raise ValueError(
                 f"{name} of node {j} of layer {l} is 0: every path through it contains a zero "
-                f"weight, so Path-SGD's scaling gamma(w, e) is 0 for its edges and the step is "
-                f"undefined"
+                f"weight, so Path-SGD's gamma(w, e) is 0 for its edges: the step is undefined"
             )
 
 
@@ -682,42 +641,30 @@ def s1_skeleton(net_a, net_b, skel, resolve):
     return sk
 
 
-def s1_pair(net_a, net_b, rtol, limit) -> float:
-    """The preconditions of S1 (no zero parameter, equal signs), ``rtol`` and ``limit``."""
+def net_pair(net_a, net_b, rtol, limit=None, s1: bool = True) -> float:
+    """Two MLPs of one architecture, ``rtol``; for S1 ``limit``, no zero, equal signs."""
     same_widths(net_a, net_b)
     wa, wb = net_a.flat_params(), net_b.flat_params()
-    if np.any(wa == 0) or np.any(wb == 0):
+    if s1 and (np.any(wa == 0) or np.any(wb == 0)):
         raise ValueError(
             "S1 needs networks without zero weights (or biases): with a zero, path values no "
             "longer determine the G class (see dead_node_counterexample); use find_scaling"
         )
-    if np.any(np.sign(wa) != np.sign(wb)):
+    if s1 and np.any(np.sign(wa) != np.sign(wb)):
         raise ValueError(
             "S1 needs equal sign patterns: G never changes a sign, and path values cannot see "
             "a sign flip of a whole node (see sign_flip_counterexample); use find_scaling"
         )
-    integer(limit, "limit")
+    if s1:
+        integer(limit, "limit")
     return positive(rtol, "rtol")
-
-
-def find_scaling_args(net_a, net_b, rtol) -> float:
-    same_widths(net_a, net_b)
-    return positive(rtol, "rtol")
-
-
-def dead_node_args(net, layer, node, factor) -> None:
-    hidden_node(net, layer, node)
-    if net.widths[layer + 1] < 2:
-        raise ValueError("the node needs at least two out-weights for a counterexample")
-    if not (np.isfinite(factor) and factor > 0 and factor != 1):
-        raise ValueError(f"factor must be finite, > 0 and != 1, got {factor}")
 
 
 def skeleton_for_net(net, skel, resolve, sigma_nonzero: bool = False):
     """The skeleton of ``net`` (by name only if ``sigma_nonzero``: then with nonzero weights)."""
-    (mlp if sigma_nonzero else network)(net)
+    network(net, mlp=sigma_nonzero)
     if not sigma_nonzero:
-        gsgd_skeleton(skel, net.widths)
+        skeleton(skel, net.widths)
     sk = resolve(net.widths, skel)
     for l in range(1, len(net.weights)) if sigma_nonzero else ():
         if np.any((w := net.weights[l][np.arange(net.widths[l]), sk.sigma[l]]) == 0):
@@ -731,8 +678,7 @@ def skeleton_for_net(net, skel, resolve, sigma_nonzero: bool = False):
 
 def matrix_route(ws, bias, skel, dense: bool):
     """Widths, skeleton argument and ``M``; dense matrices only up to ``MAX_DENSE`` rows."""
-    ws = widths(ws)
-    gsgd_skeleton(skel, ws)
+    ws = skeleton(skel, ws)
     M = sum(a * b for a, b in zip(ws[:-1], ws[1:])) + (sum(ws[1:]) if flag(bias) else 0)
     if dense and M > MAX_DENSE:
         raise ValueError(
@@ -744,7 +690,7 @@ def matrix_route(ws, bias, skel, dense: bool):
 
 def explicit_args(net, skel, grads=None, lr=None, v_new=None) -> None:
     """An MLP without zero parameters (the matrix route takes ``log|w|``), nonzero ``v_new``."""
-    mlp(net)
+    network(net, mlp=True)
     gsgd_inputs(net, skel, grads=grads, lr=lr)
     params = net.weights + (net.biases or [])
     if not all(np.all(p) for p in params):
@@ -760,7 +706,7 @@ def explicit_args(net, skel, grads=None, lr=None, v_new=None) -> None:
 def flatten_args(pa, skel) -> None:
     if type(pa).__name__ != "PathArrays":
         raise TypeError(f"pa must be a PathArrays, got {type(pa).__name__}")
-    gsgd_skeleton(skel, none=False)
+    skeleton(skel, none=False)
     shapes, ws = [np.shape(x) for x in pa.weights], list(skel.widths)
     if shapes != (need := list(zip(ws[:-1], ws[1:]))):
         raise ValueError(f"pa.weights has shapes {shapes}, the skeleton's widths {ws} need {need}")
@@ -769,7 +715,7 @@ def flatten_args(pa, skel) -> None:
 def unflatten_args(vec, net, skel, resolve):
     """The skeleton (via ``resolve``) for a basis-order vector ``vec`` of ``net``."""
     network(net)
-    gsgd_skeleton(skel)
+    skeleton(skel)
     n = sum(p.size for p in net.weights + (net.biases or [])) - sum(net.widths[1:-1])
     if np.shape(vec) != (n,):
         raise ValueError(f"vec must have shape ({n},), got {np.shape(vec)}")
@@ -780,29 +726,23 @@ def consistent(residual, F, rtol) -> None:
     if (r := np.linalg.norm(residual)) > rtol * (np.linalg.norm(F) + 1e-300):
         raise ValueError(
             f"F = w * g is not in the column space of A' (residual {r:.3g}): these gradients "
-            f"violate the balance identity (claim I2), so they are not the gradient of a loss of "
-            f"the network function"
+            f"violate the balance identity (claim I2): no loss of the network function has them"
         )
 
 
-def rank_method(method, ws=None):
+def route_options(ws=None, method="svd", exact=False, scaled=False) -> list[int] | None:
+    """Widths (if given) and the options of the rank and Gram-matrix routes."""
     if method not in ("svd", "qr"):
         raise ValueError(f"method must be 'svd' or 'qr', got {method!r}")
-    return None if ws is None else widths(ws)
-
-
-def gram_args(ws, exact, scaled) -> list[int]:
     if exact and scaled:
         raise ValueError("choose exact=True or scaled=True, not both")
-    return widths(ws)
+    return None if ws is None else widths(ws)
 
 
 def verify_args(ws, claims, known: list, limit, gram_limit):
     """Widths with a hidden layer, the claim IDs to check (all if None) and the two limits."""
     if len(ws := widths(ws)) < 3:
-        raise ValueError(
-            f"verify needs at least one hidden layer (widths like [d, h, K]), got {ws}"
-        )
+        raise ValueError(f"verify needs at least one hidden layer (widths [d, h, K]), got {ws}")
     integer(limit, "limit")
     integer(gram_limit, "gram_limit")
     if isinstance(claims, str):

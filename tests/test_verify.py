@@ -48,13 +48,11 @@ def test_cli_table_and_json(capsys):
 
 
 def test_exit_status_is_non_zero_when_a_claim_fails(monkeypatch, capsys):
-    def broken(s):
-        return "deliberately broken", "1.0", False, "test"
-
-    monkeypatch.setitem(gv._CHECKS, "G2", broken)
+    """A wrong optimizer in place of G-SGD: A1 (the explicit step) and A2 (invariance) fail."""
+    monkeypatch.setattr(gv, "GSGD", lambda lr, skeleton: gv.SGD(lr=lr))
     args = argparse.Namespace(widths=[3, 4, 4, 2], bias=False, json=False, seed=0)
     assert gv.run_cli(args) == 1
-    assert "FAILED: G2" in capsys.readouterr().out
+    assert "FAILED: A1, A2" in capsys.readouterr().out
 
 
 def test_bad_input():

@@ -109,7 +109,7 @@ class Skeleton:
 def resolve_skeleton(widths, skeleton=None) -> Skeleton:
     """The skeleton to use: None or ``"default"`` (:meth:`Skeleton.default`), ``"paper"``
     (:meth:`Skeleton.paper`) or a :class:`Skeleton` of these widths."""
-    widths = V.skeleton(widths, skeleton)
+    widths = V.skeleton(skeleton, widths, names=True)
     if skeleton is None or skeleton == "default":
         return Skeleton.default(widths)
     return Skeleton.paper(widths) if skeleton == "paper" else skeleton

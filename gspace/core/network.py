@@ -239,7 +239,7 @@ class MLP:
     def with_flat_params(self, flat) -> MLP:
         """A new network whose weights (then biases) are read from a flat vector."""
         params = self.weights + (self.biases or [])
-        flat = V.flat_vector(flat, sum(p.size for p in params))  # a copy: views of it are free
+        flat = V.float_array(flat, "flat parameters", (sum(p.size for p in params),))  # a copy
         parts = np.split(flat, np.cumsum([p.size for p in params])[:-1])
         out = [x.reshape(p.shape) for x, p in zip(parts, params)]
         return self.with_params(out[: self.L], out[self.L :] or None)

@@ -25,7 +25,7 @@ __all__ = ["DEFAULT_PATH_LIMIT", "count_paths", "num_params", "path_array", "enu
 __all__ += ["edge_offsets", "path_edges", "path_values", "activation_status"]
 __all__ += ["network_from_paths", "structure_matrix", "rank_svd"]
 
-DEFAULT_PATH_LIMIT = V.DEFAULT_PATH_LIMIT
+DEFAULT_PATH_LIMIT = 1_000_000
 
 
 def count_paths(widths, bias: bool = False) -> int:
@@ -152,7 +152,7 @@ def network_from_paths(net, X, limit: int = DEFAULT_PATH_LIMIT) -> np.ndarray:
     ----------
     .. [1] Meng et al., ICLR 2019, section "Background" (the network as a sum over paths).
     """
-    X = V.mlp_inputs(net, X)
+    X = V.inputs(net, X, mlp_only=True)
     P = path_array(net.widths, limit=limit, bias=net.biases is not None)
     x_factor = np.ones((X.shape[0], P.shape[0]))
     x_factor[:, P[:, 0] >= 0] = X[:, P[P[:, 0] >= 0, 0]]

@@ -69,7 +69,7 @@ def equivalent_by_path_values(
     >>> res.equivalent, res.g.allclose(g, rtol=1e-10)
     (True, True)
     """
-    rtol, bias = V.s1_pair(net_a, net_b, rtol, limit), net_a.biases is not None
+    rtol, bias = V.net_pair(net_a, net_b, rtol, limit), net_a.biases is not None
     if count_paths(net_a.widths, bias=bias) <= limit:
         P, compared = path_array(net_a.widths, limit=limit, bias=bias), "all paths"
     else:
@@ -95,7 +95,7 @@ def find_scaling(net_a, net_b, rtol: float = 1e-9) -> ScalingGroupElement | None
     >>> find_scaling(net, other) is None
     True
     """
-    rtol = V.find_scaling_args(net_a, net_b, rtol)
+    rtol = V.net_pair(net_a, net_b, rtol, s1=False)
     wa, wb = net_a.flat_params(), net_b.flat_params()
     if np.any((wa == 0) != (wb == 0)) or np.any(np.sign(wa) != np.sign(wb)):
         return None
@@ -140,7 +140,7 @@ def dead_node_counterexample(net, layer: int = 1, node: int = 0, factor: float =
     >>> bool(np.allclose(a.forward(X), b.forward(X))), find_scaling(a, b) is None
     (True, True)
     """
-    V.dead_node_args(net, layer, node, factor)
+    V.hidden_node(net, layer, node, factor)
     dead = net.copy()
     dead.weights[layer - 1][:, node] = 0.0
     if dead.biases is not None:
