@@ -1,7 +1,5 @@
-"""The ``gspace`` command line (also ``python -m gspace``): demo, train, verify, experiment, lab.
-
-Exit status 0 on success, 1 when a command ran but failed, 2 on a user error (one line on stderr,
-found before any work). A subcommand's ``--help`` is the docstring of its ``_cmd_`` function."""
+"""The ``gspace`` command line (also ``python -m gspace``), exit statuses in :doc:`/install`;
+a subcommand's ``--help`` is the docstring of its ``_cmd_`` function."""
 
 from __future__ import annotations
 
@@ -13,8 +11,8 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections import namedtuple
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
@@ -188,14 +186,6 @@ def _cmd_train(args) -> int:
     return 0
 
 
-@dataclass(frozen=True)
-class DemoStep:
-    """A ``gspace demo`` step: ``run(args)`` writes into a sub-directory of ``args.out``."""
-
-    title: str
-    run: Callable[[argparse.Namespace], None]
-
-
 def _demo_sgd_digits(args) -> None:
     out = args.out / "sgd-digits"
     # the defaults of gspace train: digits, SGD, hidden 32,32, 20 epochs, lr 0.1, batch 32
@@ -210,6 +200,8 @@ def _demo(name: str, args) -> None:
     experiments.demo(name, args.out / name, seed=args.seed, progress=args.progress)
 
 
+#: A ``gspace demo`` step: ``run(args)`` writes into a sub-directory of ``args.out``.
+DemoStep = namedtuple("DemoStep", "title run")
 #: The steps of ``gspace demo``, run in order; later issues append steps (each under ~10 s).
 DEMO_STEPS: list[DemoStep] = [
     DemoStep("Train a 64-32-32-10 ReLU MLP on digits with SGD (20 epochs)", _demo_sgd_digits),
@@ -385,7 +377,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     prog = f"gspace {args.command}"
-
     with warnings.catch_warnings():  # warnings as one line each
         warnings.showwarning = lambda msg, *_: print(f"{prog}: warning: {msg}", file=sys.stderr)
         try:

@@ -277,11 +277,9 @@ def _teacher(n_samples, n_features, n_classes, hidden, teacher_seed):
 
 
 def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, limit=None, **kw):
-    """The :class:`Dataset` ``name`` in :data:`DATASETS`, split by ``seed`` and scaled
-    (:doc:`/data`): ``val_fraction`` in ``[0, 1)``, ``test_fraction`` in ``(0, 1)`` (the IDX
-    sets keep their official test set), at most ``limit`` samples; ``**kw`` for ``"teacher"``
-    only: ``n_samples=2000, n_features=10, n_classes=3, hidden=(16,), teacher_seed=0``.
-    FileNotFoundError saying where gspace looked for the IDX files."""
+    """The :class:`Dataset` ``name`` in :data:`DATASETS`, split by ``seed`` and scaled, at most
+    ``limit`` samples (:doc:`/data`); ``**kw``: the teacher's ``n_samples=2000, n_features=10,
+    n_classes=3, hidden=(16,), teacher_seed=0``. FileNotFoundError saying where it looked."""
     V.choice(name, DATASETS, "dataset")
     V.integer(seed, "seed", 0)
     val_fraction = _fraction(val_fraction, "val_fraction")

@@ -93,9 +93,8 @@ class GSGD(Optimizer):
     Raises
     ------
     ValueError, FloatingPointError
-        From ``step``, naming the weight or node, the state unchanged: a zero skeleton
-        weight; a chain product or a skeleton-path value outside the float64 range, a ratio
-        :math:`R = 0`, a non-finite result.
+        From ``step`` (naming the weight or node, state unchanged): a zero skeleton weight, a
+        chain product or path value outside the float64 range, a ratio R = 0, a non-finite result.
 
     Notes
     -----
@@ -105,8 +104,7 @@ class GSGD(Optimizer):
         &\textbf{Algorithm 1 (G-SGD), one mini-batch} \\
         &\quad g = \partial l/\partial w \text{ by back-propagation},\ F_e = w_e g_e \\
         &\quad \text{ICR: } \partial l/\partial v_e = g_e / (\rho_{in}(a)\rho_{out}(b))
-              \text{ off the skeleton},\
-              \partial l/\partial v_b = (F_{\pi(b)\to b} - D(b)) / v_b \\
+              \text{ off the skeleton},\ \partial l/\partial v_b = (F_{\pi(b)\to b} - D(b)) / v_b \\
         &\quad d = \partial l/\partial v + \lambda v_{\text{non-skeleton}},\
               b_t = \mu b_{t-1} + d,\ v' = v - \eta\, b_t,\ R = v'/v \\
         &\quad \text{WA: } w_\sigma' = w_\sigma,\
@@ -116,8 +114,7 @@ class GSGD(Optimizer):
     Fused, with :math:`r_a = \rho_{in}'(a) / \rho_{in}(a)`: an edge off the skeleton becomes
     :math:`(w - \eta g / (\rho_{in}(a)\rho_{out}(b))^2) / r_a`, a pi-edge
     :math:`w\, r_b / r_{\pi(b)}`. Start from :func:`gspace.skeleton_unit` (theory page,
-    "Initialization"). Meng et al., ICLR 2019, "Inverse-Chain-Rule", "Weight-Allocation" and
-    "Algorithm 1".
+    "Initialization"). Meng et al., "Inverse-Chain-Rule", "Weight-Allocation", "Algorithm 1".
     """
 
     name = "GSGD"

@@ -13,7 +13,6 @@ __all__ = ["INITS", "DEFAULT_INIT", "skeleton_unit", "initialize"]
 __all__ += ["normalize_skeleton_out_weights", "balance", "BalanceWarning"]
 
 INITS = ("he", "skeleton-unit")
-
 #: Default of ``gspace train --init`` and ``gspace demo``: see :func:`initialize`.
 DEFAULT_INIT = "skeleton-unit"
 

@@ -122,9 +122,8 @@ class History:
         step = max(1, -(-(n - 1) // max(1, max_rows - 1)))
         lines = ["epoch" + "".join(f"  {k.replace('_', ' '):>{w}}" for k, _, w in _COLUMNS)]
         for i in sorted(set(range(0, n, step)) | {n - 1}) if n else []:
-            lines.append(
-                f"{self.epoch[i]:5d}" + "".join(f"  {v:>{w}}" for _, v, w in self._cells(i))
-            )
+            cells = "".join(f"  {v:>{w}}" for _, v, w in self._cells(i))
+            lines.append(f"{self.epoch[i]:5d}{cells}")
         return "\n".join(lines)
 
     def to_json(self, path) -> Path:
@@ -218,13 +217,11 @@ def fit(
 ):
     """Train ``net`` (not modified) on ``data``; return the trained network and its History.
 
-    ``net``: an MLP or PlainCNN (reading rows as images) from ``data.n_features`` to
-    ``data.n_classes``; ``optimizer``: anything with ``step(net, grads)`` and a settable ``lr``.
-    Each epoch sets ``optimizer.lr = schedule(t)`` (a Schedule, name or callable; None:
-    constant), steps on seeded mini-batches and evaluates (:doc:`/data`); ``loss="mse"``
-    regresses one-hot labels; ``progress``: a tqdm bar (None: if stderr is a terminal);
-    ``log``: called with a line per epoch. TrainingDiverged on a non-finite loss, gradient or
-    weight; ValueError or TypeError for bad arguments, before training starts.
+    ``net``: an MLP or PlainCNN from ``data.n_features`` to ``data.n_classes``; ``optimizer``:
+    with ``step(net, grads)`` and a settable ``lr``, ``schedule(t)`` each epoch (a Schedule,
+    name or callable; None: constant); ``loss="mse"``: one-hot targets; ``progress``: a tqdm
+    bar (None: if stderr is a terminal); ``log(line)`` each epoch (:doc:`/data`).
+    TrainingDiverged on a non-finite loss, gradient or weight.
     """
     V.network(net)
     if not isinstance(data, Dataset):
@@ -261,6 +258,7 @@ def fit(
     config.update(lr=lrs[0], **hyper, epochs=epochs, batch_size=batch_size, loss=loss)
     config["schedule"] = schedule.to_dict() if isinstance(schedule, Schedule) else repr(schedule)
     history = History(config={**config, "seed": seed})
+    from tqdm.auto import tqdm
 
     def record(epoch: int, lr, seconds: float) -> None:
         row = {"epoch": epoch, "lr": lr, "seconds": seconds}
@@ -274,8 +272,6 @@ def fit(
             getattr(history, key).append(value)
         if log is not None:
             log(f"epoch {epoch:3d}" + "".join(f"  {c} {v}" for c, v, _ in history._cells(-1)))
-
-    from tqdm.auto import tqdm
 
     net = net.copy()  # fit never touches the caller's network
     steps = -(-n // batch_size)

@@ -47,10 +47,8 @@ def run(
     jobs: int = 1,
     restart: bool = False,
 ) -> Results:
-    """Run experiment ``name``; write ``out/results.json``, ``out/NAME.png`` and ``out/runs/``.
-
-    The parameters: docs, experiments page, "Reading the code".
-    """
+    """Run experiment ``name`` (:doc:`/experiments`); write ``out/results.json``, ``out/NAME.png``
+    and ``out/runs/``."""
     module = EXPERIMENTS[V.choice(name, EXPERIMENTS, "experiment")]
     _, jobs = seeds(seed, quick), check_jobs(jobs)  # checked before any work
     cache_dir = None if out is None else Path(out) / "runs"

@@ -84,14 +84,13 @@ def lr_table(results_or_path, fmt: str = "markdown") -> str:
 
 
 def _machine_line(results: dict) -> str:
-    m = results["machine"]
+    m, quick = results["machine"], " (quick version)" if results["quick"] else ""
+    commit = f" (commit {m['commit']})" if m.get("commit") else ""
     return (
         f"Ran {m['date']} on {m['platform']} ({m['cpu_count']} CPUs), Python {m['python']}, "
-        f"NumPy {m['numpy']}, gspace {m['gspace']}"
-        + (f" (commit {m['commit']})" if m.get("commit") else "")
-        + f"; {results['elapsed_seconds']:.0f} s wall-clock; "
-        f"seeds {results['seeds']}; data set {results['dataset']}; "
-        f"initialization {results['init']}" + (" (quick version)" if results["quick"] else "") + "."
+        f"NumPy {m['numpy']}, gspace {m['gspace']}{commit}; {results['elapsed_seconds']:.0f} s "
+        f"wall-clock; seeds {results['seeds']}; data set {results['dataset']}; initialization "
+        f"{results['init']}{quick}."
     )
 
 
@@ -133,18 +132,6 @@ def results_page(results_dir, fmt: str = "rst", figure_prefix: str = "") -> str:
     return "\n".join(results_section(by_name[n], fmt, figure=figures[n]) for n in order)
 
 
-def _conditions(results: dict) -> list[dict]:
-    """The summary's condition columns (those before ``protocol``)."""
-    keys = [c["key"] for c in results["summary_columns"]]
-    return results["summary_columns"][: keys.index("protocol")]
-
-
-def seed_accuracies(results: dict, row: dict, optimizer: str) -> np.ndarray:
-    """The per-seed test accuracies (NaN: diverged) behind one optimizer's cell of a row."""
-    cond = {c["key"]: row[c["key"]] for c in _conditions(results)}
-    return accuracies(cell_runs(results["runs"], cond, row[f"{optimizer}_start"], optimizer))
-
-
 def winner(accs: dict) -> tuple[str, str, float, float]:
     """Best and second optimizer by mean accuracy (NaN: 0), and their paired difference."""
     accs = {o: np.nan_to_num(np.asarray(a, dtype=float), nan=0.0) for o, a in accs.items()}
@@ -155,12 +142,14 @@ def winner(accs: dict) -> tuple[str, str, float, float]:
 def beyond_table(results_or_path, fmt: str = "rst") -> str:
     """Every optimizer's test accuracy under protocols (a) and (b), and the :func:`winner`."""
     results = _as_results(results_or_path)
-    opts, conds = results["config"]["optimizers"], _conditions(results)
+    opts, columns = results["config"]["optimizers"], results["summary_columns"]
+    conds = columns[: [c["key"] for c in columns].index("protocol")]  # the condition columns
     header = [c["label"] for c in conds] + ["protocol"]
     header += [LABEL[o] for o in opts] + ["winner", "margin over second"]
     rows = []
     for row in (r for r in results["summary"] if r["protocol"] in (PROTOCOLS["a"], PROTOCOLS["b"])):
-        accs = {o: seed_accuracies(results, row, o) for o in opts}
+        cond = {c["key"]: row[c["key"]] for c in conds}  # per seed, NaN: diverged
+        accs = {o: accuracies(cell_runs(results["runs"], cond, row[f"{o}_start"], o)) for o in opts}
         cells = [format_cell(row, c) for c in conds] + [row["protocol"]]
         for o in opts:
             n_div = int(np.isnan(accs[o]).sum())
