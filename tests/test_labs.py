@@ -173,11 +173,21 @@ def test_a_result_that_is_not_an_array_is_a_failure_not_a_crash(tmp_path):
     assert failed["G1"].endswith(": expected an array, got str")
 
 
-def test_a_file_that_does_not_import_is_one_failure(tmp_path):
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("import numpy as np\n\n\ndef forward(:\n", ["SyntaxError", "(line 4)"]),
+        # the error is raised inside the standard library; the line is the student's
+        ("import json\n\njson.loads('{')\n", ["JSONDecodeError", "(line 3)"]),
+    ],
+)
+def test_a_file_that_does_not_import_is_one_failure(text, words, tmp_path):
     path = tmp_path / "broken.py"
-    path.write_text("def forward(:\n")
+    path.write_text(text)
     (result,) = labs.grade("scaling", path)
-    assert not result.passed and "SyntaxError" in result.message
+    assert not result.passed and result.name == "import"
+    assert result.message.startswith("the file does not import: ")
+    assert all(word in result.message for word in words), result.message
 
 
 def test_a_lab_file_may_import_its_neighbours(tmp_path):

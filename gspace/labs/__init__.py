@@ -101,7 +101,8 @@ def grade(name: str, target) -> list[Result]:
         try:
             student = types.SimpleNamespace(**runpy.run_path(str(target), run_name="lab"))
         except Exception as err:  # noqa: BLE001 - any error in a student's file is reported
-            line = traceback.extract_tb(err.__traceback__)[-1].lineno
+            mine = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == str(target)]
+            line = mine[-1].lineno if mine else getattr(err, "lineno", "?")  # SyntaxError: its own
             msg = f"the file does not import: {type(err).__name__}: {err} (line {line})"
             return [Result("import", False, msg)]
         finally:
@@ -120,7 +121,6 @@ def grade(name: str, target) -> list[Result]:
     return results
 
 
-# ----------------------------------------------------------------------------- check helpers
 def call(student, fname: str, *args, on: str = ""):
     """``student.fname`` on copies of ``args``; a missing function or an error is a failure."""
     func = getattr(student, fname, None)
@@ -182,7 +182,6 @@ def networks(rng, n, width=(1, 5), min_hidden=1, equal=False):
         yield widths, w, f" on widths {widths}"
 
 
-# ----------------------------------------------------------------------------- command line
 def run_cli(args) -> int:
     """``gspace lab``: list the labs, write a starter, or grade a file (exit 0 iff all pass)."""
     if args.list:
