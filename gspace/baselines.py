@@ -29,21 +29,17 @@ class Adam(Optimizer):
 
     def step(self, net, grads):
         V.gradients(net, grads)
-        (b1, b2), lr, wd, L = self.betas, self.lr, self.weight_decay, net.L
-        params = net.weights + (net.biases or [])
-        t = self.state.get("t", 0) + 1
-        m = self.state.get("m", [np.zeros_like(p) for p in params])
-        v = self.state.get("v", [np.zeros_like(p) for p in params])
+        (b1, b2), eps, lr, wd, L = self.betas, self.eps, self.lr, self.weight_decay, net.L
+        params, t = net.weights + (net.biases or []), self.state.get("t", 0) + 1
+        m, v = (self.state.get(k, [np.zeros_like(p) for p in params]) for k in ("m", "v"))
         if [x.shape for x in m] != [p.shape for p in params]:
             raise ValueError("the Adam state was built for a network of another shape")
         with np.errstate(over="ignore", invalid="ignore"):  # checked just below
             gs = [p * wd + g for p, g in zip(params, [*grads.weights, *(grads.biases or [])])]
             m = [b1 * x + (1 - b1) * g for x, g in zip(m, gs)]
             v = [b2 * x + (1 - b2) * g * g for x, g in zip(v, gs)]
-            new = [
-                p - lr * (x / (1 - b1**t)) / (np.sqrt(y / (1 - b2**t)) + self.eps)
-                for p, x, y in zip(params, m, v)
-            ]
+            c1, c2 = 1 - b1**t, 1 - b2**t  # the bias corrections
+            new = [p - lr * (x / c1) / (np.sqrt(y / c2) + eps) for p, x, y in zip(params, m, v)]
         new_net = net.with_params(new[:L], new[L:] if net.biases is not None else None)
         V.finite_step(self, new_net)
         self.state.update(t=t, m=m, v=v)  # committed only once the step has succeeded
@@ -65,8 +61,7 @@ def enorm_sweep(net):
             sq_in = np.sum(w_in**2, axis=tuple(a for a in range(w_in.ndim) if a != 1))
             sq_in = sq_in + (bs[l - 1] ** 2 if bs is not None else 0.0)
             sq_out = np.sum(w_out**2, axis=tuple(range(1, w_out.ndim)))
-            ok = (sq_in > 0) & (sq_out > 0)
-            c = np.ones_like(sq_in)
+            ok, c = (sq_in > 0) & (sq_out > 0), np.ones_like(sq_in)
             c[ok] = np.sqrt(np.sqrt(sq_out[ok] / sq_in[ok]))
             w_in *= c.reshape((1, -1) + (1,) * (w_in.ndim - 2))
             w_out /= c.reshape((-1,) + (1,) * (w_out.ndim - 1))

@@ -1,9 +1,5 @@
-"""The ``gspace`` command line (also ``python -m gspace``): demo, train, verify, experiment, lab.
-
-Exit status 0 on success, 1 when a command ran but failed, 2 on a user error (one line on stderr,
-found before any work). A subcommand's ``--help`` is the docstring of its ``_cmd_`` function."""
-
-from __future__ import annotations
+"""The ``gspace`` command line (also ``python -m gspace``), exit statuses in :doc:`/install`;
+a subcommand's ``--help`` is the docstring of its ``_cmd_`` function."""
 
 import argparse
 import importlib
@@ -13,8 +9,8 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections import namedtuple
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
@@ -188,14 +184,6 @@ def _cmd_train(args) -> int:
     return 0
 
 
-@dataclass(frozen=True)
-class DemoStep:
-    """A ``gspace demo`` step: ``run(args)`` writes into a sub-directory of ``args.out``."""
-
-    title: str
-    run: Callable[[argparse.Namespace], None]
-
-
 def _demo_sgd_digits(args) -> None:
     out = args.out / "sgd-digits"
     # the defaults of gspace train: digits, SGD, hidden 32,32, 20 epochs, lr 0.1, batch 32
@@ -210,6 +198,8 @@ def _demo(name: str, args) -> None:
     experiments.demo(name, args.out / name, seed=args.seed, progress=args.progress)
 
 
+#: A ``gspace demo`` step: ``run(args)`` writes into a sub-directory of ``args.out``.
+DemoStep = namedtuple("DemoStep", "title run")
 #: The steps of ``gspace demo``, run in order; later issues append steps (each under ~10 s).
 DEMO_STEPS: list[DemoStep] = [
     DemoStep("Train a 64-32-32-10 ReLU MLP on digits with SGD (20 epochs)", _demo_sgd_digits),
@@ -257,8 +247,7 @@ def _cmd_verify(args) -> int:
     if args.cnn is None:
         if args.image is not None:
             raise UsageError("--image applies only to --cnn")
-        # the peak memory of verify on 784,256,256,256,10 was about 100 copies of the weights
-        _check_memory(args.widths, "--widths", copies=100)
+        _check_memory(args.widths, "--widths", copies=100)  # verify's peak on 784,256,256,256,10
         return _delegate("verify", "verify", args)
     args.image = args.image or 8  # a plain CNN: small by construction
     try:
@@ -324,6 +313,7 @@ _EXPERIMENT = [
     ("--out", _path, None, "output directory (default: gspace-results/NAME)"),
     ("--jobs", _jobs, 1, "training runs at once (-1: all cores); the results do not depend on it"),
     ("--restart", None, None, "start over: delete the runs cached in OUT/runs/"),
+    ("name", tuple(experiments.EXPERIMENTS), None, " | ".join(experiments.EXPERIMENTS), "NAME"),
 ] + [_SEED, _DATA_DIR, _NO_PROGRESS]
 _LAB = [
     ("--list", None, None, "list the labs"),
@@ -372,20 +362,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "experiment", _cmd_experiment, _EXPERIMENT)
     p.formatter_class = argparse.RawDescriptionHelpFormatter  # keeps the lines of the list
     p.epilog = "experiments:\n" + "\n".join(titles)
-    names = list(experiments.EXPERIMENTS)
-    p.add_argument("name", choices=names, metavar="NAME", help=" | ".join(names))
     p = _command(sub, "lab", _cmd_lab, _LAB)
     p.add_argument("name", nargs="?", choices=list(LABS), metavar="NAME", help=" | ".join(LABS))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``gspace`` on ``argv`` (default ``sys.argv[1:]``): 0 on success, 1 if the command
-    failed; a user error exits with status 2 (:class:`SystemExit`) after one line on stderr."""
+    """Run ``gspace`` on ``argv``: 0 on success, 1 on failure, SystemExit(2) on a user error."""
     parser = build_parser()
     args = parser.parse_args(argv)
     prog = f"gspace {args.command}"
-
     with warnings.catch_warnings():  # warnings as one line each
         warnings.showwarning = lambda msg, *_: print(f"{prog}: warning: {msg}", file=sys.stderr)
         try:

@@ -32,14 +32,12 @@ def numerical_gradient(f, x, h: float = 1e-6) -> np.ndarray:
     ok = isinstance(h, (int, float, np.floating)) and not isinstance(h, bool)
     if not (ok and np.isfinite(h) and h > 0):
         raise ValueError(f"the finite-difference step h must be a finite number > 0, got {h!r}")
-    x = np.array(x, dtype=np.float64)  # private copy
-
-    def shifted(i: int, step: float):
-        y = x.copy()
-        y.flat[i] += step
-        return f(y)
-
-    grad = [(shifted(i, h) - shifted(i, -h)) / (2.0 * h) for i in range(x.size)]
+    x, grad = np.array(x, dtype=np.float64), []  # a private copy
+    for i in range(x.size):
+        up, down = x.copy(), x.copy()
+        up.flat[i] += h
+        down.flat[i] -= h
+        grad.append((f(up) - f(down)) / (2.0 * h))
     return np.array(grad, dtype=np.float64).reshape(x.shape)
 
 
@@ -52,10 +50,9 @@ def min_preactivation_margin(net, X) -> float:
 def away_from_kinks(net, X, margin: float = 1e-3) -> np.ndarray:
     """Mask ``(n,)`` of the samples whose hidden pre-activations all have ``|z| > margin``."""
     cache = net.forward_cache(X)
-    n = cache.a[0].shape[0]
-    ok = np.ones(n, dtype=bool)
+    ok = np.ones(len(cache.a[0]), dtype=bool)
     for z in cache.z[1:-1]:
-        ok &= np.all(np.abs(z).reshape(n, -1) > margin, axis=1)  # (n, h) or (n, C, H, W)
+        ok &= np.all(np.abs(z).reshape(len(ok), -1) > margin, axis=1)  # (n, h) or (n, C, H, W)
     return ok
 
 

@@ -1,7 +1,5 @@
 """The training loop: seeded mini-batches, learning-rate schedules, evaluation (:doc:`/data`)."""
 
-from __future__ import annotations
-
 import json
 import math
 import sys
@@ -122,9 +120,8 @@ class History:
         step = max(1, -(-(n - 1) // max(1, max_rows - 1)))
         lines = ["epoch" + "".join(f"  {k.replace('_', ' '):>{w}}" for k, _, w in _COLUMNS)]
         for i in sorted(set(range(0, n, step)) | {n - 1}) if n else []:
-            lines.append(
-                f"{self.epoch[i]:5d}" + "".join(f"  {v:>{w}}" for _, v, w in self._cells(i))
-            )
+            cells = "".join(f"  {v:>{w}}" for _, v, w in self._cells(i))
+            lines.append(f"{self.epoch[i]:5d}{cells}")
         return "\n".join(lines)
 
     def to_json(self, path) -> Path:
@@ -138,7 +135,7 @@ class History:
         return path
 
     @classmethod
-    def from_json(cls, path) -> History:
+    def from_json(cls, path) -> "History":
         """Read a history written by :meth:`to_json`; ValueError for any other file."""
         path = Path(path)
         timing = path.with_name(f"{path.stem}.timing.json")
@@ -218,13 +215,11 @@ def fit(
 ):
     """Train ``net`` (not modified) on ``data``; return the trained network and its History.
 
-    ``net``: an MLP or PlainCNN (reading rows as images) from ``data.n_features`` to
-    ``data.n_classes``; ``optimizer``: anything with ``step(net, grads)`` and a settable ``lr``.
-    Each epoch sets ``optimizer.lr = schedule(t)`` (a Schedule, name or callable; None:
-    constant), steps on seeded mini-batches and evaluates (:doc:`/data`); ``loss="mse"``
-    regresses one-hot labels; ``progress``: a tqdm bar (None: if stderr is a terminal);
-    ``log``: called with a line per epoch. TrainingDiverged on a non-finite loss, gradient or
-    weight; ValueError or TypeError for bad arguments, before training starts.
+    ``net``: an MLP or PlainCNN from ``data.n_features`` to ``data.n_classes``; ``optimizer``:
+    with ``step(net, grads)`` and a settable ``lr``, ``schedule(t)`` each epoch (a Schedule,
+    name or callable; None: constant); ``loss="mse"``: one-hot targets; ``progress``: a tqdm
+    bar (None: if stderr is a terminal); ``log(line)`` each epoch (:doc:`/data`).
+    TrainingDiverged on a non-finite loss, gradient or weight.
     """
     V.network(net)
     if not isinstance(data, Dataset):
@@ -253,14 +248,14 @@ def fit(
         except (TypeError, ValueError) as err:
             raise type(err)(f"schedule({t}) returned a bad learning rate: {err}") from None
 
-    X, y, n = data.X_train, data.y_train, len(data.y_train)
-    rng = np.random.default_rng(seed)
+    X, y, n, rng = data.X_train, data.y_train, len(data.y_train), np.random.default_rng(seed)
     config = dict(dataset=data.name, n_train=n, n_val=len(data.y_val), n_test=len(data.y_test))
     config.update(widths=widths, bias=net.has_bias, optimizer=name, optimizer_repr=repr(optimizer))
     hyper = {k: getattr(optimizer, k, None) for k in ("momentum", "weight_decay")}
     config.update(lr=lrs[0], **hyper, epochs=epochs, batch_size=batch_size, loss=loss)
     config["schedule"] = schedule.to_dict() if isinstance(schedule, Schedule) else repr(schedule)
     history = History(config={**config, "seed": seed})
+    from tqdm.auto import tqdm
 
     def record(epoch: int, lr, seconds: float) -> None:
         row = {"epoch": epoch, "lr": lr, "seconds": seconds}
@@ -275,18 +270,14 @@ def fit(
         if log is not None:
             log(f"epoch {epoch:3d}" + "".join(f"  {c} {v}" for c, v, _ in history._cells(-1)))
 
-    from tqdm.auto import tqdm
-
-    net = net.copy()  # fit never touches the caller's network
-    steps = -(-n // batch_size)
+    net, steps = net.copy(), -(-n // batch_size)  # a copy: fit never touches the caller's network
     progress = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=epochs * steps, disable=not progress, unit="step", desc=name, leave=False)
     try:
         record(0, None, 0.0)
         for epoch, lr in enumerate(lrs, start=1):
             optimizer.lr = lr
-            perm = rng.permutation(n)
-            start_time = time.perf_counter()
+            perm, start_time = rng.permutation(n), time.perf_counter()
             for step in range(steps):
                 idx = perm[step * batch_size : (step + 1) * batch_size]
                 targets = np.eye(K)[y[idx]] if loss == "mse" else y[idx]

@@ -640,7 +640,11 @@ def test_beyond_table_winner_matches_the_summary(tmp_path, monkeypatch):
     assert len(table) == 1 + len(rows)
     label = common.OPTIMIZER_LABELS
     for row, line in zip(rows, table[1:], strict=True):
-        accs = {o: report.seed_accuracies(res, row, o) for o in opts}
+        cond = {"width": row["width"]}  # the per-seed runs behind each optimizer's cell
+        accs = {
+            o: protocol.accuracies(protocol.cell_runs(res["runs"], cond, row[f"{o}_start"], o))
+            for o in opts
+        }
         assert all(len(a) == len(results.seeds) for a in accs.values())
         for o in opts:
             np.testing.assert_allclose(np.nanmean(accs[o]), row[f"{o}_acc_mean"], rtol=1e-12)

@@ -63,7 +63,7 @@ def test_starter_is_the_source_without_its_marked_parts(name):
         assert word not in starter
     mine = _functions(ast.parse(starter))
     assert set(mine) == {
-        n for n in _functions(ast.parse(source)) if not n.startswith(("check_", "_"))
+        n for n in _functions(ast.parse(source)) if not n.startswith(("check", "_"))
     }
     stubs = {n for n, f in mine.items() if ast.unparse(f.body[-1]) == todo.replace('"', "'")}
     graded = re.findall(r'call\(student, "(\w+)"|same\(\s*student,\s*(\w+),', source)
@@ -160,11 +160,34 @@ def test_graded_functions_get_copies_of_their_inputs(tmp_path):
     assert all(r.passed for r in results), [r for r in results if not r.passed]
 
 
-def test_a_file_that_does_not_import_is_one_failure(tmp_path):
+def test_a_result_that_is_not_an_array_is_a_failure_not_a_crash(tmp_path):
+    """G1 and G2 compare two of the student's results: a forward returning a string fails that
+    check too, with a message (it used to stop the grading with a ValueError)."""
+    text = (SOLUTIONS / "solution_scaling.py").read_text()
+    assert text.count("    return a\n") == 1
+    path = tmp_path / "lab_scaling.py"
+    path.write_text(text.replace("    return a\n", "    return 'x'\n"))
+    failed = {r.name.split()[0]: r.message for r in labs.grade("scaling", path) if not r.passed}
+    assert set(failed) == {"forward", "G1"}
+    assert failed["G1"].startswith("G2: forward(apply_scaling(w, c), X) vs forward(w, X) on ")
+    assert failed["G1"].endswith(": expected an array, got str")
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("import numpy as np\n\n\ndef forward(:\n", ["SyntaxError", "(line 4)"]),
+        # the error is raised inside the standard library; the line is the student's
+        ("import json\n\njson.loads('{')\n", ["JSONDecodeError", "(line 3)"]),
+    ],
+)
+def test_a_file_that_does_not_import_is_one_failure(text, words, tmp_path):
     path = tmp_path / "broken.py"
-    path.write_text("def forward(:\n")
+    path.write_text(text)
     (result,) = labs.grade("scaling", path)
-    assert not result.passed and "SyntaxError" in result.message
+    assert not result.passed and result.name == "import"
+    assert result.message.startswith("the file does not import: ")
+    assert all(word in result.message for word in words), result.message
 
 
 def test_a_lab_file_may_import_its_neighbours(tmp_path):

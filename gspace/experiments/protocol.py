@@ -82,11 +82,8 @@ def _specs(results, entry, c, opt, init, lr, data_dir, tune: bool) -> list[dict]
 def fair_runs(
     results, cfg, conditions, optimizers, *, train_fn=None, final_fn=None, data_dir=None, **grid
 ) -> dict:
-    """Tune, choose and run every optimizer under every protocol for every condition.
-
-    ``train_fn`` trains the tuning runs, ``final_fn`` the reported ones, ``grid``: options of
-    ``run_grid``; returns ``{condition as JSON: {protocol: {optimizer: (init, lr, records)}}}``.
-    """
+    """Tune, choose and run every optimizer under every protocol for every condition
+    (:doc:`/experiments`): ``train_fn`` trains the tuning runs, ``final_fn`` the reported ones."""
     train_fn, name = train_fn or common.train_spec, results.experiment
     todo = [(e, {**cfg, **e.get("cfg", {})}, opt) for e in conditions for opt in optimizers]
     tune = []
@@ -186,10 +183,8 @@ def base_config(optimizers, dataset, epochs, quick: bool, subsample: bool = True
 
 def begin(module, quick: bool, seed: int, overrides=None, *, data_dir=None, **_):
     """The configuration (``overrides`` applied), an empty :class:`Results` and ``(d, K)``."""
-    base = module.config(quick)
-    overrides = dict(overrides or {})
-    unknown = sorted(set(overrides) - set(base))
-    if unknown:
+    base, overrides = module.config(quick), dict(overrides or {})
+    if unknown := sorted(set(overrides) - set(base)):
         raise ValueError(
             f"unknown configuration keys for experiment {module.NAME!r}: {unknown}; "
             f"accepted: {sorted(base)}"

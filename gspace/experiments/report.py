@@ -37,8 +37,7 @@ def format_cell(row: dict, column: dict) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]], fmt: str) -> str:
-    V.choice(fmt, FORMATS, "fmt")
-    if fmt == "text":  # aligned columns, as the other tables the command line prints
+    if V.choice(fmt, FORMATS, "fmt") == "text":  # aligned, as the command line's other tables
         w = [max(map(len, col)) for col in zip(header, *rows, strict=True)]
         lines = ["  ".join(c.ljust(n) for c, n in zip(r, w, strict=True)) for r in [header, *rows]]
         return "\n".join(line.rstrip() for line in lines) + "\n"
@@ -84,14 +83,13 @@ def lr_table(results_or_path, fmt: str = "markdown") -> str:
 
 
 def _machine_line(results: dict) -> str:
-    m = results["machine"]
+    m, quick = results["machine"], " (quick version)" if results["quick"] else ""
+    commit = f" (commit {m['commit']})" if m.get("commit") else ""
     return (
         f"Ran {m['date']} on {m['platform']} ({m['cpu_count']} CPUs), Python {m['python']}, "
-        f"NumPy {m['numpy']}, gspace {m['gspace']}"
-        + (f" (commit {m['commit']})" if m.get("commit") else "")
-        + f"; {results['elapsed_seconds']:.0f} s wall-clock; "
-        f"seeds {results['seeds']}; data set {results['dataset']}; "
-        f"initialization {results['init']}" + (" (quick version)" if results["quick"] else "") + "."
+        f"NumPy {m['numpy']}, gspace {m['gspace']}{commit}; {results['elapsed_seconds']:.0f} s "
+        f"wall-clock; seeds {results['seeds']}; data set {results['dataset']}; initialization "
+        f"{results['init']}{quick}."
     )
 
 
@@ -110,8 +108,7 @@ def results_section(results_or_path, fmt: str = "rst", figure: str | None = None
     results = _as_results(results_or_path)
     figure, name = figure or results["figure"], results["title"]
     title = f"{results['experiment']}: {name}"
-    V.choice(fmt, ("rst", "markdown"), "fmt")
-    rst = fmt == "rst"
+    rst = V.choice(fmt, ("rst", "markdown"), "fmt") == "rst"
     head = [title, "-" * len(title)] if rst else [f"## {title}"]
     head += ["", results["description"], ""]
     head += [f".. image:: {figure}", f"   :alt: {name}"] if rst else [f"![{name}]({figure})"]
@@ -133,18 +130,6 @@ def results_page(results_dir, fmt: str = "rst", figure_prefix: str = "") -> str:
     return "\n".join(results_section(by_name[n], fmt, figure=figures[n]) for n in order)
 
 
-def _conditions(results: dict) -> list[dict]:
-    """The summary's condition columns (those before ``protocol``)."""
-    keys = [c["key"] for c in results["summary_columns"]]
-    return results["summary_columns"][: keys.index("protocol")]
-
-
-def seed_accuracies(results: dict, row: dict, optimizer: str) -> np.ndarray:
-    """The per-seed test accuracies (NaN: diverged) behind one optimizer's cell of a row."""
-    cond = {c["key"]: row[c["key"]] for c in _conditions(results)}
-    return accuracies(cell_runs(results["runs"], cond, row[f"{optimizer}_start"], optimizer))
-
-
 def winner(accs: dict) -> tuple[str, str, float, float]:
     """Best and second optimizer by mean accuracy (NaN: 0), and their paired difference."""
     accs = {o: np.nan_to_num(np.asarray(a, dtype=float), nan=0.0) for o, a in accs.items()}
@@ -155,12 +140,14 @@ def winner(accs: dict) -> tuple[str, str, float, float]:
 def beyond_table(results_or_path, fmt: str = "rst") -> str:
     """Every optimizer's test accuracy under protocols (a) and (b), and the :func:`winner`."""
     results = _as_results(results_or_path)
-    opts, conds = results["config"]["optimizers"], _conditions(results)
+    opts, columns = results["config"]["optimizers"], results["summary_columns"]
+    conds = columns[: [c["key"] for c in columns].index("protocol")]  # the condition columns
     header = [c["label"] for c in conds] + ["protocol"]
     header += [LABEL[o] for o in opts] + ["winner", "margin over second"]
     rows = []
     for row in (r for r in results["summary"] if r["protocol"] in (PROTOCOLS["a"], PROTOCOLS["b"])):
-        accs = {o: seed_accuracies(results, row, o) for o in opts}
+        cond = {c["key"]: row[c["key"]] for c in conds}  # per seed, NaN: diverged
+        accs = {o: accuracies(cell_runs(results["runs"], cond, row[f"{o}_start"], o)) for o in opts}
         cells = [format_cell(row, c) for c in conds] + [row["protocol"]]
         for o in opts:
             n_div = int(np.isnan(accs[o]).sum())

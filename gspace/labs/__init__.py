@@ -1,5 +1,6 @@
 """Teaching labs graded against gspace's own functions (``gspace lab``; :doc:`/teachers`)."""
 
+import contextlib
 import copy
 import importlib
 import re
@@ -67,8 +68,7 @@ def to_starter(source: str) -> str:
 
 def starter_text(name: str) -> str:
     """The starter of lab ``name``: its source through :func:`to_starter`."""
-    get(name)
-    return to_starter(Path(__file__).with_name(f"{LABS[name]}.py").read_text(encoding="utf-8"))
+    return to_starter(Path(get(name).__file__).read_text(encoding="utf-8"))
 
 
 def objectives(name: str) -> list[str]:
@@ -90,7 +90,8 @@ def write_starter(name: str, out_dir=".") -> Path:
 
 def grade(name: str, target) -> list[Result]:
     """Run lab ``name``'s checks on ``target``, a student's file (its folder importable while it
-    loads) or ``"reference"``; a file that does not run is one failed Result."""
+    loads) or ``"reference"``; a file that does not run is one failed Result. The lab's
+    ``checks(student, check)`` runs each check as ``with check(NAME) as rng:`` (fresh seed 12)."""
     lab = student = get(name)
     if str(target) != "reference":
         if not Path(target).is_file():
@@ -100,22 +101,26 @@ def grade(name: str, target) -> list[Result]:
         try:
             student = types.SimpleNamespace(**runpy.run_path(str(target), run_name="lab"))
         except Exception as err:  # noqa: BLE001 - any error in a student's file is reported
-            line = traceback.extract_tb(err.__traceback__)[-1].lineno
+            mine = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == str(target)]
+            line = mine[-1].lineno if mine else getattr(err, "lineno", "?")  # SyntaxError: its own
             msg = f"the file does not import: {type(err).__name__}: {err} (line {line})"
             return [Result("import", False, msg)]
         finally:
             sys.path.remove(folder)
     results = []
-    for check in [f for n, f in vars(lab).items() if n.startswith("check_")]:
+
+    @contextlib.contextmanager
+    def check(title):
         try:
-            check(student, np.random.default_rng(12))
-            results.append(Result(check.__doc__, True))
+            yield np.random.default_rng(12)
+            results.append(Result(title, True))
         except LabFailure as err:
-            results.append(Result(check.__doc__, False, str(err)))
+            results.append(Result(title, False, str(err)))
+
+    lab.checks(student, check)
     return results
 
 
-# ----------------------------------------------------------------------------- check helpers
 def call(student, fname: str, *args, on: str = ""):
     """``student.fname`` on copies of ``args``; a missing function or an error is a failure."""
     func = getattr(student, fname, None)
@@ -150,9 +155,8 @@ def compare(got, expected, what, on, hint="", rtol=1e-8, atol=1e-10, mask=None):
         for k, (g, e) in enumerate(zip(got, expected)):
             compare(g, e, f"{what}[{k}]", on, hint, rtol, atol, None if mask is None else mask[k])
         return
-    e = np.asarray(expected, dtype=np.float64)
-    try:
-        g = np.asarray(got, dtype=np.float64)
+    try:  # ``expected`` may be the student's too (G1, G2, G3 compare two of their results)
+        e, g = np.asarray(expected, dtype=np.float64), np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
         raise LabFailure(f"{what}{on}: expected an array, got {type(got).__name__}") from None
     if g.shape != e.shape:
@@ -178,7 +182,6 @@ def networks(rng, n, width=(1, 5), min_hidden=1, equal=False):
         yield widths, w, f" on widths {widths}"
 
 
-# ----------------------------------------------------------------------------- command line
 def run_cli(args) -> int:
     """``gspace lab``: list the labs, write a starter, or grade a file (exit 0 iff all pass)."""
     if args.list:

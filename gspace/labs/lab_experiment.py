@@ -76,45 +76,41 @@ five and 0.27 after twenty. So G-SGD's trajectory depends only on the equivalenc
 start (claim A2), plain SGD's on the representative (A3)."""
 
 
-def check_function_gap(student, rng):
-    """function_gap is the relative distance of the two functions on X"""
-    for _ in range(4):
-        w, _, _, _, X = setup(rng, 4)
-        other = gspace.MLP([4, 8, 8, 3], rng=rng).weights if rng.random() < 0.5 else w
-        same(student, function_gap, (w, other, X), " on widths [4, 8, 8, 3]", atol=1e-14)
-
-
-def check_train(student, rng):
-    """train takes one step per mini-batch, MSE loss"""
-    for name in ("sgd", "gsgd"):
-        w, _, batches, lr, _ = setup(rng, 3)
-        on = f" with {name!r}, 3 batches, lr={lr}, on widths [4, 8, 8, 3]"
-        same(student, train, (w, name, batches, lr), on)
-
-
-def check_invariance_experiment(student, rng):
-    """invariance_experiment gives the gap between the runs from w and from g_c(w), per step"""
-    args, on = setup(rng, 20), " on widths [4, 8, 8, 3], 20 steps, lr=0.02"
-    got = call(student, "invariance_experiment", *args, on=on)
-    exp = invariance_experiment(*args)
-    if not isinstance(got, dict) or set(got) != {"sgd", "gsgd"}:
-        raise LabFailure(f"invariance_experiment{on}: expected a dict with keys 'sgd', 'gsgd'")
-    compare(got["sgd"], exp["sgd"], "gaps['sgd']", on, rtol=1e-6)
-    hint = "G-SGD from w and from g_c(w) computes the same function at every step, to rounding "
-    compare(got["gsgd"], exp["gsgd"], "gaps['gsgd']", on, hint + "(A2).", rtol=0, atol=1e-9)
-
-
-def check_conclusion(student, rng):
-    """CONCLUSION is a written conclusion with the measured numbers (read by your teacher)"""
-    text = getattr(student, "CONCLUSION", None)
-    if not isinstance(text, str) or "TODO" in text:
-        raise LabFailure("CONCLUSION is still the TODO: write what you measured and what it shows")
-    n_words, names = len(text.split()), "G-SGD" in text and "SGD" in text.replace("G-SGD", "")
-    if n_words < 50 or not names or not any(ch.isdigit() for ch in text):
-        raise LabFailure(
-            f"CONCLUSION has {n_words} words (at least 50 expected), must name G-SGD and SGD "
-            f"and quote measured numbers (the network, the steps, the gaps you saw)"
-        )
+def checks(student, check):
+    """Lab 4's graded checks, in order (:func:`gspace.labs.grade` runs them)."""
+    with check("function_gap is the relative distance of the two functions on X") as rng:
+        for _ in range(4):
+            w, _, _, _, X = setup(rng, 4)
+            other = gspace.MLP([4, 8, 8, 3], rng=rng).weights if rng.random() < 0.5 else w
+            same(student, function_gap, (w, other, X), " on widths [4, 8, 8, 3]", atol=1e-14)
+    with check("train takes one step per mini-batch, MSE loss") as rng:
+        for name in ("sgd", "gsgd"):
+            w, _, batches, lr, _ = setup(rng, 3)
+            on = f" with {name!r}, 3 batches, lr={lr}, on widths [4, 8, 8, 3]"
+            same(student, train, (w, name, batches, lr), on)
+    title = "invariance_experiment gives the gap between the runs from w and from g_c(w), per step"
+    with check(title) as rng:
+        args, on = setup(rng, 20), " on widths [4, 8, 8, 3], 20 steps, lr=0.02"
+        got = call(student, "invariance_experiment", *args, on=on)
+        exp = invariance_experiment(*args)
+        if not isinstance(got, dict) or set(got) != {"sgd", "gsgd"}:
+            raise LabFailure(f"invariance_experiment{on}: expected a dict with keys 'sgd', 'gsgd'")
+        compare(got["sgd"], exp["sgd"], "gaps['sgd']", on, rtol=1e-6)
+        hint = "G-SGD from w and from g_c(w) computes the same function at every step, to rounding "
+        compare(got["gsgd"], exp["gsgd"], "gaps['gsgd']", on, hint + "(A2).", rtol=0, atol=1e-9)
+    title = "CONCLUSION is a written conclusion with the measured numbers (read by your teacher)"
+    with check(title):
+        text = getattr(student, "CONCLUSION", None)
+        if not isinstance(text, str) or "TODO" in text:
+            raise LabFailure(
+                "CONCLUSION is still the TODO: write what you measured and what it shows"
+            )
+        n_words, names = len(text.split()), "G-SGD" in text and "SGD" in text.replace("G-SGD", "")
+        if n_words < 50 or not names or not any(ch.isdigit() for ch in text):
+            raise LabFailure(
+                f"CONCLUSION has {n_words} words (at least 50 expected), must name G-SGD and SGD "
+                f"and quote measured numbers (the network, the steps, the gaps you saw)"
+            )
 
 
 # END HIDDEN

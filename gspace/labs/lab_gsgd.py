@@ -77,43 +77,34 @@ def _cases(rng):
         yield w, grads, free, on
 
 
-def check_rho(student, rng):
-    """rho_in and rho_out are the products along the in-chains (pi) and out-chains (sigma)"""
-    for w, _, _, on in _cases(rng):
-        same(student, rho_in, (w,), on)
-        same(student, rho_out, (w,), on)
-
-
-def check_basis_path_values(student, rng):
-    """basis_path_values gives v_e = rho_in(a) * w_e * rho_out(b) on every non-sigma edge"""
-    for w, _, free, on in _cases(rng):
-        same(student, basis_path_values, (w,), on, mask=free)
-
-
-def check_inverse_chain_rule(student, rng):
-    """inverse_chain_rule gives dl/dv (Inverse-Chain-Rule)"""
-    for w, g, free, on in _cases(rng):
+def checks(student, check):
+    """Lab 3's graded checks, in order (:func:`gspace.labs.grade` runs them)."""
+    title = "rho_in and rho_out are the products along the in-chains (pi) and out-chains (sigma)"
+    with check(title) as rng:
+        for w, _, _, on in _cases(rng):
+            same(student, rho_in, (w,), on)
+            same(student, rho_out, (w,), on)
+    title = "basis_path_values gives v_e = rho_in(a) * w_e * rho_out(b) on every non-sigma edge"
+    with check(title) as rng:
+        for w, _, free, on in _cases(rng):
+            same(student, basis_path_values, (w,), on, mask=free)
+    with check("inverse_chain_rule gives dl/dv (Inverse-Chain-Rule)") as rng:
         hint = "Plain edges: dl/dv = (dl/dw) / (rho_in(a) rho_out(b)). The pi-edge of node b "
         hint += "also lies on the basis paths whose in-chain passes through b: u = w dl/dw - "
         hint += "D(b), dl/dv = u / v, with D(b) the sum of u over those paths (a backward sweep)."
-        on += " with back-propagation's gradient of an MSE loss"
-        same(student, inverse_chain_rule, (w, g), on, hint, mask=free)
-
-
-def check_weight_allocation(student, rng):
-    """weight_allocation keeps the sigma-edges and hits v_new (W1)"""
-    for w, _, _, on in _cases(rng):
-        R = [rng.uniform(0.7, 1.3, a.shape) for a in w]
-        v_new = [a * r for a, r in zip(basis_path_values(w), R)]
-        on += f", v_new = v * R, R = {[r.round(3).tolist() for r in R]}"
-        same(student, weight_allocation, (w, v_new), on)
-
-
-def check_gsgd_step(student, rng):
-    """gsgd_step equals gspace's G-SGD step (Algorithm 1)"""
-    for w, g, _, on in _cases(rng):
-        lr = float(np.round(rng.uniform(0.01, 0.1), 3))
-        same(student, gsgd_step, (w, g, lr), f"{on}, lr={lr}")
+        for w, g, free, on in _cases(rng):
+            on += " with back-propagation's gradient of an MSE loss"
+            same(student, inverse_chain_rule, (w, g), on, hint, mask=free)
+    with check("weight_allocation keeps the sigma-edges and hits v_new (W1)") as rng:
+        for w, _, _, on in _cases(rng):
+            R = [rng.uniform(0.7, 1.3, a.shape) for a in w]
+            v_new = [a * r for a, r in zip(basis_path_values(w), R)]
+            on += f", v_new = v * R, R = {[r.round(3).tolist() for r in R]}"
+            same(student, weight_allocation, (w, v_new), on)
+    with check("gsgd_step equals gspace's G-SGD step (Algorithm 1)") as rng:
+        for w, g, _, on in _cases(rng):
+            lr = float(np.round(rng.uniform(0.01, 0.1), 3))
+            same(student, gsgd_step, (w, g, lr), f"{on}, lr={lr}")
 
 
 # END HIDDEN

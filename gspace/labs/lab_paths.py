@@ -49,44 +49,33 @@ def expected_rank(widths):
 
 
 # BEGIN HIDDEN
-def check_enumerate_paths(student, rng):
-    """enumerate_paths lists every path, in itertools.product order"""
-    for widths, _, on in networks(rng, 6, width=(1, 4)):
-        same(student, enumerate_paths, (widths,), on)
-
-
-def check_path_values(student, rng):
-    """path_values is the product of the L weights on each path; G3"""
-    for widths, w, on in networks(rng, 6, width=(1, 4)):
-        paths = enumerate_paths(widths)
-        same(student, path_values, (w, paths), on)
-        g = random_scaling(widths, rng, sigma=1.0).apply(MLP.from_weights(w)).weights
-        got, got_g = (call(student, "path_values", v, paths, on=on) for v in (w, g))
-        compare(got_g, got, "G3: path_values(g(w)) vs path_values(w)", on)
-
-
-def check_network_from_paths(student, rng):
-    """network_from_paths equals the forward pass (P1)"""
-    for widths, w, on in networks(rng, 6, width=(1, 4)):
-        same(student, network_from_paths, (w, rng.normal(size=(4, widths[0]))), on)
-
-
-def check_structure_matrix(student, rng):
-    """structure_matrix has A[e, k] = 1 iff path k uses edge e"""
-    for widths, _, on in networks(rng, 6, width=(1, 4)):
+def checks(student, check):
+    """Lab 2's graded checks, in order (:func:`gspace.labs.grade` runs them)."""
+    with check("enumerate_paths lists every path, in itertools.product order") as rng:
+        for widths, _, on in networks(rng, 6, width=(1, 4)):
+            same(student, enumerate_paths, (widths,), on)
+    with check("path_values is the product of the L weights on each path; G3") as rng:
+        for widths, w, on in networks(rng, 6, width=(1, 4)):
+            paths = enumerate_paths(widths)
+            same(student, path_values, (w, paths), on)
+            g = random_scaling(widths, rng, sigma=1.0).apply(MLP.from_weights(w)).weights
+            got, got_g = (call(student, "path_values", v, paths, on=on) for v in (w, g))
+            compare(got_g, got, "G3: path_values(g(w)) vs path_values(w)", on)
+    with check("network_from_paths equals the forward pass (P1)") as rng:
+        for widths, w, on in networks(rng, 6, width=(1, 4)):
+            same(student, network_from_paths, (w, rng.normal(size=(4, widths[0]))), on)
+    with check("structure_matrix has A[e, k] = 1 iff path k uses edge e") as rng:
         hint = "Rows: edges layer by layer, row-major in weights[l]; columns: paths in "
-        same(student, structure_matrix, (widths,), on, hint + "enumerate_paths order.")
-
-
-def check_expected_rank(student, rng):
-    """expected_rank is the rank of A, by a formula in m and H (R1)"""
-    for widths, _, on in networks(rng, 8, width=(1, 4)):
-        got, exp = call(student, "expected_rank", list(widths), on=on), expected_rank(widths)
-        if not isinstance(got, (int, np.integer)) or got != exp:
-            raise LabFailure(
-                f"expected_rank{on}: the rank of the structure matrix (by SVD) is {exp}, got "
-                f"{got!r}. Hint: count the weights m and the hidden nodes H."
-            )
+        for widths, _, on in networks(rng, 6, width=(1, 4)):
+            same(student, structure_matrix, (widths,), on, hint + "enumerate_paths order.")
+    with check("expected_rank is the rank of A, by a formula in m and H (R1)") as rng:
+        for widths, _, on in networks(rng, 8, width=(1, 4)):
+            got, exp = call(student, "expected_rank", list(widths), on=on), expected_rank(widths)
+            if not isinstance(got, (int, np.integer)) or got != exp:
+                raise LabFailure(
+                    f"expected_rank{on}: the rank of the structure matrix (by SVD) is {exp}, "
+                    f"got {got!r}. Hint: count the weights m and the hidden nodes H."
+                )
 
 
 # END HIDDEN

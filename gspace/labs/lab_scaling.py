@@ -50,47 +50,39 @@ def scaling_vectors(widths):
 
 
 # BEGIN HIDDEN
-def check_forward(student, rng):
-    """forward equals gspace.MLP.forward"""
-    for widths, w, on in networks(rng, 6, min_hidden=2):
-        same(student, forward, (w, rng.normal(size=(4, widths[0]))), on)
-
-
-def check_scale_node(student, rng):
-    """scale_node multiplies the node's in-weights by c and divides its out-weights by c"""
-    for widths, w, on in networks(rng, 6, min_hidden=2):
-        l, c = int(rng.integers(1, len(widths) - 1)), float(np.round(rng.uniform(0.2, 5), 3))
-        j = int(rng.integers(widths[l]))
-        on, kept = f"{on}, layer={l}, node={j}, c={c}", [a.copy() for a in w]
-        hint = f"In-weights of the node are the column weights[{l - 1}][:, {j}], out-weights "
-        same(student, scale_node, (w, l, j, c), on, f"{hint}the row weights[{l}][{j}, :].")
-        student.scale_node(w, l, j, c)  # as graded just now, but on the caller's arrays
-        compare(w, kept, "input weights", on, "scale_node modified its input: copy arrays first.")
-
-
-def check_apply_scaling(student, rng):
-    """apply_scaling equals g_c, one factor per hidden node"""
-    for widths, w, on in networks(rng, 6, min_hidden=2):
-        c = [np.round(rng.uniform(0.2, 5.0, h), 3) for h in widths[1:-1]]
-        same(student, apply_scaling, (w, c), f"{on}, c = {[a.tolist() for a in c]}")
-
-
-def check_invariance(student, rng):
-    """G1 and G2 hold for your functions: the function is unchanged; composition"""
-    for widths, w, on in networks(rng, 4, min_hidden=2):
-        c1, c2 = ([rng.uniform(0.2, 5.0, h) for h in widths[1:-1]] for _ in range(2))
-        X, gw = rng.normal(size=(5, widths[0])), call(student, "apply_scaling", w, c1, on=on)
-        f0, f1 = (call(student, "forward", v, X, on=on) for v in (w, gw))
-        compare(f1, f0, "G2: forward(apply_scaling(w, c), X) vs forward(w, X)", on)
-        twice = call(student, "apply_scaling", gw, c2, on=on)
-        once = call(student, "apply_scaling", w, [a * b for a, b in zip(c1, c2)], on=on)
-        compare(twice, once, "G1: apply_scaling(apply_scaling(w, c1), c2) vs c1*c2", on)
-
-
-def check_scaling_vectors(student, rng):
-    """scaling_vectors has row O equal to b_O (+1 on in-edges of O, -1 on out-edges)"""
-    for widths, _, on in networks(rng, 5, min_hidden=2):
-        same(student, scaling_vectors, (widths,), on)
+def checks(student, check):
+    """Lab 1's graded checks, in order (:func:`gspace.labs.grade` runs them)."""
+    with check("forward equals gspace.MLP.forward") as rng:
+        for widths, w, on in networks(rng, 6, min_hidden=2):
+            same(student, forward, (w, rng.normal(size=(4, widths[0]))), on)
+    title = "scale_node multiplies the node's in-weights by c and divides its out-weights by c"
+    with check(title) as rng:
+        for widths, w, on in networks(rng, 6, min_hidden=2):
+            l, c = int(rng.integers(1, len(widths) - 1)), float(np.round(rng.uniform(0.2, 5), 3))
+            j = int(rng.integers(widths[l]))
+            on, kept = f"{on}, layer={l}, node={j}, c={c}", [a.copy() for a in w]
+            hint = f"In-weights of the node are the column weights[{l - 1}][:, {j}], out-weights "
+            same(student, scale_node, (w, l, j, c), on, f"{hint}the row weights[{l}][{j}, :].")
+            student.scale_node(w, l, j, c)  # as graded just now, but on the caller's arrays
+            hint = "scale_node modified its input: copy arrays first."
+            compare(w, kept, "input weights", on, hint)
+    with check("apply_scaling equals g_c, one factor per hidden node") as rng:
+        for widths, w, on in networks(rng, 6, min_hidden=2):
+            c = [np.round(rng.uniform(0.2, 5.0, h), 3) for h in widths[1:-1]]
+            same(student, apply_scaling, (w, c), f"{on}, c = {[a.tolist() for a in c]}")
+    with check("G1 and G2 hold for your functions: the function is unchanged; composition") as rng:
+        for widths, w, on in networks(rng, 4, min_hidden=2):
+            c1, c2 = ([rng.uniform(0.2, 5.0, h) for h in widths[1:-1]] for _ in range(2))
+            X, gw = rng.normal(size=(5, widths[0])), call(student, "apply_scaling", w, c1, on=on)
+            f0, f1 = (call(student, "forward", v, X, on=on) for v in (w, gw))
+            compare(f1, f0, "G2: forward(apply_scaling(w, c), X) vs forward(w, X)", on)
+            twice = call(student, "apply_scaling", gw, c2, on=on)
+            once = call(student, "apply_scaling", w, [a * b for a, b in zip(c1, c2)], on=on)
+            compare(twice, once, "G1: apply_scaling(apply_scaling(w, c1), c2) vs c1*c2", on)
+    title = "scaling_vectors has row O equal to b_O (+1 on in-edges of O, -1 on out-edges)"
+    with check(title) as rng:
+        for widths, _, on in networks(rng, 5, min_hidden=2):
+            same(student, scaling_vectors, (widths,), on)
 
 
 # END HIDDEN
