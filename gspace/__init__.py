@@ -16,7 +16,6 @@ from .initialization import balance, initialize, normalize_skeleton_out_weights,
 from .train import History, TrainingDiverged, fit, make_schedule
 
 __version__ = "0.1.0"
-
 __all__ = ["MLP", "Gradients", "Optimizer", "SGD", "Skeleton", "__version__", "core", "datasets"]
 __all__ += ["History", "TrainingDiverged", "fit", "make_schedule", "initialize", "skeleton_unit"]
 __all__ += ["ScalingGroupElement", "random_scaling", "balance", "normalize_skeleton_out_weights"]

@@ -30,8 +30,7 @@ class Adam(Optimizer):
     def step(self, net, grads):
         V.gradients(net, grads)
         (b1, b2), eps, lr, wd, L = self.betas, self.eps, self.lr, self.weight_decay, net.L
-        params = net.weights + (net.biases or [])
-        t = self.state.get("t", 0) + 1
+        params, t = net.weights + (net.biases or []), self.state.get("t", 0) + 1
         m, v = (self.state.get(k, [np.zeros_like(p) for p in params]) for k in ("m", "v"))
         if [x.shape for x in m] != [p.shape for p in params]:
             raise ValueError("the Adam state was built for a network of another shape")
@@ -62,8 +61,7 @@ def enorm_sweep(net):
             sq_in = np.sum(w_in**2, axis=tuple(a for a in range(w_in.ndim) if a != 1))
             sq_in = sq_in + (bs[l - 1] ** 2 if bs is not None else 0.0)
             sq_out = np.sum(w_out**2, axis=tuple(range(1, w_out.ndim)))
-            ok = (sq_in > 0) & (sq_out > 0)
-            c = np.ones_like(sq_in)
+            ok, c = (sq_in > 0) & (sq_out > 0), np.ones_like(sq_in)
             c[ok] = np.sqrt(np.sqrt(sq_out[ok] / sq_in[ok]))
             w_in *= c.reshape((1, -1) + (1,) * (w_in.ndim - 2))
             w_out /= c.reshape((-1,) + (1,) * (w_out.ndim - 1))

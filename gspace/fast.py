@@ -1,6 +1,5 @@
-r"""The fast G-SGD, :class:`GSGD`: the stages of :mod:`gspace.core.gsgd` fused into a few
-passes per layer, for MLPs and plain CNNs alike, tested equal to
-:func:`gspace.core.gsgd.gsgd_step` and to the explicit route (docs: "Read the core")."""
+"""The fast G-SGD, :class:`GSGD`: the stages of :mod:`gspace.core.gsgd` fused into a few passes
+per layer, for MLPs and plain CNNs alike, tested equal to :func:`~gspace.core.gsgd.gsgd_step`."""
 
 import math
 
@@ -16,14 +15,9 @@ _ONE, _ZERO = np.ones(1), np.zeros(1)
 
 
 class _Index:
-    """Index arrays of one architecture and skeleton, O(H L). The ``H`` hidden nodes are one
-    vector (layer ``l`` at ``off[l]:off[l+1]``) plus an end entry ``H`` for inputs and outputs
-    (value 1, gradient 0). ``gather[l]``: the sigma-edges of ``weights[l]``, then its pi-edges;
-    ``pos[:, b]``: node ``b``'s pi-edge and sigma-edge in the gathered vector. Column ``b`` of
-    ``up_in``: ``b`` and its pi-ancestors (``rho_in``); of ``up_out``: ``b, sigma(b), ...``
-    (``rho_out``); of ``down``: the same while ``pi(sigma(c)) == c`` (ICR's ``D``), padded
-    with ``H``. ``own[b]``: the nearest node of ``b``'s in-chain whose pi-edge is not a
-    sigma-edge ("pure"); its ratio is ``b``'s."""
+    """Index arrays of one architecture and skeleton: the hidden nodes as one vector, every
+    chain a column of a gather table (``off``, ``gather``, ``pos``, ``up_in``, ``up_out``,
+    ``down``, ``own``: :doc:`/data`, "The fast G-SGD")."""
 
     def __init__(self, net, sk):
         W, L, w = net.weights, len(net.weights), net.widths
@@ -100,7 +94,6 @@ class GSGD(Optimizer):
     -----
     .. math::
 
-        \begin{aligned}
         &\textbf{Algorithm 1 (G-SGD), one mini-batch} \\
         &\quad g = \partial l/\partial w \text{ by back-propagation},\ F_e = w_e g_e \\
         &\quad \text{ICR: } \partial l/\partial v_e = g_e / (\rho_{in}(a)\rho_{out}(b))
@@ -109,12 +102,9 @@ class GSGD(Optimizer):
               b_t = \mu b_{t-1} + d,\ v' = v - \eta\, b_t,\ R = v'/v \\
         &\quad \text{WA: } w_\sigma' = w_\sigma,\
               w_e' = v_e' / (\rho_{in}'(a)\rho_{out}(b)) \text{ layer by layer}
-        \end{aligned}
 
-    Fused, with :math:`r_a = \rho_{in}'(a) / \rho_{in}(a)`: an edge off the skeleton becomes
-    :math:`(w - \eta g / (\rho_{in}(a)\rho_{out}(b))^2) / r_a`, a pi-edge
-    :math:`w\, r_b / r_{\pi(b)}`. Start from :func:`gspace.skeleton_unit` (theory page,
-    "Initialization"). Meng et al., "Inverse-Chain-Rule", "Weight-Allocation", "Algorithm 1".
+    WA is fused with the update (:doc:`/data`, "The fast G-SGD"). Start from
+    :func:`gspace.skeleton_unit` (theory page, "Initialization"). Meng et al., "Algorithm 1".
     """
 
     name = "GSGD"

@@ -63,8 +63,7 @@ def balance(net, tol: float = 1e-10, max_iter: int = 10_000):
         for l in range(1, len(ws)):
             sq_in = np.sum(ws[l - 1] ** 2, axis=0) + (bs[l - 1] ** 2 if bs is not None else 0.0)
             sq_out = np.sum(ws[l] ** 2, axis=1)
-            ok = (sq_in > 0) & (sq_out > 0)
-            step = np.zeros_like(sq_in)
+            ok, step = (sq_in > 0) & (sq_out > 0), np.zeros_like(sq_in)
             step[ok] = 0.25 * (np.log(sq_out[ok]) - np.log(sq_in[ok]))
             ws[l - 1] *= np.exp(step)
             ws[l] /= np.exp(step)[:, None]

@@ -23,8 +23,7 @@ _LEGEND = [
 
 def plot_history(history_or_list, path, title="Learning curves", *, labels=None, splits=_SPLITS):
     """Save :func:`history_figure` to ``path`` (its suffix picks the format); return the Path."""
-    fig = history_figure(history_or_list, title, labels=labels, splits=splits)
-    path = Path(path)
+    fig, path = history_figure(history_or_list, title, labels=labels, splits=splits), Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     return path

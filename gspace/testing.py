@@ -50,10 +50,9 @@ def min_preactivation_margin(net, X) -> float:
 def away_from_kinks(net, X, margin: float = 1e-3) -> np.ndarray:
     """Mask ``(n,)`` of the samples whose hidden pre-activations all have ``|z| > margin``."""
     cache = net.forward_cache(X)
-    n = cache.a[0].shape[0]
-    ok = np.ones(n, dtype=bool)
+    ok = np.ones(len(cache.a[0]), dtype=bool)
     for z in cache.z[1:-1]:
-        ok &= np.all(np.abs(z).reshape(n, -1) > margin, axis=1)  # (n, h) or (n, C, H, W)
+        ok &= np.all(np.abs(z).reshape(len(ok), -1) > margin, axis=1)  # (n, h) or (n, C, H, W)
     return ok
 
 

@@ -1,7 +1,5 @@
 """The training loop: seeded mini-batches, learning-rate schedules, evaluation (:doc:`/data`)."""
 
-from __future__ import annotations
-
 import json
 import math
 import sys
@@ -137,7 +135,7 @@ class History:
         return path
 
     @classmethod
-    def from_json(cls, path) -> History:
+    def from_json(cls, path) -> "History":
         """Read a history written by :meth:`to_json`; ValueError for any other file."""
         path = Path(path)
         timing = path.with_name(f"{path.stem}.timing.json")
@@ -250,8 +248,7 @@ def fit(
         except (TypeError, ValueError) as err:
             raise type(err)(f"schedule({t}) returned a bad learning rate: {err}") from None
 
-    X, y, n = data.X_train, data.y_train, len(data.y_train)
-    rng = np.random.default_rng(seed)
+    X, y, n, rng = data.X_train, data.y_train, len(data.y_train), np.random.default_rng(seed)
     config = dict(dataset=data.name, n_train=n, n_val=len(data.y_val), n_test=len(data.y_test))
     config.update(widths=widths, bias=net.has_bias, optimizer=name, optimizer_repr=repr(optimizer))
     hyper = {k: getattr(optimizer, k, None) for k in ("momentum", "weight_decay")}
@@ -273,16 +270,14 @@ def fit(
         if log is not None:
             log(f"epoch {epoch:3d}" + "".join(f"  {c} {v}" for c, v, _ in history._cells(-1)))
 
-    net = net.copy()  # fit never touches the caller's network
-    steps = -(-n // batch_size)
+    net, steps = net.copy(), -(-n // batch_size)  # a copy: fit never touches the caller's network
     progress = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=epochs * steps, disable=not progress, unit="step", desc=name, leave=False)
     try:
         record(0, None, 0.0)
         for epoch, lr in enumerate(lrs, start=1):
             optimizer.lr = lr
-            perm = rng.permutation(n)
-            start_time = time.perf_counter()
+            perm, start_time = rng.permutation(n), time.perf_counter()
             for step in range(steps):
                 idx = perm[step * batch_size : (step + 1) * batch_size]
                 targets = np.eye(K)[y[idx]] if loss == "mse" else y[idx]

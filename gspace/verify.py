@@ -25,10 +25,8 @@ __all__ += ["report", "run_cli", "nonzero_biases", "fd_path_gradient"]
 
 #: The claim IDs in the order of the theory page's claim table.
 CLAIMS = "G1 G2 G3 G4 P1 S1 R1 R2 B1 B2 B3 B4 I1 I2 W1 W2 A1 A2 A3 A4".split()
-
 #: Number of random paths used when all paths cannot be listed.
 SAMPLE_PATHS = 100_000
-
 #: Most parameters for dense SVDs of ``A'`` (B1, B4) and ``[B, A']`` (W2); above, the certificate.
 DENSE_LIMIT = 1000
 
@@ -97,15 +95,13 @@ def fd_path_gradient(loss, v, first: int, rng, h: float):
     return picks, numerical_gradient(at, np.zeros(len(picks)), h) / v[picks]
 
 
-def _rel(a, b) -> float:
-    """Largest elementwise ``|a - b| / max(|a|, |b|)`` (0 for empty arrays)."""
+def _rel(a, b) -> float:  # largest elementwise |a - b| / max(|a|, |b|) (0 for empty arrays)
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     scale = np.maximum(1e-300, np.maximum(np.abs(a), np.abs(b)))
     return float(np.max(np.abs(a - b) / scale, initial=0.0))
 
 
-def _out_err(a, b) -> float:
-    """Output difference relative to the output scale."""
+def _out_err(a, b) -> float:  # output difference relative to the output scale
     return float(np.max(np.abs(a - b)) / max(1e-300, np.max(np.abs(a))))
 
 
@@ -118,9 +114,8 @@ def verify(
     claims=None,
     progress: bool = False,
 ) -> list[ClaimResult]:
-    """Check the claims (all, or the IDs in ``claims``) on a random network of ``widths``, seeded
-    by ``seed``; ``limit`` paths listed and ``gram_limit`` parameters counted at most, the
-    scalable routes answer above (:ref:`independent-routes`). TypeError for a string
+    """Check ``claims`` (default all) on a random network of ``widths`` seeded by ``seed``, by the
+    routes ``limit`` and ``gram_limit`` allow (:ref:`independent-routes`). TypeError for a string
     ``claims``; ValueError for bad widths, no hidden layer, unknown claims, a limit < 1."""
     widths, claims = V.verify_args(widths, claims, CLAIMS, limit, gram_limit)
     rng = np.random.default_rng(seed)
@@ -231,11 +226,10 @@ def verify(
         ok = res.equivalent and c_err < 1e-8 and not neg.equivalent
         first = f"g(w): equivalent {res.equivalent}, log c error {c_err:.1e}; one weight x1.5: "
         measured = [first + f"equivalent {neg.equivalent}"]
-        cases = [("sign flip", sufficiency.sign_flip_counterexample)]
-        if widths[2] >= 2:
-            cases.append(("dead node", sufficiency.dead_node_counterexample))
+        cases = {"sign flip": sufficiency.sign_flip_counterexample}
+        cases |= {"dead node": sufficiency.dead_node_counterexample} if widths[2] >= 2 else {}
         P = path_set()[0]
-        for name, make in cases:  # counterexamples: equal path values, not related by any g
+        for name, make in cases.items():  # equal path values, yet not related by any g
             a, b = make(net, 1, 0)
             same = _rel(paths.path_values(a, P), paths.path_values(b, P)) < 1e-12
             not_g = sufficiency.find_scaling(a, b) is None
@@ -358,9 +352,8 @@ def verify(
         v = gsgd.basis_path_values(net, sk)
         v_new = gsgd.update_path_values(v, gsgd.inverse_chain_rule(net, batch()[2], sk), lr())
         new = gsgd.weight_allocation(net, gsgd.path_ratios(v, v_new), v_new, sk)
-        err = _rel(_v(new, sk), ex.flatten(v_new, sk))
-        fixed = basis.sigma_edge_mask(sk, bias)
-        sig = _rel(flat(new)[fixed], flat(net)[fixed])
+        err, fixed = _rel(_v(new, sk), ex.flatten(v_new, sk)), basis.sigma_edge_mask(sk, bias)
+        sig = _rel(flat(new)[fixed], flat(net)[fixed])  # the sigma-edges keep their weights
         measured = f"max rel. error {err:.1e}; sigma-edges changed by {sig:.1e}"
         route = "explicit (basis-path values of the new weights, listed paths)"
         return measured, err < 1e-10 and sig == 0, route
@@ -411,8 +404,7 @@ def verify(
 
 def format_table(results, header: str = "") -> str:
     """A table: claim, holds, seconds, then what was checked, measured, and the route."""
-    lines = [header] if header else []
-    lines.append("claim  holds  seconds  checked / measured / route")
+    lines = ([header] if header else []) + ["claim  holds  seconds  checked / measured / route"]
     for r in results:
         lines.append(f"{r.claim:<6} {'yes' if r.holds else 'NO':<6} {r.seconds:>7.2f}  {r.checked}")
         lines += [f"{'':<23}measured: {r.measured}", f"{'':<23}route:    {r.route}"]
@@ -439,8 +431,6 @@ def run_cli(args) -> int:
 
 def report(results, header: str, as_json: bool) -> int:
     """Print ``results`` as JSON or as a table under ``header``; 0 iff every claim holds."""
-    if as_json:
-        print(json.dumps([r.to_dict() for r in results], indent=1))
-    else:
-        print(format_table(results, header))
+    table = format_table(results, header)
+    print(json.dumps([r.to_dict() for r in results], indent=1) if as_json else table)
     return 0 if all(r.holds for r in results) else 1

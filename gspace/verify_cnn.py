@@ -1,9 +1,8 @@
-"""``gspace verify --cnn``: check claims C1-C4, and the MLP claims C4 carries, on a small
-plain CNN against the channel graph's explicit matrices (:class:`gspace.cnn.ChannelMatrices`)."""
+"""``gspace verify --cnn``: claims C1-C4, and the MLP claims C4 carries, on a small plain CNN."""
 
 import math
 import re
-import time
+from time import perf_counter
 
 import numpy as np
 
@@ -25,8 +24,7 @@ _LAYER = re.compile(r"(\d+)(?:k(\d+))?(?:s(\d+))?(?:p(\d+))?")
 
 
 def parse_cnn(spec: str) -> dict:
-    """``"C0:LAYERS:K"`` (like ``1:4k3s1,8k3s2:10``; per layer ``<channels>k<kernel>s<stride>``,
-    optional ``p<pool>``, defaults 3, 1, 1) as keyword arguments of :class:`~gspace.PlainCNN`;
+    """Keyword arguments of :class:`~gspace.PlainCNN` from ``"C0:LAYERS:K"`` (theory page, C4);
     ValueError if malformed, for an even kernel, a count < 1 or over ``MAX_PATHS`` paths."""
     parts = spec.split(":")
     layers = [_LAYER.fullmatch(x) for x in parts[1].split(",")] if len(parts) == 3 else [None]
@@ -63,11 +61,10 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
     """Check C1-C4 and the carried I1, I2, W1, W2, A2-A4 on the plain CNN ``spec`` (see
     :func:`parse_cnn`), ``image x image`` inputs: a list of :class:`~gspace.verify.ClaimResult`."""
     kw = parse_cnn(spec)
-    check_image(spec, image)
     rng = np.random.default_rng(seed)
     net = nonzero_biases(PlainCNN(**kw, bias=bias, rng=rng), rng)
     X = rng.normal(size=(8, kw["in_channels"], image, image))
-    keep = away_from_kinks(net, X, margin=1e-3)
+    keep = away_from_kinks(net, X, margin=1e-3)  # check_image's ValueError if X is too small
     X = X[keep] if keep.any() else X  # images away from ReLU kinks, for finite differences
     Y = rng.normal(size=(len(X), kw["n_classes"]))
     g = random_scaling(net.widths, rng, low=0.2, high=5)
@@ -157,11 +154,10 @@ def verify_cnn(spec: str, image: int = 8, bias: bool = False, seed: int = 0) -> 
 
 def run_cli(args) -> int:
     """Body of ``gspace verify --cnn``: a table or JSON; 0 iff every claim holds."""
-    t0 = time.perf_counter()
+    t0 = perf_counter()
     results = verify_cnn(args.cnn, args.image, bool(args.bias), int(args.seed or 0))
     head = (
         f"gspace verify --cnn {args.cnn} on {args.image}x{args.image} images, "
-        f"{'with' if args.bias else 'no'} biases, seed {args.seed} "
-        f"({time.perf_counter() - t0:.1f} s)"
+        f"{'with' if args.bias else 'no'} biases, seed {args.seed} ({perf_counter() - t0:.1f} s)"
     )
     return report(results, head, args.json)

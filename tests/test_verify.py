@@ -156,3 +156,14 @@ def test_parse_cnn_reads_every_field():
         "n_classes": 10,
     }
     assert parse_cnn("3:5:2")["kernel_size"] == [3]  # defaults: kernel 3, stride 1, pool 1
+
+
+def test_verify_cnn_refuses_images_too_small_for_the_network():
+    """verify_cnn raises check_image's ValueError (no second check of its own)."""
+    from gspace.verify_cnn import check_image, verify_cnn
+
+    with pytest.raises(ValueError, match="too small") as direct:
+        check_image("1:4k3s2p2,4k3s2p2:2", 4)
+    with pytest.raises(ValueError, match="too small") as via:
+        verify_cnn("1:4k3s2p2,4k3s2p2:2", image=4)
+    assert str(via.value) == str(direct.value)

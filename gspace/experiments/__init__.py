@@ -47,16 +47,14 @@ def run(
     jobs: int = 1,
     restart: bool = False,
 ) -> Results:
-    """Run experiment ``name`` (:doc:`/experiments`); write ``out/results.json``, ``out/NAME.png``
-    and ``out/runs/``."""
+    """Run experiment ``name``; write ``results.json``, ``NAME.png`` and ``runs/`` into ``out``."""
     module = EXPERIMENTS[V.choice(name, EXPERIMENTS, "experiment")]
     _, jobs = seeds(seed, quick), check_jobs(jobs)  # checked before any work
     cache_dir = None if out is None else Path(out) / "runs"
     if restart:
         clear_cache(cache_dir)
     resumed = cache_dir is not None and any(cache_dir.glob("*.json"))
-    start = time.perf_counter()
-    study = getattr(module, "run", run_study)
+    start, study = time.perf_counter(), getattr(module, "run", run_study)
     options = dict(progress=progress, data_dir=data_dir, jobs=jobs, cache_dir=cache_dir)
     results = study(module, quick=bool(quick), seed=int(seed), overrides=overrides, **options)
     results.notes.extend(_edge_notes(results))

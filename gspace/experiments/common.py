@@ -128,8 +128,8 @@ def train_spec(spec: dict) -> dict:
 
 
 def select_lr(records, grid):
-    """Choose the rate of best mean validation accuracy (docs: experiments page); return the
-    selection and the records, only the chosen rate's with their curves."""
+    """Choose the rate of best mean validation accuracy: ``(selection, records)``, curves kept
+    for the chosen rate only (:doc:`/experiments`)."""
     by_lr = {float(lr): [r for r in records if r["lr"] == lr] for lr in grid}
     acc = [[0.0 if r["diverged"] else r["final"]["val_acc"] for r in rs] for rs in by_lr.values()]
     scores = [float(np.mean(a)) for a in acc]

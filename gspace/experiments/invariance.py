@@ -58,7 +58,7 @@ def run(module, *, quick=False, seed=0, overrides=None, **options) -> protocol.R
     """Run this experiment (``module``): a row per protocol and optimizer."""
     cfg, results, (d, K) = protocol.begin(module, quick, seed, overrides, **options)
     start = {"widths": [d, *cfg["hidden"], K], "pair_sigma": cfg["sigma"]}
-    condition, opts = {"condition": {}, "start": start}, cfg["optimizers"]
+    condition, opts, worst = {"condition": {}, "start": start}, cfg["optimizers"], {}
     outcome = protocol.fair_runs(results, cfg, [condition], opts, final_fn=train_pair, **options)
     for proto, per_opt in outcome["{}"].items():
         for opt in opts:
@@ -76,10 +76,8 @@ def run(module, *, quick=False, seed=0, overrides=None, **options) -> protocol.R
             stuck = [not p["diverged"] and p["final"]["test_acc"] < 2 / K for p in pairs]
             row["at_chance_gw"] = sum(stuck)
             results.summary.append(row)
+            worst[row["optimizer"]] = max(worst.get(row["optimizer"], 0.0), row["output_rel_diff"])
     results.summary_columns = SUMMARY_COLUMNS
-    worst = {}
-    for row in results.summary:
-        worst[row["optimizer"]] = max(worst.get(row["optimizer"], 0.0), row["output_rel_diff"])
     results.notes.append(
         "Largest relative output difference between a pair at the end (over seeds and "
         "protocols): " + "; ".join(f"{k} {v:.1e}" for k, v in worst.items()) + ". "

@@ -101,7 +101,7 @@ def curves(results, path, key) -> None:
     grid = {"height_ratios": [4.0, box_h]} if many else None
     size = (5.2 * len(panels), 4.0 + box_h)
     fig, axes = plt.subplots(n_rows, len(panels), figsize=size, squeeze=False, gridspec_kw=grid)
-    for ax, value in zip(axes[0], panels, strict=True):
+    for ax, box, value in zip(axes[0], axes[-1], panels, strict=True):
         lows = []
         for (v, opt, init, lr), cs in groups.items():
             if v == value:
@@ -114,8 +114,7 @@ def curves(results, path, key) -> None:
         ax.set_title(f"{key} = {value}" if key else "", fontsize=10)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
-        if many:
-            box = axes[1][panels.index(value)]
+        if many:  # box: the panel's legend below it
             box.legend(*ax.get_legend_handles_labels(), loc="center", fontsize=7, frameon=False)
             box.axis("off")
         else:

@@ -183,8 +183,7 @@ def base_config(optimizers, dataset, epochs, quick: bool, subsample: bool = True
 
 def begin(module, quick: bool, seed: int, overrides=None, *, data_dir=None, **_):
     """The configuration (``overrides`` applied), an empty :class:`Results` and ``(d, K)``."""
-    base = module.config(quick)
-    overrides = dict(overrides or {})
+    base, overrides = module.config(quick), dict(overrides or {})
     if unknown := sorted(set(overrides) - set(base)):
         raise ValueError(
             f"unknown configuration keys for experiment {module.NAME!r}: {unknown}; "

@@ -37,8 +37,7 @@ def format_cell(row: dict, column: dict) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]], fmt: str) -> str:
-    V.choice(fmt, FORMATS, "fmt")
-    if fmt == "text":  # aligned columns, as the other tables the command line prints
+    if V.choice(fmt, FORMATS, "fmt") == "text":  # aligned, as the command line's other tables
         w = [max(map(len, col)) for col in zip(header, *rows, strict=True)]
         lines = ["  ".join(c.ljust(n) for c, n in zip(r, w, strict=True)) for r in [header, *rows]]
         return "\n".join(line.rstrip() for line in lines) + "\n"
@@ -109,8 +108,7 @@ def results_section(results_or_path, fmt: str = "rst", figure: str | None = None
     results = _as_results(results_or_path)
     figure, name = figure or results["figure"], results["title"]
     title = f"{results['experiment']}: {name}"
-    V.choice(fmt, ("rst", "markdown"), "fmt")
-    rst = fmt == "rst"
+    rst = V.choice(fmt, ("rst", "markdown"), "fmt") == "rst"
     head = [title, "-" * len(title)] if rst else [f"## {title}"]
     head += ["", results["description"], ""]
     head += [f".. image:: {figure}", f"   :alt: {name}"] if rst else [f"![{name}]({figure})"]
