@@ -71,8 +71,7 @@ def rng(value, fresh: bool = True):
         return np.random.default_rng()
     if not isinstance(value, np.random.Generator):
         raise TypeError(
-            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-            f"got {type(value).__name__}"
+            f"rng must be a numpy.random.Generator (default_rng(seed)), got {type(value).__name__}"
         )
     return value
 
@@ -91,7 +90,7 @@ def real_array(a, name: str, shape=None) -> np.ndarray:
         raise ValueError(f"{name} is ragged: its rows have different lengths") from None
     if arr.dtype.kind not in "iuf":
         raise TypeError(
-            f"{name} must be a real numeric array (integer or float), got dtype {arr.dtype}"
+            f"{name} must be a real numeric array (int or float), got dtype {arr.dtype}"
         )
     if shape is not None and arr.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
@@ -206,10 +205,8 @@ def batch(net, X, Y, loss: str):
     if (Y := float_array(Y, "Y")).shape != (n, K):
         hint = ": these look like class labels; pass loss='cross_entropy' (the default of "
         hint += "gspace.fit and gspace train), or one-hot targets np.eye(K)[y] for mse"
-        raise ValueError(
-            f"for loss='mse', Y must have shape ({n}, {K}), got {Y.shape}"
-            f"{hint if Y.shape == (n,) else ''}"
-        )
+        hint = hint if Y.shape == (n,) else ""
+        raise ValueError(f"for loss='mse', Y must have shape ({n}, {K}), got {Y.shape}{hint}")
     return X, Y
 
 
@@ -237,8 +234,7 @@ def backward_args(net, cache, delta) -> None:
         )
     if (d := float_array(delta, "delta")).shape != np.shape(a[-1]):  # None: dtype object
         raise ValueError(
-            f"delta must have the shape of the logits {np.shape(a[-1])} (d loss / d logits), "
-            f"got {d.shape}"
+            f"delta must have the shape of the logits {np.shape(a[-1])} (dL/dlogits), got {d.shape}"
         )
 
 
@@ -372,9 +368,8 @@ def skeleton_weights(weights, sk, R=None) -> None:
                 node = f"into node {cols[j]}" if kind == "pi" else f"out of node {rows[j]}"
                 raise ValueError(
                     f"skeleton weight weights[{layer}][{rows[j]}, {cols[j]}] (the {kind}-edge "
-                    f"{node} of layer {l}) is 0: every basis path through it has value 0, so dl/dv "
-                    f"= u / v is undefined. G-SGD needs nonzero skeleton weights: re-initialise "
-                    f"them (e.g. skeleton weights set to 1) or choose another skeleton."
+                    f"{node} of layer {l}) is 0: its basis paths have value 0, so G-SGD's dl/dv "
+                    f"= u / v is undefined; re-initialise (gspace.skeleton_unit) or change skeleton"
                 )
     for l in range(1, len(weights)) if R is not None else ():
         pi, nodes, W = sk.pi[l], np.arange(len(sk.pi[l])), R.weights[l - 1]
@@ -382,8 +377,7 @@ def skeleton_weights(weights, sk, R=None) -> None:
         if not np.all(v := W[(pi[pure], pure) + tuple(k // 2 for k in W.shape[2:])]):
             raise ValueError(
                 f"the new in-chain product of node {int(pure[np.flatnonzero(v == 0)[0]])} of "
-                f"layer {l} is 0 (its skeleton path got value 0): Weight-Allocation cannot give "
-                f"later basis paths nonzero values through a zero chain"
+                f"layer {l} is 0 (its skeleton path got value 0); Weight-Allocation needs it != 0"
             )
 
 
@@ -484,9 +478,7 @@ def graph_args(net_or_widths, bias):
 
 def drawable(net_or_widths, bias, max_nodes) -> list[int]:
     if sum(ws := graph_args(net_or_widths, bias)[0]) > max_nodes:
-        raise ValueError(
-            f"{sum(ws)} nodes is too many to draw (max_nodes={max_nodes}); draw fewer or raise it"
-        )
+        raise ValueError(f"{sum(ws)} nodes is too many to draw (max_nodes={max_nodes})")
     return ws
 
 
@@ -500,16 +492,13 @@ def scaling_factors(ws, c):
             f"(shapes {[(h,) for h in hidden]}), got {type(c).__name__}"
         )
     if len(c) != len(hidden):
-        raise ValueError(
-            f"c must have one array per hidden layer (hidden widths {hidden}), got {len(c)} arrays"
-        )
+        raise ValueError(f"c must have one array per hidden layer (widths {hidden}), got {len(c)}")
     out = []
     for k, (ck, h) in enumerate(zip(c, hidden)):
         out.append(real_array(ck, f"c[{k}] (hidden layer {k + 1})", (h,)).astype(np.float64))
         if not np.all(np.isfinite(out[k])) or np.any(out[k] <= 0):
             raise ValueError(
-                f"c[{k}] (hidden layer {k + 1}) must contain finite positive factors, got "
-                f"{out[k].tolist()}"
+                f"c[{k}] (hidden layer {k + 1}) must be finite and positive, got {out[k].tolist()}"
             )
     return ws, out
 
@@ -567,9 +556,7 @@ def random_scaling_args(ws, generator, sigma, low, high):
 
 def momentum_buffer(old, directions) -> None:
     if old is not None and [np.shape(b) for b in old] != [np.shape(d) for d in directions]:
-        raise ValueError(
-            "the momentum buffer is for a network of another shape: use a new optimizer for it"
-        )
+        raise ValueError("momentum buffer of another shape: use a new optimizer for a new network")
 
 
 def finite_step(opt, new) -> None:
@@ -608,9 +595,8 @@ def gammas(g_in, g_out, sq=None) -> None:
             j = int(np.flatnonzero(~(g > 0))[0])
             if sq is not None and _reached(sq, name, l, j):
                 raise FloatingPointError(
-                    f"{name} of node {j} of layer {l} underflowed to 0: its paths have no zero "
-                    f"weight, but their squared values are below the smallest float64 (about "
-                    f"1e-308). Rescale the network (gspace.balance) or start from larger weights"
+                    f"{name} of node {j} of layer {l} underflowed to 0 (no zero weight on its "
+                    f"paths; squares < 1e-308): rescale (gspace.balance) or use larger weights"
                 )
             raise ValueError(
                 f"{name} of node {j} of layer {l} is 0: every path through it contains a zero "
