@@ -263,13 +263,20 @@ def hidden_node(net, layer, node, factor=None) -> None:
         raise ValueError(f"factor must be finite, > 0 and != 1, got {factor}")
 
 
-def same_widths(a, b, what: str = "networks") -> None:
+def same_widths(a, b, what: str = "networks", skel=None, resolve=None):
+    """Two MLPs of the same widths and biases; with ``resolve``, their skeleton (pi-edges != 0)."""
     network(a, what, mlp=True)
     network(b, what, mlp=True)
     if a.widths != b.widths:
         raise ValueError(f"the two {what} must have the same widths, got {a.widths} and {b.widths}")
     if (a.biases is None) != (b.biases is None):
         raise ValueError(f"the two {what} must both have biases or both have none")
+    sk = None if resolve is None else resolve(a.widths, skel)
+    for l in range(1, len(a.weights)) if sk is not None else ():
+        j = np.arange(a.widths[l])
+        if any(np.any(n.weights[l - 1][sk.pi[l], j] == 0) for n in (a, b)):
+            raise ValueError(f"a pi-edge weight into hidden layer {l} is 0: cannot read off c")
+    return sk
 
 
 def gradients(net, pa, name: str = "grads") -> None:
@@ -602,17 +609,6 @@ def gammas(g_in, g_out, sq=None) -> None:
                 f"{name} of node {j} of layer {l} is 0: every path through it contains a zero "
                 f"weight, so Path-SGD's gamma(w, e) is 0 for its edges: the step is undefined"
             )
-
-
-def s1_skeleton(net_a, net_b, skel, resolve):
-    """Two networks of one architecture and their skeleton, with nonzero pi-edge weights."""
-    same_widths(net_a, net_b)
-    sk = resolve(net_a.widths, skel)
-    for l in range(1, len(net_a.weights)):
-        j = np.arange(net_a.widths[l])
-        if any(np.any(n.weights[l - 1][sk.pi[l], j] == 0) for n in (net_a, net_b)):
-            raise ValueError(f"a pi-edge weight into hidden layer {l} is 0: cannot read off c")
-    return sk
 
 
 def net_pair(net_a, net_b, rtol, limit=None, s1: bool = True) -> float:
