@@ -131,12 +131,8 @@ def mlp_args(ws, bias, generator):
 def layer_arrays(weights, biases=None, conv: bool = False) -> tuple[list, list | None]:
     """Copies of chaining weights ``(h_l, h_{l+1})`` (``conv``: odd kernels, then a matrix)."""
     if isinstance(weights, np.ndarray) or len(weights) < 1 + conv:
-        raise TypeError(
-            "weights must be a list of conv kernels (C_in, C_out, k, k), at least one, followed "
-            "by the output matrix (C_last, K)"
-            if conv
-            else "weights must be a list of 2-d arrays, one per layer"
-        )
+        cnn = "conv kernels (C_in, C_out, k, k), at least one, then the output matrix (C_last, K)"
+        raise TypeError(f"weights must be a list of {cnn if conv else '2-d arrays, one per layer'}")
     ws = [float_array(w, f"weights[{l}]") for l, w in enumerate(weights)]
     for l, w in enumerate(ws):
         kernel = conv and l < len(ws) - 1
@@ -144,8 +140,7 @@ def layer_arrays(weights, biases=None, conv: bool = False) -> tuple[list, list |
             raise ValueError(f"weights[{l}] must be a kernel (C_in, C_out, k, k), got {w.shape}")
         if kernel and w.shape[2] % 2 == 0:
             raise ValueError(
-                f"weights[{l}] has an even kernel size {w.shape[2]}; only odd sizes keep the "
-                f"zero padding k // 2 centred"
+                f"weights[{l}]: even kernel size {w.shape[2]}; only odd sizes centre the padding"
             )
         if not kernel and w.ndim != 2:
             raise ValueError(
