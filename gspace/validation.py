@@ -314,8 +314,7 @@ def skeleton_maps(ws, pi, sigma) -> list[int]:
             arr, h = np.asarray(maps[l]), ws[l + other]
             if arr.shape != (ws[l],) or arr.dtype.kind not in "iu":
                 raise ValueError(
-                    f"{name}[{l}] must be an integer array of shape ({ws[l]},), "
-                    f"got {arr.dtype} {arr.shape}"
+                    f"{name}[{l}] must be ints of shape ({ws[l]},), got {arr.dtype} {arr.shape}"
                 )
             if arr.size and (arr.min() < 0 or arr.max() >= h):
                 raise ValueError(
@@ -385,7 +384,6 @@ def skeleton_weights(weights, sk, R=None) -> None:
 
 def path_arrays_pair(a, b, name_b: str, finite: bool = False, lr=None):
     """Two PathArrays of one layout (``v`` and ``name_b``); returns the checked ``lr``."""
-    out = learning_rate(lr) if lr is not None else None
     for name, pa in (("v", a), (name_b, b)):
         if type(pa).__name__ != "PathArrays":
             raise TypeError(f"{name} must be a PathArrays, got {type(pa).__name__}")
@@ -397,7 +395,7 @@ def path_arrays_pair(a, b, name_b: str, finite: bool = False, lr=None):
                 raise ValueError(f"v.{kind}[{l}] has shape {np.shape(x)}, {name_b} {np.shape(y)}")
             if finite and not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
                 raise ValueError(f"v.{kind}[{l}] or {name_b}.{kind}[{l}] has non-finite values")
-    return out
+    return learning_rate(lr) if lr is not None else None
 
 
 def path_limit(ws, limit, bias, count) -> list[int]:
