@@ -314,7 +314,8 @@ def skeleton_maps(ws, pi, sigma) -> list[int]:
             arr, h = np.asarray(maps[l]), ws[l + other]
             if arr.shape != (ws[l],) or arr.dtype.kind not in "iu":
                 raise ValueError(
-                    f"{name}[{l}] must be ints of shape ({ws[l]},), got {arr.dtype} {arr.shape}"
+                    f"{name}[{l}] must be an integer array of shape ({ws[l]},), "
+                    f"got {arr.dtype} {arr.shape}"
                 )
             if arr.size and (arr.min() < 0 or arr.max() >= h):
                 raise ValueError(
