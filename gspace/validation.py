@@ -9,6 +9,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy as sp
 
 LOSSES = ("mse", "cross_entropy")
 MAX_DENSE = 3000
@@ -124,7 +125,6 @@ def widths(value) -> list[int]:
 
 
 def mlp_args(ws, bias, generator):
-    """Arguments of ``MLP(widths, bias, rng)``."""
     flag(bias)
     return widths(ws), rng(generator)
 
@@ -142,9 +142,7 @@ def layer_arrays(weights, biases=None, conv: bool = False) -> tuple[list, list |
     for l, w in enumerate(ws):
         kernel = conv and l < len(ws) - 1
         if kernel and (w.ndim != 4 or w.shape[2] != w.shape[3]):
-            raise ValueError(
-                f"weights[{l}] must be a conv kernel (C_in, C_out, k, k), got {w.shape}"
-            )
+            raise ValueError(f"weights[{l}] must be a kernel (C_in, C_out, k, k), got {w.shape}")
         if kernel and w.shape[2] % 2 == 0:
             raise ValueError(
                 f"weights[{l}] has an even kernel size {w.shape[2]}; only odd sizes keep the "
@@ -160,8 +158,7 @@ def layer_arrays(weights, biases=None, conv: bool = False) -> tuple[list, list |
         if l and ws[l - 1].shape[1] != w.shape[0]:
             raise ValueError(
                 f"weights[{l - 1}] has shape {ws[l - 1].shape} but weights[{l}] has shape "
-                f"{w.shape}: the number of columns must equal the next number of rows (in a "
-                f"CNN: out-channels and in-channels)"
+                f"{w.shape}: columns must match the next rows (in a CNN: out- and in-channels)"
             )
     if biases is None:
         return ws, None
@@ -412,10 +409,9 @@ def path_limit(ws, limit, bias, count) -> list[int]:
     ws, limit = widths(ws), integer(limit, "limit")
     if (n := count(ws, bias=bias)) > limit:
         raise ValueError(
-            f"widths {ws} have {n:.3e} paths ({n} exactly), more than limit={limit}: "
-            f"listing them is the explicit route. Raise `limit` if you have the memory, or use "
-            f"the scalable route, which never lists paths: gspace.explicit.gram_by_counting "
-            f"(A A^T by counting) and gspace.explicit.rank_certificate (exact, no path listed)"
+            f"widths {ws} have {n:.3e} paths ({n} exactly), more than limit={limit}: listing "
+            f"them is the explicit route. Raise `limit` if you have the memory, or use the "
+            f"scalable route (no path listed): gspace.explicit.gram_by_counting, rank_certificate"
         )
     return ws
 
@@ -459,8 +455,6 @@ def net_paths(net, value) -> np.ndarray:
 
 def exponents(basis_values, alpha):
     """Basis-path values and integer exponents (sparse ``(n, p - H)``) that fit together."""
-    import scipy as sp  # only here: the rest of this module needs NumPy alone
-
     v, alpha = np.asarray(basis_values, dtype=np.float64), sp.sparse.coo_array(alpha)
     if v.shape != (alpha.shape[1],):
         raise ValueError(f"basis_values must have shape ({alpha.shape[1]},), got {v.shape}")
@@ -491,8 +485,7 @@ def graph_args(net_or_widths, bias):
 def drawable(net_or_widths, bias, max_nodes) -> list[int]:
     if sum(ws := graph_args(net_or_widths, bias)[0]) > max_nodes:
         raise ValueError(
-            f"{sum(ws)} nodes is too many to draw (max_nodes={max_nodes}); draw a smaller "
-            f"network or raise max_nodes"
+            f"{sum(ws)} nodes is too many to draw (max_nodes={max_nodes}); draw fewer or raise it"
         )
     return ws
 
@@ -508,8 +501,7 @@ def scaling_factors(ws, c):
         )
     if len(c) != len(hidden):
         raise ValueError(
-            f"c must have one array per hidden layer ({len(hidden)} hidden layers with widths "
-            f"{hidden}), got {len(c)} arrays"
+            f"c must have one array per hidden layer (hidden widths {hidden}), got {len(c)} arrays"
         )
     out = []
     for k, (ck, h) in enumerate(zip(c, hidden)):
@@ -550,9 +542,7 @@ def same_group(g, h) -> None:
     if type(h).__name__ != "ScalingGroupElement":
         raise TypeError(f"can only compose with a ScalingGroupElement, got {type(h)}")
     if h.widths != g.widths:
-        raise ValueError(
-            f"cannot compose group elements of different widths {g.widths} and {h.widths}"
-        )
+        raise ValueError(f"cannot compose elements of different widths {g.widths} and {h.widths}")
 
 
 def acts_on(ws, net) -> None:
@@ -578,8 +568,7 @@ def random_scaling_args(ws, generator, sigma, low, high):
 def momentum_buffer(old, directions) -> None:
     if old is not None and [np.shape(b) for b in old] != [np.shape(d) for d in directions]:
         raise ValueError(
-            "the momentum buffer was built for a network of another shape; "
-            "use a new optimizer for a new network"
+            "the momentum buffer is for a network of another shape: use a new optimizer for it"
         )
 
 
@@ -612,8 +601,7 @@ def gammas(g_in, g_out, sq=None) -> None:
         for l, g in enumerate(gs):
             if g is not None and not np.all(np.isfinite(g)):
                 raise FloatingPointError(
-                    f"{name} of layer {l} overflowed: the squared path norms through it are "
-                    f"too large to represent"
+                    f"{name} of layer {l} overflowed: its squared path norms exceed float64's range"
                 )
             if g is None or np.all(g > 0):
                 continue
@@ -747,8 +735,7 @@ def verify_args(ws, claims, known: list, limit, gram_limit):
     integer(gram_limit, "gram_limit")
     if isinstance(claims, str):
         raise TypeError(f"claims must be a sequence of claim IDs like ['{claims}'], got a string")
-    claims = known if claims is None else claims
-    return ws, [choice(c, known, "claim ID") for c in claims]
+    return ws, [choice(c, known, "claim ID") for c in (known if claims is None else claims)]
 
 
 class IllConditionedWarning(UserWarning):
@@ -789,14 +776,11 @@ def cnn_args(in_channels, channels, n_classes, kernel_size, bias, generator):
         raise TypeError(f"channels must be a list of ints [C_1, ...], got {channels!r}")
     if len(channels) < 1:
         raise ValueError("channels must list at least one convolution layer")
-    ws = widths([in_channels, *channels, n_classes])
+    ws, generator = mlp_args([in_channels, *channels, n_classes], bias, generator)
     for k in (ks := per_layer(kernel_size, len(channels), "kernel_size")):
         if k % 2 == 0:
-            raise ValueError(
-                f"even kernel size {k}: only odd sizes keep the zero padding k // 2 centred"
-            )
-    flag(bias)
-    return ws, ks, rng(generator)
+            raise ValueError(f"even kernel size {k}: only odd sizes keep the zero padding centred")
+    return ws, ks, generator
 
 
 def cnn_layers(weights, strides, biases, pool):

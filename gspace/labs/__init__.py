@@ -137,9 +137,8 @@ def call(student, fname: str, *args, on: str = ""):
 def same(student, solution, args, on, hint=None, **tol):
     """Compare the student's function named like ``solution`` with it (default hint: its doc)."""
     expected, name = solution(*args), solution.__name__
-    got = call(student, name, *args, on=on)
     hint = " ".join(solution.__doc__.replace("``", "").split()) if hint is None else hint
-    compare(got, expected, f"{name}(...)", on, hint, **tol)
+    compare(call(student, name, *args, on=on), expected, f"{name}(...)", on, hint, **tol)
 
 
 def compare(got, expected, what, on, hint="", rtol=1e-8, atol=1e-10, mask=None):
