@@ -323,7 +323,7 @@ _LAB = [
 
 
 def _option(p, flag: str, kind, default, text: str, metavar: str | None = None) -> None:
-    """Add an option; ``kind``: an argparse type, a tuple of choices, or None (an on/off flag)."""
+    """Add an argument; ``kind``: an argparse type, a tuple of choices, or None (an on/off flag)."""
     if kind is None:
         p.add_argument(flag, action="store_true", help=text)
         return

@@ -81,9 +81,8 @@ class Dataset:
     description: str = ""
 
     def __post_init__(self):
-        K = self.n_classes
+        K, d = self.n_classes, np.shape(self.X_train)[1:]
         _positive_int(K, "n_classes")
-        d = np.shape(self.X_train)[1:]
         for s in ("train", "val", "test"):
             X = np.asarray(getattr(self, f"X_{s}"), dtype=np.float64)
             y = np.asarray(getattr(self, f"y_{s}"))
@@ -298,8 +297,7 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
         source = "scikit-learn's bundled 8x8 digits"
     elif name == "teacher":
         opts = {**_TEACHER, **kw}
-        X, y = _teacher(**opts)
-        K = int(opts["n_classes"])
+        (X, y), K = _teacher(**opts), int(opts["n_classes"])
         source = f"argmax of a random ReLU teacher on normal inputs, {opts}"
     elif name == "mnist" and (sample := _mnist_sample()) is not None:
         (X, y), name = sample, MNIST_SAMPLE
