@@ -212,8 +212,7 @@ def _cmd_demo(args) -> int:
     """A one-minute tour on the bundled digits data (no download).
     Train a small ReLU MLP on scikit-learn's bundled digits with SGD, print a table and save
     learning curves; later steps show more of gspace."""
-    args.out = _check_out(args.out)
-    args.progress = False if args.no_progress else None
+    args.out, args.progress = _check_out(args.out), False if args.no_progress else None
     start = time.perf_counter()
     print(f"gspace demo: {len(DEMO_STEPS)} step(s); output in {args.out}")
     for i, step in enumerate(DEMO_STEPS, 1):

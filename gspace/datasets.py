@@ -312,9 +312,8 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
             raise ValueError(f"no training samples left: limit={limit}, {n_test} of them to test")
         keep = np.sort(rng.permutation(len(test[1]))[:n_test])
         test, limit = (test[0][keep], test[1][keep]), limit - n_test
-    train, val, rest = split_indices(
-        len(y), val_fraction, test_fraction if test is None else 0.0, rng, limit
-    )
+    fraction = test_fraction if test is None else 0.0  # an IDX set keeps its own test split
+    train, val, rest = split_indices(len(y), val_fraction, fraction, rng, limit)
     X_test, y_test = (X[rest], y[rest]) if test is None else test
     parts = [np.array(a, dtype=np.float64) for a in (X[train], X[val], X_test)]
     mean = parts[0].mean(axis=0)
