@@ -522,8 +522,7 @@ def log_factors(ws, log_c):
         c = np.exp(log_c)
     if not (np.all(np.isfinite(log_c)) and np.all(np.isfinite(c)) and np.all(c > 0)):
         raise ValueError(
-            "log_c must be finite with exp(log_c) a finite positive float64 "
-            f"(|log_c| below about 709), got {log_c.tolist()}"
+            f"log_c must give finite positive exp(log_c) (|log_c| < 709), got {log_c.tolist()}"
         )
     return ws, c
 
@@ -723,10 +722,9 @@ def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
     if (smallest := float(np.abs(v).min()) if v.size else 1.0) >= low:
         return False
     warnings.warn(
-        f"{name}: the smallest skeleton-path value is {smallest:.2g}, far below 1, so some "
-        f"steps are about 1/v^2 = 1e{-2 * np.log10(smallest):.0f} times SGD's and training is "
-        f"ill-conditioned; start from the skeleton-unit init (gspace.skeleton_unit, "
-        f"gspace.initialize(..., init='skeleton-unit'), gspace train --init skeleton-unit)",
+        f"{name}: the smallest skeleton-path value is {smallest:.2g}, far below 1, so some steps "
+        f"are about 1/v^2 = 1e{-2 * np.log10(smallest):.0f} times SGD's (ill-conditioned); start "
+        f"from the skeleton-unit init (gspace.skeleton_unit, gspace train --init skeleton-unit)",
         IllConditionedWarning,
         stacklevel=4,
     )
