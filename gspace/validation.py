@@ -279,15 +279,12 @@ def gradients(net, pa, name: str = "grads") -> None:
     network(net)
     if name == "grads" and not hasattr(pa, "weights"):
         raise TypeError(
-            f"grads must have the structure of a network (grads.weights, grads.biases), "
-            f"got {type(pa).__name__}"
+            f"grads must be structured like the net (.weights, .biases), got {type(pa).__name__}"
         )
     if name != "grads" and type(pa).__name__ != "PathArrays":
         raise TypeError(f"{name} must be a gspace.core.gsgd.PathArrays, got {type(pa).__name__}")
     if len(pa.weights) != len(net.weights):
-        raise ValueError(
-            f"{name} has {len(pa.weights)} weight layers, the network has {len(net.weights)}"
-        )
+        raise ValueError(f"{name} has {len(pa.weights)} weight layers, net has {len(net.weights)}")
     pb = getattr(pa, "biases", None)
     if (pb is None) != (net.biases is None):
         have, net_has = ("has" if x is not None else "has no" for x in (pb, net.biases))
