@@ -127,8 +127,7 @@ def rank_qr(M) -> tuple[int, np.ndarray]:
 def explicit_rank(widths, method: str = "svd", limit: int = paths.DEFAULT_PATH_LIMIT, bias=False):
     """``rank(A)`` with every path listed: :func:`rank_of_structure_matrix` of ``A``."""
     widths = V.route_options(widths, method)
-    A = paths.structure_matrix(widths, limit=limit, bias=bias)[1]
-    return rank_of_structure_matrix(A, method)
+    return rank_of_structure_matrix(paths.structure_matrix(widths, limit, bias)[1], method)
 
 
 def rank_of_structure_matrix(A, method: str = "svd"):

@@ -30,7 +30,6 @@ def learning_rate(value) -> float:
 
 
 def integer(value, name: str, low: int = 1, kind=ValueError) -> int:
-    """An integer >= ``low``: ``kind`` if not an integer (bools refused), ValueError if below."""
     bad = isinstance(value, bool) or not isinstance(value, numbers.Integral)
     if bad or value < low:
         raise (kind if bad else ValueError)(f"{name} must be an integer >= {low}, got {value!r}")
@@ -38,7 +37,6 @@ def integer(value, name: str, low: int = 1, kind=ValueError) -> int:
 
 
 def jobs(value) -> int:
-    """Training runs at once, joblib's ``n_jobs``: a non-zero integer (the command line's too)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value == 0:
         raise ValueError(f"jobs must be a non-zero integer (-1: all cores), got {value!r}")
     return int(value)
@@ -66,7 +64,6 @@ def flag(value, name: str = "bias") -> bool:
 
 
 def rng(value, fresh: bool = True):
-    """A ``numpy.random.Generator``; None gives a fresh unseeded one (if ``fresh``)."""
     if value is None and fresh:
         return np.random.default_rng()
     if not isinstance(value, np.random.Generator):
@@ -98,7 +95,6 @@ def real_array(a, name: str, shape=None) -> np.ndarray:
 
 
 def float_array(a, name: str, shape=None) -> np.ndarray:
-    """A float64 copy, finite, of ``shape`` if given."""
     arr = real_array(a, name, shape).astype(np.float64, copy=True)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains non-finite values (nan or inf)")
@@ -106,7 +102,6 @@ def float_array(a, name: str, shape=None) -> np.ndarray:
 
 
 def widths(value) -> list[int]:
-    """Layer widths ``[d, h_1, ..., K]``: at least two integers, each >= 1."""
     try:
         ws = list(value)
     except TypeError:
@@ -206,7 +201,6 @@ def batch(net, X, Y, loss: str):
 
 
 def labels(net, Y, n: int, name: str = "y") -> np.ndarray:
-    """``n`` integer class labels in ``0..K-1`` for ``net``, as intp."""
     K, Y = net.widths[-1], real_array(Y, name, (n,))
     if Y.dtype.kind not in "iu":
         raise TypeError(f"{name} must be integer class labels, got dtype {Y.dtype}")
@@ -300,8 +294,7 @@ def gradients(net, pa, name: str = "grads") -> None:
 
 def skeleton_maps(ws, pi, sigma) -> list[int]:
     """In-parents ``pi[l]`` and out-children ``sigma[l]`` of the hidden nodes."""
-    ws = widths(ws)
-    L = len(ws) - 1
+    L = len(ws := widths(ws)) - 1
     if len(pi) != L + 1 or len(sigma) != L + 1:
         raise ValueError(f"pi and sigma must be lists of length L+1 = {L + 1}")
     for name, maps, other in (("pi", pi, -1), ("sigma", sigma, +1)):
@@ -345,7 +338,6 @@ def skeleton(value, ws=None, none: bool = True, names: bool = False) -> list[int
 
 
 def gsgd_inputs(net, skel, grads=None, v_new=None, lr=None, R=None) -> None:
-    """A G-SGD stage's network, skeleton, and the gradients, values, rate and ratios given."""
     network(net)
     skeleton(skel, net.widths)
     for name, pa in (("grads", grads), ("R", R), ("v_new", v_new)):
@@ -397,7 +389,6 @@ def path_arrays_pair(a, b, name_b: str, finite: bool = False, lr=None):
 
 
 def path_limit(ws, limit, bias, count) -> list[int]:
-    """Widths whose ``count(widths, bias)`` paths do not exceed ``limit``."""
     ws, limit = widths(ws), integer(limit, "limit")
     if (n := count(ws, bias=bias)) > limit:
         raise ValueError(
@@ -409,9 +400,7 @@ def path_limit(ws, limit, bias, count) -> list[int]:
 
 
 def paths(ws, value, bias=None) -> np.ndarray:
-    """Paths (tuples or an int array ``(n, L + 1)``) that fit ``widths``, as int64."""
-    ws = widths(ws)
-    L, P = len(ws) - 1, np.asarray(value)
+    L, P = len(ws := widths(ws)) - 1, np.asarray(value)
     if P.shape in ((0,), (0, L + 1)):  # no paths (but [()] is one path of the wrong length)
         return np.zeros((0, L + 1), dtype=np.int64)
     if P.dtype.kind not in "iu" or P.ndim != 2 or P.shape[1] != L + 1:
@@ -482,8 +471,7 @@ def drawable(net_or_widths, bias, max_nodes) -> list[int]:
 
 def scaling_factors(ws, c):
     """Widths and one array of finite positive factors per hidden layer (copied)."""
-    ws = widths(ws)
-    hidden = ws[1:-1]
+    hidden = (ws := widths(ws))[1:-1]
     if isinstance(c, np.ndarray) or not isinstance(c, (list, tuple)):
         raise TypeError(
             "c must be a list with one array of positive factors per hidden layer "
@@ -512,7 +500,6 @@ def single_node(ws, layer, node, c) -> list[int]:
 
 
 def log_factors(ws, log_c):
-    """Widths and ``exp(log_c)`` for ``log_c`` of shape ``(H,)``, finite and positive."""
     ws = widths(ws)
     log_c = real_array(log_c, "log_c", (sum(ws[1:-1]),)).astype(np.float64)
     with np.errstate(over="ignore", under="ignore"):
@@ -637,7 +624,6 @@ def skeleton_for_net(net, skel, resolve, sigma_nonzero: bool = False):
 
 
 def matrix_route(ws, bias, skel, dense: bool):
-    """Widths, skeleton argument and ``M``; dense matrices only up to ``MAX_DENSE`` rows."""
     ws = skeleton(skel, ws)
     M = sum(a * b for a, b in zip(ws[:-1], ws[1:])) + (sum(ws[1:]) if flag(bias) else 0)
     if dense and M > MAX_DENSE:
@@ -673,7 +659,6 @@ def flatten_args(pa, skel) -> None:
 
 
 def unflatten_args(vec, net, skel, resolve):
-    """The skeleton (via ``resolve``) for a basis-order vector ``vec`` of ``net``."""
     network(net)
     skeleton(skel)
     n = sum(p.size for p in net.weights + (net.biases or [])) - sum(net.widths[1:-1])
@@ -691,7 +676,6 @@ def consistent(residual, F, rtol) -> None:
 
 
 def route_options(ws=None, method="svd", exact=False, scaled=False) -> list[int] | None:
-    """Widths (if given) and the options of the rank and Gram-matrix routes."""
     if method not in ("svd", "qr"):
         raise ValueError(f"method must be 'svd' or 'qr', got {method!r}")
     if exact and scaled:
@@ -700,7 +684,6 @@ def route_options(ws=None, method="svd", exact=False, scaled=False) -> list[int]
 
 
 def verify_args(ws, claims, known: list, limit, gram_limit):
-    """Widths with a hidden layer, the claim IDs to check (all if None) and the two limits."""
     if len(ws := widths(ws)) < 3:
         raise ValueError(f"verify needs at least one hidden layer (widths [d, h, K]), got {ws}")
     integer(limit, "limit")
@@ -729,7 +712,6 @@ def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
 
 
 def per_layer(values, n: int, name: str) -> tuple:
-    """One integer >= 1 per conv layer (a single integer is repeated)."""
     if isinstance(values, numbers.Integral) and not isinstance(values, bool):
         values = [values] * n
     try:
@@ -742,7 +724,6 @@ def per_layer(values, n: int, name: str) -> tuple:
 
 
 def cnn_args(in_channels, channels, n_classes, kernel_size, bias, generator):
-    """Arguments of ``PlainCNN(...)``: channel widths, odd kernel sizes and the generator."""
     if isinstance(channels, (numbers.Integral, str)) or not hasattr(channels, "__len__"):
         raise TypeError(f"channels must be a list of ints [C_1, ...], got {channels!r}")
     if len(channels) < 1:
@@ -755,7 +736,6 @@ def cnn_args(in_channels, channels, n_classes, kernel_size, bias, generator):
 
 
 def cnn_layers(weights, strides, biases, pool):
-    """A plain CNN's checked weights and biases (:func:`layer_arrays`), strides and pool sizes."""
     (ws, bs), L = layer_arrays(weights, biases, conv=True), len(weights) - 1
     strides = per_layer(1 if strides is None else strides, L, "strides")
     return ws, strides, bs, per_layer(1 if pool is None else pool, L, "pool")

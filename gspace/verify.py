@@ -61,8 +61,7 @@ def run_checks(checks: dict, progress: bool = False) -> list[ClaimResult]:
         with warnings.catch_warnings():  # the random test network is meant to be He-initialised
             warnings.simplefilter("ignore", V.IllConditionedWarning)
             measured, holds, *own = f()
-        seconds = round(time.perf_counter() - t0, 3)
-        route = own[0] if own else route
+        seconds, route = round(time.perf_counter() - t0, 3), own[0] if own else route
         out.append(ClaimResult(claim, checked, measured, bool(holds), route, seconds))
     return out
 

@@ -42,8 +42,7 @@ def parse_cnn(spec: str) -> dict:
     if any(k % 2 == 0 for k in kw["kernel_size"]):
         raise ValueError(f"kernel sizes must be odd, got {kw['kernel_size']} in {spec!r}")
     per_layer = [c * k * k for c, k in zip(kw["channels"], kw["kernel_size"])]  # channels x taps
-    n_paths = kw["in_channels"] * math.prod(per_layer) * kw["n_classes"]
-    if n_paths > MAX_PATHS:
+    if (n_paths := kw["in_channels"] * math.prod(per_layer) * kw["n_classes"]) > MAX_PATHS:
         raise ValueError(
             f"{spec} has {n_paths:,} channel-graph paths; the dense route lists at most "
             f"{MAX_PATHS:,}: use fewer channels or layers"

@@ -122,7 +122,6 @@ def grade(name: str, target) -> list[Result]:
 
 
 def call(student, fname: str, *args, on: str = ""):
-    """``student.fname`` on copies of ``args``; a missing function or an error is a failure."""
     func = getattr(student, fname, None)
     if not callable(func):
         raise LabFailure(f"{fname} is missing: define a function named {fname}")
@@ -135,7 +134,6 @@ def call(student, fname: str, *args, on: str = ""):
 
 
 def same(student, solution, args, on, hint=None, **tol):
-    """Compare the student's function named like ``solution`` with it (default hint: its doc)."""
     expected, name = solution(*args), solution.__name__
     hint = " ".join(solution.__doc__.replace("``", "").split()) if hint is None else hint
     compare(call(student, name, *args, on=on), expected, f"{name}(...)", on, hint, **tol)

@@ -77,7 +77,6 @@ start (claim A2), plain SGD's on the representative (A3)."""
 
 
 def checks(student, check):
-    """Lab 4's graded checks, in order (:func:`gspace.labs.grade` runs them)."""
     with check("function_gap is the relative distance of the two functions on X") as rng:
         for _ in range(4):
             w, _, _, _, X = setup(rng, 4)

@@ -78,7 +78,6 @@ def _cases(rng):
 
 
 def checks(student, check):
-    """Lab 3's graded checks, in order (:func:`gspace.labs.grade` runs them)."""
     title = "rho_in and rho_out are the products along the in-chains (pi) and out-chains (sigma)"
     with check(title) as rng:
         for w, _, _, on in _cases(rng):

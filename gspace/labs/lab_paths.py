@@ -50,7 +50,6 @@ def expected_rank(widths):
 
 # BEGIN HIDDEN
 def checks(student, check):
-    """Lab 2's graded checks, in order (:func:`gspace.labs.grade` runs them)."""
     with check("enumerate_paths lists every path, in itertools.product order") as rng:
         for widths, _, on in networks(rng, 6, width=(1, 4)):
             same(student, enumerate_paths, (widths,), on)

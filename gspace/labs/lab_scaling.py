@@ -51,7 +51,6 @@ def scaling_vectors(widths):
 
 # BEGIN HIDDEN
 def checks(student, check):
-    """Lab 1's graded checks, in order (:func:`gspace.labs.grade` runs them)."""
     with check("forward equals gspace.MLP.forward") as rng:
         for widths, w, on in networks(rng, 6, min_hidden=2):
             same(student, forward, (w, rng.normal(size=(4, widths[0]))), on)
