@@ -212,8 +212,7 @@ def _cmd_demo(args) -> int:
     """A one-minute tour on the bundled digits data (no download).
     Train a small ReLU MLP on scikit-learn's bundled digits with SGD, print a table and save
     learning curves; later steps show more of gspace."""
-    args.out = _check_out(args.out)
-    args.progress = False if args.no_progress else None
+    args.out, args.progress = _check_out(args.out), False if args.no_progress else None
     start = time.perf_counter()
     print(f"gspace demo: {len(DEMO_STEPS)} step(s); output in {args.out}")
     for i, step in enumerate(DEMO_STEPS, 1):
@@ -323,7 +322,7 @@ _LAB = [
 
 
 def _option(p, flag: str, kind, default, text: str, metavar: str | None = None) -> None:
-    """Add an option; ``kind``: an argparse type, a tuple of choices, or None (an on/off flag)."""
+    """Add an argument; ``kind``: an argparse type, a tuple of choices, or None (an on/off flag)."""
     if kind is None:
         p.add_argument(flag, action="store_true", help=text)
         return

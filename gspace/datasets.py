@@ -81,9 +81,8 @@ class Dataset:
     description: str = ""
 
     def __post_init__(self):
-        K = self.n_classes
+        K, d = self.n_classes, np.shape(self.X_train)[1:]
         _positive_int(K, "n_classes")
-        d = np.shape(self.X_train)[1:]
         for s in ("train", "val", "test"):
             X = np.asarray(getattr(self, f"X_{s}"), dtype=np.float64)
             y = np.asarray(getattr(self, f"y_{s}"))
@@ -298,8 +297,7 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
         source = "scikit-learn's bundled 8x8 digits"
     elif name == "teacher":
         opts = {**_TEACHER, **kw}
-        X, y = _teacher(**opts)
-        K = int(opts["n_classes"])
+        (X, y), K = _teacher(**opts), int(opts["n_classes"])
         source = f"argmax of a random ReLU teacher on normal inputs, {opts}"
     elif name == "mnist" and (sample := _mnist_sample()) is not None:
         (X, y), name = sample, MNIST_SAMPLE
@@ -314,9 +312,8 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
             raise ValueError(f"no training samples left: limit={limit}, {n_test} of them to test")
         keep = np.sort(rng.permutation(len(test[1]))[:n_test])
         test, limit = (test[0][keep], test[1][keep]), limit - n_test
-    train, val, rest = split_indices(
-        len(y), val_fraction, test_fraction if test is None else 0.0, rng, limit
-    )
+    fraction = test_fraction if test is None else 0.0  # an IDX set keeps its own test split
+    train, val, rest = split_indices(len(y), val_fraction, fraction, rng, limit)
     X_test, y_test = (X[rest], y[rest]) if test is None else test
     parts = [np.array(a, dtype=np.float64) for a in (X[train], X[val], X_test)]
     mean = parts[0].mean(axis=0)

@@ -104,8 +104,7 @@ class GSGD(Optimizer):
               w_e' = v_e' / (\rho_{in}'(a)\rho_{out}(b)) \text{ layer by layer}
 
     WA is fused with the update (:doc:`/data`, "The fast G-SGD"). Start from
-    :func:`gspace.skeleton_unit` (theory page, "Initialization"). Meng et al., "Algorithm 1".
-    """
+    :func:`gspace.skeleton_unit` (theory page, "Initialization"). Meng et al., "Algorithm 1"."""
 
     name = "GSGD"
 

@@ -219,8 +219,7 @@ def fit(
     with ``step(net, grads)`` and a settable ``lr``, ``schedule(t)`` each epoch (a Schedule,
     name or callable; None: constant); ``loss="mse"``: one-hot targets; ``progress``: a tqdm
     bar (None: if stderr is a terminal); ``log(line)`` each epoch (:doc:`/data`).
-    TrainingDiverged on a non-finite loss, gradient or weight.
-    """
+    TrainingDiverged on a non-finite loss, gradient or weight."""
     V.network(net)
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a Dataset (gspace.datasets.load), got {type(data).__name__}")

@@ -9,6 +9,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy as sp
 
 LOSSES = ("mse", "cross_entropy")
 MAX_DENSE = 3000
@@ -70,8 +71,7 @@ def rng(value, fresh: bool = True):
         return np.random.default_rng()
     if not isinstance(value, np.random.Generator):
         raise TypeError(
-            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-            f"got {type(value).__name__}"
+            f"rng must be a numpy.random.Generator (default_rng(seed)), got {type(value).__name__}"
         )
     return value
 
@@ -90,7 +90,7 @@ def real_array(a, name: str, shape=None) -> np.ndarray:
         raise ValueError(f"{name} is ragged: its rows have different lengths") from None
     if arr.dtype.kind not in "iuf":
         raise TypeError(
-            f"{name} must be a real numeric array (integer or float), got dtype {arr.dtype}"
+            f"{name} must be a real numeric array (int or float), got dtype {arr.dtype}"
         )
     if shape is not None and arr.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
@@ -124,7 +124,6 @@ def widths(value) -> list[int]:
 
 
 def mlp_args(ws, bias, generator):
-    """Arguments of ``MLP(widths, bias, rng)``."""
     flag(bias)
     return widths(ws), rng(generator)
 
@@ -132,23 +131,16 @@ def mlp_args(ws, bias, generator):
 def layer_arrays(weights, biases=None, conv: bool = False) -> tuple[list, list | None]:
     """Copies of chaining weights ``(h_l, h_{l+1})`` (``conv``: odd kernels, then a matrix)."""
     if isinstance(weights, np.ndarray) or len(weights) < 1 + conv:
-        raise TypeError(
-            "weights must be a list of conv kernels (C_in, C_out, k, k), at least one, followed "
-            "by the output matrix (C_last, K)"
-            if conv
-            else "weights must be a list of 2-d arrays, one per layer"
-        )
+        cnn = "conv kernels (C_in, C_out, k, k), at least one, then the output matrix (C_last, K)"
+        raise TypeError(f"weights must be a list of {cnn if conv else '2-d arrays, one per layer'}")
     ws = [float_array(w, f"weights[{l}]") for l, w in enumerate(weights)]
     for l, w in enumerate(ws):
         kernel = conv and l < len(ws) - 1
         if kernel and (w.ndim != 4 or w.shape[2] != w.shape[3]):
-            raise ValueError(
-                f"weights[{l}] must be a conv kernel (C_in, C_out, k, k), got {w.shape}"
-            )
+            raise ValueError(f"weights[{l}] must be a kernel (C_in, C_out, k, k), got {w.shape}")
         if kernel and w.shape[2] % 2 == 0:
             raise ValueError(
-                f"weights[{l}] has an even kernel size {w.shape[2]}; only odd sizes keep the "
-                f"zero padding k // 2 centred"
+                f"weights[{l}]: even kernel size {w.shape[2]}; only odd sizes centre the padding"
             )
         if not kernel and w.ndim != 2:
             raise ValueError(
@@ -160,8 +152,7 @@ def layer_arrays(weights, biases=None, conv: bool = False) -> tuple[list, list |
         if l and ws[l - 1].shape[1] != w.shape[0]:
             raise ValueError(
                 f"weights[{l - 1}] has shape {ws[l - 1].shape} but weights[{l}] has shape "
-                f"{w.shape}: the number of columns must equal the next number of rows (in a "
-                f"CNN: out-channels and in-channels)"
+                f"{w.shape}: columns must match the next rows (in a CNN: out- and in-channels)"
             )
     if biases is None:
         return ws, None
@@ -209,10 +200,8 @@ def batch(net, X, Y, loss: str):
     if (Y := float_array(Y, "Y")).shape != (n, K):
         hint = ": these look like class labels; pass loss='cross_entropy' (the default of "
         hint += "gspace.fit and gspace train), or one-hot targets np.eye(K)[y] for mse"
-        raise ValueError(
-            f"for loss='mse', Y must have shape ({n}, {K}), got {Y.shape}"
-            f"{hint if Y.shape == (n,) else ''}"
-        )
+        hint = hint if Y.shape == (n,) else ""
+        raise ValueError(f"for loss='mse', Y must have shape ({n}, {K}), got {Y.shape}{hint}")
     return X, Y
 
 
@@ -240,8 +229,7 @@ def backward_args(net, cache, delta) -> None:
         )
     if (d := float_array(delta, "delta")).shape != np.shape(a[-1]):  # None: dtype object
         raise ValueError(
-            f"delta must have the shape of the logits {np.shape(a[-1])} (d loss / d logits), "
-            f"got {d.shape}"
+            f"delta must have the shape of the logits {np.shape(a[-1])} (dL/dlogits), got {d.shape}"
         )
 
 
@@ -270,13 +258,20 @@ def hidden_node(net, layer, node, factor=None) -> None:
         raise ValueError(f"factor must be finite, > 0 and != 1, got {factor}")
 
 
-def same_widths(a, b, what: str = "networks") -> None:
+def same_widths(a, b, what: str = "networks", skel=None, resolve=None):
+    """Two MLPs of the same widths and biases; with ``resolve``, their skeleton (pi-edges != 0)."""
     network(a, what, mlp=True)
     network(b, what, mlp=True)
     if a.widths != b.widths:
         raise ValueError(f"the two {what} must have the same widths, got {a.widths} and {b.widths}")
     if (a.biases is None) != (b.biases is None):
         raise ValueError(f"the two {what} must both have biases or both have none")
+    sk = None if resolve is None else resolve(a.widths, skel)
+    for l in range(1, len(a.weights)) if sk is not None else ():
+        j = np.arange(a.widths[l])
+        if any(np.any(n.weights[l - 1][sk.pi[l], j] == 0) for n in (a, b)):
+            raise ValueError(f"a pi-edge weight into hidden layer {l} is 0: cannot read off c")
+    return sk
 
 
 def gradients(net, pa, name: str = "grads") -> None:
@@ -375,9 +370,8 @@ def skeleton_weights(weights, sk, R=None) -> None:
                 node = f"into node {cols[j]}" if kind == "pi" else f"out of node {rows[j]}"
                 raise ValueError(
                     f"skeleton weight weights[{layer}][{rows[j]}, {cols[j]}] (the {kind}-edge "
-                    f"{node} of layer {l}) is 0: every basis path through it has value 0, so dl/dv "
-                    f"= u / v is undefined. G-SGD needs nonzero skeleton weights: re-initialise "
-                    f"them (e.g. skeleton weights set to 1) or choose another skeleton."
+                    f"{node} of layer {l}) is 0: its basis paths have value 0, so G-SGD's dl/dv "
+                    f"= u / v is undefined; re-initialise (gspace.skeleton_unit) or change skeleton"
                 )
     for l in range(1, len(weights)) if R is not None else ():
         pi, nodes, W = sk.pi[l], np.arange(len(sk.pi[l])), R.weights[l - 1]
@@ -385,14 +379,12 @@ def skeleton_weights(weights, sk, R=None) -> None:
         if not np.all(v := W[(pi[pure], pure) + tuple(k // 2 for k in W.shape[2:])]):
             raise ValueError(
                 f"the new in-chain product of node {int(pure[np.flatnonzero(v == 0)[0]])} of "
-                f"layer {l} is 0 (its skeleton path got value 0): Weight-Allocation cannot give "
-                f"later basis paths nonzero values through a zero chain"
+                f"layer {l} is 0 (its skeleton path got value 0); Weight-Allocation needs it != 0"
             )
 
 
 def path_arrays_pair(a, b, name_b: str, finite: bool = False, lr=None):
     """Two PathArrays of one layout (``v`` and ``name_b``); returns the checked ``lr``."""
-    out = learning_rate(lr) if lr is not None else None
     for name, pa in (("v", a), (name_b, b)):
         if type(pa).__name__ != "PathArrays":
             raise TypeError(f"{name} must be a PathArrays, got {type(pa).__name__}")
@@ -404,7 +396,7 @@ def path_arrays_pair(a, b, name_b: str, finite: bool = False, lr=None):
                 raise ValueError(f"v.{kind}[{l}] has shape {np.shape(x)}, {name_b} {np.shape(y)}")
             if finite and not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
                 raise ValueError(f"v.{kind}[{l}] or {name_b}.{kind}[{l}] has non-finite values")
-    return out
+    return learning_rate(lr) if lr is not None else None
 
 
 def path_limit(ws, limit, bias, count) -> list[int]:
@@ -412,10 +404,9 @@ def path_limit(ws, limit, bias, count) -> list[int]:
     ws, limit = widths(ws), integer(limit, "limit")
     if (n := count(ws, bias=bias)) > limit:
         raise ValueError(
-            f"widths {ws} have {n:.3e} paths ({n} exactly), more than limit={limit}: "
-            f"listing them is the explicit route. Raise `limit` if you have the memory, or use "
-            f"the scalable route, which never lists paths: gspace.explicit.gram_by_counting "
-            f"(A A^T by counting) and gspace.explicit.rank_certificate (exact, no path listed)"
+            f"widths {ws} have {n:.3e} paths ({n} exactly), more than limit={limit}: listing "
+            f"them is the explicit route. Raise `limit` if you have the memory, or use the "
+            f"scalable route (no path listed): gspace.explicit.gram_by_counting, rank_certificate"
         )
     return ws
 
@@ -459,8 +450,6 @@ def net_paths(net, value) -> np.ndarray:
 
 def exponents(basis_values, alpha):
     """Basis-path values and integer exponents (sparse ``(n, p - H)``) that fit together."""
-    import scipy as sp  # only here: the rest of this module needs NumPy alone
-
     v, alpha = np.asarray(basis_values, dtype=np.float64), sp.sparse.coo_array(alpha)
     if v.shape != (alpha.shape[1],):
         raise ValueError(f"basis_values must have shape ({alpha.shape[1]},), got {v.shape}")
@@ -490,10 +479,7 @@ def graph_args(net_or_widths, bias):
 
 def drawable(net_or_widths, bias, max_nodes) -> list[int]:
     if sum(ws := graph_args(net_or_widths, bias)[0]) > max_nodes:
-        raise ValueError(
-            f"{sum(ws)} nodes is too many to draw (max_nodes={max_nodes}); draw a smaller "
-            f"network or raise max_nodes"
-        )
+        raise ValueError(f"{sum(ws)} nodes is too many to draw (max_nodes={max_nodes})")
     return ws
 
 
@@ -507,17 +493,13 @@ def scaling_factors(ws, c):
             f"(shapes {[(h,) for h in hidden]}), got {type(c).__name__}"
         )
     if len(c) != len(hidden):
-        raise ValueError(
-            f"c must have one array per hidden layer ({len(hidden)} hidden layers with widths "
-            f"{hidden}), got {len(c)} arrays"
-        )
+        raise ValueError(f"c must have one array per hidden layer (widths {hidden}), got {len(c)}")
     out = []
     for k, (ck, h) in enumerate(zip(c, hidden)):
         out.append(real_array(ck, f"c[{k}] (hidden layer {k + 1})", (h,)).astype(np.float64))
         if not np.all(np.isfinite(out[k])) or np.any(out[k] <= 0):
             raise ValueError(
-                f"c[{k}] (hidden layer {k + 1}) must contain finite positive factors, got "
-                f"{out[k].tolist()}"
+                f"c[{k}] (hidden layer {k + 1}) must be finite and positive, got {out[k].tolist()}"
             )
     return ws, out
 
@@ -550,9 +532,7 @@ def same_group(g, h) -> None:
     if type(h).__name__ != "ScalingGroupElement":
         raise TypeError(f"can only compose with a ScalingGroupElement, got {type(h)}")
     if h.widths != g.widths:
-        raise ValueError(
-            f"cannot compose group elements of different widths {g.widths} and {h.widths}"
-        )
+        raise ValueError(f"cannot compose elements of different widths {g.widths} and {h.widths}")
 
 
 def acts_on(ws, net) -> None:
@@ -577,10 +557,7 @@ def random_scaling_args(ws, generator, sigma, low, high):
 
 def momentum_buffer(old, directions) -> None:
     if old is not None and [np.shape(b) for b in old] != [np.shape(d) for d in directions]:
-        raise ValueError(
-            "the momentum buffer was built for a network of another shape; "
-            "use a new optimizer for a new network"
-        )
+        raise ValueError("momentum buffer of another shape: use a new optimizer for a new network")
 
 
 def finite_step(opt, new) -> None:
@@ -612,33 +589,20 @@ def gammas(g_in, g_out, sq=None) -> None:
         for l, g in enumerate(gs):
             if g is not None and not np.all(np.isfinite(g)):
                 raise FloatingPointError(
-                    f"{name} of layer {l} overflowed: the squared path norms through it are "
-                    f"too large to represent"
+                    f"{name} of layer {l} overflowed: its squared path norms exceed float64's range"
                 )
             if g is None or np.all(g > 0):
                 continue
             j = int(np.flatnonzero(~(g > 0))[0])
             if sq is not None and _reached(sq, name, l, j):
                 raise FloatingPointError(
-                    f"{name} of node {j} of layer {l} underflowed to 0: its paths have no zero "
-                    f"weight, but their squared values are below the smallest float64 (about "
-                    f"1e-308). Rescale the network (gspace.balance) or start from larger weights"
+                    f"{name} of node {j} of layer {l} underflowed to 0 (no zero weight on its "
+                    f"paths; squares < 1e-308): rescale (gspace.balance) or use larger weights"
                 )
             raise ValueError(
                 f"{name} of node {j} of layer {l} is 0: every path through it contains a zero "
                 f"weight, so Path-SGD's gamma(w, e) is 0 for its edges: the step is undefined"
             )
-
-
-def s1_skeleton(net_a, net_b, skel, resolve):
-    """Two networks of one architecture and their skeleton, with nonzero pi-edge weights."""
-    same_widths(net_a, net_b)
-    sk = resolve(net_a.widths, skel)
-    for l in range(1, len(net_a.weights)):
-        j = np.arange(net_a.widths[l])
-        if any(np.any(n.weights[l - 1][sk.pi[l], j] == 0) for n in (net_a, net_b)):
-            raise ValueError(f"a pi-edge weight into hidden layer {l} is 0: cannot read off c")
-    return sk
 
 
 def net_pair(net_a, net_b, rtol, limit=None, s1: bool = True) -> float:
@@ -747,8 +711,7 @@ def verify_args(ws, claims, known: list, limit, gram_limit):
     integer(gram_limit, "gram_limit")
     if isinstance(claims, str):
         raise TypeError(f"claims must be a sequence of claim IDs like ['{claims}'], got a string")
-    claims = known if claims is None else claims
-    return ws, [choice(c, known, "claim ID") for c in claims]
+    return ws, [choice(c, known, "claim ID") for c in (known if claims is None else claims)]
 
 
 class IllConditionedWarning(UserWarning):
@@ -789,14 +752,11 @@ def cnn_args(in_channels, channels, n_classes, kernel_size, bias, generator):
         raise TypeError(f"channels must be a list of ints [C_1, ...], got {channels!r}")
     if len(channels) < 1:
         raise ValueError("channels must list at least one convolution layer")
-    ws = widths([in_channels, *channels, n_classes])
+    ws, generator = mlp_args([in_channels, *channels, n_classes], bias, generator)
     for k in (ks := per_layer(kernel_size, len(channels), "kernel_size")):
         if k % 2 == 0:
-            raise ValueError(
-                f"even kernel size {k}: only odd sizes keep the zero padding k // 2 centred"
-            )
-    flag(bias)
-    return ws, ks, rng(generator)
+            raise ValueError(f"even kernel size {k}: only odd sizes keep the zero padding centred")
+    return ws, ks, generator
 
 
 def cnn_layers(weights, strides, biases, pool):

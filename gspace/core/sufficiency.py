@@ -43,7 +43,7 @@ def recover_scaling(net_a, net_b, skeleton=None) -> ScalingGroupElement:
     >>> recover_scaling(net, g.apply(net)).allclose(g, rtol=1e-10)
     True
     """
-    sk = V.s1_skeleton(net_a, net_b, skeleton, resolve_skeleton)
+    sk = V.same_widths(net_a, net_b, skel=skeleton, resolve=resolve_skeleton)
     log_c = []
     for l in range(1, len(net_a.weights)):
         pi, j = sk.pi[l], np.arange(net_a.widths[l])

@@ -53,8 +53,7 @@ def notes(results) -> list[str]:
 
 def plot(results, path) -> None:
     """Test accuracy against depth, protocols (a) and (b) side by side."""
-    opts = results.config["optimizers"]
+    opts, depths = results.config["optimizers"], [float(L) for L in results.config["depths"]]
     offsets = {opt: 0.03 * (i - (len(opts) - 1) / 2) for i, opt in enumerate(opts)}
-    depths = [float(L) for L in results.config["depths"]]
     about = f"{results.dataset}, plain CNNs"
     plots.protocols(results, path, depths, "convolution layers", about, offsets)

@@ -1,5 +1,6 @@
 """What every experiment shares: optimizers, seeds, one training run, the choice of a rate."""
 
+import contextlib
 import datetime
 import functools
 import json
@@ -54,13 +55,11 @@ def machine_info() -> dict:
     """Where and when: platform, versions, UTC date, git ``commit`` (``+``: uncommitted changes)."""
     src, commit = str(Path(gspace.__file__).resolve().parent), None
     git = functools.partial(subprocess.run, capture_output=True, text=True, timeout=10, check=True)
-    try:
+    with contextlib.suppress(OSError, subprocess.SubprocessError):  # no git: commit None
         head = git(["git", "-C", src, "rev-parse", "--short", "HEAD"]).stdout.strip()
         status = ["status", "--porcelain", "--untracked-files=no", "--", "."]
         dirty = git(["git", "-C", src, *status]).stdout.strip()
         commit = head + ("+" if dirty else "") if head else None
-    except (OSError, subprocess.SubprocessError):
-        pass
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     processor = platform.processor() or platform.machine()
     info = {"platform": platform.platform(), "processor": processor, "cpu_count": os.cpu_count()}

@@ -17,8 +17,7 @@ def config(quick: bool) -> dict:
     """The configuration (``quick``: 3 epochs); every start reported at its tuned rate."""
     epochs = 3 if quick else 10
     cfg = protocol.base_config(protocol.PAPER_OPTIMIZERS, "mnist", epochs, quick, subsample=False)
-    networks = {"shallow": [32, 32], "deep": [32] * 6}
-    return {**cfg, "networks": networks, "report_every_start": True}
+    return {**cfg, "networks": {"shallow": [32, 32], "deep": [32] * 6}, "report_every_start": True}
 
 
 def conditions(cfg, config, d, K) -> list[dict]:

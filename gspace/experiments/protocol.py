@@ -86,14 +86,13 @@ def fair_runs(
     (:doc:`/experiments`): ``train_fn`` trains the tuning runs, ``final_fn`` the reported ones."""
     train_fn, name = train_fn or common.train_spec, results.experiment
     todo = [(e, {**cfg, **e.get("cfg", {})}, opt) for e in conditions for opt in optimizers]
-    tune = []
+    tune, choices, plan = [], [], []
     for entry, c, opt in todo:
         for init in c["inits"]:
             for lr in c["lr_grid"][opt]:
                 tune += _specs(results, entry, c, opt, init, lr, data_dir, tune=True)
     records = run_grid(tune, train_fn, desc=f"{name}: tuning", **grid)
     results.runs += [{"phase": "tune", **rec, "curves": {}} for rec in records]
-    choices, plan = [], []
     for entry, c, opt in todo:
         best = {}
         for init in c["inits"]:

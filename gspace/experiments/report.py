@@ -123,9 +123,8 @@ def results_page(results_dir, fmt: str = "rst", figure_prefix: str = "") -> str:
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise FileNotFoundError(f"results_dir {results_dir} is not a directory")
-    rank = {name: k for k, name in enumerate(ORDER)}
     by_name = {p.parent.name: Results.from_json(p) for p in results_dir.glob("*/results.json")}
-    order = sorted(by_name, key=lambda n: (rank.get(n, len(ORDER)), n))
+    order = sorted(by_name, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
     figures = {n: f"{figure_prefix}{n}/{by_name[n].figure}" for n in order}
     return "\n".join(results_section(by_name[n], fmt, figure=figures[n]) for n in order)
 

@@ -58,7 +58,7 @@ def run_grid(specs, train_fn, *, jobs=1, cache_dir=None, progress=None, desc="ru
 
     specs, jobs = list(specs), check_jobs(jobs)
     n = len(specs)
-    results, done, paths = [None] * n, [False] * n, [None] * n
+    results, done, paths, failures = [None] * n, [False] * n, [None] * n, []
     if cache_dir is not None:
         cache_dir = Path(cache_dir)
         cache_dir.mkdir(parents=True, exist_ok=True)
@@ -73,7 +73,6 @@ def run_grid(specs, train_fn, *, jobs=1, cache_dir=None, progress=None, desc="ru
     if len(todo) < n:  # say so: results from an older gspace would be reused too
         msg = f"{desc}: {n - len(todo)} of {n} runs taken from the cache in {cache_dir}"
         print(f"{msg} (--restart or restart=True trains them again)", file=sys.stderr)
-    failures = []
     try:  # results as the runs finish, each cached at once
         parallel, chunks = Parallel(n_jobs=jobs, return_as="generator_unordered"), [todo]
     except ValueError:  # a backend that returns results only at the end: cache chunk by chunk

@@ -47,7 +47,6 @@ def notes(results) -> list[str]:
 
 def plot(results, path) -> None:
     """Test accuracy against width per protocol, and the paired gaps G-SGD - SGD."""
-    widths = [float(h) for h in results.config["widths"]]
+    widths, about = [float(h) for h in results.config["widths"]], f"{results.dataset}, 784-h-h-10"
     pairs = [p for p in PAIRS if set(p) <= set(results.config["optimizers"])]
-    about = f"{results.dataset}, 784-h-h-10"
     plots.protocols(results, path, widths, "hidden width h", about, gaps=pairs)
