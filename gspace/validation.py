@@ -279,15 +279,12 @@ def gradients(net, pa, name: str = "grads") -> None:
     network(net)
     if name == "grads" and not hasattr(pa, "weights"):
         raise TypeError(
-            f"grads must have the structure of a network (grads.weights, grads.biases), "
-            f"got {type(pa).__name__}"
+            f"grads must be structured like the net (.weights, .biases), got {type(pa).__name__}"
         )
     if name != "grads" and type(pa).__name__ != "PathArrays":
         raise TypeError(f"{name} must be a gspace.core.gsgd.PathArrays, got {type(pa).__name__}")
     if len(pa.weights) != len(net.weights):
-        raise ValueError(
-            f"{name} has {len(pa.weights)} weight layers, the network has {len(net.weights)}"
-        )
+        raise ValueError(f"{name} has {len(pa.weights)} weight layers, net has {len(net.weights)}")
     pb = getattr(pa, "biases", None)
     if (pb is None) != (net.biases is None):
         have, net_has = ("has" if x is not None else "has no" for x in (pb, net.biases))
@@ -522,8 +519,7 @@ def log_factors(ws, log_c):
         c = np.exp(log_c)
     if not (np.all(np.isfinite(log_c)) and np.all(np.isfinite(c)) and np.all(c > 0)):
         raise ValueError(
-            "log_c must be finite with exp(log_c) a finite positive float64 "
-            f"(|log_c| below about 709), got {log_c.tolist()}"
+            f"log_c must give finite positive exp(log_c) (|log_c| < 709), got {log_c.tolist()}"
         )
     return ws, c
 
@@ -723,10 +719,9 @@ def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
     if (smallest := float(np.abs(v).min()) if v.size else 1.0) >= low:
         return False
     warnings.warn(
-        f"{name}: the smallest skeleton-path value is {smallest:.2g}, far below 1, so some "
-        f"steps are about 1/v^2 = 1e{-2 * np.log10(smallest):.0f} times SGD's and training is "
-        f"ill-conditioned; start from the skeleton-unit init (gspace.skeleton_unit, "
-        f"gspace.initialize(..., init='skeleton-unit'), gspace train --init skeleton-unit)",
+        f"{name}: the smallest skeleton-path value is {smallest:.2g}, far below 1, so some steps "
+        f"are about 1/v^2 = 1e{-2 * np.log10(smallest):.0f} times SGD's (ill-conditioned); start "
+        f"from the skeleton-unit init (gspace.skeleton_unit, gspace train --init skeleton-unit)",
         IllConditionedWarning,
         stacklevel=4,
     )
