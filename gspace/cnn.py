@@ -67,11 +67,9 @@ def _layout(shape, k: int, s: int, C_out: int):
 
 
 def _phases(lay, C: int, n: int, k: int, s: int, alloc=np.zeros):
-    """A buffer ``P`` by ``alloc`` for the stride phases of ``n`` images of ``C`` channels
-    (``P[r, t]``: phase ``(r, t)``, channel-major, then the zeros the last taps read) and views:
-    pairs (pixels of images ``(n, C, H, W)``, the same pixels in ``P``) to split images or undo
-    it; per tap ``(a, b)`` the ``(C, N)`` view it multiplies, phase ``(a % s, b % s)`` shifted
-    by ``(a // s, b // s)`` (the unshifted ``a, b < s`` cover ``P`` but for the zeros)."""
+    """The stride phases of ``n`` images of ``C`` channels in a buffer ``P`` by ``alloc``, the
+    (image pixels, ``P`` pixels) pairs that split images or undo it, and per tap ``(a, b)`` its
+    ``(C, N)`` view of ``P`` (docs/theory.rst, "Computing a convolution")."""
     (_, _, Hq, Wq), _, _, pairs = lay
     m, N = min(s, k), n * Hq * Wq
     P = alloc((m, m, C * N + (k - 1) // s * (Wq + 1)))
@@ -97,14 +95,10 @@ def _chunks(x: np.ndarray, k: int, s: int, lay, C_out: int):
 
 
 def conv2d_forward(x: np.ndarray, W: np.ndarray, stride: int) -> np.ndarray:
-    """Zero-padded strided convolution (cross-correlation), one matrix product per kernel tap.
-
-    ``x`` ``(n, C_in, H, W)``, ``W`` ``(C_in, C_out, k, k)`` (k odd): ``z`` ``(n, C_out, (H - 1)
-    // s + 1, (W - 1) // s + 1)``, ``z[n, j, y, x] = sum_{i, a, b} xpad[n, i, s y + a, s x + b]
-    W[i, j, a, b]`` (padding ``k // 2``). The padded images are split into ``s x s`` stride
-    phases, channel-major and flat: tap ``(a, b)`` reads a ``(C_in, N)`` view ``x_ab`` (phase
-    ``(a mod s, b mod s)`` shifted by ``(a // s, b // s)``), ``z = sum_ab W[:, :, a, b]^T x_ab``.
-    """
+    """Zero-padded strided convolution (cross-correlation), one matrix product per kernel tap:
+    ``x`` ``(n, C_in, H, W)``, ``W`` ``(C_in, C_out, k, k)`` (k odd), ``z[n, j, y, x] = sum_{i, a,
+    b} xpad[n, i, s y + a, s x + b] W[i, j, a, b]`` (padding ``k // 2``), ``z = sum_ab W[:, :, a,
+    b]^T x_ab`` on tap views ``x_ab`` of the stride phases (docs/theory.rst)."""
     C_in, C_out, k, _ = W.shape
     lay = _layout(x.shape, k, stride, C_out)
     (Ho, Wo, Hq, Wq), *_ = lay
