@@ -30,8 +30,6 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (no usage block) and exit status 2."""
-
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
@@ -225,7 +223,6 @@ def _cmd_demo(args) -> int:
 
 
 def _delegate(module: str, what: str, args) -> int:
-    """Call ``gspace.<module>.run_cli(args)``, or say clearly that it has not landed yet."""
     try:
         mod = importlib.import_module(f"gspace.{module}")
     except ModuleNotFoundError as err:
@@ -332,7 +329,6 @@ def _option(p, flag: str, kind, default, text: str, metavar: str | None = None) 
 
 
 def _command(sub, name: str, func, options):
-    """Add subcommand ``name`` running ``func(args)``; ``func``'s docstring is its help."""
     doc = inspect.getdoc(func)
     p = sub.add_parser(name, help=doc.splitlines()[0], description=doc)
     for option in options:

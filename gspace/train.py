@@ -109,7 +109,6 @@ class History:
         return getattr(self, key)[-1]
 
     def _cells(self, i: int):
-        """``(column, formatted value, width)`` of epoch ``i``; "-" for None."""
         for key, spec, width in _COLUMNS:
             value = getattr(self, key)[i] if i < len(getattr(self, key)) else None
             yield key.replace("_", " "), "-" if value is None else format(value, spec), width
@@ -246,7 +245,6 @@ def fit(
             lrs.append(V.learning_rate(schedule(t)))
         except (TypeError, ValueError) as err:
             raise type(err)(f"schedule({t}) returned a bad learning rate: {err}") from None
-
     X, y, n, rng = data.X_train, data.y_train, len(data.y_train), np.random.default_rng(seed)
     config = dict(dataset=data.name, n_train=n, n_val=len(data.y_val), n_test=len(data.y_test))
     config.update(widths=widths, bias=net.has_bias, optimizer=name, optimizer_repr=repr(optimizer))

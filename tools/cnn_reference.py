@@ -14,7 +14,7 @@ The script imports gspace from the checkout it sits in, not from an installed co
 
 The wider network of the reproduction page (``docs/_static/results/cnn-depth/``
 ``reference-wide-*.json``, about 5,000-6,400 s each on a shared core; the ``-wd`` run adds
-``--weight-decay 0.0005``)::
+``--weight-decay 0.0005``; ``reference-wide128-*.json`` has ``--channels 32,32,64,128``)::
 
     OPENBLAS_NUM_THREADS=1 python tools/cnn_reference.py OUT.json --optimizer sgd-momentum \
         --lr 0.05 --init he --channels 32,32,64,64 --strides 1,2,1,2 --epochs 20
