@@ -23,8 +23,7 @@ __all__ = ["PlainCNN", "conv2d_forward", "conv2d_backward", "channel_graph"]
 __all__ += ["draw_channel_graph", "ChannelMatrices"]
 
 # ---------------------------------------------------------------------- convolution
-#: bytes of padded inputs and outputs per chunk of images: they stay in the CPU cache across
-#: the k * k products (bench_cnn.py)
+#: bytes of phases and outputs per chunk of images, kept in cache over the k * k products
 CHUNK_BYTES = 2**20
 
 
@@ -335,14 +334,9 @@ def draw_channel_graph(net: PlainCNN, ax=None, max_nodes: int = 80):
 
 # ---------------------------------------------------------------------- explicit matrices
 class ChannelMatrices:
-    r"""The channel graph's explicit matrices, a dense route for small networks (C2-C4):
-    ``paths`` (each path's edges, flat indices, by ``networkx.all_simple_edge_paths``), the
-    structure matrix ``A`` (sparse, ``(M, n_paths)``), the centre-tap ``basis`` (per non-sigma
-    edge ``a -> b`` in edge order: in-chain(a) + edge + out-chain(b)), its columns ``Ab``
-    (``A'``), ``B`` (a unit column per sigma-edge), ``sigma``. ICR solves :math:`w \odot g = A'
-    u` on the non-sigma rows (the others hold iff I2 does); WA solves :math:`[B, A']^T \log|w'|
-    = (\log|w_\sigma|, \log|v'|)` and, ``[B, A']`` being unimodular, the same for the signs.
-    """
+    """The channel graph's explicit matrices, a dense route for small networks (C2-C4;
+    docs/theory.rst): ``paths`` (flat edge indices), the structure matrix ``A`` (sparse), the
+    centre-tap ``basis``, its columns ``Ab`` (``A'``), ``B`` (a column per sigma-edge ``sigma``)."""
 
     def __init__(self, net: PlainCNN):
         G = channel_graph(net)
