@@ -31,6 +31,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gspace.experiments import common  # noqa: E402
 
 
+def write(path, spec: dict, record: dict, t0: float, **extra) -> dict:
+    """Write the spec, the record, ``extra``, the machine and the seconds since ``t0`` as JSON."""
+    out = {"spec": spec, "record": record, **extra, "machine": common.machine_info()}
+    out["elapsed_seconds"] = round(time.time() - t0, 1)
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("out")
@@ -59,14 +68,7 @@ def main() -> None:
         spec["weight_decay"] = a.weight_decay
     t0 = time.time()
     record = common.train_spec(spec)
-    out = {
-        "spec": spec,
-        "record": record,
-        "machine": common.machine_info(),
-        "elapsed_seconds": round(time.time() - t0, 1),
-    }
-    with open(a.out, "w") as f:
-        json.dump(out, f, indent=1)
+    out = write(a.out, spec, record, t0)
     print(f"test accuracy {record['final']['test_acc']:.4f} in {out['elapsed_seconds']} s")
 
 

@@ -16,7 +16,6 @@ the first 256 training images.
 """
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -24,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cnn_reference import write  # noqa: E402 (tools/, beside this script)
 
 from gspace import PlainCNN  # noqa: E402
 from gspace.core.basis import resolve_skeleton  # noqa: E402
@@ -80,15 +81,7 @@ def main() -> None:
     t0 = time.time()
     opts = {k: spec[k] for k in ("epochs", "batch_size", "schedule")}
     _, record = common.train_run(net, a.optimizer, a.lr, data, seed=0, **opts)
-    out = {
-        "spec": spec,
-        "record": record,
-        "initial_loss_256": initial,
-        "machine": common.machine_info(),
-        "elapsed_seconds": round(time.time() - t0, 1),
-    }
-    with open(a.out, "w") as f:
-        json.dump(out, f, indent=1)
+    out = write(a.out, spec, record, t0, initial_loss_256=initial)
     print(f"training accuracy {record['final']['train_acc']:.4f} in {out['elapsed_seconds']} s")
 
 
