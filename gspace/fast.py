@@ -120,8 +120,8 @@ class GSGD(Optimizer):
             ix = _Index(net, resolve_skeleton(net.widths, self.skeleton))
             self._plan = (shapes, self.skeleton, ix)
         lr, s = self.lr, self._skeleton(net, grads, ix)
-        inv_v = s["inv_v"]  # sum 1/v^2 < 99^2: every |v| > 0.01, no warning to consider
-        if not (self._warned or np.dot(inv_v, inv_v) < 9801.0):
+        inv_v = s["inv_v"]  # sum 1/v^2 < 1/low^2: every |v| > low, no warning to consider
+        if not (self._warned or np.dot(inv_v, inv_v) < V.CONDITION_LOW**-2):
             self._warned = V.gsgd_conditioning(s["v"][:-1], self.name)
         if self.momentum or self.weight_decay:
             d, buffer = self._direction(net, grads, ix, s)

@@ -13,6 +13,7 @@ import scipy as sp
 
 LOSSES = ("mse", "cross_entropy")
 MAX_DENSE = 3000
+CONDITION_LOW = 1e-2  # G-SGD warns below this skeleton-path value
 
 
 def real(value, name: str) -> float:
@@ -697,7 +698,7 @@ class IllConditionedWarning(UserWarning):
     """G-SGD from a start whose skeleton paths are far from 1 (see :func:`gsgd_conditioning`)."""
 
 
-def gsgd_conditioning(v, name: str = "GSGD", low: float = 1e-2) -> bool:
+def gsgd_conditioning(v, name: str = "GSGD", low: float = CONDITION_LOW) -> bool:
     """Warn (and return True) if a skeleton-path value is below ``low`` (docs: theory page)."""
     if (smallest := float(np.abs(v).min()) if v.size else 1.0) >= low:
         return False
