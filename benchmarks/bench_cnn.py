@@ -34,6 +34,20 @@ it also makes the ratio worse. Keeping activations padded between layers needs P
 these functions to share that layout (not tried). One chunk for the whole batch: products
 2.3-2.9x slower (a lower ratio, a slower convolution).
 
+Batch innermost, activations ``(C, H, W, n)`` (2026-12-02, standalone prototypes checked
+equal to this code, timed the same way in three sittings of four rounds interleaved with it;
+same machine, shared with a test suite). The phase split then copies runs of n = 128 doubles:
+1.4 ms for ``(16, 28, 28, 128)`` alone, but 3.4 ms (and 3.8 ms for the merge of dx) inside a
+backward pass, where the arrays are no longer in cache. The products over the whole batch run
+from memory: 1.5-2.1x slower than on this code's chunks on the six larger shapes (dW, whose
+inner dimension is then the whole batch, 2.1-2.8x on 28x28 8->8). Ratios 1.11-1.61, the
+28x28 16->16 stride-2 layer 1.49-1.61; the convolution 1.1-1.7x slower than this code on the
+six larger shapes (28x28 8->8: 28-33 against 18-21 ms), 0.95-1.08x on 28x28 1->8 and 7x7.
+Products over chunks of 8192 position columns (operands with a leading dimension need a
+dgemm called through ctypes, about 7 us a call) did no better (stride-2 16->16: 1.51-1.56,
+27-40 ms against 20-29), nor chunks of 32 images (1.68-1.87). Large work buffers must be
+reused between calls: fresh ones cost a page fault per 4 kB page (15 ms per 14 MB).
+
 Second, a full training step (forward, backward, update) of a PlainCNN with ``gspace.GSGD``
 over the same step with ``gspace.SGD``, on the deepest network of the cnn-depth experiment
 (:data:`DEEPEST`, 28x28 images, skeleton-unit start, 3 G-SGD steps), batch 128;
