@@ -1,7 +1,5 @@
 """Baselines beyond the paper for an MLP or a PlainCNN: Adam and ENorm (:doc:`/data`)."""
 
-import numbers
-
 import numpy as np
 
 from . import validation as V
@@ -18,32 +16,20 @@ class Adam(Optimizer):
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(lr, weight_decay=weight_decay)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        for name, beta in zip(("beta1", "beta2"), betas, strict=True):
-            if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 <= beta < 1:
-                raise ValueError(f"betas: {name} must be a real number in [0, 1), got {beta!r}")
-        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < np.inf:
-            raise ValueError(f"eps must be a finite real number > 0, got {eps!r}")
-        self.betas, self.eps = (float(betas[0]), float(betas[1])), float(eps)
+        self.betas, self.eps = V.adam(betas, eps)
 
-    def step(self, net, grads):
-        V.gradients(net, grads)
+    def update(self, net, grads):
+        """Adam's step and its new state ``t, m, v``, without checks (:meth:`Optimizer.step`)."""
         (b1, b2), eps, lr, wd, L = self.betas, self.eps, self.lr, self.weight_decay, net.L
         params, t = net.weights + (net.biases or []), self.state.get("t", 0) + 1
         m, v = (self.state.get(k, [np.zeros_like(p) for p in params]) for k in ("m", "v"))
-        if [x.shape for x in m] != [p.shape for p in params]:
-            raise ValueError("the Adam state was built for a network of another shape")
-        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-            gs = [p * wd + g for p, g in zip(params, [*grads.weights, *(grads.biases or [])])]
-            m = [b1 * x + (1 - b1) * g for x, g in zip(m, gs)]
-            v = [b2 * x + (1 - b2) * g * g for x, g in zip(v, gs)]
-            c1, c2 = 1 - b1**t, 1 - b2**t  # the bias corrections
-            new = [p - lr * (x / c1) / (np.sqrt(y / c2) + eps) for p, x, y in zip(params, m, v)]
-        new_net = net.with_params(new[:L], new[L:] if net.biases is not None else None)
-        V.finite_step(self, new_net)
-        self.state.update(t=t, m=m, v=v)  # committed only once the step has succeeded
-        return new_net
+        V.momentum_buffer(m, params)
+        gs = [p * wd + g for p, g in zip(params, [*grads.weights, *(grads.biases or [])])]
+        m = [b1 * x + (1 - b1) * g for x, g in zip(m, gs)]
+        v = [b2 * x + (1 - b2) * g * g for x, g in zip(v, gs)]
+        c1, c2 = 1 - b1**t, 1 - b2**t  # the bias corrections
+        new = [p - lr * (x / c1) / (np.sqrt(y / c2) + eps) for p, x, y in zip(params, m, v)]
+        return net.with_params(new[:L], new[L:] or None), {"t": t, "m": m, "v": v}
 
     def __repr__(self) -> str:
         b, e, wd = self.betas, self.eps, self.weight_decay
@@ -70,7 +56,7 @@ def enorm_sweep(net):
     return net.with_params(ws, bs)
 
 
-class ENorm(Optimizer):
+class ENorm(SGD):
     """ENorm (Stock et al., 2019): an SGD step, then one :func:`enorm_sweep`; no momentum."""
 
     name = "ENorm"
@@ -78,10 +64,9 @@ class ENorm(Optimizer):
     def __init__(self, lr=0.1, weight_decay=0.0):
         super().__init__(lr, weight_decay=weight_decay)
 
-    def step(self, net, grads):
-        new = enorm_sweep(SGD(self.lr, weight_decay=self.weight_decay).step(net, grads))
-        V.finite_step(self, new)
-        return new
+    def update(self, net, grads):
+        new, state = super().update(net, grads)
+        return enorm_sweep(new), state
 
     def __repr__(self) -> str:
         return f"ENorm(lr={self.lr}, weight_decay={self.weight_decay})"

@@ -52,19 +52,6 @@ _TEACHER = dict(n_samples=2000, n_features=10, n_classes=3, hidden=(16,), teache
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def _positive_int(value, what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-
-
-def _fraction(value, name: str, open_at_0: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number in [0, 1), got {value!r}")
-    if not (0 < value < 1 if open_at_0 else 0 <= value < 1):
-        raise ValueError(f"{name} must lie in {'(0, 1)' if open_at_0 else '[0, 1)'}, got {value}")
-    return float(value)
-
-
 @dataclass(frozen=True, eq=False)  # eq=False: arrays do not compare to a single bool
 class Dataset:
     """Train, validation and test rows ``X_split`` ``(n_split, d)`` with labels ``y_split`` in
@@ -82,7 +69,7 @@ class Dataset:
 
     def __post_init__(self):
         K, d = self.n_classes, np.shape(self.X_train)[1:]
-        _positive_int(K, "n_classes")
+        V.integer(K, "n_classes")
         for s in ("train", "val", "test"):
             X = np.asarray(getattr(self, f"X_{s}"), dtype=np.float64)
             y = np.asarray(getattr(self, f"y_{s}"))
@@ -232,11 +219,11 @@ def download(name: str, data_dir=None, *, timeout: float = 60.0) -> Path:
 def split_indices(n: int, val_fraction: float, test_fraction: float, seed=0, limit=None):
     """Sorted, disjoint ``train, val, test`` indices into ``0..n-1`` (fractions in ``[0, 1)``)
     of a permutation by ``seed`` (an int or a Generator), cut to ``limit`` (:doc:`/data`)."""
-    _positive_int(n, "n")
+    V.integer(n, "n")
     if limit is not None:
-        _positive_int(limit, "limit")
-    val_fraction = _fraction(val_fraction, "val_fraction")
-    test_fraction = _fraction(test_fraction, "test_fraction")
+        V.integer(limit, "limit")
+    val_fraction = V.fraction(val_fraction, "val_fraction")
+    test_fraction = V.fraction(test_fraction, "test_fraction")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     perm = rng.permutation(n)[:limit]
     n_test, n_val = round(len(perm) * test_fraction), round(len(perm) * val_fraction)
@@ -248,8 +235,8 @@ def split_indices(n: int, val_fraction: float, test_fraction: float, seed=0, lim
 
 def _teacher(n_samples, n_features, n_classes, hidden, teacher_seed):
     """Inputs from N(0, I) and the argmax of a random ReLU teacher's centred logits."""
-    _positive_int(n_samples, "n_samples")
-    _positive_int(n_features, "n_features")
+    V.integer(n_samples, "n_samples")
+    V.integer(n_features, "n_features")
     V.integer(n_classes, "n_classes", 2)
     if isinstance(hidden, numbers.Integral) or not all(
         isinstance(h, numbers.Integral) and not isinstance(h, bool) for h in hidden
@@ -269,8 +256,8 @@ def load(name, *, seed=0, data_dir=None, val_fraction=0.15, test_fraction=0.15, 
     n_classes=3, hidden=(16,), teacher_seed=0``. FileNotFoundError saying where it looked."""
     V.choice(name, DATASETS, "dataset")
     V.integer(seed, "seed", 0)
-    val_fraction = _fraction(val_fraction, "val_fraction")
-    test_fraction = _fraction(test_fraction, "test_fraction", open_at_0=True)
+    val_fraction = V.fraction(val_fraction, "val_fraction")
+    test_fraction = V.fraction(test_fraction, "test_fraction", open_at_0=True)
     if val_fraction + test_fraction >= 1:
         raise ValueError(f"val_fraction + test_fraction = {val_fraction + test_fraction}, not < 1")
     if limit is not None:

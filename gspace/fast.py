@@ -124,11 +124,11 @@ class GSGD(Optimizer):
         if not (self._warned or np.dot(inv_v, inv_v) < V.CONDITION_LOW**-2):
             self._warned = V.gsgd_conditioning(s["v"][:-1], self.name)
         if self.momentum or self.weight_decay:
-            d, buffer = self._direction(net, grads, ix, s)
+            d, state = self._direction(net, grads, ix, s)
             d_pi = np.concatenate([x.take(i) for x, i in zip(d, ix.gather)] + [_ZERO])
             R, power = 1.0 - lr * d_pi.take(ix.pos[0]) * inv_v, 1
         else:  # d = g, scaled below by the squared chain products
-            d, buffer = [*grads.weights, *(grads.biases or [])], None
+            d, state = [*grads.weights, *(grads.biases or [])], {}
             R, power = 1.0 - lr * s["u"] * (inv_v * inv_v), 2
         r = R.take(ix.own)  # r_b = rho_in'(b) / rho_in(b): R of the path carrying b's in-chain
         inv_r = 1.0 / r  # r . (1/r) is finite unless some r is 0 or not finite
@@ -141,7 +141,7 @@ class GSGD(Optimizer):
                 f"rate. Optimizer state unchanged."
             )
         pi_new = s["w_pi"] * r * inv_r.take(ix.parent)  # rho_in'(b) / rho_in'(pi(b))
-        return self._allocate(net, d, ix, s, inv_r, power, pi_new), buffer
+        return self._allocate(net, d, ix, s, inv_r, power, pi_new), state
 
     def _skeleton(self, net, grads, ix):
         """Skeleton weights, chain products and, for every hidden node ``b``, ``v`` (the value
@@ -189,7 +189,7 @@ class GSGD(Optimizer):
 
     def _direction(self, net, grads, ix, s):
         """Momentum and/or weight decay: ``dl/dv`` in full (weights, then biases), the penalty
-        added off the skeleton paths, then the momentum; ``(b_t, buffer)``."""
+        added off the skeleton paths, then the momentum; ``(b_t, new state)``."""
         W, L, wd, rout = net.weights, len(net.weights), self.weight_decay, s["rout"]
         cols = [1.0 if n is None else rout[n] for n in ix.next]  # rho_out(b)
         dv_pi, d = s["u"] / s["v"], []

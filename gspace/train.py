@@ -64,10 +64,9 @@ class Schedule:
         return {"name": self.name, "lr": self.lr, **extra}
 
     def __repr__(self) -> str:
-        ms = ", ".join(map(str, self.milestones))
-        tail = f" * exp(-{self.k:g} * epoch)" if self.name == "exp" else ""
-        tail = f", x{self.gamma:g} at epochs [{ms}]" if self.name == "multistep" else tail
-        return f"Schedule({self.name}: {self.lr:g}{tail})"
+        ms, k, gamma = list(self.milestones), self.k, self.gamma
+        tail = {"exp": f" * exp(-{k:g} * epoch)", "multistep": f", x{gamma:g} at epochs {ms}"}
+        return f"Schedule({self.name}: {self.lr:g}{tail.get(self.name, '')})"
 
 
 def make_schedule(name="constant", lr=0.1, *, k=0.01, milestones=(), gamma=0.1) -> Schedule:

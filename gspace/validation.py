@@ -37,6 +37,14 @@ def integer(value, name: str, low: int = 1, kind=ValueError) -> int:
     return int(value)
 
 
+def fraction(value, name: str, open_at_0: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in [0, 1), got {value!r}")
+    if not (0 < value < 1 if open_at_0 else 0 <= value < 1):
+        raise ValueError(f"{name} must lie in {'(0, 1)' if open_at_0 else '[0, 1)'}, got {value}")
+    return float(value)
+
+
 def jobs(value) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value == 0:
         raise ValueError(f"jobs must be a non-zero integer (-1: all cores), got {value!r}")
@@ -56,6 +64,17 @@ def hyperparameters(momentum, weight_decay) -> tuple[float, float]:
     if (weight_decay := real(weight_decay, "weight_decay")) < 0:
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
     return momentum, weight_decay
+
+
+def adam(betas, eps) -> tuple[tuple[float, float], float]:
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for name, beta in zip(("beta1", "beta2"), betas, strict=True):
+        if not 0 <= real(beta, f"betas: {name}") < 1:
+            raise ValueError(f"betas: {name} must be a real number in [0, 1), got {beta!r}")
+    if not 0 < (eps := real(eps, "eps")):
+        raise ValueError(f"eps must be a finite real number > 0, got {eps!r}")
+    return (float(betas[0]), float(betas[1])), eps
 
 
 def flag(value, name: str = "bias") -> bool:

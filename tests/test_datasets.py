@@ -459,7 +459,7 @@ def test_download_rejects_bundled_and_unknown_names(tmp_path):
         (("digits",), {"n_samples": 10}, TypeError, "no extra keyword"),
         (("teacher",), {"depth": 3}, TypeError, "depth"),
         (("teacher",), {"n_classes": 1}, ValueError, ">= 2"),
-        (("teacher",), {"n_samples": 0}, ValueError, "positive"),
+        (("teacher",), {"n_samples": 0}, ValueError, "n_samples must be an integer >= 1"),
         (("teacher",), {"hidden": (0,)}, ValueError, ">= 1"),
         (("teacher",), {"hidden": 16}, ValueError, "sequence of integers"),
         (("teacher",), {"teacher_seed": "a"}, ValueError, "teacher_seed"),
@@ -476,9 +476,9 @@ def test_load_bad_input(args, kwargs, exc, words):
         ((10, -0.2, 0.3), ValueError, r"val_fraction must lie in \[0, 1\)"),
         ((10, 0.2, 1.0), ValueError, r"test_fraction must lie in \[0, 1\)"),
         ((10, 0.2, "0.3"), TypeError, "number"),
-        ((0, 0.2, 0.3), ValueError, "n must be a positive integer"),
-        ((10.0, 0.2, 0.3), ValueError, "n must be a positive integer"),
-        ((10, 0.2, 0.3, 0, 0), ValueError, "limit must be a positive integer"),
+        ((0, 0.2, 0.3), ValueError, "n must be an integer >= 1"),
+        ((10.0, 0.2, 0.3), ValueError, "n must be an integer >= 1"),
+        ((10, 0.2, 0.3, 0, 0), ValueError, "limit must be an integer >= 1"),
         ((10, 0.5, 0.5), ValueError, "no training samples"),
     ],
 )
@@ -495,7 +495,7 @@ def test_split_indices_bad_input(args, exc, words):
         ({"X_val": np.zeros((1, 3))}, "features"),
         ({"X_train": np.zeros(2)}, "2-d"),
         ({"X_train": np.array([[np.nan, 0.0], [0.0, 0.0]])}, "non-finite"),
-        ({"n_classes": 0}, "positive"),
+        ({"n_classes": 0}, "n_classes must be an integer >= 1"),
     ],
 )
 def test_dataset_rejects_inconsistent_arrays(change, words):

@@ -45,33 +45,29 @@ class Optimizer:
         """
         V.gradients(net, grads)
         with np.errstate(all="ignore"):  # reported by the result check or by name (G-SGD)
-            new, buffer = self.update(net, grads)
+            new, state = self.update(net, grads)
         V.finite_step(self, new)
-        if buffer is not None:  # commit state only once the step has succeeded
-            self.state["momentum_buffer"] = buffer
+        self.state.update(state)  # committed only once the step has succeeded
         return new
 
     def update(self, net, grads):
-        """``(new network, new momentum buffer or None)``, without checks:
-        ``w <- w - lr b_t`` with ``b_t`` the momentum of the subclass's ``direction``."""
+        """``(new network, new state)``, without checks: ``w <- w - lr b_t`` with ``b_t`` the
+        momentum of the subclass's ``direction``."""
         params = net.weights + (net.biases or [])
-        d, buffer = self.with_momentum(
+        d, state = self.with_momentum(
             self.direction(net, list(grads.weights) + list(grads.biases or []))
         )
         new = [p - self.lr * x for p, x in zip(params, d)]
-        L = len(net.weights)
-        return net.with_params(new[:L], new[L:] if net.biases is not None else None), buffer
+        return net.with_params(new[: net.L], new[net.L :] or None), state
 
-    def with_momentum(self, directions: list) -> tuple[list, list | None]:
-        """``b_t = mu b_{t-1} + d_t`` over the flat parameter list; ``(b_t, buffer)``."""
+    def with_momentum(self, directions: list) -> tuple[list, dict]:
+        """``b_t = mu b_{t-1} + d_t`` over the flat parameter list; ``(b_t, new state)``."""
         if not self.momentum:
-            return directions, None
+            return directions, {}
         old = self.state.get("momentum_buffer")
         V.momentum_buffer(old, directions)
-        if old is None:
-            return directions, [d.copy() for d in directions]
-        new = [self.momentum * b + d for b, d in zip(old, directions)]
-        return new, new
+        new = [self.momentum * b + d for b, d in zip(old or [0.0] * len(directions), directions)]
+        return new, {"momentum_buffer": new}
 
     def __repr__(self) -> str:
         name, mu, wd = type(self).__name__, self.momentum, self.weight_decay
