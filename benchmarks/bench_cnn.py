@@ -45,8 +45,24 @@ inner dimension is then the whole batch, 2.1-2.8x on 28x28 8->8). Ratios 1.11-1.
 six larger shapes (28x28 8->8: 28-33 against 18-21 ms), 0.95-1.08x on 28x28 1->8 and 7x7.
 Products over chunks of 8192 position columns (operands with a leading dimension need a
 dgemm called through ctypes, about 7 us a call) did no better (stride-2 16->16: 1.51-1.56,
-27-40 ms against 20-29), nor chunks of 32 images (1.68-1.87). Large work buffers must be
-reused between calls: fresh ones cost a page fault per 4 kB page (15 ms per 14 MB).
+27-40 ms against 20-29), nor chunks of 32 images (1.68-1.87). Fresh buffers: on an idle run
+of this machine, filling a new ``np.empty`` of 14 MB took as long as filling an old one
+(0.68 ms: the allocator reuses the memory); a new ``np.zeros`` cost 0.6 ms more (its zeroed
+pages are faulted in on first touch).
+
+Compiled copies (2026-12-02, a prototype outside the package, not a dependency): the split,
+the merge and the two output copies done by numba kernels on this very layout, bit-identical
+results (0.0 difference on 489 cases) and the same products. Six runs interleaved with this
+code (the other core lightly loaded): stride-2 layers 1.55-1.87, 1.57-1.81 and 1.88-2.04
+(this code in the same runs: 1.71-1.91, 1.71-1.95, 1.92-2.17), stride 1 1.19-1.54; the
+convolution 5-10 % faster on the stride-2 layers, unchanged on the others. The split of the
+whole (128, 16, 28, 28) batch alone took 1.7-1.9 ms compiled and 1.6-2.2 ms in numpy against
+1.1 ms for a plain copy of ``x``: the copies cost their memory traffic, not numpy's loop
+overhead, so a compiled kernel does not remove them. Conclusion for the 1.5 target: on the
+stride-2 layers three input-sized copies (split in the forward pass, again in the backward
+pass, merge of ``dx``; about 10 ms for 28x28 16->16 at batch 128) stand against products
+over a quarter of the positions (about 11 ms); no layout tried here moved that balance below
+1.5 without making the convolution slower.
 
 Second, a full training step (forward, backward, update) of a PlainCNN with ``gspace.GSGD``
 over the same step with ``gspace.SGD``, on the deepest network of the cnn-depth experiment
