@@ -64,6 +64,27 @@ pass, merge of ``dx``; about 10 ms for 28x28 16->16 at batch 128) stand against 
 over a quarter of the positions (about 11 ms); no layout tried here moved that balance below
 1.5 without making the convolution slower.
 
+Activations kept in the next convolution's layout (2026-12-02, a standalone prototype, not in
+the package): each layer's products write straight into the zero-padded flat phases the next
+layer reads (for a next layer of stride 1 with the same block shape and chunking, the product
+buffer *is* its input, shifted by ``p (Wq + 1)``; otherwise a ReLU-scatter of the output), the
+backward pass reads the stored phases for dW and leaves dx in them, masked by the ReLU, for the
+layer below to read as its dz; buffers are pooled (fresh ones paid their page faults inside
+the products). Results equal to this code's conv2d_forward/backward + ReLU to 1.8e-15
+(72 cases). Three sittings, 05:12-05:16 UTC, the other core idle, each layer's everything
+(products, output write, dz read, dx, ReLU and its mask) over its products, with this code's
+chunking: deepest network 1.08-1.21 on the layers between stride-1 neighbours, but 1.38-1.53
+on its 1->8 first layer (the split of the images), 1.44-1.56 on the layer feeding the
+stride-2 one (it now pays a ReLU-scatter into the stride phases and the gather of its dz from
+them, 0.81 + 0.50 ms, against 4 ms of products) and 1.49-1.57 on the stride-2 layer. In
+wider stacks (28x28, 8 and 16 channels, one stride 2), the layers after the first 1.04-1.45
+in two sittings, up to 1.82 in the third (this code's, in the same runs, up to 3.33); first
+layers 1.82-2.14 (1->8, chunked unlike the next layer) and 1.55-2.06 (8->8, splitting
+8-channel images). The conv stack with ReLU took 0.64-0.83 of this code's time (deepest) and
+0.66-0.73 (wider stacks). Equal chunks across layers save more copies but slow the products
+(28x28 16->16 over 16 images a chunk: 57 against 32 ms; one run, other core busy). Not
+integrated: some layers stay above 1.5.
+
 Second, a full training step (forward, backward, update) of a PlainCNN with ``gspace.GSGD``
 over the same step with ``gspace.SGD``, on the deepest network of the cnn-depth experiment
 (:data:`DEEPEST`, 28x28 images, skeleton-unit start, 3 G-SGD steps), batch 128;
