@@ -61,7 +61,7 @@ class Optimizer:
         return net.with_params(new[: net.L], new[net.L :] or None), state
 
     def with_momentum(self, directions: list) -> tuple[list, dict]:
-        """``b_t = mu b_{t-1} + d_t`` over the flat parameter list; ``(b_t, new state)``."""
+        """``b_t = mu b_{t-1} + d_t`` from ``b_0 = 0`` over the parameters; ``(b_t, new state)``."""
         if not self.momentum:
             return directions, {}
         old = self.state.get("momentum_buffer")
