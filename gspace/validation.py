@@ -70,11 +70,11 @@ def adam(betas, eps) -> tuple[tuple[float, float], float]:
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     for name, beta in zip(("beta1", "beta2"), betas, strict=True):
-        if not 0 <= real(beta, f"betas: {name}") < 1:
+        if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 <= beta < 1:
             raise ValueError(f"betas: {name} must be a real number in [0, 1), got {beta!r}")
-    if not 0 < (eps := real(eps, "eps")):
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < np.inf:
         raise ValueError(f"eps must be a finite real number > 0, got {eps!r}")
-    return (float(betas[0]), float(betas[1])), eps
+    return (float(betas[0]), float(betas[1])), float(eps)
 
 
 def flag(value, name: str = "bias") -> bool:
