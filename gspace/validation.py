@@ -288,15 +288,16 @@ def same_widths(a, b, what: str = "networks", skel=None, resolve=None):
     return sk
 
 
-def gradients(net, pa, name: str = "grads") -> None:
-    """Gradients (or G-SGD's ``R``, nan allowed, or ``v_new``) shaped like ``net``, finite."""
+def gradients(net, pa, name: str = "grads", path_arrays: bool = False, nan: bool = False) -> None:
+    """``pa`` (a PathArrays if ``path_arrays``) with weights and biases shaped like the network's,
+    finite (or nan, if ``nan``)."""
     network(net)
-    if name == "grads" and not hasattr(pa, "weights"):
-        raise TypeError(
-            f"grads must be structured like the net (.weights, .biases), got {type(pa).__name__}"
-        )
-    if name != "grads" and type(pa).__name__ != "PathArrays":
+    if path_arrays and type(pa).__name__ != "PathArrays":
         raise TypeError(f"{name} must be a gspace.core.gsgd.PathArrays, got {type(pa).__name__}")
+    if not hasattr(pa, "weights"):
+        raise TypeError(
+            f"{name} must be structured like the net (.weights, .biases), got {type(pa).__name__}"
+        )
     if len(pa.weights) != len(net.weights):
         raise ValueError(f"{name} has {len(pa.weights)} weight layers, net has {len(net.weights)}")
     pb = getattr(pa, "biases", None)
@@ -308,7 +309,7 @@ def gradients(net, pa, name: str = "grads") -> None:
             a = real_array(a, f"{name}.{kind}[{l}]")
             if np.shape(a) != b.shape:
                 raise ValueError(f"{name}.{kind}[{l}] has shape {np.shape(a)}, expected {b.shape}")
-            if not (np.isfinite(a).all() or (name == "R" and not np.isinf(a).any())):
+            if not (np.isfinite(a).all() or (nan and not np.isinf(a).any())):
                 raise ValueError(f"{name}.{kind}[{l}] contains non-finite values")
 
 
@@ -361,8 +362,8 @@ def gsgd_inputs(net, skel, grads=None, v_new=None, lr=None, R=None) -> None:
     network(net)
     skeleton(skel, net.widths)
     for name, pa in (("grads", grads), ("R", R), ("v_new", v_new)):
-        if pa is not None:
-            gradients(net, pa, name)
+        if pa is not None:  # R and v_new: G-SGD's PathArrays; ratios R may be nan (0 / 0)
+            gradients(net, pa, name, path_arrays=name != "grads", nan=name == "R")
     if lr is not None:
         learning_rate(lr)
 
@@ -608,23 +609,25 @@ def gammas(g_in, g_out, sq=None) -> None:
             )
 
 
-def net_pair(net_a, net_b, rtol, limit=None, s1: bool = True) -> float:
-    """Two MLPs of one architecture, ``rtol``; for S1 ``limit``, no zero, equal signs."""
+def net_pair(net_a, net_b, rtol) -> float:
     same_widths(net_a, net_b)
-    wa, wb = net_a.flat_params(), net_b.flat_params()
-    if s1 and (np.any(wa == 0) or np.any(wb == 0)):
+    return positive(rtol, "rtol")
+
+
+def s1_pair(net_a, net_b, rtol, limit) -> float:
+    rtol, wa, wb = net_pair(net_a, net_b, rtol), net_a.flat_params(), net_b.flat_params()
+    if np.any(wa == 0) or np.any(wb == 0):
         raise ValueError(
             "S1 needs networks without zero weights (or biases): with a zero, path values no "
             "longer determine the G class (see dead_node_counterexample); use find_scaling"
         )
-    if s1 and np.any(np.sign(wa) != np.sign(wb)):
+    if np.any(np.sign(wa) != np.sign(wb)):
         raise ValueError(
             "S1 needs equal sign patterns: G never changes a sign, and path values cannot see "
             "a sign flip of a whole node (see sign_flip_counterexample); use find_scaling"
         )
-    if s1:
-        integer(limit, "limit")
-    return positive(rtol, "rtol")
+    integer(limit, "limit")
+    return rtol
 
 
 def skeleton_for_net(net, skel, resolve, sigma_nonzero: bool = False):

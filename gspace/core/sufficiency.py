@@ -69,7 +69,7 @@ def equivalent_by_path_values(
     >>> res.equivalent, res.g.allclose(g, rtol=1e-10)
     (True, True)
     """
-    rtol, bias = V.net_pair(net_a, net_b, rtol, limit), net_a.biases is not None
+    rtol, bias = V.s1_pair(net_a, net_b, rtol, limit), net_a.biases is not None
     if count_paths(net_a.widths, bias=bias) <= limit:
         P, compared = path_array(net_a.widths, limit=limit, bias=bias), "all paths"
     else:
@@ -95,7 +95,7 @@ def find_scaling(net_a, net_b, rtol: float = 1e-9) -> ScalingGroupElement | None
     >>> find_scaling(net, other) is None
     True
     """
-    rtol = V.net_pair(net_a, net_b, rtol, s1=False)
+    rtol = V.net_pair(net_a, net_b, rtol)
     wa, wb = net_a.flat_params(), net_b.flat_params()
     if np.any((wa == 0) != (wb == 0)) or np.any(np.sign(wa) != np.sign(wb)):
         return None
